@@ -1,0 +1,92 @@
+# mica: `make demo` runs an example, `make test` runs every test.
+# Both install what they need first (scripts/deps.sh).
+
+BUILD   ?= build
+SAN     ?=
+CC      ?= cc
+MUSLCC  ?= musl-gcc
+
+QJS     := build/quickjs
+GUESTD  := build/guest
+DEPS    := $(QJS)/.mica-ready
+
+WARN    := -Wall -Wextra -Werror
+HOST_CFLAGS := -std=gnu11 -O2 -g -fPIC $(WARN) -Iinclude -Ihost -D_GNU_SOURCE
+HOST_LDLIBS := -lpthread -lrt
+ifeq ($(SAN),1)
+HOST_CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+HOST_LDFLAGS += -fsanitize=address,undefined
+endif
+
+# QuickJS is built the same way for the guest and for the native peer in
+# the benchmarks, so that compute can be compared.
+QJS_DEFS   := -D_GNU_SOURCE -DCONFIG_VERSION=\"2021-03-27\" -DCONFIG_BIGNUM
+QJS_CFLAGS := -O2 -g -w $(QJS_DEFS)
+QJS_SRCS   := quickjs libregexp libunicode cutils libbf
+
+GUEST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -static -fno-pie -isystem $(QJS) -Iinclude
+GUEST_OBJS := $(addprefix $(GUESTD)/,boot.o syscall.o console.o arena.o main.o js_sources.o) \
+	      $(addprefix $(GUESTD)/qjs-,$(addsuffix .o,$(QJS_SRCS)))
+
+HOST_SRCS := error vm image boot exits runtime sandbox
+HOST_OBJS := $(addprefix $(BUILD)/host/,$(addsuffix .o,$(HOST_SRCS))) $(BUILD)/host/guest_image.o
+
+.PHONY: all deps demo test test-plain test-asan bench clean format
+all: $(BUILD)/mica $(BUILD)/libmica.a $(BUILD)/libmica.so
+
+deps: $(DEPS)
+$(DEPS): scripts/deps.sh $(wildcard patches/*.patch)
+	scripts/deps.sh build
+
+# The QuickJS sources appear when deps.sh has run.
+$(addprefix $(QJS)/,$(addsuffix .c,$(QJS_SRCS)) quickjs.h): $(DEPS)
+	@:
+
+# ---- guest image ----
+$(GUESTD)/qjs-%.o: $(QJS)/%.c $(DEPS)
+	@mkdir -p $(@D)
+	$(MUSLCC) $(QJS_CFLAGS) -c $< -o $@
+$(GUESTD)/arena.o: guest/arena.c guest/arena.h
+	@mkdir -p $(@D)
+	$(MUSLCC) $(GUEST_CFLAGS) -DMICA_ARENA_REPLACE_MALLOC -c $< -o $@
+$(GUESTD)/%.o: guest/%.c guest/guest.h guest/arena.h include/mica_abi.h $(DEPS)
+	@mkdir -p $(@D)
+	$(MUSLCC) $(GUEST_CFLAGS) -c $< -o $@
+$(GUESTD)/%.o: guest/%.S include/mica_abi.h $(wildcard guest/js/*.js)
+	@mkdir -p $(@D)
+	$(MUSLCC) -c $< -o $@
+$(GUESTD)/mica-guest.elf: $(GUEST_OBJS)
+	$(MUSLCC) -static -no-pie -Wl,-z,max-page-size=4096 -Wl,-z,separate-code \
+		-Wl,-z,noexecstack -o $@.tmp $^ -lm
+	strip --strip-debug -o $@ $@.tmp
+	rm -f $@.tmp
+
+# ---- host library ----
+$(BUILD)/host/%.o: host/%.c $(wildcard host/*.h) include/mica.h include/mica_abi.h
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) -c $< -o $@
+$(BUILD)/host/guest_image.o: host/guest_image.S $(GUESTD)/mica-guest.elf
+	@mkdir -p $(@D)
+	$(CC) -c -DMICA_GUEST_ELF='"$(GUESTD)/mica-guest.elf"' $< -o $@
+$(BUILD)/libmica.a: $(HOST_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+$(BUILD)/libmica.so: $(HOST_OBJS)
+	$(CC) -shared $(HOST_LDFLAGS) -o $@ $^ $(HOST_LDLIBS)
+
+# ---- CLI ----
+$(BUILD)/mica: cli/mica.c include/mica.h $(BUILD)/libmica.a
+	$(CC) $(HOST_CFLAGS) $(HOST_LDFLAGS) -o $@ cli/mica.c $(BUILD)/libmica.a $(HOST_LDLIBS)
+
+demo: $(BUILD)/mica
+	$(BUILD)/mica run examples/hello.js
+	$(BUILD)/mica run examples/handler.js --handler greet --event '{"name":"mica"}'
+
+include tests/tests.mk
+include bench/bench.mk
+
+clean:
+	rm -rf build
+
+format:
+	clang-format -i include/*.h host/*.[ch] guest/*.[ch] cli/*.c tests/*.c bench/*.c

@@ -1,0 +1,525 @@
+/*
+ * The guest program: initialise QuickJS once, then serve the host's
+ * requests (load a module, call a handler, evaluate a script) forever.
+ * Each request ends with one MICA_HC_WAIT, which also waits for the next.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "guest.h"
+#include "quickjs.h"
+
+extern const char mica_js_console[];
+
+static JSRuntime *rt;
+static JSContext *ctx;
+static JSValue inspect_fn;           /* console.js's formatter for values */
+static JSValue user_ns;              /* namespace of the loaded module */
+static int oom;                      /* the JS heap limit was hit in this request */
+
+struct hostfn {
+	const char *module;
+	const char *name;
+};
+static struct hostfn *hostfns;
+static uint32_t hostfn_count;
+
+struct reply {
+	uint32_t status;
+	char *text; /* malloc'd, or NULL */
+	size_t len;
+};
+
+/* ---- QuickJS allocator: the arena, with the JS heap limit ---------------- */
+
+static void *qjs_malloc(JSMallocState *s, size_t size)
+{
+	void *p = NULL;
+	if (s->malloc_size + size <= s->malloc_limit)
+		p = mica_arena_alloc(size);
+	if (!p) {
+		oom = 1;
+		return NULL;
+	}
+	s->malloc_count++;
+	s->malloc_size += mica_arena_usable_size(p);
+	return p;
+}
+
+static void qjs_free(JSMallocState *s, void *p)
+{
+	if (!p)
+		return;
+	s->malloc_count--;
+	s->malloc_size -= mica_arena_usable_size(p);
+	mica_arena_free(p);
+}
+
+static void *qjs_realloc(JSMallocState *s, void *p, size_t size)
+{
+	if (!p)
+		return size ? qjs_malloc(s, size) : NULL;
+	if (size == 0) {
+		qjs_free(s, p);
+		return NULL;
+	}
+	size_t old = mica_arena_usable_size(p);
+	void *q = NULL;
+	if (s->malloc_size - old + size <= s->malloc_limit)
+		q = mica_arena_realloc(p, size);
+	if (!q) {
+		oom = 1;
+		return NULL;
+	}
+	s->malloc_size = s->malloc_size - old + mica_arena_usable_size(q);
+	return q;
+}
+
+static size_t qjs_usable_size(const void *p)
+{
+	return mica_arena_usable_size(p);
+}
+
+static const JSMallocFunctions qjs_mf = {qjs_malloc, qjs_free, qjs_realloc, qjs_usable_size};
+
+/* ---- replies ------------------------------------------------------------- */
+
+static void reply_set(struct reply *r, uint32_t status, const char *prefix, const char *s, size_t len)
+{
+	size_t plen = prefix ? strlen(prefix) : 0;
+	r->status = status;
+	r->len = 0;
+	r->text = malloc(plen + len + 1);
+	if (!r->text)
+		return;
+	if (plen)
+		memcpy(r->text, prefix, plen);
+	memcpy(r->text + plen, s, len);
+	r->len = plen + len;
+}
+
+/* Consumes v, which should be a string. */
+static void reply_value(struct reply *r, uint32_t status, const char *prefix, JSValue v)
+{
+	size_t len;
+	const char *s = JS_ToCStringLen(ctx, &len, v);
+	JS_FreeValue(ctx, v);
+	if (!s) {
+		JS_FreeValue(ctx, JS_GetException(ctx));
+		reply_set(r, status, prefix, "<unprintable value>", 19);
+		return;
+	}
+	reply_set(r, status, prefix, s, len);
+	JS_FreeCString(ctx, s);
+}
+
+static JSValue inspect(JSValueConst v)
+{
+	return JS_Call(ctx, inspect_fn, JS_UNDEFINED, 1, &v);
+}
+
+/* "Name: message\n<stack>" for errors, inspect() for other thrown values. */
+static JSValue format_exception(JSValueConst e)
+{
+	if (!JS_IsError(ctx, e))
+		return inspect(e);
+	JSValue name = JS_GetPropertyStr(ctx, e, "name");
+	JSValue msg = JS_GetPropertyStr(ctx, e, "message");
+	JSValue stack = JS_GetPropertyStr(ctx, e, "stack");
+	const char *n = JS_ToCString(ctx, name), *m = JS_ToCString(ctx, msg);
+	const char *st = JS_IsString(stack) ? JS_ToCString(ctx, stack) : NULL;
+	JSValue out = JS_EXCEPTION;
+	if (n && m) {
+		size_t len = strlen(n) + strlen(m) + (st ? strlen(st) : 0) + 4;
+		char *buf = malloc(len);
+		if (buf) {
+			int k = snprintf(buf, len, "%s%s%s%s%s", n, *m ? ": " : "", m,
+					 st && *st ? "\n" : "", st ? st : "");
+			/* QuickJS ends stacks with a newline; the host adds its own. */
+			while (k > 0 && buf[k - 1] == '\n')
+				k--;
+			out = JS_NewStringLen(ctx, buf, (size_t)k);
+			free(buf);
+		}
+	}
+	JS_FreeCString(ctx, n);
+	JS_FreeCString(ctx, m);
+	JS_FreeCString(ctx, st);
+	JS_FreeValue(ctx, name);
+	JS_FreeValue(ctx, msg);
+	JS_FreeValue(ctx, stack);
+	return out;
+}
+
+static void reply_exception(struct reply *r, uint32_t status, const char *prefix)
+{
+	JSValue e = JS_GetException(ctx);
+	if (oom) {
+		JS_FreeValue(ctx, e);
+		reply_set(r, MICA_GS_OOM, NULL, "out of memory", 13);
+		return;
+	}
+	JSValue text = format_exception(e);
+	JS_FreeValue(ctx, e);
+	if (JS_IsException(text)) {
+		JS_FreeValue(ctx, JS_GetException(ctx));
+		reply_set(r, oom ? MICA_GS_OOM : status, NULL, "exception (could not be formatted)", 34);
+		return;
+	}
+	reply_value(r, status, prefix, text);
+}
+
+/* ---- promises ------------------------------------------------------------ */
+
+static int run_jobs(void)
+{
+	JSContext *c;
+	int ret;
+	while ((ret = JS_ExecutePendingJob(rt, &c)) > 0)
+		;
+	return ret;
+}
+
+/* Consumes v. A promise is run to completion (pending jobs drained) and
+ * replaced by its value; a rejection becomes the pending exception. */
+static JSValue settle(JSValue v)
+{
+	if (JS_PromiseState(ctx, v) < 0)
+		return v;
+	if (run_jobs() < 0) {
+		JS_FreeValue(ctx, v);
+		return JS_EXCEPTION;
+	}
+	int state = JS_PromiseState(ctx, v);
+	JSValue res = JS_PromiseResult(ctx, v);
+	JS_FreeValue(ctx, v);
+	if (state == 1)
+		return res;
+	if (state == 2)
+		return JS_Throw(ctx, res);
+	JS_FreeValue(ctx, res);
+	return JS_ThrowInternalError(ctx, "promise never settled: no pending work is left "
+					  "that could settle it");
+}
+
+/* ---- host functions ------------------------------------------------------ */
+
+static JSValue js_hostcall(JSContext *c, JSValueConst this_val, int argc, JSValueConst *argv, int fn)
+{
+	(void)this_val;
+	JSValue arr = JS_NewArray(c);
+	for (int i = 0; i < argc; i++)
+		JS_SetPropertyUint32(c, arr, (uint32_t)i, JS_DupValue(c, argv[i]));
+	JSValue json = JS_JSONStringify(c, arr, JS_UNDEFINED, JS_UNDEFINED);
+	JS_FreeValue(c, arr);
+	if (JS_IsException(json))
+		return json;
+	size_t len;
+	const char *args = JS_ToCStringLen(c, &len, json);
+	JS_FreeValue(c, json);
+	if (!args)
+		return JS_EXCEPTION;
+
+	struct mica_hc_hostcall hc = {.fn = (uint32_t)fn, .args = (uint64_t)(uintptr_t)args, .args_len = len};
+	mica_console_flush(); /* keep output ordered around the host's side effects */
+	mica_hypercall(MICA_HC_HOSTCALL, &hc);
+	JS_FreeCString(c, args);
+
+	const char *res = (const char *)MICA_GPA_IN;
+	size_t rlen = hc.result_len < MICA_IN_SIZE ? hc.result_len : 0;
+	if (hc.failed) {
+		JSValue msg = JS_NewStringLen(c, res, rlen);
+		JSValue global = JS_GetGlobalObject(c);
+		JSValue ctor = JS_GetPropertyStr(c, global, "Error");
+		JSValue err = JS_CallConstructor(c, ctor, 1, &msg);
+		JS_FreeValue(c, ctor);
+		JS_FreeValue(c, global);
+		JS_FreeValue(c, msg);
+		return JS_IsException(err) ? err : JS_Throw(c, err);
+	}
+	if (rlen == 0)
+		return JS_UNDEFINED;
+	return JS_ParseJSON(c, res, rlen, "<host function result>");
+}
+
+static int host_module_init(JSContext *c, JSModuleDef *m)
+{
+	JSAtom atom = JS_GetModuleName(c, m);
+	const char *mname = JS_AtomToCString(c, atom);
+	JS_FreeAtom(c, atom);
+	if (!mname)
+		return -1;
+	int ret = 0;
+	for (uint32_t i = 0; i < hostfn_count && ret == 0; i++) {
+		if (strcmp(hostfns[i].module, mname + 5) != 0)
+			continue;
+		JSValue f = JS_NewCFunctionMagic(c, js_hostcall, hostfns[i].name, 0, JS_CFUNC_generic_magic,
+						 (int)i);
+		ret = JS_SetModuleExport(c, m, hostfns[i].name, f);
+	}
+	JS_FreeCString(c, mname);
+	return ret;
+}
+
+static JSModuleDef *module_loader(JSContext *c, const char *name, void *opaque)
+{
+	(void)opaque;
+	if (strncmp(name, "host:", 5) != 0) {
+		JS_ThrowReferenceError(c, "could not load module '%s': only host: modules can be imported",
+				       name);
+		return NULL;
+	}
+	JSModuleDef *m = NULL;
+	for (uint32_t i = 0; i < hostfn_count; i++) {
+		if (strcmp(hostfns[i].module, name + 5) != 0)
+			continue;
+		if (!m && !(m = JS_NewCModule(c, name, host_module_init)))
+			return NULL;
+		if (JS_AddModuleExport(c, m, hostfns[i].name) < 0)
+			return NULL;
+	}
+	if (!m)
+		JS_ThrowReferenceError(c, "could not load module '%s': the host registered no functions "
+					  "in module '%s'",
+				       name, name + 5);
+	return m;
+}
+
+/* The table arrives in MICA_GPA_IN at boot: "module\0name\0" per function. */
+static void hostfns_init(const struct mica_boot_info *bi)
+{
+	if (bi->hostfn_count == 0)
+		return;
+	if (bi->hostfn_table_len > MICA_IN_SIZE)
+		mica_guest_exit(2, "host function table too large");
+	char *tab = malloc(bi->hostfn_table_len);
+	hostfns = calloc(bi->hostfn_count, sizeof(*hostfns));
+	if (!tab || !hostfns)
+		mica_guest_exit(2, "out of memory at boot");
+	memcpy(tab, (const void *)MICA_GPA_IN, bi->hostfn_table_len);
+	const char *p = tab, *end = tab + bi->hostfn_table_len;
+	for (uint32_t i = 0; i < bi->hostfn_count; i++) {
+		for (int k = 0; k < 2; k++) {
+			const char *z = memchr(p, 0, (size_t)(end - p));
+			if (!z)
+				mica_guest_exit(2, "malformed host function table");
+			if (k == 0)
+				hostfns[i].module = p;
+			else
+				hostfns[i].name = p;
+			p = z + 1;
+		}
+	}
+	hostfn_count = bi->hostfn_count;
+}
+
+/* ---- console ------------------------------------------------------------- */
+
+static JSValue js_write(JSContext *c, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+	(void)this_val;
+	int32_t stream = 1;
+	if (argc < 2 || JS_ToInt32(c, &stream, argv[0]) < 0)
+		return JS_EXCEPTION;
+	size_t len;
+	const char *s = JS_ToCStringLen(c, &len, argv[1]);
+	if (!s)
+		return JS_EXCEPTION;
+	mica_console_write(stream == 2 ? 2 : 1, s, len);
+	JS_FreeCString(c, s);
+	return JS_UNDEFINED;
+}
+
+/* ---- requests ------------------------------------------------------------ */
+
+static void do_load(const char *name, const char *src, size_t len, struct reply *r)
+{
+	JSValue m = JS_Eval(ctx, src, len, name,
+			    JS_EVAL_TYPE_MODULE | JS_EVAL_FLAG_COMPILE_ONLY | JS_EVAL_FLAG_ASYNC_MODULE);
+	if (JS_IsException(m)) {
+		reply_exception(r, MICA_GS_SYNTAX, NULL);
+		return;
+	}
+	JSModuleDef *md = JS_VALUE_GET_PTR(m);
+	JSValue v = settle(JS_EvalFunction(ctx, m));
+	if (JS_IsException(v)) {
+		reply_exception(r, MICA_GS_EXCEPTION, NULL);
+		return;
+	}
+	JS_FreeValue(ctx, v);
+	JS_FreeValue(ctx, user_ns);
+	user_ns = JS_GetModuleNamespace(ctx, md);
+	if (JS_IsException(user_ns)) {
+		user_ns = JS_UNDEFINED;
+		reply_exception(r, MICA_GS_EXCEPTION, NULL);
+		return;
+	}
+	r->status = MICA_GS_OK;
+}
+
+static JSValue find_handler(const char *name)
+{
+	JSValue fn = JS_UNDEFINED;
+	if (!JS_IsUndefined(user_ns)) {
+		fn = JS_GetPropertyStr(ctx, user_ns, name);
+		if (JS_IsException(fn) || JS_IsFunction(ctx, fn))
+			return fn;
+		JS_FreeValue(ctx, fn);
+	}
+	JSValue global = JS_GetGlobalObject(ctx);
+	fn = JS_GetPropertyStr(ctx, global, name);
+	JS_FreeValue(ctx, global);
+	return fn;
+}
+
+static void do_call(const char *name, const char *event, size_t len, struct reply *r)
+{
+	JSValue ev = JS_ParseJSON(ctx, event, len, "<event>");
+	if (JS_IsException(ev)) {
+		reply_exception(r, MICA_GS_BAD_INPUT, "invalid event JSON: ");
+		return;
+	}
+	JSValue fn = find_handler(name);
+	if (JS_IsException(fn)) {
+		JS_FreeValue(ctx, ev);
+		reply_exception(r, MICA_GS_EXCEPTION, NULL);
+		return;
+	}
+	if (!JS_IsFunction(ctx, fn)) {
+		JS_FreeValue(ctx, ev);
+		JS_FreeValue(ctx, fn);
+		char msg[320];
+		int n = snprintf(msg, sizeof(msg),
+				 "no handler named '%.200s': the module exports no such function and "
+				 "there is no such global function",
+				 name);
+		reply_set(r, MICA_GS_BAD_INPUT, NULL, msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1);
+		return;
+	}
+	JSValue res = settle(JS_Call(ctx, fn, JS_UNDEFINED, 1, &ev));
+	JS_FreeValue(ctx, fn);
+	JS_FreeValue(ctx, ev);
+	if (JS_IsException(res)) {
+		reply_exception(r, MICA_GS_EXCEPTION, NULL);
+		return;
+	}
+	JSValue json = JS_JSONStringify(ctx, res, JS_UNDEFINED, JS_UNDEFINED);
+	JS_FreeValue(ctx, res);
+	if (JS_IsException(json)) {
+		reply_exception(r, MICA_GS_EXCEPTION, NULL);
+		return;
+	}
+	if (JS_IsUndefined(json)) {
+		reply_set(r, MICA_GS_OK, NULL, "null", 4);
+		return;
+	}
+	reply_value(r, MICA_GS_OK, NULL, json);
+}
+
+static void do_eval(const char *name, const char *src, size_t len, struct reply *r)
+{
+	JSValue f = JS_Eval(ctx, src, len, name, JS_EVAL_TYPE_GLOBAL | JS_EVAL_FLAG_COMPILE_ONLY);
+	if (JS_IsException(f)) {
+		reply_exception(r, MICA_GS_SYNTAX, NULL);
+		return;
+	}
+	JSValue v = JS_EvalFunction(ctx, f);
+	if (!JS_IsException(v) && run_jobs() < 0) {
+		JS_FreeValue(ctx, v);
+		v = JS_EXCEPTION;
+	}
+	if (JS_IsException(v)) {
+		reply_exception(r, MICA_GS_EXCEPTION, NULL);
+		return;
+	}
+	if (JS_IsUndefined(v)) {
+		r->status = MICA_GS_OK;
+		return;
+	}
+	JSValue text = inspect(v);
+	JS_FreeValue(ctx, v);
+	if (JS_IsException(text)) {
+		reply_exception(r, MICA_GS_EXCEPTION, NULL);
+		return;
+	}
+	reply_value(r, MICA_GS_OK, NULL, text);
+}
+
+static void init_js(const struct mica_boot_info *bi)
+{
+	rt = JS_NewRuntime2(&qjs_mf, NULL);
+	if (!rt)
+		mica_guest_exit(4, "out of memory creating the JS runtime");
+	JS_SetMemoryLimit(rt, bi->js_heap_limit);
+	JS_SetMaxStackSize(rt, bi->stack_size / 4 * 3);
+	JS_SetModuleLoaderFunc(rt, NULL, module_loader, NULL);
+	ctx = JS_NewContext(rt);
+	if (!ctx)
+		mica_guest_exit(4, "out of memory creating the JS context");
+	JS_AddIntrinsicBigFloat(ctx);
+	JS_AddIntrinsicBigDecimal(ctx);
+	JS_AddIntrinsicOperators(ctx);
+	JS_EnableBignumExt(ctx, 1);
+
+	JSValue global = JS_GetGlobalObject(ctx);
+	JS_SetPropertyStr(ctx, global, "__mica_write", JS_NewCFunction(ctx, js_write, "__mica_write", 2));
+	JSValue v = JS_Eval(ctx, mica_js_console, strlen(mica_js_console), "<mica:console>",
+			    JS_EVAL_TYPE_GLOBAL);
+	if (JS_IsException(v))
+		mica_guest_exit(2, "the runtime's console.js failed to evaluate");
+	JS_FreeValue(ctx, v);
+	inspect_fn = JS_GetPropertyStr(ctx, global, "__mica_inspect");
+	if (!JS_IsFunction(ctx, inspect_fn))
+		mica_guest_exit(2, "console.js defines no __mica_inspect");
+	JSAtom a = JS_NewAtom(ctx, "__mica_inspect");
+	JS_DeleteProperty(ctx, global, a, 0);
+	JS_FreeAtom(ctx, a);
+	JS_FreeValue(ctx, global);
+	user_ns = JS_UNDEFINED;
+}
+
+int main(void)
+{
+	const struct mica_boot_info *bi = MICA_INFO;
+	if (bi->magic != MICA_BOOT_MAGIC || bi->abi_version != MICA_ABI_VERSION)
+		mica_guest_exit(2, "boot info: bad magic or ABI version");
+	mica_arena_init((void *)bi->heap_start, bi->heap_end - bi->heap_start);
+	hostfns_init(bi);
+	init_js(bi);
+
+	struct mica_hc_wait w = {.status = MICA_GS_READY};
+	struct reply r = {0};
+	for (;;) {
+		mica_console_flush();
+		w.result = (uint64_t)(uintptr_t)r.text;
+		w.result_len = r.len;
+		w.status = r.status;
+		mica_hypercall(MICA_HC_WAIT, &w);
+
+		free(r.text);
+		memset(&r, 0, sizeof(r));
+		mica_console_reset();
+		oom = 0;
+		if (w.name_len + w.data_len + 2 > MICA_IN_SIZE) {
+			reply_set(&r, MICA_GS_BAD_INPUT, NULL, "request too large", 17);
+			continue;
+		}
+		const char *name = (const char *)MICA_GPA_IN;
+		const char *data = name + w.name_len + 1;
+		switch (w.op) {
+		case MICA_OP_LOAD:
+			do_load(name, data, w.data_len, &r);
+			break;
+		case MICA_OP_CALL:
+			do_call(name, data, w.data_len, &r);
+			break;
+		case MICA_OP_EVAL:
+			do_eval(name, data, w.data_len, &r);
+			break;
+		default:
+			reply_set(&r, MICA_GS_BAD_INPUT, NULL, "unknown request", 15);
+		}
+	}
+}

@@ -1,0 +1,235 @@
+#include <linux/kvm.h>
+#include <stdlib.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "exits.h"
+
+#define TRUNCATED_NOTE "\n[mica] console output truncated: the limit is %zu bytes per call\n"
+
+static const char *vector_name(uint64_t v)
+{
+	static const char *const names[] = {
+		"divide error", "debug", "NMI", "breakpoint", "overflow", "bound range",
+		"invalid opcode", "device not available", "double fault", "coprocessor overrun",
+		"invalid TSS", "segment not present", "stack fault", "general protection fault",
+		"page fault", "reserved", "x87 error", "alignment check", "machine check", "SIMD error"};
+	return v < sizeof(names) / sizeof(names[0]) ? names[v] : "exception";
+}
+
+static int fault(mica_sandbox *sb, mica_code code, mica_error *err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int fault(mica_sandbox *sb, mica_code code, mica_error *err, const char *fmt, ...)
+{
+	sb->dead = code;
+	if (err) {
+		va_list ap;
+		va_start(ap, fmt);
+		err->code = code;
+		vsnprintf(err->message, sizeof(err->message), fmt, ap);
+		va_end(ap);
+	}
+	return code;
+}
+
+static int on_fault(mica_sandbox *sb, mica_error *err)
+{
+	struct kvm_regs r;
+	if (ioctl(sb->vm.vcpu_fd, KVM_GET_REGS, &r) < 0)
+		return fault(sb, MICA_ERR_FAULT, err, "guest fault (registers unreadable)");
+	uint64_t vec = r.rdi, cr2 = r.rcx;
+	const struct mica_layout *l = &sb->layout;
+	if (vec == 14 && cr2 >= l->stack_bottom - MICA_PAGE_SIZE && cr2 < l->stack_bottom)
+		return fault(sb, MICA_ERR_FAULT, err,
+			     "guest fault: stack overflow (vector 14, page fault on the stack guard page "
+			     "at address 0x%llx, rip 0x%llx)",
+			     (unsigned long long)cr2, (unsigned long long)r.rdx);
+	if (vec == 14)
+		return fault(sb, MICA_ERR_FAULT, err,
+			     "guest fault: vector 14 (page fault) at address 0x%llx, rip 0x%llx, error code 0x%llx",
+			     (unsigned long long)cr2, (unsigned long long)r.rdx, (unsigned long long)r.rsi);
+	return fault(sb, MICA_ERR_FAULT, err, "guest fault: vector %llu (%s) at rip 0x%llx, error code 0x%llx",
+		     (unsigned long long)vec, vector_name(vec), (unsigned long long)r.rdx,
+		     (unsigned long long)r.rsi);
+}
+
+static void console_out(mica_sandbox *sb, int stream, const char *p, size_t n)
+{
+	if (sb->console && n)
+		sb->console(sb->console_data, stream, p, n);
+}
+
+static int on_console(mica_sandbox *sb, uint64_t gpa, mica_error *err)
+{
+	struct mica_hc_console hc;
+	const void *p = mica_gpa_check(&sb->vm, gpa, sizeof(hc));
+	if (!p)
+		return fault(sb, MICA_ERR_FAULT, err, "guest ABI violation: console structure at 0x%llx",
+			     (unsigned long long)gpa);
+	memcpy(&hc, p, sizeof(hc));
+	const char *data = mica_gpa_check(&sb->vm, hc.data, hc.len);
+	if (!data || (hc.stream != 1 && hc.stream != 2))
+		return fault(sb, MICA_ERR_FAULT, err,
+			     "guest ABI violation: console write of %llu bytes at 0x%llx to stream %u",
+			     (unsigned long long)hc.len, (unsigned long long)hc.data, hc.stream);
+	size_t limit = sb->limits.output_bytes;
+	if (sb->output > limit)
+		return 0;
+	size_t n = hc.len > limit - sb->output ? limit - sb->output : hc.len;
+	console_out(sb, (int)hc.stream, data, n);
+	sb->output += hc.len;
+	if (sb->output > limit) {
+		char note[128];
+		int k = snprintf(note, sizeof(note), TRUNCATED_NOTE, limit);
+		console_out(sb, 2, note, (size_t)k);
+	}
+	return 0;
+}
+
+static int on_hostcall(mica_sandbox *sb, uint64_t gpa, mica_error *err)
+{
+	struct mica_hc_hostcall *hc = mica_gpa_check(&sb->vm, gpa, sizeof(*hc));
+	if (!hc)
+		return fault(sb, MICA_ERR_FAULT, err, "guest ABI violation: host call structure at 0x%llx",
+			     (unsigned long long)gpa);
+	struct mica_hc_hostcall req;
+	memcpy(&req, hc, sizeof(req));
+	const char *args = mica_gpa_check(&sb->vm, req.args, req.args_len);
+	if (!args || req.fn >= sb->nfns)
+		return fault(sb, MICA_ERR_FAULT, err,
+			     "guest ABI violation: host call %u with %llu argument bytes at 0x%llx", req.fn,
+			     (unsigned long long)req.args_len, (unsigned long long)req.args);
+	mica_hostcall call = {.args = args, .args_len = req.args_len};
+	sb->fns[req.fn].fn(&call, sb->fns[req.fn].userdata);
+	uint8_t *in = sb->vm.mem + MICA_GPA_IN;
+	memcpy(in, call.result ? call.result : "", call.result_len);
+	in[call.result_len] = 0;
+	free(call.result);
+	req.failed = (uint32_t)call.failed;
+	req.result_len = call.result_len;
+	memcpy(hc, &req, sizeof(req));
+	return 0;
+}
+
+static int on_exit_call(mica_sandbox *sb, uint64_t gpa, mica_error *err)
+{
+	struct mica_hc_exit hc = {0};
+	const void *p = mica_gpa_check(&sb->vm, gpa, sizeof(hc));
+	if (p)
+		memcpy(&hc, p, sizeof(hc));
+	const char *msg = mica_gpa_check(&sb->vm, hc.msg, hc.msg_len);
+	int n = msg ? (int)(hc.msg_len > 200 ? 200 : hc.msg_len) : 0;
+	return fault(sb, MICA_ERR_FAULT, err, "guest exited with code %lld: %.*s", (long long)hc.code, n,
+		     msg ? msg : "");
+}
+
+/* The guest reports the last request's outcome and parks. */
+static int on_wait(mica_sandbox *sb, uint64_t gpa, struct mica_exit_result *res, mica_error *err)
+{
+	struct mica_hc_wait w;
+	const void *p = mica_gpa_check(&sb->vm, gpa, sizeof(w));
+	if (!p)
+		return fault(sb, MICA_ERR_FAULT, err, "guest ABI violation: wait structure at 0x%llx",
+			     (unsigned long long)gpa);
+	memcpy(&w, p, sizeof(w));
+	const char *text = w.result_len ? mica_gpa_check(&sb->vm, w.result, w.result_len) : "";
+	if (!text || w.result_len >= MICA_IN_SIZE * 16)
+		return fault(sb, MICA_ERR_FAULT, err, "guest ABI violation: result of %llu bytes at 0x%llx",
+			     (unsigned long long)w.result_len, (unsigned long long)w.result);
+	res->text = malloc(w.result_len + 1);
+	if (!res->text)
+		return fault(sb, MICA_ERR_SYSTEM, err, "out of memory copying a %llu-byte result",
+			     (unsigned long long)w.result_len);
+	memcpy(res->text, text, w.result_len);
+	res->text[w.result_len] = 0;
+	res->len = w.result_len;
+	res->status = w.status;
+	sb->wait_gpa = gpa;
+	return 0;
+}
+
+static int serve(mica_sandbox *sb, int64_t deadline, struct mica_exit_result *res, mica_error *err)
+{
+	struct kvm_run *run = sb->vm.run;
+	for (;;) {
+		int rc = mica_vm_run(&sb->vm, deadline, &sb->interrupt, err);
+		if (rc == MICA_ERR_TIMEOUT)
+			return fault(sb, rc, err, "time limit exceeded: the operation ran longer than %u ms",
+				     sb->limits.timeout_ms);
+		if (rc == MICA_ERR_INTERRUPTED) {
+			atomic_store(&sb->interrupt, 0);
+			return fault(sb, rc, err, "interrupted by the host");
+		}
+		if (rc)
+			return fault(sb, rc, err, "%s", err ? err->message : "KVM_RUN failed");
+
+		switch (run->exit_reason) {
+		case KVM_EXIT_IO: {
+			uint16_t port = run->io.port;
+			if (port == MICA_HC_FAULT_PORT)
+				return on_fault(sb, err);
+			if (run->io.direction != KVM_EXIT_IO_OUT || run->io.size != 4 || run->io.count != 1 ||
+			    port < MICA_PORT_BASE || port >= MICA_PORT_BASE + MICA_HC_COUNT)
+				return fault(sb, MICA_ERR_FAULT, err,
+					     "guest fault: unexpected I/O port 0x%x access (%s, %u bytes)", port,
+					     run->io.direction == KVM_EXIT_IO_OUT ? "out" : "in", run->io.size);
+			uint32_t gpa;
+			memcpy(&gpa, (uint8_t *)run + run->io.data_offset, 4);
+			switch (port - MICA_PORT_BASE) {
+			case MICA_HC_WAIT:
+				return on_wait(sb, gpa, res, err);
+			case MICA_HC_CONSOLE:
+				rc = on_console(sb, gpa, err);
+				break;
+			case MICA_HC_HOSTCALL:
+				rc = on_hostcall(sb, gpa, err);
+				break;
+			default:
+				return on_exit_call(sb, gpa, err);
+			}
+			if (rc)
+				return rc;
+			break;
+		}
+		case KVM_EXIT_SHUTDOWN:
+			return fault(sb, MICA_ERR_FAULT, err, "guest fault: triple fault (the vCPU shut down)");
+		case KVM_EXIT_HLT:
+			return fault(sb, MICA_ERR_FAULT, err, "guest fault: the guest halted");
+		case KVM_EXIT_MMIO:
+			return fault(sb, MICA_ERR_FAULT, err,
+				     "guest fault: access to unbacked physical address 0x%llx",
+				     (unsigned long long)run->mmio.phys_addr);
+		case KVM_EXIT_INTERNAL_ERROR:
+			return fault(sb, MICA_ERR_FAULT, err,
+				     "guest fault: KVM could not emulate an instruction (internal error, "
+				     "suberror %u)",
+				     run->internal.suberror);
+		case KVM_EXIT_FAIL_ENTRY:
+			return fault(sb, MICA_ERR_SYSTEM, err, "KVM could not enter the guest (reason 0x%llx)",
+				     (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+		default:
+			return fault(sb, MICA_ERR_FAULT, err, "guest fault: unexpected VM exit %u",
+				     run->exit_reason);
+		}
+	}
+}
+
+int mica_exits_run(mica_sandbox *sb, struct mica_exit_result *res, mica_error *err)
+{
+	memset(res, 0, sizeof(*res));
+	sb->output = 0;
+	int64_t deadline = sb->limits.timeout_ms ? mica_now_ns() + (int64_t)sb->limits.timeout_ms * 1000000 : 0;
+	int rc = mica_vm_arm(&sb->vm, deadline, err);
+	if (rc)
+		return rc;
+	atomic_store(&sb->runner, (int)syscall(SYS_gettid));
+	rc = serve(sb, deadline, res, err);
+	atomic_store(&sb->runner, 0);
+	mica_vm_disarm(&sb->vm);
+	return rc;
+}

@@ -1,0 +1,19 @@
+/* Running the guest and serving its hypercalls until it waits again. */
+#ifndef MICA_HOST_EXITS_H
+#define MICA_HOST_EXITS_H
+
+#include "sandbox.h"
+
+struct mica_exit_result {
+	uint32_t status; /* enum mica_guest_status */
+	char *text;      /* malloc'd copy of the guest's result, NUL-terminated */
+	size_t len;
+};
+
+/* Resumes the guest and serves console and host-call hypercalls until its
+ * next MICA_HC_WAIT. Enforces the wall-clock limit and interrupts. A
+ * fault, a broken ABI rule, a timeout or an interrupt leaves the sandbox
+ * dead (sb->dead) and returns its code. */
+int mica_exits_run(mica_sandbox *sb, struct mica_exit_result *res, mica_error *err);
+
+#endif

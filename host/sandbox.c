@@ -1,0 +1,218 @@
+/* mica_sandbox: one micro-VM and the requests it serves. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "exits.h"
+#include "sandbox.h"
+
+#define MIB (1ull << 20)
+
+void mica_limits_default(mica_limits *l)
+{
+	memset(l, 0, sizeof(*l));
+	l->memory_bytes = 64 * MIB;
+	l->stack_bytes = 1 * MIB;
+	l->timeout_ms = 10000;
+	l->output_bytes = 1 * MIB;
+}
+
+static int check_limits(const mica_limits *l, mica_error *err)
+{
+	if (l->memory_bytes < 8 * MIB || l->memory_bytes > 2048 * MIB || l->memory_bytes % MICA_PAGE_SIZE)
+		return mica_err(err, MICA_ERR_INVALID,
+				"guest memory must be 8 MiB to 2048 MiB in whole pages, not %zu bytes",
+				l->memory_bytes);
+	if (l->stack_bytes < 64 * 1024 || l->stack_bytes > l->memory_bytes / 4 ||
+	    l->stack_bytes % MICA_PAGE_SIZE)
+		return mica_err(err, MICA_ERR_INVALID,
+				"stack must be 64 KiB to a quarter of guest memory in whole pages, not %zu bytes",
+				l->stack_bytes);
+	return 0;
+}
+
+/* "module\0name\0" for each function, as the guest reads it at boot. */
+static char *hostfn_table(const mica_sandbox *sb, uint32_t *len)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < sb->nfns; i++)
+		n += strlen(sb->fns[i].module) + strlen(sb->fns[i].name) + 2;
+	char *t = malloc(n ? n : 1), *p = t;
+	if (!t)
+		return NULL;
+	for (size_t i = 0; i < sb->nfns; i++) {
+		p = stpcpy(p, sb->fns[i].module) + 1;
+		p = stpcpy(p, sb->fns[i].name) + 1;
+	}
+	*len = (uint32_t)n;
+	return t;
+}
+
+mica_sandbox *mica_sandbox_new(mica_runtime *rt, const mica_limits *limits, mica_error *err)
+{
+	char *table = NULL;
+	mica_sandbox *sb = calloc(1, sizeof(*sb));
+	if (!sb) {
+		mica_err(err, MICA_ERR_SYSTEM, "out of memory");
+		return NULL;
+	}
+	sb->rt = rt;
+	sb->vm.vm_fd = sb->vm.vcpu_fd = -1;
+	if (limits)
+		sb->limits = *limits;
+	else
+		mica_limits_default(&sb->limits);
+	if (check_limits(&sb->limits, err))
+		goto fail;
+	if (rt->nfns) {
+		sb->fns = malloc(rt->nfns * sizeof(*sb->fns));
+		if (!sb->fns) {
+			mica_err(err, MICA_ERR_SYSTEM, "out of memory");
+			goto fail;
+		}
+		memcpy(sb->fns, rt->fns, rt->nfns * sizeof(*sb->fns));
+		sb->nfns = rt->nfns;
+	}
+	struct mica_boot_params bp = {
+		.mem_size = sb->limits.memory_bytes,
+		.stack_size = sb->limits.stack_bytes,
+		.js_heap_limit = sb->limits.heap_bytes,
+		.output_limit = sb->limits.output_bytes,
+		.hostfn_count = (uint32_t)sb->nfns,
+	};
+	table = hostfn_table(sb, &bp.hostfn_table_len);
+	if (!table || bp.hostfn_table_len >= MICA_IN_SIZE) {
+		mica_err(err, MICA_ERR_SYSTEM, "cannot build the host function table");
+		goto fail;
+	}
+	bp.hostfn_table = table;
+	if (mica_layout_compute(&sb->layout, &rt->image, &bp, err))
+		goto fail;
+	if (mica_vm_create(&sb->vm, &rt->kvm, sb->limits.memory_bytes, err))
+		goto fail;
+	if (mica_boot_prepare(&sb->vm, &sb->layout, &rt->image, &bp, err))
+		goto fail;
+	free(table);
+	table = NULL;
+	/* Boot: run until the guest's first WAIT says QuickJS is ready. */
+	struct mica_exit_result res;
+	int rc = mica_exits_run(sb, &res, err);
+	if (rc == MICA_OK && res.status != MICA_GS_READY)
+		rc = mica_err(err, MICA_ERR_FAULT, "guest did not become ready (status %u)", res.status);
+	free(res.text);
+	if (rc) {
+		if (rc == MICA_ERR_INVALID) /* not the caller's input: the image's */
+			rc = err ? (err->code = MICA_ERR_FAULT) : MICA_ERR_FAULT;
+		goto fail;
+	}
+	return sb;
+fail:
+	free(table);
+	mica_sandbox_free(sb);
+	return NULL;
+}
+
+void mica_sandbox_free(mica_sandbox *sb)
+{
+	if (!sb)
+		return;
+	if (sb->vm.vm_fd >= 0)
+		mica_vm_destroy(&sb->vm);
+	free(sb->fns);
+	free(sb);
+}
+
+void mica_sandbox_set_console(mica_sandbox *sb, mica_console_fn fn, void *userdata)
+{
+	sb->console = fn;
+	sb->console_data = userdata;
+}
+
+void mica_sandbox_set_timeout(mica_sandbox *sb, uint32_t timeout_ms)
+{
+	sb->limits.timeout_ms = timeout_ms;
+}
+
+void mica_sandbox_interrupt(mica_sandbox *sb)
+{
+	atomic_store(&sb->interrupt, 1);
+	int tid = atomic_load(&sb->runner);
+	if (tid)
+		mica_vm_kick(tid);
+}
+
+/* Sends one request to the parked guest and runs it to its next WAIT. */
+static int request(mica_sandbox *sb, uint32_t op, const char *name, const char *data, size_t len,
+		   char **result, size_t *result_len, mica_error *err)
+{
+	if (result)
+		*result = NULL;
+	if (result_len)
+		*result_len = 0;
+	if (sb->dead)
+		return mica_err(err, sb->dead, "sandbox unusable: an earlier operation ended with: %s",
+				mica_code_name(sb->dead));
+	size_t nlen = strlen(name);
+	if (nlen + len + 2 > MICA_IN_SIZE || !data)
+		return mica_err(err, MICA_ERR_INVALID, "request too large: %zu bytes (the limit is %llu)",
+				nlen + len, (unsigned long long)MICA_IN_SIZE - 2);
+	struct mica_hc_wait *w = mica_gpa_check(&sb->vm, sb->wait_gpa, sizeof(*w));
+	uint8_t *in = mica_gpa_check(&sb->vm, MICA_GPA_IN, MICA_IN_SIZE);
+	if (!w || !in)
+		return mica_err(err, MICA_ERR_FAULT, "guest is not waiting for a request");
+	memcpy(in, name, nlen + 1);
+	memcpy(in + nlen + 1, data, len);
+	in[nlen + 1 + len] = 0;
+	w->op = op;
+	w->name_len = nlen;
+	w->data_len = len;
+
+	struct mica_exit_result res;
+	int rc = mica_exits_run(sb, &res, err);
+	if (rc)
+		return rc;
+	switch (res.status) {
+	case MICA_GS_OK:
+		if (result)
+			*result = res.text;
+		else
+			free(res.text);
+		if (result_len)
+			*result_len = res.len;
+		return MICA_OK;
+	case MICA_GS_EXCEPTION:
+		rc = mica_err(err, MICA_ERR_JS, "%s", res.text);
+		break;
+	case MICA_GS_SYNTAX:
+	case MICA_GS_BAD_INPUT:
+		rc = mica_err(err, MICA_ERR_INVALID, "%s", res.text);
+		break;
+	case MICA_GS_OOM:
+		rc = mica_err(err, MICA_ERR_MEMORY, "memory limit exceeded: %s", res.text);
+		break;
+	default:
+		sb->dead = MICA_ERR_FAULT;
+		rc = mica_err(err, MICA_ERR_FAULT, "guest broke the protocol: status %u", res.status);
+	}
+	free(res.text);
+	return rc;
+}
+
+int mica_sandbox_load(mica_sandbox *sb, const char *name, const char *source, size_t len,
+		      mica_error *err)
+{
+	return request(sb, MICA_OP_LOAD, name, source, len, NULL, NULL, err);
+}
+
+int mica_sandbox_call(mica_sandbox *sb, const char *handler, const char *event_json, size_t len,
+		      char **result, size_t *result_len, mica_error *err)
+{
+	return request(sb, MICA_OP_CALL, handler, event_json, len, result, result_len, err);
+}
+
+int mica_sandbox_eval(mica_sandbox *sb, const char *name, const char *code, size_t len,
+		      char **result, size_t *result_len, mica_error *err)
+{
+	return request(sb, MICA_OP_EVAL, name, code, len, result, result_len, err);
+}

@@ -1,0 +1,52 @@
+/* Internal state of the public objects in mica.h. */
+#ifndef MICA_HOST_SANDBOX_H
+#define MICA_HOST_SANDBOX_H
+
+#include <stdatomic.h>
+
+#include "boot.h"
+#include "image.h"
+#include "vm.h"
+
+#define MICA_NAME_MAX 64
+
+struct mica_hostfn {
+	char module[MICA_NAME_MAX + 1];
+	char name[MICA_NAME_MAX + 1];
+	mica_host_fn fn;
+	void *userdata;
+};
+
+struct mica_runtime {
+	struct mica_kvm kvm;
+	uint8_t *image_data; /* owned copy when not the built-in image */
+	struct mica_image image;
+	struct mica_hostfn *fns;
+	size_t nfns;
+};
+
+struct mica_sandbox {
+	mica_runtime *rt;
+	struct mica_vm vm;
+	struct mica_layout layout;
+	mica_limits limits;
+	struct mica_hostfn *fns; /* the registry as it was at creation */
+	size_t nfns;
+	mica_console_fn console;
+	void *console_data;
+	uint64_t wait_gpa; /* the guest's parked MICA_HC_WAIT structure */
+	uint64_t output;   /* console bytes in this operation */
+	mica_code dead;    /* non-zero once the guest cannot be resumed */
+	atomic_int interrupt;
+	atomic_int runner; /* tid running the guest, 0 if none */
+};
+
+struct mica_hostcall {
+	const char *args;
+	size_t args_len;
+	char *result; /* malloc'd */
+	size_t result_len;
+	int failed;
+};
+
+#endif

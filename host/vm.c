@@ -1,0 +1,357 @@
+/* KVM plumbing, after Solo5's tenders/hvt and kvmtool. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "vm.h"
+
+#define MSR_IA32_TSC 0x10
+#define MSR_STAR 0xc0000081
+#define MSR_LSTAR 0xc0000082
+#define MSR_SFMASK 0xc0000084
+
+#define CR0_PE 0x1ull
+#define CR0_MP 0x2ull
+#define CR0_ET 0x10ull
+#define CR0_NE 0x20ull
+#define CR0_WP 0x10000ull
+#define CR0_PG 0x80000000ull
+#define CR4_PAE 0x20ull
+#define CR4_OSFXSR 0x200ull
+#define CR4_OSXMMEXCPT 0x400ull
+#define CR4_FSGSBASE 0x10000ull
+#define EFER_SCE 0x1ull
+#define EFER_LME 0x100ull
+#define EFER_LMA 0x400ull
+#define EFER_NXE 0x800ull
+
+/* The vCPU the current thread is running, for the signal handler. */
+static __thread struct kvm_run *volatile tls_run;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	struct kvm_run *run = tls_run;
+	if (run)
+		run->immediate_exit = 1;
+}
+
+static pthread_once_t signal_once = PTHREAD_ONCE_INIT;
+
+static void install_signal(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(MICA_SIGNAL, &sa, NULL);
+}
+
+int64_t mica_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int mica_kvm_open(struct mica_kvm *kvm, const char *path, mica_error *err)
+{
+	memset(kvm, 0, sizeof(*kvm));
+	kvm->fd = open(path, O_RDWR | O_CLOEXEC);
+	if (kvm->fd < 0)
+		return mica_err_errno(err, MICA_ERR_SYSTEM, "hypervisor unavailable: cannot open %s", path);
+	int ver = ioctl(kvm->fd, KVM_GET_API_VERSION, 0);
+	if (ver != KVM_API_VERSION) {
+		mica_err(err, MICA_ERR_SYSTEM, "hypervisor unavailable: %s has KVM API %d, need %d", path,
+			 ver, KVM_API_VERSION);
+		goto fail;
+	}
+	if (ioctl(kvm->fd, KVM_CHECK_EXTENSION, KVM_CAP_IMMEDIATE_EXIT) <= 0) {
+		mica_err(err, MICA_ERR_SYSTEM, "hypervisor unavailable: KVM lacks KVM_CAP_IMMEDIATE_EXIT");
+		goto fail;
+	}
+	int sz = ioctl(kvm->fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (sz < (int)sizeof(struct kvm_run)) {
+		mica_err_errno(err, MICA_ERR_SYSTEM, "KVM_GET_VCPU_MMAP_SIZE");
+		goto fail;
+	}
+	kvm->run_size = (size_t)sz;
+
+	for (unsigned n = 64;; n *= 2) {
+		kvm->cpuid = calloc(1, sizeof(*kvm->cpuid) + n * sizeof(kvm->cpuid->entries[0]));
+		if (!kvm->cpuid) {
+			mica_err(err, MICA_ERR_SYSTEM, "out of memory");
+			goto fail;
+		}
+		kvm->cpuid->nent = n;
+		if (ioctl(kvm->fd, KVM_GET_SUPPORTED_CPUID, kvm->cpuid) == 0)
+			break;
+		free(kvm->cpuid);
+		kvm->cpuid = NULL;
+		if (errno != E2BIG || n >= 4096) {
+			mica_err_errno(err, MICA_ERR_SYSTEM, "KVM_GET_SUPPORTED_CPUID");
+			goto fail;
+		}
+	}
+	/* Hide nested virtualisation from the guest. */
+	for (uint32_t i = 0; i < kvm->cpuid->nent; i++) {
+		struct kvm_cpuid_entry2 *e = &kvm->cpuid->entries[i];
+		if (e->function == 1)
+			e->ecx &= ~(1u << 5); /* VMX */
+		if (e->function == 0x80000001)
+			e->ecx &= ~(1u << 2); /* SVM */
+	}
+	pthread_once(&signal_once, install_signal);
+	return 0;
+fail:
+	mica_kvm_close(kvm);
+	return err ? err->code : MICA_ERR_SYSTEM;
+}
+
+void mica_kvm_close(struct mica_kvm *kvm)
+{
+	if (kvm->fd > 0)
+		close(kvm->fd);
+	free(kvm->cpuid);
+	memset(kvm, 0, sizeof(*kvm));
+	kvm->fd = -1;
+}
+
+int mica_vm_create(struct mica_vm *vm, const struct mica_kvm *kvm, uint64_t mem_size, mica_error *err)
+{
+	memset(vm, 0, sizeof(*vm));
+	vm->vm_fd = vm->vcpu_fd = -1;
+	vm->mem = MAP_FAILED;
+	vm->run = MAP_FAILED;
+
+	vm->vm_fd = ioctl(kvm->fd, KVM_CREATE_VM, 0);
+	if (vm->vm_fd < 0) {
+		mica_err_errno(err, MICA_ERR_SYSTEM, "KVM_CREATE_VM");
+		goto fail;
+	}
+	vm->mem = mmap(NULL, mem_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		       -1, 0);
+	if (vm->mem == MAP_FAILED) {
+		mica_err_errno(err, MICA_ERR_SYSTEM, "cannot map %llu bytes of guest memory",
+			       (unsigned long long)mem_size);
+		goto fail;
+	}
+	vm->mem_size = mem_size;
+	struct kvm_userspace_memory_region region = {
+		.slot = 0, .guest_phys_addr = 0, .memory_size = mem_size, .userspace_addr = (uintptr_t)vm->mem};
+	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
+		mica_err_errno(err, MICA_ERR_SYSTEM, "KVM_SET_USER_MEMORY_REGION");
+		goto fail;
+	}
+	/* Needed by VMX hosts without unrestricted guest; harmless elsewhere. */
+	if (ioctl(kvm->fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_TSS_ADDR) > 0)
+		(void)ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, 0xfffbd000ul);
+
+	vm->vcpu_fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, 0);
+	if (vm->vcpu_fd < 0) {
+		mica_err_errno(err, MICA_ERR_SYSTEM, "KVM_CREATE_VCPU");
+		goto fail;
+	}
+	vm->run = mmap(NULL, kvm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vm->vcpu_fd, 0);
+	if (vm->run == MAP_FAILED) {
+		mica_err_errno(err, MICA_ERR_SYSTEM, "cannot map the vCPU run area");
+		goto fail;
+	}
+	vm->run_size = kvm->run_size;
+	if (ioctl(vm->vcpu_fd, KVM_SET_CPUID2, kvm->cpuid) < 0) {
+		mica_err_errno(err, MICA_ERR_SYSTEM, "KVM_SET_CPUID2");
+		goto fail;
+	}
+	/* While in KVM_RUN the thread's signal mask is this one: MICA_SIGNAL
+	 * unblocked, whatever the application blocks. */
+	sigset_t set;
+	pthread_sigmask(SIG_SETMASK, NULL, &set);
+	sigdelset(&set, MICA_SIGNAL);
+	struct {
+		struct kvm_signal_mask hdr;
+		uint64_t bits;
+	} mask;
+	mask.hdr.len = 8;
+	memcpy(&mask.bits, &set, 8);
+	if (ioctl(vm->vcpu_fd, KVM_SET_SIGNAL_MASK, &mask) < 0) {
+		mica_err_errno(err, MICA_ERR_SYSTEM, "KVM_SET_SIGNAL_MASK");
+		goto fail;
+	}
+	return 0;
+fail:
+	mica_vm_destroy(vm);
+	return err ? err->code : MICA_ERR_SYSTEM;
+}
+
+void mica_vm_destroy(struct mica_vm *vm)
+{
+	if (vm->timer_tid)
+		timer_delete(vm->timer);
+	if (vm->run && vm->run != MAP_FAILED)
+		munmap(vm->run, vm->run_size);
+	if (vm->vcpu_fd >= 0)
+		close(vm->vcpu_fd);
+	if (vm->mem && vm->mem != MAP_FAILED)
+		munmap(vm->mem, vm->mem_size);
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	memset(vm, 0, sizeof(*vm));
+	vm->vm_fd = vm->vcpu_fd = -1;
+}
+
+static void set_segment(struct kvm_segment *s, uint16_t sel, int code)
+{
+	memset(s, 0, sizeof(*s));
+	s->limit = 0xffffffff;
+	s->selector = sel;
+	s->type = code ? 11 : 3;
+	s->present = 1;
+	s->dpl = sel & 3;
+	s->db = !code;
+	s->s = 1;
+	s->l = code;
+	s->g = 1;
+}
+
+int mica_vm_init_cpu(struct mica_vm *vm, const struct mica_vm_cpu *cpu, mica_error *err)
+{
+	struct kvm_sregs sregs;
+	if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
+		return mica_err_errno(err, MICA_ERR_SYSTEM, "KVM_GET_SREGS");
+	set_segment(&sregs.cs, MICA_SEL_UCODE, 1);
+	set_segment(&sregs.ds, MICA_SEL_UDATA, 0);
+	sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
+	memset(&sregs.tr, 0, sizeof(sregs.tr));
+	sregs.tr.base = cpu->tss;
+	sregs.tr.limit = (uint32_t)cpu->tss_limit;
+	sregs.tr.selector = MICA_SEL_TSS;
+	sregs.tr.type = 11; /* busy 64-bit TSS */
+	sregs.tr.present = 1;
+	memset(&sregs.ldt, 0, sizeof(sregs.ldt));
+	sregs.ldt.type = 2;
+	sregs.ldt.present = 1;
+	sregs.ldt.limit = 0xffff;
+	sregs.gdt.base = cpu->gdt;
+	sregs.gdt.limit = (uint16_t)cpu->gdt_limit;
+	sregs.idt.base = cpu->idt;
+	sregs.idt.limit = (uint16_t)cpu->idt_limit;
+	sregs.cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
+	sregs.cr3 = cpu->cr3;
+	sregs.cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_FSGSBASE;
+	sregs.efer = EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE;
+	if (ioctl(vm->vcpu_fd, KVM_SET_SREGS, &sregs) < 0)
+		return mica_err_errno(err, MICA_ERR_SYSTEM, "KVM_SET_SREGS");
+
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e[3];
+	} msrs;
+	memset(&msrs, 0, sizeof(msrs));
+	msrs.hdr.nmsrs = 3;
+	msrs.e[0].index = MSR_STAR;
+	msrs.e[0].data = ((uint64_t)MICA_SEL_KCODE << 32) | ((uint64_t)0x1b << 48);
+	msrs.e[1].index = MSR_LSTAR;
+	msrs.e[1].data = cpu->lstar;
+	msrs.e[2].index = MSR_SFMASK;
+	msrs.e[2].data = 0x40700; /* IF, TF, DF, AC */
+	if (ioctl(vm->vcpu_fd, KVM_SET_MSRS, &msrs) != 3)
+		return mica_err_errno(err, MICA_ERR_SYSTEM, "KVM_SET_MSRS");
+
+	struct kvm_fpu fpu;
+	memset(&fpu, 0, sizeof(fpu));
+	fpu.fcw = 0x37f;
+	fpu.mxcsr = 0x1f80;
+	if (ioctl(vm->vcpu_fd, KVM_SET_FPU, &fpu) < 0)
+		return mica_err_errno(err, MICA_ERR_SYSTEM, "KVM_SET_FPU");
+
+	struct kvm_regs regs;
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = cpu->rip;
+	regs.rsp = cpu->rsp;
+	regs.rflags = 0x3002; /* IOPL=3: hypercalls are `out` from CPL3 */
+	if (ioctl(vm->vcpu_fd, KVM_SET_REGS, &regs) < 0)
+		return mica_err_errno(err, MICA_ERR_SYSTEM, "KVM_SET_REGS");
+	return 0;
+}
+
+int mica_vm_tsc(struct mica_vm *vm, uint64_t *khz, uint64_t *tsc, mica_error *err)
+{
+	int k = ioctl(vm->vcpu_fd, KVM_GET_TSC_KHZ, 0);
+	*khz = k > 0 ? (uint64_t)k : 0;
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e;
+	} m;
+	memset(&m, 0, sizeof(m));
+	m.hdr.nmsrs = 1;
+	m.e.index = MSR_IA32_TSC;
+	if (ioctl(vm->vcpu_fd, KVM_GET_MSRS, &m) != 1)
+		return mica_err_errno(err, MICA_ERR_SYSTEM, "KVM_GET_MSRS(TSC)");
+	*tsc = m.e.data;
+	return 0;
+}
+
+int mica_vm_arm(struct mica_vm *vm, int64_t deadline_ns, mica_error *err)
+{
+	tls_run = vm->run;
+	if (deadline_ns == 0)
+		return 0;
+	pid_t tid = (pid_t)syscall(SYS_gettid);
+	if (vm->timer_tid != tid) {
+		if (vm->timer_tid)
+			timer_delete(vm->timer);
+		vm->timer_tid = 0;
+		struct sigevent sev;
+		memset(&sev, 0, sizeof(sev));
+		sev.sigev_notify = SIGEV_THREAD_ID;
+		sev.sigev_signo = MICA_SIGNAL;
+		sev._sigev_un._tid = tid;
+		if (timer_create(CLOCK_MONOTONIC, &sev, &vm->timer) < 0)
+			return mica_err_errno(err, MICA_ERR_SYSTEM, "timer_create");
+		vm->timer_tid = tid;
+	}
+	struct itimerspec its = {.it_value = {.tv_sec = deadline_ns / 1000000000,
+					      .tv_nsec = deadline_ns % 1000000000}};
+	if (timer_settime(vm->timer, TIMER_ABSTIME, &its, NULL) < 0)
+		return mica_err_errno(err, MICA_ERR_SYSTEM, "timer_settime");
+	return 0;
+}
+
+void mica_vm_disarm(struct mica_vm *vm)
+{
+	if (vm->timer_tid) {
+		struct itimerspec its;
+		memset(&its, 0, sizeof(its));
+		timer_settime(vm->timer, 0, &its, NULL);
+	}
+	tls_run = NULL;
+	vm->run->immediate_exit = 0;
+}
+
+int mica_vm_run(struct mica_vm *vm, int64_t deadline_ns, atomic_int *interrupt, mica_error *err)
+{
+	for (;;) {
+		if (atomic_load(interrupt))
+			return mica_err(err, MICA_ERR_INTERRUPTED, "interrupted by the host");
+		if (ioctl(vm->vcpu_fd, KVM_RUN, 0) == 0)
+			return 0;
+		if (errno != EINTR && errno != EAGAIN)
+			return mica_err_errno(err, MICA_ERR_SYSTEM, "KVM_RUN");
+		vm->run->immediate_exit = 0;
+		if (deadline_ns && mica_now_ns() >= deadline_ns)
+			return mica_err(err, MICA_ERR_TIMEOUT, "time limit exceeded");
+		/* a stray signal: go on */
+	}
+}
+
+void mica_vm_kick(pid_t tid)
+{
+	syscall(SYS_tgkill, getpid(), tid, MICA_SIGNAL);
+}

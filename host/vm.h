@@ -1,0 +1,86 @@
+/*
+ * One KVM micro-VM: a VM, one memory slot, one vCPU in 64-bit mode.
+ * No knowledge of the guest's ABI lives here; see boot.h and sandbox.c.
+ */
+#ifndef MICA_HOST_VM_H
+#define MICA_HOST_VM_H
+
+#include <linux/kvm.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "error.h"
+#include "mica_abi.h"
+
+/* What a runtime keeps of /dev/kvm: shared by all its VMs. */
+struct mica_kvm {
+	int fd;
+	size_t run_size;
+	struct kvm_cpuid2 *cpuid; /* supported CPUID, VMX/SVM hidden */
+};
+
+struct mica_vm {
+	int vm_fd;
+	int vcpu_fd;
+	struct kvm_run *run;
+	size_t run_size;
+	uint8_t *mem;
+	uint64_t mem_size;
+	timer_t timer; /* wall-clock limit; signals timer_tid */
+	pid_t timer_tid;
+};
+
+/* Initial vCPU state: long mode, CPL3, IOPL=3 (see docs/architecture.md). */
+struct mica_vm_cpu {
+	uint64_t rip, rsp;
+	uint64_t cr3;
+	uint64_t gdt, gdt_limit, idt, idt_limit, tss, tss_limit;
+	uint64_t lstar; /* syscall entry */
+};
+
+/* Host pointer to guest range [gpa, gpa + len), or NULL if any byte of it
+ * lies outside guest memory. Every guest-supplied address goes through here. */
+static inline void *mica_gpa_check(const struct mica_vm *vm, uint64_t gpa, uint64_t len)
+{
+	if (gpa > vm->mem_size || len > vm->mem_size - gpa)
+		return NULL;
+	return vm->mem + gpa;
+}
+
+/* Opens KVM at path, checks its API and reads the supported CPUID. Installs
+ * the no-op MICA_SIGNAL handler (once per process). */
+int mica_kvm_open(struct mica_kvm *kvm, const char *path, mica_error *err);
+void mica_kvm_close(struct mica_kvm *kvm);
+
+/* Creates the VM with mem_size bytes of zeroed memory and one vCPU. On
+ * failure everything is released and vm is left zeroed. */
+int mica_vm_create(struct mica_vm *vm, const struct mica_kvm *kvm, uint64_t mem_size,
+		   mica_error *err);
+void mica_vm_destroy(struct mica_vm *vm);
+
+/* Loads the initial register state. */
+int mica_vm_init_cpu(struct mica_vm *vm, const struct mica_vm_cpu *cpu, mica_error *err);
+
+/* The guest's TSC frequency and its current value, for the guest clock. */
+int mica_vm_tsc(struct mica_vm *vm, uint64_t *khz, uint64_t *tsc, mica_error *err);
+
+/* Arms the wall-clock limit for the calling thread: at deadline_ns
+ * (CLOCK_MONOTONIC; 0 = none) a running mica_vm_run() returns. */
+int mica_vm_arm(struct mica_vm *vm, int64_t deadline_ns, mica_error *err);
+void mica_vm_disarm(struct mica_vm *vm);
+
+/* Runs the vCPU until it exits to userspace: returns 0 with the exit in
+ * vm->run, MICA_ERR_TIMEOUT when the armed deadline passed, or
+ * MICA_ERR_INTERRUPTED when *interrupt became non-zero. */
+int mica_vm_run(struct mica_vm *vm, int64_t deadline_ns, atomic_int *interrupt, mica_error *err);
+
+/* Makes the thread's current or next mica_vm_run() return: for
+ * mica_sandbox_interrupt(). Async-signal-safe. */
+void mica_vm_kick(pid_t tid);
+
+/* CLOCK_MONOTONIC in nanoseconds. */
+int64_t mica_now_ns(void);
+
+#endif

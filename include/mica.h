@@ -1,0 +1,138 @@
+/*
+ * libmica: run untrusted JavaScript in hardware-isolated KVM micro-VMs.
+ *
+ * A mica_runtime holds the KVM handle, the guest image and the registered
+ * host functions. A mica_sandbox is one micro-VM with QuickJS inside. A
+ * sandbox is used by one thread at a time; mica_sandbox_interrupt() may be
+ * called from any thread. The library never exits, aborts or prints: every
+ * fallible call returns a mica_code and fills an optional mica_error.
+ *
+ * Signals: a call that runs the guest may be interrupted by the real-time
+ * signal MICA_SIGNAL (SIGRTMIN + 7) sent to its own thread; libmica installs
+ * a no-op handler for it in mica_runtime_new(). Do not block or reuse it.
+ */
+#ifndef MICA_H
+#define MICA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MICA_VERSION "0.1.0"
+#define MICA_SIGNAL (SIGRTMIN + 7)
+
+/* Outcome of a call. The values are also the CLI's exit codes. */
+typedef enum mica_code {
+	MICA_OK = 0,
+	MICA_ERR_JS = 1,          /* uncaught JavaScript exception */
+	MICA_ERR_INVALID = 2,     /* bad argument or input: JSON, syntax, handler name */
+	MICA_ERR_TIMEOUT = 3,     /* the wall-clock limit was reached */
+	MICA_ERR_MEMORY = 4,      /* the JS heap limit was reached */
+	MICA_ERR_FAULT = 5,       /* the guest faulted or broke the ABI; sandbox is dead */
+	MICA_ERR_SYSTEM = 6,      /* KVM unavailable, host out of resources, internal */
+	MICA_ERR_INTERRUPTED = 7, /* mica_sandbox_interrupt() */
+} mica_code;
+
+typedef struct mica_error {
+	mica_code code;
+	char message[1024];
+} mica_error;
+
+typedef struct mica_runtime mica_runtime;
+typedef struct mica_sandbox mica_sandbox;
+typedef struct mica_hostcall mica_hostcall;
+
+/* ---- runtime ------------------------------------------------------------- */
+
+typedef struct mica_runtime_options {
+	/* Guest ELF image; NULL selects the image built into libmica (tests use
+	 * this to run hostile guests). Copied by mica_runtime_new(). */
+	const void *guest_image;
+	size_t guest_image_len;
+	const char *kvm_path; /* NULL: "/dev/kvm" */
+} mica_runtime_options;
+
+/* Opens KVM and checks the guest image. opts may be NULL. */
+mica_runtime *mica_runtime_new(const mica_runtime_options *opts, mica_error *err);
+/* Frees the runtime. All its sandboxes must be freed first. */
+void mica_runtime_free(mica_runtime *rt);
+
+/* A host function. It reads its arguments with mica_hostcall_args() and
+ * answers with mica_hostcall_return() or mica_hostcall_fail(); if it does
+ * neither, JavaScript receives undefined. It runs on the calling thread
+ * while the guest waits. */
+typedef void (*mica_host_fn)(mica_hostcall *call, void *userdata);
+
+/* Makes fn visible to JavaScript as `import { name } from "host:module"`.
+ * Affects sandboxes created afterwards. Returns MICA_ERR_INVALID for bad
+ * or duplicate names (identifiers of 1..64 chars), MICA_ERR_SYSTEM when out
+ * of memory. */
+int mica_runtime_register(mica_runtime *rt, const char *module, const char *name, mica_host_fn fn,
+			  void *userdata);
+
+/* The arguments as a JSON array (not NUL-terminated; valid during the call). */
+const char *mica_hostcall_args(const mica_hostcall *call, size_t *len);
+/* The result as JSON text (len 0: undefined). Copied. MICA_ERR_INVALID if it
+ * does not fit the guest's request buffer (3 MiB). */
+int mica_hostcall_return(mica_hostcall *call, const char *json, size_t len);
+/* Makes the JS call throw an Error with this message. */
+int mica_hostcall_fail(mica_hostcall *call, const char *message);
+
+/* ---- sandbox ------------------------------------------------------------- */
+
+typedef struct mica_limits {
+	size_t memory_bytes; /* guest memory: 64 MiB; 8 MiB .. 2 GiB */
+	size_t heap_bytes;   /* JS heap limit: 0 = what memory leaves (about memory - 8 MiB) */
+	size_t stack_bytes;  /* guest stack: 1 MiB; 64 KiB .. memory / 4 */
+	uint32_t timeout_ms; /* wall clock per load/call/eval: 10000; 0 = none */
+	size_t output_bytes; /* console bytes per load/call/eval: 1 MiB; then truncated */
+} mica_limits;
+
+/* Fills in the defaults above. */
+void mica_limits_default(mica_limits *limits);
+
+/* Console output of the guest: stream 1 = stdout, 2 = stderr. */
+typedef void (*mica_console_fn)(void *userdata, int stream, const char *data, size_t len);
+
+/* Creates a micro-VM, boots the guest and initialises QuickJS. limits may
+ * be NULL for the defaults. */
+mica_sandbox *mica_sandbox_new(mica_runtime *rt, const mica_limits *limits, mica_error *err);
+void mica_sandbox_free(mica_sandbox *sb);
+
+/* Receives console output from now on; NULL discards it. */
+void mica_sandbox_set_console(mica_sandbox *sb, mica_console_fn fn, void *userdata);
+/* Changes the wall-clock limit of the following operations (0 = none). */
+void mica_sandbox_set_timeout(mica_sandbox *sb, uint32_t timeout_ms);
+
+/* Evaluates source as an ES module named `name`, running its top-level
+ * await to completion. Syntax errors and unresolvable imports give
+ * MICA_ERR_INVALID, a thrown exception MICA_ERR_JS. */
+int mica_sandbox_load(mica_sandbox *sb, const char *name, const char *source, size_t len,
+		      mica_error *err);
+
+/* Calls the loaded module's export `handler` (else the global function of
+ * that name) with the parsed event, awaits a returned promise, and returns
+ * JSON.stringify(result) ("null" for undefined) in *result, malloc'd and
+ * NUL-terminated; free it with free(). */
+int mica_sandbox_call(mica_sandbox *sb, const char *handler, const char *event_json, size_t len,
+		      char **result, size_t *result_len, mica_error *err);
+
+/* Evaluates a script; *result is its completion value printed the way
+ * console.log prints it, or "" for undefined. */
+int mica_sandbox_eval(mica_sandbox *sb, const char *name, const char *code, size_t len,
+		      char **result, size_t *result_len, mica_error *err);
+
+/* Stops the running (or next) operation of sb with MICA_ERR_INTERRUPTED.
+ * Safe from any thread and from signal handlers. */
+void mica_sandbox_interrupt(mica_sandbox *sb);
+
+/* A short name for a code, e.g. "time limit exceeded". */
+const char *mica_code_name(mica_code code);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
