@@ -57,9 +57,8 @@ $(GUESTD)/%.o: guest/%.S include/mica_abi.h $(wildcard guest/js/*.js)
 	$(MUSLCC) -c $< -o $@
 $(GUESTD)/mica-guest.elf: $(GUEST_OBJS)
 	$(MUSLCC) -static -no-pie -Wl,-z,max-page-size=4096 -Wl,-z,separate-code \
-		-Wl,-z,noexecstack -o $@.tmp $^ -lm
-	strip --strip-debug -o $@ $@.tmp
-	rm -f $@.tmp
+		-Wl,-z,noexecstack -o $(GUESTD)/mica-guest.debug.elf $^ -lm
+	strip --strip-debug -o $@ $(GUESTD)/mica-guest.debug.elf
 
 # ---- host library ----
 $(BUILD)/host/%.o: host/%.c $(wildcard host/*.h) include/mica.h include/mica_abi.h

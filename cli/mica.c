@@ -31,7 +31,7 @@ static const char usage[] =
 	"  --event JSON         the event passed to the handler (default: null)\n"
 	"  --event-file PATH    read the event from PATH ('-' for stdin)\n"
 	"  --timeout MS         wall-clock limit for the whole run (default 10000)\n"
-	"  --memory MB          guest memory in MiB (default 64, 8..2048)\n"
+	"  --memory MB          guest memory in MiB (default 64, 16..2048)\n"
 	"  -h, --help           show this help\n"
 	"  -V, --version        show the version\n"
 	"\n"
@@ -139,7 +139,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case 'e': o->event = optarg; break;
 		case 'f': o->event_file = optarg; break;
 		case 't': o->timeout_ms = parse_num(optarg, "--timeout", 1, 86400000, &bad); break;
-		case 'm': o->memory_mb = parse_num(optarg, "--memory", 8, 2048, &bad); break;
+		case 'm': o->memory_mb = parse_num(optarg, "--memory", 16, 2048, &bad); break;
 		case 'h': fputs(usage, stdout); exit(0);
 		case 'V': printf("mica %s\n", MICA_VERSION); exit(0);
 		case ':':

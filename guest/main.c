@@ -34,10 +34,20 @@ struct reply {
 
 /* ---- QuickJS allocator: the arena, with the JS heap limit ---------------- */
 
+/* Once the limit is hit, QuickJS still needs memory to build and throw
+ * the error; its double-failure paths are fragile, so those allocations
+ * may use a little headroom. The request still ends as out of memory. */
+#define OOM_HEADROOM (256u << 10)
+
+static size_t heap_limit(const JSMallocState *s)
+{
+	return oom ? s->malloc_limit + OOM_HEADROOM : s->malloc_limit;
+}
+
 static void *qjs_malloc(JSMallocState *s, size_t size)
 {
 	void *p = NULL;
-	if (s->malloc_size + size <= s->malloc_limit)
+	if (s->malloc_size + size <= heap_limit(s))
 		p = mica_arena_alloc(size);
 	if (!p) {
 		oom = 1;
@@ -67,7 +77,7 @@ static void *qjs_realloc(JSMallocState *s, void *p, size_t size)
 	}
 	size_t old = mica_arena_usable_size(p);
 	void *q = NULL;
-	if (s->malloc_size - old + size <= s->malloc_limit)
+	if (s->malloc_size - old + size <= heap_limit(s))
 		q = mica_arena_realloc(p, size);
 	if (!q) {
 		oom = 1;

@@ -20,9 +20,9 @@ void mica_limits_default(mica_limits *l)
 
 static int check_limits(const mica_limits *l, mica_error *err)
 {
-	if (l->memory_bytes < 8 * MIB || l->memory_bytes > 2048 * MIB || l->memory_bytes % MICA_PAGE_SIZE)
+	if (l->memory_bytes < 16 * MIB || l->memory_bytes > 2048 * MIB || l->memory_bytes % MICA_PAGE_SIZE)
 		return mica_err(err, MICA_ERR_INVALID,
-				"guest memory must be 8 MiB to 2048 MiB in whole pages, not %zu bytes",
+				"guest memory must be 16 MiB to 2048 MiB in whole pages, not %zu bytes",
 				l->memory_bytes);
 	if (l->stack_bytes < 64 * 1024 || l->stack_bytes > l->memory_bytes / 4 ||
 	    l->stack_bytes % MICA_PAGE_SIZE)

@@ -84,7 +84,7 @@ int mica_hostcall_fail(mica_hostcall *call, const char *message);
 /* ---- sandbox ------------------------------------------------------------- */
 
 typedef struct mica_limits {
-	size_t memory_bytes; /* guest memory: 64 MiB; 8 MiB .. 2 GiB */
+	size_t memory_bytes; /* guest memory: 64 MiB; 16 MiB .. 2 GiB */
 	size_t heap_bytes;   /* JS heap limit: 0 = what memory leaves (about memory - 8 MiB) */
 	size_t stack_bytes;  /* guest stack: 1 MiB; 64 KiB .. memory / 4 */
 	uint32_t timeout_ms; /* wall clock per load/call/eval: 10000; 0 = none */
