@@ -35,6 +35,8 @@ static const char usage[] =
 	"  -h, --help           show this help\n"
 	"  -V, --version        show the version\n"
 	"\n"
+	"environment: MICA_KVM_DEVICE  the KVM device (default /dev/kvm)\n"
+	"\n"
 	"exit codes: 0 ok, 1 uncaught exception, 2 usage or bad input, 3 time limit,\n"
 	"            4 memory limit, 5 guest fault, 6 hypervisor unavailable or internal\n";
 
@@ -215,7 +217,8 @@ int main(int argc, char **argv)
 		event_len = event ? strlen(event) : 0;
 	}
 
-	rt = mica_runtime_new(NULL, &err);
+	mica_runtime_options ro = {.kvm_path = getenv("MICA_KVM_DEVICE")};
+	rt = mica_runtime_new(&ro, &err);
 	if (!rt) {
 		rc = report(&err);
 		goto out;

@@ -18,6 +18,8 @@ static JSContext *ctx;
 static JSValue inspect_fn;           /* console.js's formatter for values */
 static JSValue user_ns;              /* namespace of the loaded module */
 static int oom;                      /* the JS heap limit was hit in this request */
+static JSValue unhandled;            /* first rejected promise nobody handled */
+static JSValue unhandled_reason;
 
 struct hostfn {
 	const char *module;
@@ -128,6 +130,13 @@ static void reply_value(struct reply *r, uint32_t status, const char *prefix, JS
 static JSValue inspect(JSValueConst v)
 {
 	return JS_Call(ctx, inspect_fn, JS_UNDEFINED, 1, &v);
+}
+
+static JSValue inspect_consume(JSValue v)
+{
+	JSValue s = inspect(v);
+	JS_FreeValue(ctx, v);
+	return s;
 }
 
 /* "Name: message\n<stack>" for errors, inspect() for other thrown values. */
@@ -342,6 +351,41 @@ static JSValue js_write(JSContext *c, JSValueConst this_val, int argc, JSValueCo
 	return JS_UNDEFINED;
 }
 
+/* ---- unhandled rejections ------------------------------------------------ */
+
+static void forget_rejection(void)
+{
+	JS_FreeValue(ctx, unhandled);
+	JS_FreeValue(ctx, unhandled_reason);
+	unhandled = unhandled_reason = JS_UNDEFINED;
+}
+
+static void on_rejection(JSContext *c, JSValueConst promise, JSValueConst reason, JS_BOOL is_handled,
+			 void *opaque)
+{
+	(void)opaque;
+	if (!is_handled && JS_IsUndefined(unhandled)) {
+		unhandled = JS_DupValue(c, promise);
+		unhandled_reason = JS_DupValue(c, reason);
+	} else if (is_handled && JS_VALUE_GET_PTR(promise) == JS_VALUE_GET_PTR(unhandled)) {
+		forget_rejection();
+	}
+}
+
+/* Consumes v. A rejection that no code handled fails the request the way
+ * an uncaught exception does. */
+static JSValue check_rejections(JSValue v)
+{
+	if (JS_IsException(v) || JS_IsUndefined(unhandled)) {
+		forget_rejection();
+		return v;
+	}
+	JS_FreeValue(ctx, v);
+	JSValue reason = JS_DupValue(ctx, unhandled_reason);
+	forget_rejection();
+	return JS_Throw(ctx, reason);
+}
+
 /* ---- requests ------------------------------------------------------------ */
 
 static void do_load(const char *name, const char *src, size_t len, struct reply *r)
@@ -353,7 +397,7 @@ static void do_load(const char *name, const char *src, size_t len, struct reply 
 		return;
 	}
 	JSModuleDef *md = JS_VALUE_GET_PTR(m);
-	JSValue v = settle(JS_EvalFunction(ctx, m));
+	JSValue v = check_rejections(settle(JS_EvalFunction(ctx, m)));
 	if (JS_IsException(v)) {
 		reply_exception(r, MICA_GS_EXCEPTION, NULL);
 		return;
@@ -408,7 +452,7 @@ static void do_call(const char *name, const char *event, size_t len, struct repl
 		reply_set(r, MICA_GS_BAD_INPUT, NULL, msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1);
 		return;
 	}
-	JSValue res = settle(JS_Call(ctx, fn, JS_UNDEFINED, 1, &ev));
+	JSValue res = check_rejections(settle(JS_Call(ctx, fn, JS_UNDEFINED, 1, &ev)));
 	JS_FreeValue(ctx, fn);
 	JS_FreeValue(ctx, ev);
 	if (JS_IsException(res)) {
@@ -435,7 +479,8 @@ static void do_eval(const char *name, const char *src, size_t len, struct reply 
 		reply_exception(r, MICA_GS_SYNTAX, NULL);
 		return;
 	}
-	JSValue v = JS_EvalFunction(ctx, f);
+	/* A promise completion is awaited, as a REPL with top-level await would. */
+	JSValue v = check_rejections(settle(JS_EvalFunction(ctx, f)));
 	if (!JS_IsException(v) && run_jobs() < 0) {
 		JS_FreeValue(ctx, v);
 		v = JS_EXCEPTION;
@@ -448,13 +493,8 @@ static void do_eval(const char *name, const char *src, size_t len, struct reply 
 		r->status = MICA_GS_OK;
 		return;
 	}
-	JSValue text = inspect(v);
-	JS_FreeValue(ctx, v);
-	if (JS_IsException(text)) {
-		reply_exception(r, MICA_GS_EXCEPTION, NULL);
-		return;
-	}
-	reply_value(r, MICA_GS_OK, NULL, text);
+	/* Strings print as-is, everything else as console.log shows it. */
+	reply_value(r, MICA_GS_OK, NULL, JS_IsString(v) ? v : inspect_consume(v));
 }
 
 static void init_js(const struct mica_boot_info *bi)
@@ -465,6 +505,8 @@ static void init_js(const struct mica_boot_info *bi)
 	JS_SetMemoryLimit(rt, bi->js_heap_limit);
 	JS_SetMaxStackSize(rt, bi->stack_size / 4 * 3);
 	JS_SetModuleLoaderFunc(rt, NULL, module_loader, NULL);
+	JS_SetHostPromiseRejectionTracker(rt, on_rejection, NULL);
+	unhandled = unhandled_reason = JS_UNDEFINED;
 	ctx = JS_NewContext(rt);
 	if (!ctx)
 		mica_guest_exit(4, "out of memory creating the JS context");

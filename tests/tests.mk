@@ -1,0 +1,44 @@
+# Tests. `make test` runs every suite on the plain build, then again on an
+# ASan+UBSan build (build/asan). tests/run.sh sums the suites' counts.
+
+TESTD := $(BUILD)/tests
+NATIVED := build/native-qjs
+
+# QuickJS built natively with the guest's flags: the peer for parity tests
+# and benchmarks (never sanitized: third-party code).
+NATIVE_QJS_OBJS := $(addprefix $(NATIVED)/,$(addsuffix .o,$(QJS_SRCS)))
+$(NATIVED)/%.o: $(QJS)/%.c $(DEPS)
+	@mkdir -p $(@D)
+	$(CC) $(QJS_CFLAGS) -c $< -o $@
+
+TEST_PROGS := $(TESTD)/test_arena $(TESTD)/test_api $(TESTD)/test_conformance \
+	      $(TESTD)/test_parity $(TESTD)/test_hostile
+
+include tests/hostile/hostile.mk
+
+$(TESTD)/test_arena: tests/unit/test_arena.c guest/arena.c guest/arena.h
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) $(HOST_LDFLAGS) -Iguest -o $@ tests/unit/test_arena.c guest/arena.c
+
+$(TESTD)/test_%: tests/api/test_%.c tests/harness.h include/mica.h $(BUILD)/libmica.a
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) $(HOST_LDFLAGS) -Itests -o $@ $< $(BUILD)/libmica.a $(HOST_LDLIBS)
+
+$(TESTD)/test_parity: tests/api/test_parity.c tests/harness.h $(BUILD)/libmica.a $(NATIVE_QJS_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) $(HOST_LDFLAGS) -Itests -isystem $(QJS) -o $@ $< $(BUILD)/libmica.a \
+		$(NATIVE_QJS_OBJS) $(HOST_LDLIBS) -lm
+
+.PHONY: test-suites
+test: deps
+	$(MAKE) test-suites
+	$(MAKE) BUILD=build/asan SAN=1 test-suites
+
+test-plain: deps
+	$(MAKE) test-suites
+
+test-asan: deps
+	$(MAKE) BUILD=build/asan SAN=1 test-suites
+
+test-suites: all $(TEST_PROGS) $(HOSTILE_IMAGES)
+	tests/run.sh $(BUILD)

@@ -1,0 +1,2 @@
+import { thing } from "./not-there.js";
+console.log(thing);

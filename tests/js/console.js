@@ -1,0 +1,12 @@
+console.log("plain string");
+console.info("number", 42, -0, 1.5e300);
+console.debug([1, "two", { three: 3 }]);
+console.log(new Map([["a", 1]]), new Set([1, 2]));
+console.log("%s is %d years", "mica", 1);
+const cyc = { name: "cycle" };
+cyc.self = cyc;
+console.log(cyc);
+console.error("to stderr");
+console.warn("also stderr");
+console.log(null, undefined, true, 10n, Symbol("s"));
+console.log(function named() {}, class K {});

@@ -1,0 +1,7 @@
+function inner(o) {
+  return o.x;
+}
+function outer() {
+  return inner(null);
+}
+outer();
