@@ -11,10 +11,15 @@ $(NATIVED)/%.o: $(QJS)/%.c $(DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(QJS_CFLAGS) -c $< -o $@
 
-TEST_PROGS := $(TESTD)/test_arena $(TESTD)/test_api $(TESTD)/test_conformance \
+TEST_PROGS := $(TESTD)/test_console_js $(TESTD)/test_arena $(TESTD)/test_api $(TESTD)/test_conformance \
 	      $(TESTD)/test_parity $(TESTD)/test_hostile
 
 include tests/hostile/hostile.mk
+
+# console.js unit tests run in native QuickJS with its std module.
+$(TESTD)/test_console_js: tests/unit/test_console_js.c $(NATIVE_QJS_OBJS) $(NATIVED)/quickjs-libc.o
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) $(HOST_LDFLAGS) -isystem $(QJS) -o $@ $^ -lm -ldl $(HOST_LDLIBS)
 
 $(TESTD)/test_arena: tests/unit/test_arena.c guest/arena.c guest/arena.h
 	@mkdir -p $(@D)

@@ -1,0 +1,60 @@
+/*
+ * Runs tests/js_unit/test_console.js, the unit tests of the guest's
+ * console.js, in native QuickJS with the std module (like `qjs --std`).
+ * Usage: test_console_js [TEST.js CONSOLE.js]
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "quickjs-libc.h"
+#include "quickjs.h"
+
+static int eval(JSContext *ctx, const char *src, const char *name, int flags)
+{
+	JSValue v = JS_Eval(ctx, src, strlen(src), name, flags);
+	if (JS_IsException(v)) {
+		js_std_dump_error(ctx);
+		return -1;
+	}
+	JS_FreeValue(ctx, v);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	char *def[] = {argv[0], "tests/js_unit/test_console.js", "guest/js/console.js", NULL};
+	if (argc < 3) {
+		argv = def;
+		argc = 3;
+	}
+	JSRuntime *rt = JS_NewRuntime();
+	js_std_init_handlers(rt);
+	JSContext *ctx = JS_NewContext(rt);
+	JS_AddIntrinsicBigFloat(ctx);
+	JS_AddIntrinsicBigDecimal(ctx);
+	JS_AddIntrinsicOperators(ctx);
+	JS_EnableBignumExt(ctx, 1);
+	js_std_add_helpers(ctx, argc - 1, argv + 1);
+	js_init_module_std(ctx, "std");
+	js_init_module_os(ctx, "os");
+	JS_SetModuleLoaderFunc(rt, NULL, js_module_loader, NULL);
+	if (eval(ctx, "import * as std from 'std'; import * as os from 'os'; globalThis.std = std; globalThis.os = os;",
+		 "<init>", JS_EVAL_TYPE_MODULE))
+		return 2;
+	size_t len;
+	uint8_t *src = js_load_file(ctx, &len, argv[1]);
+	if (!src) {
+		fprintf(stderr, "cannot read %s\n", argv[1]);
+		printf("0 passed, 1 failed\n");
+		return 2;
+	}
+	int rc = eval(ctx, (const char *)src, argv[1], JS_EVAL_TYPE_GLOBAL);
+	js_free(ctx, src);
+	js_std_loop(ctx);
+	js_std_free_handlers(rt);
+	JS_FreeContext(ctx);
+	JS_FreeRuntime(rt);
+	if (rc)
+		printf("0 passed, 1 failed\n");
+	return rc ? 1 : 0;
+}
