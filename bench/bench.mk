@@ -1,0 +1,24 @@
+# `make bench` builds and runs bench/bench.c: mica's costs against their
+# floors (bare VM, bare exit, native QuickJS). See bench/bench.c.
+#
+# Always the plain -O2 build in build/, whatever BUILD or SAN say: a
+# sanitized benchmark would measure the sanitizer.
+
+BENCHD := build/bench
+
+bench:
+	$(MAKE) --no-print-directory BUILD=build SAN= $(BENCHD)/bench
+	$(BENCHD)/bench
+
+# The exit-loop guest: bench/guests/exitloop.S plus the real guest/boot.S
+# for its image header and CPL0 stubs, linked like the real guest.
+$(BENCHD)/exitloop.elf: bench/guests/exitloop.S guest/boot.S include/mica_abi.h
+	@mkdir -p $(@D)
+	$(CC) -nostdlib -static -no-pie -Wl,-z,max-page-size=4096 -Wl,-z,separate-code \
+		-Wl,-z,noexecstack -Wl,--build-id=none -o $@ bench/guests/exitloop.S guest/boot.S
+
+$(BENCHD)/bench: bench/bench.c $(BENCHD)/exitloop.elf $(wildcard host/*.h) include/mica.h \
+		 include/mica_abi.h build/libmica.a $(NATIVE_QJS_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) -isystem $(QJS) -DBENCH_EXITLOOP_ELF='"$(BENCHD)/exitloop.elf"' \
+		-o $@ bench/bench.c build/libmica.a $(NATIVE_QJS_OBJS) $(HOST_LDLIBS) -lm

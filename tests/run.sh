@@ -38,5 +38,6 @@ for t in tests/cli/*.sh; do
 done
 
 [ -z "$broken" ] || echo "suites that failed or did not report: $broken"
-echo "all suites ($build): $passed passed, $failed failed, $skipped skipped"
+echo "suites in $build done"
+echo "total: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ] && [ -z "$broken" ]
