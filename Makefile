@@ -52,9 +52,24 @@ $(GUESTD)/arena.o: guest/arena.c guest/arena.h
 $(GUESTD)/%.o: guest/%.c guest/guest.h guest/arena.h include/mica_abi.h $(DEPS)
 	@mkdir -p $(@D)
 	$(MUSLCC) $(GUEST_CFLAGS) -c $< -o $@
-$(GUESTD)/%.o: guest/%.S include/mica_abi.h $(wildcard guest/js/*.js)
+$(GUESTD)/%.o: guest/%.S include/mica_abi.h
 	@mkdir -p $(@D)
 	$(MUSLCC) -c $< -o $@
+$(GUESTD)/js_sources.o: guest/js_sources.S $(GUESTD)/console.jsbc
+	$(MUSLCC) -c -DMICA_CONSOLE_JSBC='"$(GUESTD)/console.jsbc"' $< -o $@
+$(GUESTD)/console.jsbc: guest/js/console.js build/tools/mica-jsc
+	build/tools/mica-jsc $< $@
+
+# QuickJS built natively with the guest's flags: the bytecode compiler, and
+# the peer for parity tests and benchmarks (never sanitized: third-party).
+NATIVED := build/native-qjs
+NATIVE_QJS_OBJS := $(addprefix $(NATIVED)/,$(addsuffix .o,$(QJS_SRCS)))
+$(NATIVED)/%.o: $(QJS)/%.c $(DEPS)
+	@mkdir -p $(@D)
+	$(CC) $(QJS_CFLAGS) -c $< -o $@
+build/tools/mica-jsc: guest/tools/jsc.c $(NATIVE_QJS_OBJS)
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -O2 $(WARN) -isystem $(QJS) -o $@ $^ -lm -lpthread
 $(GUESTD)/mica-guest.elf: $(GUEST_OBJS)
 	$(MUSLCC) -static -no-pie -Wl,-z,max-page-size=4096 -Wl,-z,separate-code \
 		-Wl,-z,noexecstack -o $(GUESTD)/mica-guest.debug.elf $^ -lm

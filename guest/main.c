@@ -11,7 +11,8 @@
 #include "guest.h"
 #include "quickjs.h"
 
-extern const char mica_js_console[];
+extern const uint8_t mica_js_console[];
+extern const uint32_t mica_js_console_size;
 
 static JSRuntime *rt;
 static JSContext *ctx;
@@ -517,8 +518,8 @@ static void init_js(const struct mica_boot_info *bi)
 
 	JSValue global = JS_GetGlobalObject(ctx);
 	JS_SetPropertyStr(ctx, global, "__mica_write", JS_NewCFunction(ctx, js_write, "__mica_write", 2));
-	JSValue v = JS_Eval(ctx, mica_js_console, strlen(mica_js_console), "<mica:console>",
-			    JS_EVAL_TYPE_GLOBAL);
+	JSValue fn = JS_ReadObject(ctx, mica_js_console, mica_js_console_size, JS_READ_OBJ_BYTECODE);
+	JSValue v = JS_IsException(fn) ? fn : JS_EvalFunction(ctx, fn);
 	if (JS_IsException(v))
 		mica_guest_exit(2, "the runtime's console.js failed to evaluate");
 	JS_FreeValue(ctx, v);

@@ -2,14 +2,6 @@
 # ASan+UBSan build (build/asan). tests/run.sh sums the suites' counts.
 
 TESTD := $(BUILD)/tests
-NATIVED := build/native-qjs
-
-# QuickJS built natively with the guest's flags: the peer for parity tests
-# and benchmarks (never sanitized: third-party code).
-NATIVE_QJS_OBJS := $(addprefix $(NATIVED)/,$(addsuffix .o,$(QJS_SRCS)))
-$(NATIVED)/%.o: $(QJS)/%.c $(DEPS)
-	@mkdir -p $(@D)
-	$(CC) $(QJS_CFLAGS) -c $< -o $@
 
 TEST_PROGS := $(TESTD)/test_console_js $(TESTD)/test_arena $(TESTD)/test_api $(TESTD)/test_conformance \
 	      $(TESTD)/test_parity $(TESTD)/test_hostile
