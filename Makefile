@@ -2,6 +2,7 @@
 # Both install what they need first (scripts/deps.sh).
 
 BUILD   ?= build
+MAKEFLAGS += -j$(shell nproc)
 SAN     ?=
 CC      ?= cc
 MUSLCC  ?= musl-gcc
