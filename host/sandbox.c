@@ -150,6 +150,9 @@ static int request(mica_sandbox *sb, uint32_t op, const char *name, const char *
 		*result = NULL;
 	if (result_len)
 		*result_len = 0;
+	if (atomic_load(&sb->runner))
+		return mica_err(err, MICA_ERR_INVALID,
+				"sandbox busy: a host function may not call back into its own sandbox");
 	if (sb->dead)
 		return mica_err(err, sb->dead, "sandbox unusable: an earlier operation ended with: %s",
 				mica_code_name(sb->dead));

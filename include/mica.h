@@ -63,11 +63,13 @@ void mica_runtime_free(mica_runtime *rt);
 /* A host function. It reads its arguments with mica_hostcall_args() and
  * answers with mica_hostcall_return() or mica_hostcall_fail(); if it does
  * neither, JavaScript receives undefined. It runs on the calling thread
- * while the guest waits. */
+ * while the guest waits, and must not use or free its own sandbox (calls
+ * into it fail with MICA_ERR_INVALID). */
 typedef void (*mica_host_fn)(mica_hostcall *call, void *userdata);
 
 /* Makes fn visible to JavaScript as `import { name } from "host:module"`.
- * Affects sandboxes created afterwards. Returns MICA_ERR_INVALID for bad
+ * Affects sandboxes created afterwards; not thread-safe against
+ * mica_sandbox_new() on the same runtime. Returns MICA_ERR_INVALID for bad
  * or duplicate names (identifiers of 1..64 chars), MICA_ERR_SYSTEM when out
  * of memory. */
 int mica_runtime_register(mica_runtime *rt, const char *module, const char *name, mica_host_fn fn,
