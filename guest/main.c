@@ -515,6 +515,7 @@ static void init_js(const struct mica_boot_info *bi)
 	JS_AddIntrinsicBigDecimal(ctx);
 	JS_AddIntrinsicOperators(ctx);
 	JS_EnableBignumExt(ctx, 1);
+	JS_SetRandomSeed(ctx, bi->random[0]); /* from the host's getrandom() */
 
 	JSValue global = JS_GetGlobalObject(ctx);
 	JS_SetPropertyStr(ctx, global, "__mica_write", JS_NewCFunction(ctx, js_write, "__mica_write", 2));
