@@ -398,6 +398,12 @@ static void do_load(const char *name, const char *src, size_t len, struct reply 
 		return;
 	}
 	JSModuleDef *md = JS_VALUE_GET_PTR(m);
+	/* Imports of names a module does not export are input errors too. */
+	if (JS_LinkModule(ctx, m) < 0) {
+		JS_FreeValue(ctx, m);
+		reply_exception(r, MICA_GS_SYNTAX, NULL);
+		return;
+	}
 	JSValue v = check_rejections(settle(JS_EvalFunction(ctx, m)));
 	if (JS_IsException(v)) {
 		reply_exception(r, MICA_GS_EXCEPTION, NULL);

@@ -223,6 +223,10 @@ int mica_exits_run(mica_sandbox *sb, struct mica_exit_result *res, mica_error *e
 {
 	memset(res, 0, sizeof(*res));
 	sb->output = 0;
+	/* Interrupted before the guest ran: the guest is still parked, so the
+	 * sandbox stays usable. */
+	if (atomic_exchange(&sb->interrupt, 0))
+		return mica_err(err, MICA_ERR_INTERRUPTED, "interrupted by the host before the operation ran");
 	int64_t deadline = sb->limits.timeout_ms ? mica_now_ns() + (int64_t)sb->limits.timeout_ms * 1000000 : 0;
 	int rc = mica_vm_arm(&sb->vm, deadline, err);
 	if (rc)

@@ -128,6 +128,8 @@ int mica_sandbox_eval(mica_sandbox *sb, const char *name, const char *code, size
 		      char **result, size_t *result_len, mica_error *err);
 
 /* Stops the running (or next) operation of sb with MICA_ERR_INTERRUPTED.
+ * A running operation leaves the sandbox dead (its guest was stopped
+ * mid-way); an operation stopped before it started leaves it usable.
  * Safe from any thread and from signal handlers. */
 void mica_sandbox_interrupt(mica_sandbox *sb);
 

@@ -19,7 +19,7 @@ HOSTILE_CASES := \
 	write_text exec_stack exec_heap read_null read_boot_page read_page_tables \
 	write_boot_info stack_overflow stack_noncanonical load_noncanonical \
 	syscall_bad_rsp \
-	hlt cli_spin spin ud2 div0 int3 int80 wrmsr iret_to_cpl0
+	hlt cli_hlt spin ud2 div0 int3 int80 wrmsr iret_to_cpl0
 HOSTILE_CPL0_CASES := triple_fault cpl0_spin cpl0_hlt cpl0_mmio
 
 HOSTILE_CASE_ELFS := $(patsubst %,$(HOSTILED)/%.elf,$(HOSTILE_CASES))
@@ -54,3 +54,6 @@ $(HOSTILED)/proto.elf: $(HOSTILED)/proto.o $(HOSTILED)/boot.o
 	$(HOSTILE_LD) -o $@ $^
 
 .PRECIOUS: $(HOSTILED)/case-%.o $(HOSTILED)/cpl0-%.o
+
+# `make build/tests/test_hostile` builds what it runs.
+$(TESTD)/test_hostile: tests/hostile/hostile.h | $(HOSTILE_IMAGES)
