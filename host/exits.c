@@ -1,3 +1,4 @@
+#include <elf.h>
 #include <linux/kvm.h>
 #include <stdlib.h>
 #include <stdarg.h>
@@ -58,6 +59,26 @@ static int on_fault(mica_sandbox *sb, mica_error *err)
 		     (unsigned long long)r.rsi);
 }
 
+static int inside(uint64_t gpa, uint64_t len, uint64_t start, uint64_t end)
+{
+	return gpa >= start && gpa <= end && len <= end - gpa;
+}
+
+/* Structures the host writes back into must lie where the guest itself may
+ * write (heap, stack, writable image data), so the host never becomes a way
+ * around the guest's own page protections. */
+static void *guest_writable(mica_sandbox *sb, uint64_t gpa, uint64_t len)
+{
+	const struct mica_layout *l = &sb->layout;
+	int ok = inside(gpa, len, l->heap_start, l->heap_end) ||
+		 inside(gpa, len, l->stack_bottom, l->stack_top);
+	const struct mica_image *img = &sb->rt->image;
+	for (int i = 0; !ok && i < img->nsegs; i++)
+		ok = (img->segs[i].flags & PF_W) &&
+		     inside(gpa, len, img->segs[i].vaddr, img->segs[i].vaddr + img->segs[i].memsz);
+	return ok ? mica_gpa_check(&sb->vm, gpa, len) : NULL;
+}
+
 static void console_out(mica_sandbox *sb, int stream, const char *p, size_t n)
 {
 	if (sb->console && n)
@@ -93,7 +114,7 @@ static int on_console(mica_sandbox *sb, uint64_t gpa, mica_error *err)
 
 static int on_hostcall(mica_sandbox *sb, uint64_t gpa, mica_error *err)
 {
-	struct mica_hc_hostcall *hc = mica_gpa_check(&sb->vm, gpa, sizeof(*hc));
+	struct mica_hc_hostcall *hc = guest_writable(sb, gpa, sizeof(*hc));
 	if (!hc)
 		return fault(sb, MICA_ERR_FAULT, err, "guest ABI violation: host call structure at 0x%llx",
 			     (unsigned long long)gpa);
@@ -123,16 +144,19 @@ static int on_exit_call(mica_sandbox *sb, uint64_t gpa, mica_error *err)
 	if (p)
 		memcpy(&hc, p, sizeof(hc));
 	const char *msg = mica_gpa_check(&sb->vm, hc.msg, hc.msg_len);
-	int n = msg ? (int)(hc.msg_len > 200 ? 200 : hc.msg_len) : 0;
-	return fault(sb, MICA_ERR_FAULT, err, "guest exited with code %lld: %.*s", (long long)hc.code, n,
-		     msg ? msg : "");
+	char text[201] = "";
+	size_t n = msg ? (hc.msg_len > 200 ? 200 : hc.msg_len) : 0;
+	for (size_t i = 0; i < n; i++) /* guest text: no control characters */
+		text[i] = msg[i] >= 0x20 && msg[i] < 0x7f ? msg[i] : '?';
+	text[n] = 0;
+	return fault(sb, MICA_ERR_FAULT, err, "guest exited with code %lld: %s", (long long)hc.code, text);
 }
 
 /* The guest reports the last request's outcome and parks. */
 static int on_wait(mica_sandbox *sb, uint64_t gpa, struct mica_exit_result *res, mica_error *err)
 {
 	struct mica_hc_wait w;
-	const void *p = mica_gpa_check(&sb->vm, gpa, sizeof(w));
+	const void *p = guest_writable(sb, gpa, sizeof(w));
 	if (!p)
 		return fault(sb, MICA_ERR_FAULT, err, "guest ABI violation: wait structure at 0x%llx",
 			     (unsigned long long)gpa);
@@ -165,8 +189,10 @@ static int serve(mica_sandbox *sb, int64_t deadline, struct mica_exit_result *re
 			atomic_store(&sb->interrupt, 0);
 			return fault(sb, rc, err, "interrupted by the host");
 		}
-		if (rc)
-			return fault(sb, rc, err, "%s", err ? err->message : "KVM_RUN failed");
+		if (rc) { /* mica_vm_run's message is in err already */
+			sb->dead = rc;
+			return rc;
+		}
 
 		switch (run->exit_reason) {
 		case KVM_EXIT_IO: {

@@ -159,7 +159,7 @@ static int request(mica_sandbox *sb, uint32_t op, const char *name, const char *
 	if (!name || !data)
 		return mica_err(err, MICA_ERR_INVALID, "name and data must not be NULL");
 	size_t nlen = strlen(name);
-	if (nlen + len + 2 > MICA_IN_SIZE)
+	if (len > MICA_IN_SIZE - 2 || nlen > MICA_IN_SIZE - 2 - len)
 		return mica_err(err, MICA_ERR_INVALID, "request too large: %zu bytes (the limit is %llu)",
 				nlen + len, (unsigned long long)MICA_IN_SIZE - 2);
 	struct mica_hc_wait *w = mica_gpa_check(&sb->vm, sb->wait_gpa, sizeof(*w));

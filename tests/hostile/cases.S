@@ -63,6 +63,11 @@ c:	CONSOLE_S 3, 0x400000, 5
 	.data
 c:	CONSOLE_S 1, 0x400000, 0x100000
 w:	WAIT_S GS_READY, 0, 0
+#elif defined(CASE_console_forever) /* exits to the host without end */
+1:	HC(HC_CONSOLE, c)
+	jmp 1b
+	.data
+c:	CONSOLE_S 1, 0x400000, 64
 
 /* ---- MICA_HC_HOSTCALL (the test registers one function: index 0) --------- */
 #elif defined(CASE_hostcall_struct_oob)

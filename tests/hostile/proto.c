@@ -8,8 +8,8 @@
 
 #include "hostile.h"
 
-#define IN ((const char *)MICA_GPA_IN)
-#define FLOOD_CHUNK 4096
+#define IN	     ((const char *)MICA_GPA_IN)
+#define FLOOD_CHUNK  4096
 #define FLOOD_CHUNKS 1024 /* 4 MiB per request */
 
 /* gcc may emit calls to these even when freestanding. */
@@ -38,7 +38,9 @@ long mica_syscall_dispatch(long nr)
 
 static inline void hc(unsigned nr, uint64_t gpa)
 {
-	__asm__ volatile("outl %0, %w1" : : "a"((uint32_t)gpa), "Nd"((uint16_t)(MICA_PORT_BASE + nr))
+	__asm__ volatile("outl %0, %w1"
+			 :
+			 : "a"((uint32_t)gpa), "Nd"((uint16_t)(MICA_PORT_BASE + nr))
 			 : "memory");
 }
 
@@ -73,7 +75,8 @@ static void hostcall(struct mica_hc_wait *w, uint32_t fn, uint64_t args, uint64_
 static void flood(struct mica_hc_wait *w)
 {
 	memset(flood_chunk, 'x', sizeof(flood_chunk));
-	struct mica_hc_console c = {.stream = 1, .data = (uintptr_t)flood_chunk, .len = FLOOD_CHUNK};
+	struct mica_hc_console c = {
+	    .stream = 1, .data = (uintptr_t)flood_chunk, .len = FLOOD_CHUNK};
 	for (int i = 0; i < FLOOD_CHUNKS; i++)
 		hc(HC_CONSOLE, (uintptr_t)&c);
 	w->status = MICA_GS_OK;
