@@ -387,6 +387,21 @@ static JSValue check_rejections(JSValue v)
 	return JS_Throw(ctx, reason);
 }
 
+/* ---- fresh entropy ------------------------------------------------------- */
+
+static uint64_t seen_generation;
+
+/* A restored snapshot must not replay the random stream of its siblings:
+ * the host renews the seed and bumps the generation; reseed on change. */
+static void reseed_if_renewed(void)
+{
+	const struct mica_boot_info *bi = MICA_INFO;
+	if (bi->generation == seen_generation)
+		return;
+	seen_generation = bi->generation;
+	JS_SetRandomSeed(ctx, bi->random[0]);
+}
+
 /* ---- requests ------------------------------------------------------------ */
 
 static void do_load(const char *name, const char *src, size_t len, struct reply *r)
@@ -521,7 +536,6 @@ static void init_js(const struct mica_boot_info *bi)
 	JS_AddIntrinsicBigDecimal(ctx);
 	JS_AddIntrinsicOperators(ctx);
 	JS_EnableBignumExt(ctx, 1);
-	JS_SetRandomSeed(ctx, bi->random[0]); /* from the host's getrandom() */
 
 	JSValue global = JS_GetGlobalObject(ctx);
 	JS_SetPropertyStr(ctx, global, "__mica_write", JS_NewCFunction(ctx, js_write, "__mica_write", 2));
@@ -538,6 +552,7 @@ static void init_js(const struct mica_boot_info *bi)
 	JS_FreeAtom(ctx, a);
 	JS_FreeValue(ctx, global);
 	user_ns = JS_UNDEFINED;
+	reseed_if_renewed();
 }
 
 int main(void)
@@ -561,6 +576,7 @@ int main(void)
 		free(r.text);
 		memset(&r, 0, sizeof(r));
 		mica_console_reset();
+		reseed_if_renewed();
 		oom = 0;
 		if (w.name_len + w.data_len + 2 > MICA_IN_SIZE) {
 			reply_set(&r, MICA_GS_BAD_INPUT, NULL, "request too large", 17);

@@ -130,6 +130,22 @@ static uint64_t build_stack(uint8_t *mem, const struct mica_layout *l, const str
 	return sp;
 }
 
+int mica_boot_refresh(struct mica_vm *vm, mica_error *err)
+{
+	struct mica_boot_info *bi = (struct mica_boot_info *)(vm->mem + MICA_GPA_INFO);
+	mica_vm_dirty_mark(vm, MICA_GPA_INFO, sizeof(*bi));
+	if (getrandom(bi->random, sizeof(bi->random), 0) != sizeof(bi->random))
+		return mica_err_errno(err, MICA_ERR_SYSTEM, "getrandom");
+	int r = mica_vm_tsc(vm, &bi->tsc_khz, &bi->tsc_base, err);
+	if (r)
+		return r;
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	bi->wall_base_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+	bi->generation++;
+	return 0;
+}
+
 int mica_boot_prepare(struct mica_vm *vm, const struct mica_layout *l, const struct mica_image *img,
 		      const struct mica_boot_params *p, mica_error *err)
 {
@@ -166,14 +182,9 @@ int mica_boot_prepare(struct mica_vm *vm, const struct mica_layout *l, const str
 	bi->output_limit = p->output_limit;
 	bi->hostfn_count = p->hostfn_count;
 	bi->hostfn_table_len = p->hostfn_table_len;
-	if (getrandom(bi->random, sizeof(bi->random), 0) != sizeof(bi->random))
-		return mica_err_errno(err, MICA_ERR_SYSTEM, "getrandom");
-	int r = mica_vm_tsc(vm, &bi->tsc_khz, &bi->tsc_base, err);
+	int r = mica_boot_refresh(vm, err);
 	if (r)
 		return r;
-	struct timespec now;
-	clock_gettime(CLOCK_REALTIME, &now);
-	bi->wall_base_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
 
 	struct mica_vm_cpu cpu = {
 		.rip = img->entry,

@@ -34,6 +34,10 @@ struct mica_boot_params {
 int mica_layout_compute(struct mica_layout *l, const struct mica_image *img,
 			const struct mica_boot_params *p, mica_error *err);
 
+/* Renews the guest's clock base and random seed in its boot info and bumps
+ * the generation, so that clones of one snapshot never share a stream. */
+int mica_boot_refresh(struct mica_vm *vm, mica_error *err);
+
 /* Writes the initial guest memory and loads the vCPU state. */
 int mica_boot_prepare(struct mica_vm *vm, const struct mica_layout *l, const struct mica_image *img,
 		      const struct mica_boot_params *p, mica_error *err);

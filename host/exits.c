@@ -130,6 +130,8 @@ static int on_hostcall(mica_sandbox *sb, uint64_t gpa, mica_error *err)
 	uint8_t *in = sb->vm.mem + MICA_GPA_IN;
 	memcpy(in, call.result ? call.result : "", call.result_len);
 	in[call.result_len] = 0;
+	mica_vm_dirty_mark(&sb->vm, MICA_GPA_IN, call.result_len + 1);
+	mica_vm_dirty_mark(&sb->vm, gpa, sizeof(*hc));
 	free(call.result);
 	req.failed = (uint32_t)call.failed;
 	req.result_len = call.result_len;

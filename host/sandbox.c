@@ -119,6 +119,7 @@ void mica_sandbox_free(mica_sandbox *sb)
 		return;
 	if (sb->vm.vm_fd >= 0)
 		mica_vm_destroy(&sb->vm);
+	mica_snapshot_free(sb->snap);
 	free(sb->fns);
 	free(sb);
 }
@@ -169,6 +170,8 @@ static int request(mica_sandbox *sb, uint32_t op, const char *name, const char *
 	memcpy(in, name, nlen + 1);
 	memcpy(in + nlen + 1, data, len);
 	in[nlen + 1 + len] = 0;
+	mica_vm_dirty_mark(&sb->vm, MICA_GPA_IN, nlen + len + 2);
+	mica_vm_dirty_mark(&sb->vm, sb->wait_gpa, sizeof(*w));
 	w->op = op;
 	w->name_len = nlen;
 	w->data_len = len;

@@ -25,8 +25,24 @@ struct mica_runtime {
 	size_t nfns;
 };
 
+/* Guest memory (a memfd holding only the pages ever touched) and the parked
+ * vCPU, shared read-only by every sandbox made from it. */
+struct mica_snapshot {
+	atomic_int refs; /* the owner's, plus one per sandbox made from it */
+	int memfd;
+	const uint8_t *ref; /* read-only shared view of memfd, for resets */
+	uint64_t pages;     /* pages stored */
+	mica_limits limits;
+	struct mica_layout layout;
+	struct mica_vm_state cpu;
+	uint64_t wait_gpa;
+	struct mica_hostfn *fns; /* the host functions the guest knows, in its order */
+	size_t nfns;
+};
+
 struct mica_sandbox {
 	mica_runtime *rt;
+	mica_snapshot *snap; /* what reset returns to; NULL for booted sandboxes */
 	struct mica_vm vm;
 	struct mica_layout layout;
 	mica_limits limits;

@@ -194,6 +194,8 @@ void mica_vm_destroy(struct mica_vm *vm)
 {
 	if (vm->timer_tid)
 		timer_delete(vm->timer);
+	free(vm->dirty);
+	free(vm->host_dirty);
 	if (vm->run && vm->run != MAP_FAILED)
 		munmap(vm->run, vm->run_size);
 	if (vm->vcpu_fd >= 0)
@@ -278,6 +280,104 @@ int mica_vm_init_cpu(struct mica_vm *vm, const struct mica_vm_cpu *cpu, mica_err
 	regs.rflags = 0x3002; /* IOPL=3: hypercalls are `out` from CPL3 */
 	if (ioctl(vm->vcpu_fd, KVM_SET_REGS, &regs) < 0)
 		return mica_err_errno(err, MICA_ERR_SYSTEM, "KVM_SET_REGS");
+	return 0;
+}
+
+static const uint32_t saved_msrs[MICA_VM_NMSRS] = {
+	MSR_STAR, MSR_LSTAR, 0xc0000083 /* CSTAR */, MSR_SFMASK,
+	0xc0000100 /* FS_BASE */, 0xc0000101 /* GS_BASE */, 0xc0000102 /* KERNEL_GS_BASE */};
+
+struct msr_list {
+	struct kvm_msrs hdr;
+	struct kvm_msr_entry e[MICA_VM_NMSRS];
+};
+
+int mica_vm_save(struct mica_vm *vm, struct mica_vm_state *st, mica_error *err)
+{
+	memset(st, 0, sizeof(*st));
+	struct msr_list m;
+	memset(&m, 0, sizeof(m));
+	m.hdr.nmsrs = MICA_VM_NMSRS;
+	for (int i = 0; i < MICA_VM_NMSRS; i++)
+		m.e[i].index = saved_msrs[i];
+	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &st->regs) < 0 ||
+	    ioctl(vm->vcpu_fd, KVM_GET_SREGS, &st->sregs) < 0 ||
+	    ioctl(vm->vcpu_fd, KVM_GET_FPU, &st->fpu) < 0 ||
+	    ioctl(vm->vcpu_fd, KVM_GET_MSRS, &m) != MICA_VM_NMSRS)
+		return mica_err_errno(err, MICA_ERR_SYSTEM, "cannot read the vCPU state");
+	memcpy(st->msrs, m.e, sizeof(st->msrs));
+	return 0;
+}
+
+int mica_vm_restore(struct mica_vm *vm, const struct mica_vm_state *st, mica_error *err)
+{
+	struct msr_list m;
+	memset(&m, 0, sizeof(m));
+	m.hdr.nmsrs = MICA_VM_NMSRS;
+	memcpy(m.e, st->msrs, sizeof(m.e));
+	if (ioctl(vm->vcpu_fd, KVM_SET_SREGS, &st->sregs) < 0 ||
+	    ioctl(vm->vcpu_fd, KVM_SET_MSRS, &m) != MICA_VM_NMSRS ||
+	    ioctl(vm->vcpu_fd, KVM_SET_FPU, &st->fpu) < 0 ||
+	    ioctl(vm->vcpu_fd, KVM_SET_REGS, &st->regs) < 0)
+		return mica_err_errno(err, MICA_ERR_SYSTEM, "cannot load the vCPU state");
+	return 0;
+}
+
+int mica_vm_map_memory(struct mica_vm *vm, int fd, mica_error *err)
+{
+	void *p = mmap(vm->mem, vm->mem_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED | MAP_NORESERVE,
+		       fd, 0);
+	if (p == MAP_FAILED)
+		return mica_err_errno(err, MICA_ERR_SYSTEM, "cannot map snapshot memory");
+	return 0;
+}
+
+static size_t dirty_words(const struct mica_vm *vm)
+{
+	return (vm->mem_size / MICA_PAGE_SIZE + 63) / 64;
+}
+
+int mica_vm_dirty_start(struct mica_vm *vm, mica_error *err)
+{
+	vm->dirty = calloc(dirty_words(vm), 8);
+	vm->host_dirty = calloc(dirty_words(vm), 8);
+	if (!vm->dirty || !vm->host_dirty)
+		return mica_err(err, MICA_ERR_SYSTEM, "out of memory");
+	struct kvm_userspace_memory_region region = {.slot = 0,
+						     .flags = KVM_MEM_LOG_DIRTY_PAGES,
+						     .guest_phys_addr = 0,
+						     .memory_size = vm->mem_size,
+						     .userspace_addr = (uintptr_t)vm->mem};
+	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
+		return mica_err_errno(err, MICA_ERR_SYSTEM, "cannot start dirty-page logging");
+	return 0;
+}
+
+void mica_vm_dirty_mark(struct mica_vm *vm, uint64_t gpa, uint64_t len)
+{
+	if (!vm->host_dirty || len == 0)
+		return;
+	for (uint64_t p = gpa / MICA_PAGE_SIZE; p <= (gpa + len - 1) / MICA_PAGE_SIZE; p++)
+		vm->host_dirty[p / 64] |= 1ull << (p % 64);
+}
+
+int mica_vm_dirty_restore(struct mica_vm *vm, const uint8_t *ref, uint64_t *pages, mica_error *err)
+{
+	struct kvm_dirty_log log = {.slot = 0, .dirty_bitmap = vm->dirty};
+	if (ioctl(vm->vm_fd, KVM_GET_DIRTY_LOG, &log) < 0)
+		return mica_err_errno(err, MICA_ERR_SYSTEM, "KVM_GET_DIRTY_LOG");
+	uint64_t n = 0;
+	for (size_t w = 0; w < dirty_words(vm); w++) {
+		uint64_t bits = vm->dirty[w] | vm->host_dirty[w];
+		vm->host_dirty[w] = 0;
+		while (bits) {
+			uint64_t off = (w * 64 + (uint64_t)__builtin_ctzll(bits)) * MICA_PAGE_SIZE;
+			memcpy(vm->mem + off, ref + off, MICA_PAGE_SIZE);
+			bits &= bits - 1;
+			n++;
+		}
+	}
+	*pages = n;
 	return 0;
 }
 

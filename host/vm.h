@@ -30,6 +30,8 @@ struct mica_vm {
 	uint64_t mem_size;
 	timer_t timer; /* wall-clock limit; signals timer_tid */
 	pid_t timer_tid;
+	uint64_t *dirty;      /* KVM's dirty log, while logging */
+	uint64_t *host_dirty; /* pages the host wrote itself: KVM does not see those */
 };
 
 /* Initial vCPU state: long mode, CPL3, IOPL=3 (see docs/architecture.md). */
@@ -59,6 +61,33 @@ void mica_kvm_close(struct mica_kvm *kvm);
 int mica_vm_create(struct mica_vm *vm, const struct mica_kvm *kvm, uint64_t mem_size,
 		   mica_error *err);
 void mica_vm_destroy(struct mica_vm *vm);
+
+/* Everything a parked vCPU needs to resume elsewhere (no irqchip, no
+ * devices: registers, FPU/SSE and the MSRs the guest uses). */
+#define MICA_VM_NMSRS 7
+struct mica_vm_state {
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	struct kvm_fpu fpu;
+	struct kvm_msr_entry msrs[MICA_VM_NMSRS];
+};
+
+int mica_vm_save(struct mica_vm *vm, struct mica_vm_state *st, mica_error *err);
+int mica_vm_restore(struct mica_vm *vm, const struct mica_vm_state *st, mica_error *err);
+
+/* Replaces all guest memory with a private copy-on-write mapping of fd
+ * (a snapshot's memfd): pages are shared until the guest writes them. */
+int mica_vm_map_memory(struct mica_vm *vm, int fd, mica_error *err);
+
+/* Starts logging which pages change: the guest's writes (KVM's dirty log)
+ * and the host's own (mica_vm_dirty_mark). */
+int mica_vm_dirty_start(struct mica_vm *vm, mica_error *err);
+/* Records that the host wrote [gpa, gpa + len); no-op when not logging. */
+void mica_vm_dirty_mark(struct mica_vm *vm, uint64_t gpa, uint64_t len);
+/* Copies back from ref (same layout as guest memory) every page written
+ * since logging started or since the last call, and clears the logs. The
+ * number of pages restored goes to *pages. */
+int mica_vm_dirty_restore(struct mica_vm *vm, const uint8_t *ref, uint64_t *pages, mica_error *err);
 
 /* Loads the initial register state. */
 int mica_vm_init_cpu(struct mica_vm *vm, const struct mica_vm_cpu *cpu, mica_error *err);

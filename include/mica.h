@@ -44,6 +44,7 @@ typedef struct mica_error {
 typedef struct mica_runtime mica_runtime;
 typedef struct mica_sandbox mica_sandbox;
 typedef struct mica_hostcall mica_hostcall;
+typedef struct mica_snapshot mica_snapshot;
 
 /* ---- runtime ------------------------------------------------------------- */
 
@@ -132,6 +133,28 @@ int mica_sandbox_eval(mica_sandbox *sb, const char *name, const char *code, size
  * mid-way); an operation stopped before it started leaves it usable.
  * Safe from any thread and from signal handlers. */
 void mica_sandbox_interrupt(mica_sandbox *sb);
+
+/* ---- snapshots ----------------------------------------------------------- */
+
+/* Captures sb between operations (typically right after mica_sandbox_load):
+ * the guest memory it ever touched, in a memfd, and the parked vCPU. */
+mica_snapshot *mica_snapshot_take(mica_sandbox *sb, mica_error *err);
+
+/* Drops the caller's reference; sandboxes made from snap keep their own, so
+ * this is safe while they live. NULL is ignored. */
+void mica_snapshot_free(mica_snapshot *snap);
+
+/* A new sandbox that resumes snap: its memory maps the snapshot copy-on-write
+ * (only pages it writes become its own) and it gets fresh entropy and the
+ * current time. rt must have registered every host function snap uses. */
+mica_sandbox *mica_sandbox_from_snapshot(mica_runtime *rt, mica_snapshot *snap, mica_error *err);
+
+/* Returns a sandbox made from a snapshot to exactly that snapshot: memory,
+ * vCPU and limits as captured (the console callback stays), then fresh
+ * entropy and time. Also
+ * revives a sandbox that timed out, faulted or was interrupted. Fails with
+ * MICA_ERR_INVALID for sandboxes that were not made from a snapshot. */
+int mica_sandbox_reset(mica_sandbox *sb, mica_error *err);
 
 /* A short name for a code, e.g. "time limit exceeded". */
 const char *mica_code_name(mica_code code);

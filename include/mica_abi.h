@@ -133,6 +133,10 @@ struct mica_boot_info {
 	/* host function table, in MICA_GPA_IN at boot: "module\0name\0" x count */
 	uint32_t hostfn_count;
 	uint32_t hostfn_table_len;
+	/* Bumped by the host whenever the fields above the table (clock base,
+	 * random seed) are renewed, e.g. after a snapshot restore; the guest
+	 * reseeds its generators when it sees a new value. */
+	uint64_t generation;
 };
 
 /* ---- guest image header -------------------------------------------------- */
