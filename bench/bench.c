@@ -18,7 +18,6 @@
  * exit-loop guest exactly the way a sandbox boots, minus QuickJS.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <linux/kvm.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -35,7 +34,7 @@
 #include "quickjs.h"
 #include "vm.h"
 
-#define MIB (1ull << 20)
+#define MIB    (1ull << 20)
 #define VM_MEM (64 * MIB)
 /* bench/guests/exitloop.S */
 #define EXITLOOP_PORT 0xf0 /* BENCH_PORT: outside the hypercall ports */
@@ -53,10 +52,10 @@ extern const uint8_t exitloop_image[], exitloop_image_end[];
 
 static const char TRIVIAL_JS[] = "export function h(e){ return e }\n";
 static const char FIB_JS[] = "export function fib(n){ return n < 2 ? n : fib(n-1) + fib(n-2) }\n";
-#define FIB_N 27
+#define FIB_N	   27
 #define FIB_RESULT "196418"
-#define FIB_VMS 5    /* sandboxes that share the mica runs */
-#define FIB_ROUNDS 7 /* runs per sandbox: 35 mica runs, 35 native runs */
+#define FIB_VMS	   9 /* sandboxes that share the mica runs */
+#define FIB_ROUNDS 4 /* runs per sandbox: 36 mica runs, 36 native runs */
 
 /* ---- helpers ------------------------------------------------------------- */
 
@@ -155,21 +154,24 @@ static void check(int rc, const mica_error *err, const char *what)
 
 /* ---- 1. bare VM create --------------------------------------------------- */
 
-/* Exactly the brief's minimum, in raw ioctls: no CPUID, no signal mask, no
- * registers, memory never touched. Teardown is timed separately because
- * closing the last fd is when KVM destroys the VM. */
-static void raw_vm_cycle(int kvm_fd, size_t run_size, struct samples *create, struct samples *destroy)
+/* The least a micro-VM needs, in raw ioctls: VM, one 64 MiB slot, one vCPU
+ * and its kvm_run mapping; no CPUID, signal mask or registers, memory never
+ * touched. Teardown is timed apart: closing the last fd destroys the VM. */
+static void raw_vm_cycle(int kvm_fd, size_t run_size, struct samples *create,
+			 struct samples *destroy)
 {
 	int64_t t0 = now_ns();
 	int vm = ioctl(kvm_fd, KVM_CREATE_VM, 0);
 	if (vm < 0)
 		die("KVM_CREATE_VM: %s", strerror(errno));
-	void *mem = mmap(NULL, VM_MEM, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-			 -1, 0);
+	void *mem = mmap(NULL, VM_MEM, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (mem == MAP_FAILED)
 		die("mmap guest memory: %s", strerror(errno));
-	struct kvm_userspace_memory_region region = {
-		.slot = 0, .guest_phys_addr = 0, .memory_size = VM_MEM, .userspace_addr = (uintptr_t)mem};
+	struct kvm_userspace_memory_region region = {.slot = 0,
+						     .guest_phys_addr = 0,
+						     .memory_size = VM_MEM,
+						     .userspace_addr = (uintptr_t)mem};
 	if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region) < 0)
 		die("KVM_SET_USER_MEMORY_REGION: %s", strerror(errno));
 	int vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
@@ -211,8 +213,10 @@ static void boot_exitloop(const struct mica_kvm *kvm, struct mica_vm *vm)
 	mica_error err;
 	struct mica_image img;
 	struct mica_layout layout;
-	struct mica_boot_params bp = {.mem_size = VM_MEM, .stack_size = 1 * MIB, .output_limit = MIB};
-	check(mica_image_parse(&img, exitloop_image, (size_t)(exitloop_image_end - exitloop_image), &err),
+	struct mica_boot_params bp = {
+	    .mem_size = VM_MEM, .stack_size = 1 * MIB, .output_limit = MIB};
+	check(mica_image_parse(&img, exitloop_image, (size_t)(exitloop_image_end - exitloop_image),
+			       &err),
 	      &err, "exit-loop image");
 	check(mica_layout_compute(&layout, &img, &bp, &err), &err, "exit-loop layout");
 	check(mica_vm_create(vm, kvm, VM_MEM, &err), &err, "exit-loop VM");
@@ -257,8 +261,9 @@ static void native_init(struct native *n)
 	JS_AddIntrinsicOperators(ctx);
 	JS_EnableBignumExt(ctx, 1);
 	/* Loaded as the guest loads a module (guest/main.c do_load). */
-	JSValue m = JS_Eval(ctx, FIB_JS, strlen(FIB_JS), "fib.js",
-			    JS_EVAL_TYPE_MODULE | JS_EVAL_FLAG_COMPILE_ONLY | JS_EVAL_FLAG_ASYNC_MODULE);
+	JSValue m =
+	    JS_Eval(ctx, FIB_JS, strlen(FIB_JS), "fib.js",
+		    JS_EVAL_TYPE_MODULE | JS_EVAL_FLAG_COMPILE_ONLY | JS_EVAL_FLAG_ASYNC_MODULE);
 	if (JS_IsException(m))
 		die("native QuickJS: fib.js does not compile");
 	JSModuleDef *md = JS_VALUE_GET_PTR(m);
@@ -306,7 +311,8 @@ static mica_sandbox *sandbox_with(mica_runtime *rt, const char *src)
 }
 
 /* One call, timed on the host around the whole API call. */
-static double timed_call(mica_sandbox *sb, const char *handler, const char *event, const char *expect)
+static double timed_call(mica_sandbox *sb, const char *handler, const char *event,
+			 const char *expect)
 {
 	mica_error err;
 	char *res;
@@ -362,7 +368,8 @@ int main(void)
 	struct samples sb_free = {.name = "   mica_sandbox_free"};
 	for (int i = 0; i < 10 + 150; i++) {
 		int keep = i >= 10;
-		raw_vm_cycle(kvm.fd, kvm.run_size, keep ? &vm_create : NULL, keep ? &vm_destroy : NULL);
+		raw_vm_cycle(kvm.fd, kvm.run_size, keep ? &vm_create : NULL,
+			     keep ? &vm_destroy : NULL);
 		lib_vm_cycle(&kvm, keep ? &vm_lib : NULL);
 		int64_t t0 = now_ns();
 		mica_sandbox *sb = mica_sandbox_new(rt, NULL, &err);
@@ -388,11 +395,12 @@ int main(void)
 		mica_sandbox_free(sb);
 	}
 
-	/* 5. fib(27). On kvm_pvm a sandbox keeps one speed for its whole life,
-	 * but two sandboxes can be up to ~15% apart, so mica's runs are spread
-	 * over several sandboxes rather than letting one draw decide. mica and
-	 * native alternate, each going first half the time, so that slow
-	 * phases of the machine hit both alike. */
+	/* 5. fib(27). A sandbox keeps one speed for its life, but two can be
+	 * ~15% apart: it follows which host pages received the guest's copy
+	 * of its code (moving only those pages moves it). So mica's runs are
+	 * spread over several sandboxes rather than letting one draw decide.
+	 * mica and native alternate, each going first half the time, so that
+	 * slow phases of the machine hit both alike. */
 	struct samples fib_mica = {.name = "5. fib(27) in mica (one sandbox_call)"};
 	struct samples fib_native = {.name = "   fib(27) native QuickJS (JS_Call)"};
 	double fib_per_vm[FIB_VMS];
@@ -436,8 +444,8 @@ int main(void)
 	mica_runtime_free(rt);
 	mica_kvm_close(&kvm);
 
-	struct samples *all[] = {&vm_create, &vm_destroy, &vm_lib,	&exits,	    &sb_new,
-				 &sb_free,   &calls,	  &fib_mica,	&fib_native};
+	struct samples *all[] = {&vm_create, &vm_destroy, &vm_lib,   &exits,	 &sb_new,
+				 &sb_free,   &calls,	  &fib_mica, &fib_native};
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		finish(all[i]);
 
