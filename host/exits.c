@@ -259,7 +259,7 @@ int mica_exits_run(mica_sandbox *sb, struct mica_exit_result *res, mica_error *e
 	int rc = mica_vm_arm(&sb->vm, deadline, err);
 	if (rc)
 		return rc;
-	atomic_store(&sb->runner, (int)syscall(SYS_gettid));
+	atomic_store(&sb->runner, (int)mica_thread_id());
 	rc = serve(sb, deadline, res, err);
 	atomic_store(&sb->runner, 0);
 	mica_vm_disarm(&sb->vm);

@@ -54,6 +54,14 @@ static void install_signal(void)
 	sigaction(MICA_SIGNAL, &sa, NULL);
 }
 
+pid_t mica_thread_id(void)
+{
+	static __thread pid_t tid;
+	if (!tid)
+		tid = (pid_t)syscall(SYS_gettid);
+	return tid;
+}
+
 int64_t mica_now_ns(void)
 {
 	struct timespec ts;
@@ -403,7 +411,7 @@ int mica_vm_arm(struct mica_vm *vm, int64_t deadline_ns, mica_error *err)
 	tls_run = vm->run;
 	if (deadline_ns == 0)
 		return 0;
-	pid_t tid = (pid_t)syscall(SYS_gettid);
+	pid_t tid = mica_thread_id();
 	if (vm->timer_tid != tid) {
 		if (vm->timer_tid)
 			timer_delete(vm->timer);

@@ -109,6 +109,9 @@ int mica_vm_run(struct mica_vm *vm, int64_t deadline_ns, atomic_int *interrupt, 
  * mica_sandbox_interrupt(). Async-signal-safe. */
 void mica_vm_kick(pid_t tid);
 
+/* The calling thread's id, cached per thread. */
+pid_t mica_thread_id(void);
+
 /* CLOCK_MONOTONIC in nanoseconds. */
 int64_t mica_now_ns(void);
 

@@ -156,6 +156,36 @@ mica_sandbox *mica_sandbox_from_snapshot(mica_runtime *rt, mica_snapshot *snap, 
  * MICA_ERR_INVALID for sandboxes that were not made from a snapshot. */
 int mica_sandbox_reset(mica_sandbox *sb, mica_error *err);
 
+/* Writes snap to path (format: docs/snapshot-format.md): magic, format and
+ * ABI versions, the guest image's hash, the limits, the host functions it
+ * uses, the vCPU state, the touched pages and a checksum. */
+int mica_snapshot_save(const mica_snapshot *snap, const char *path, mica_error *err);
+
+/* Reads a snapshot file written by mica_snapshot_save for use with rt. A
+ * truncated, corrupted or mismatched file (other format or ABI version,
+ * other guest image) is refused with MICA_ERR_INVALID and a message that
+ * says what is wrong; nothing of it is used. */
+mica_snapshot *mica_snapshot_load(mica_runtime *rt, const char *path, mica_error *err);
+
+/* ---- warm pool ----------------------------------------------------------- */
+
+typedef struct mica_pool mica_pool;
+
+/* Keeps `size` sandboxes made from snap ready (it takes its own reference
+ * to snap). Thread-safe: any thread may acquire and release. */
+mica_pool *mica_pool_new(mica_runtime *rt, mica_snapshot *snap, unsigned size, mica_error *err);
+
+/* Hands out a ready sandbox, waiting up to timeout_ms (0 = do not wait) if
+ * all are in use: MICA_ERR_TIMEOUT then. */
+mica_sandbox *mica_pool_acquire(mica_pool *pool, uint32_t timeout_ms, mica_error *err);
+
+/* Returns sb to the pool, which resets it to the snapshot before handing it
+ * out again; nothing of its last use survives. */
+void mica_pool_release(mica_pool *pool, mica_sandbox *sb);
+
+/* Frees the pool and its sandboxes; all must have been released. */
+void mica_pool_free(mica_pool *pool);
+
 /* A short name for a code, e.g. "time limit exceeded". */
 const char *mica_code_name(mica_code code);
 
