@@ -32,7 +32,7 @@ GUEST_OBJS := $(addprefix $(GUESTD)/,boot.o syscall.o console.o arena.o main.o j
 HOST_SRCS := error vm image boot exits runtime sandbox snapshot
 HOST_OBJS := $(addprefix $(BUILD)/host/,$(addsuffix .o,$(HOST_SRCS))) $(BUILD)/host/guest_image.o
 
-.PHONY: all deps demo test test-plain test-asan bench clean format
+.PHONY: all deps demo test test-plain test-asan bench clean format valgrind
 all: $(BUILD)/mica $(BUILD)/libmica.a $(BUILD)/libmica.so
 
 deps: $(DEPS)
@@ -96,6 +96,16 @@ $(BUILD)/mica: cli/mica.c include/mica.h $(BUILD)/libmica.a
 demo: $(BUILD)/mica
 	$(BUILD)/mica run examples/hello.js
 	$(BUILD)/mica run examples/handler.js --handler greet --event '{"name":"mica"}'
+
+# The host code under valgrind (memcheck): a few runs through the CLI.
+valgrind: $(BUILD)/mica
+	@command -v valgrind >/dev/null || { echo "valgrind is not installed (apt-get install valgrind)"; exit 1; }
+	valgrind -q --leak-check=full --error-exitcode=9 $(BUILD)/mica run examples/handler.js \
+		--handler greet --event '{"name":"valgrind"}'
+	valgrind -q --leak-check=full --error-exitcode=9 $(BUILD)/mica eval 'let a = []; for (;;) a.push([1])' \
+		--memory 16; test $$? = 4
+	valgrind -q --leak-check=full --error-exitcode=9 $(BUILD)/mica eval 'while (1) {}' --timeout 200; \
+		test $$? = 3
 
 include tests/tests.mk
 include bench/bench.mk
