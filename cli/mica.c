@@ -5,12 +5,15 @@
  * unavailable or internal error.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "mica.h"
 
@@ -18,31 +21,68 @@
 
 static const char usage[] =
 	"usage: mica run FILE.js [--handler NAME [--event JSON | --event-file PATH|-]] [options]\n"
+	"       mica run --snapshot SNAP --handler NAME [--event JSON | --event-file PATH|-] [options]\n"
+	"       mica snapshot FILE.js -o SNAP [options]\n"
 	"       mica eval CODE [options]\n"
 	"       mica --help | --version\n"
 	"\n"
 	"  run        evaluate FILE.js as an ES module; with --handler, call its export\n"
 	"             NAME (or global function NAME) with the event and print the\n"
-	"             JSON result\n"
+	"             JSON result, one line per call\n"
+	"  snapshot   evaluate FILE.js as an ES module and save the sandbox, as it is\n"
+	"             then, to SNAP; `run --snapshot SNAP` starts from there instead\n"
+	"             of booting and loading FILE.js again\n"
 	"  eval       evaluate CODE as a script and print its completion value\n"
 	"\n"
 	"options:\n"
 	"  --handler NAME       function to call after the module has loaded\n"
 	"  --event JSON         the event passed to the handler (default: null)\n"
-	"  --event-file PATH    read the event from PATH ('-' for stdin)\n"
-	"  --timeout MS         wall-clock limit for the whole run (default 10000)\n"
-	"  --memory MB          guest memory in MiB (default 64, 16..2048)\n"
+	"  --event-file PATH    read the event from PATH ('-' for stdin); with --repeat,\n"
+	"                       one event per line (blank lines skipped), N of them\n"
+	"  --snapshot SNAP      run: start from a snapshot file instead of FILE.js\n"
+	"  -o, --output SNAP    snapshot: the file to write\n"
+	"  --repeat N           call the handler N times (default 1); with --event, the\n"
+	"                       same event each time\n"
+	"  --isolation MODE     what one call sees of the calls before it (default reuse):\n"
+	"                         reuse  one sandbox for all calls: module state (and\n"
+	"                                anything a call leaves behind) carries over\n"
+	"                         reset  one sandbox, reset to the post-load snapshot\n"
+	"                                before every call: nothing carries over\n"
+	"                         fresh  a new sandbox from the post-load snapshot for\n"
+	"                                every call: nothing carries over\n"
+	"                       (reset and fresh get fresh Math.random seeds per call)\n"
+	"  --timeout MS         wall-clock limit for the whole run, all calls together\n"
+	"                       (default 10000)\n"
+	"  --memory MB          guest memory in MiB (default 64, 16..2048; a snapshot\n"
+	"                       keeps the size it was made with)\n"
 	"  -h, --help           show this help\n"
 	"  -V, --version        show the version\n"
 	"\n"
+	"A call that fails ends the run with its exit code; the lines of the calls\n"
+	"before it have been printed.\n"
+	"\n"
 	"environment: MICA_KVM_DEVICE  the KVM device (default /dev/kvm)\n"
 	"\n"
-	"exit codes: 0 ok, 1 uncaught exception, 2 usage or bad input, 3 time limit,\n"
-	"            4 memory limit, 5 guest fault, 6 hypervisor unavailable or internal\n";
+	"exit codes: 0 ok, 1 uncaught exception, 2 usage or bad input (also a bad\n"
+	"            snapshot file), 3 time limit, 4 memory limit, 5 guest fault,\n"
+	"            6 hypervisor unavailable or internal\n";
+
+enum isolation { ISO_REUSE, ISO_RESET, ISO_FRESH };
+static const char *const iso_names[] = {"reuse", "reset", "fresh"};
 
 struct opts {
-	const char *cmd, *target, *handler, *event, *event_file;
-	long timeout_ms, memory_mb;
+	const char *cmd, *target, *handler, *event, *event_file, *snapshot, *output;
+	long timeout_ms, memory_mb, repeat;
+	int memory_set, repeat_set, iso_set;
+	enum isolation iso;
+};
+
+/* The events of the calls: one (used for every call) or one per call. */
+struct events {
+	char *buf;
+	char **ev;
+	size_t *len;
+	size_t n;
 };
 
 static int fail(int code, const char *fmt, const char *a, const char *b)
@@ -110,20 +150,55 @@ static long parse_num(const char *s, const char *flag, long min, long max, int *
 	return v;
 }
 
+/* The combinations of commands and options that make sense. */
+static int check_args(const struct opts *o)
+{
+	int run = !strcmp(o->cmd, "run"), snap = !strcmp(o->cmd, "snapshot"), eval = !strcmp(o->cmd, "eval");
+	if (!run && !snap && !eval)
+		return fail(EXIT_USAGE, "unknown command '%s' (see mica --help)", o->cmd, "");
+	if (run && o->snapshot && o->target)
+		return fail(EXIT_USAGE, "give FILE.js or --snapshot, not both", "", "");
+	if (!o->target && !(run && o->snapshot))
+		return fail(EXIT_USAGE, "%s needs %s", o->cmd, eval ? "CODE" : "a FILE");
+	if (o->snapshot && !run)
+		return fail(EXIT_USAGE, "--snapshot works with run only", "", "");
+	if (o->snapshot && !o->handler)
+		return fail(EXIT_USAGE, "--snapshot needs --handler (the module has already run)", "", "");
+	if (o->snapshot && o->memory_set)
+		return fail(EXIT_USAGE, "--memory cannot change a snapshot (it keeps its memory size)", "", "");
+	if (snap && !o->output)
+		return fail(EXIT_USAGE, "snapshot needs -o SNAP, the file to write", "", "");
+	if (o->output && !snap)
+		return fail(EXIT_USAGE, "-o works with snapshot only", "", "");
+	if (o->event && o->event_file)
+		return fail(EXIT_USAGE, "give --event or --event-file, not both", "", "");
+	if ((o->event || o->event_file) && !o->handler)
+		return fail(EXIT_USAGE, "--event and --event-file need --handler", "", "");
+	if ((o->repeat_set || o->iso_set) && !o->handler)
+		return fail(EXIT_USAGE, "--repeat and --isolation need --handler", "", "");
+	if (o->handler && !run)
+		return fail(EXIT_USAGE, "--handler works with run only", "", "");
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct opts *o)
 {
 	static const struct option longopts[] = {
-		{"handler", required_argument, 0, 'H'}, {"event", required_argument, 0, 'e'},
+		{"handler", required_argument, 0, 'H'},	 {"event", required_argument, 0, 'e'},
 		{"event-file", required_argument, 0, 'f'}, {"timeout", required_argument, 0, 't'},
-		{"memory", required_argument, 0, 'm'}, {"help", no_argument, 0, 'h'},
-		{"version", no_argument, 0, 'V'}, {0, 0, 0, 0}};
+		{"memory", required_argument, 0, 'm'},	 {"snapshot", required_argument, 0, 's'},
+		{"output", required_argument, 0, 'o'},	 {"repeat", required_argument, 0, 'n'},
+		{"isolation", required_argument, 0, 'i'}, {"help", no_argument, 0, 'h'},
+		{"version", no_argument, 0, 'V'},	 {0, 0, 0, 0}};
 	int bad = 0, c;
 	o->timeout_ms = 10000;
 	o->memory_mb = 64;
+	o->repeat = 1;
+	o->iso = ISO_REUSE;
 	opterr = 0;
 	/* '+': stop at each operand, take it, and go on parsing options. */
 	for (;;) {
-		c = getopt_long(argc, argv, "+:hV", longopts, NULL);
+		c = getopt_long(argc, argv, "+:hVo:", longopts, NULL);
 		if (c == -1) {
 			if (optind >= argc)
 				break;
@@ -140,8 +215,27 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case 'H': o->handler = optarg; break;
 		case 'e': o->event = optarg; break;
 		case 'f': o->event_file = optarg; break;
+		case 's': o->snapshot = optarg; break;
+		case 'o': o->output = optarg; break;
 		case 't': o->timeout_ms = parse_num(optarg, "--timeout", 1, 86400000, &bad); break;
-		case 'm': o->memory_mb = parse_num(optarg, "--memory", 16, 2048, &bad); break;
+		case 'm':
+			o->memory_mb = parse_num(optarg, "--memory", 16, 2048, &bad);
+			o->memory_set = 1;
+			break;
+		case 'n':
+			o->repeat = parse_num(optarg, "--repeat", 1, 1000000, &bad);
+			o->repeat_set = 1;
+			break;
+		case 'i': {
+			size_t k = 0;
+			while (k < 3 && strcmp(optarg, iso_names[k]))
+				k++;
+			if (k == 3)
+				return fail(EXIT_USAGE, "--isolation wants reuse, reset or fresh, not '%s'", optarg, "");
+			o->iso = (enum isolation)k;
+			o->iso_set = 1;
+			break;
+		}
 		case 'h': fputs(usage, stdout); exit(0);
 		case 'V': printf("mica %s\n", MICA_VERSION); exit(0);
 		case ':':
@@ -154,17 +248,66 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	}
 	if (!o->cmd)
 		return fail(EXIT_USAGE, "no command given (see mica --help)", "", "");
-	if (strcmp(o->cmd, "run") && strcmp(o->cmd, "eval"))
-		return fail(EXIT_USAGE, "unknown command '%s' (see mica --help)", o->cmd, "");
-	if (!o->target)
-		return fail(EXIT_USAGE, "%s needs %s", o->cmd, strcmp(o->cmd, "run") ? "CODE" : "a FILE");
-	if (o->event && o->event_file)
-		return fail(EXIT_USAGE, "give --event or --event-file, not both", "", "");
-	if ((o->event || o->event_file) && !o->handler)
-		return fail(EXIT_USAGE, "--event and --event-file need --handler", "", "");
-	if (o->handler && strcmp(o->cmd, "run"))
-		return fail(EXIT_USAGE, "--handler works with run only", "", "");
+	return check_args(o);
+}
+
+/* The events: --event (or null) for every call; --event-file as one event,
+ * or with --repeat N as N lines of one event each. */
+static int read_events(const struct opts *o, struct events *ev)
+{
+	size_t len = 0;
+	if (o->event_file) {
+		ev->buf = read_file(o->event_file, &len);
+		if (!ev->buf)
+			return fail(EXIT_USAGE, "cannot read event file '%s': %s", o->event_file, strerror(errno));
+	} else {
+		ev->buf = strdup(o->event ? o->event : "null");
+		len = ev->buf ? strlen(ev->buf) : 0;
+	}
+	size_t cap = o->event_file && o->repeat_set ? (size_t)o->repeat : 1;
+	ev->ev = calloc(cap, sizeof(*ev->ev));
+	ev->len = calloc(cap, sizeof(*ev->len));
+	if (!ev->buf || !ev->ev || !ev->len)
+		return fail(MICA_ERR_SYSTEM, "out of memory", "", "");
+	if (!(o->event_file && o->repeat_set)) {
+		ev->ev[0] = ev->buf;
+		ev->len[0] = len;
+		ev->n = 1;
+		return 0;
+	}
+	size_t lines = 0;
+	for (char *p = ev->buf, *end = ev->buf + len; p < end;) {
+		char *nl = memchr(p, '\n', (size_t)(end - p)), *e = nl ? nl : end;
+		char *q = p;
+		while (q < e && strchr(" \t\r", *q))
+			q++;
+		if (q < e) {
+			if (lines < cap) {
+				*e = 0;
+				ev->ev[lines] = p;
+				ev->len[lines] = (size_t)(e - p);
+			}
+			lines++;
+		}
+		p = e + 1;
+	}
+	if (lines != cap) {
+		char a[32], b[32];
+		snprintf(a, sizeof(a), "%zu", lines);
+		snprintf(b, sizeof(b), "%zu", cap);
+		fprintf(stderr, "mica: event file '%s' has %s events (one per line); --repeat wants %s\n",
+			o->event_file, a, b);
+		return EXIT_USAGE;
+	}
+	ev->n = cap;
 	return 0;
+}
+
+static void free_events(struct events *ev)
+{
+	free(ev->buf);
+	free(ev->ev);
+	free(ev->len);
 }
 
 static long long now_ms(void)
@@ -185,92 +328,237 @@ static int report(const mica_error *err)
 	return (int)err->code;
 }
 
+/* One run: options, inputs, deadline. */
+struct ctx {
+	const struct opts *o;
+	long long deadline;
+	char *source; /* FILE.js */
+	size_t source_len;
+	struct events ev; /* with --handler */
+	mica_runtime *rt;
+	mica_error err;
+};
+
+/* Gives sb what is left of the run's time, or fails with a time-limit error. */
+static int budget(struct ctx *c, mica_sandbox *sb)
+{
+	long long left = c->deadline - now_ms();
+	if (left <= 0) {
+		c->err.code = MICA_ERR_TIMEOUT;
+		snprintf(c->err.message, sizeof(c->err.message), "time limit exceeded: %ld ms", c->o->timeout_ms);
+		return MICA_ERR_TIMEOUT;
+	}
+	mica_sandbox_set_timeout(sb, (uint32_t)left);
+	return 0;
+}
+
+/* An operation's outcome, with the time-limit message of the whole run. */
+static int outcome(struct ctx *c, int rc)
+{
+	if (rc == MICA_ERR_TIMEOUT)
+		snprintf(c->err.message, sizeof(c->err.message),
+			 "time limit exceeded: the run took longer than %ld ms", c->o->timeout_ms);
+	return rc;
+}
+
+static mica_sandbox *with_console(mica_sandbox *sb)
+{
+	if (sb)
+		mica_sandbox_set_console(sb, on_console, NULL);
+	return sb;
+}
+
+/* Boots a sandbox and loads FILE.js into it. */
+static int boot_and_load(struct ctx *c, mica_sandbox **out)
+{
+	mica_limits lim;
+	mica_limits_default(&lim);
+	lim.memory_bytes = (size_t)c->o->memory_mb << 20;
+	lim.timeout_ms = (uint32_t)c->o->timeout_ms;
+	int rc = MICA_OK;
+	mica_sandbox *sb = with_console(mica_sandbox_new(c->rt, &lim, &c->err));
+	if (!sb)
+		rc = c->err.code;
+	else if (!(rc = budget(c, sb)))
+		rc = outcome(c, mica_sandbox_load(sb, c->o->target, c->source, c->source_len, &c->err));
+	if (rc) {
+		mica_sandbox_free(sb);
+		return report(&c->err);
+	}
+	*out = sb;
+	return 0;
+}
+
+/* A sandbox from snap, or an error report. */
+static int sandbox_from(struct ctx *c, mica_snapshot *snap, mica_sandbox **out)
+{
+	*out = with_console(mica_sandbox_from_snapshot(c->rt, snap, &c->err));
+	return *out ? 0 : report(&c->err);
+}
+
+/* The calls: one result line each; the sandbox for each as the isolation
+ * mode says. sb (booted, loaded; NULL when starting from snap) is used by
+ * reuse; snap by reset and fresh. */
+static int calls(struct ctx *c, mica_sandbox *sb, mica_snapshot *snap)
+{
+	const struct opts *o = c->o;
+	const struct events *ev = &c->ev;
+	int rc = 0;
+	if (!sb && o->iso != ISO_FRESH && (rc = sandbox_from(c, snap, &sb)))
+		return rc;
+	for (long i = 0; i < o->repeat && !rc; i++) {
+		if (o->iso == ISO_FRESH) {
+			mica_sandbox_free(sb);
+			if ((rc = sandbox_from(c, snap, &sb)))
+				break;
+		} else if (o->iso == ISO_RESET && i > 0 && mica_sandbox_reset(sb, &c->err)) {
+			rc = report(&c->err);
+			break;
+		}
+		size_t k = ev->n > 1 ? (size_t)i : 0;
+		char *result = NULL;
+		size_t result_len = 0;
+		rc = budget(c, sb);
+		if (!rc)
+			rc = outcome(c, mica_sandbox_call(sb, o->handler, ev->ev[k], ev->len[k], &result,
+							  &result_len, &c->err));
+		if (rc) {
+			rc = report(&c->err);
+		} else {
+			fwrite(result, 1, result_len, stdout);
+			fputc('\n', stdout);
+		}
+		free(result);
+	}
+	mica_sandbox_free(sb);
+	return rc;
+}
+
+static int cmd_run(struct ctx *c)
+{
+	const struct opts *o = c->o;
+	mica_sandbox *sb = NULL;
+	mica_snapshot *snap = NULL;
+	int rc = 0;
+	if (o->snapshot) {
+		snap = mica_snapshot_load(c->rt, o->snapshot, &c->err);
+		if (!snap)
+			return report(&c->err);
+	} else {
+		if ((rc = boot_and_load(c, &sb)))
+			return rc;
+		/* reset and fresh start every call from the state after loading */
+		if (o->handler && o->iso != ISO_REUSE) {
+			snap = mica_snapshot_take(sb, &c->err);
+			mica_sandbox_free(sb);
+			sb = NULL;
+			if (!snap)
+				return report(&c->err);
+		}
+	}
+	if (o->handler)
+		rc = calls(c, sb, snap);
+	else
+		mica_sandbox_free(sb);
+	mica_snapshot_free(snap);
+	return rc;
+}
+
+static int cmd_snapshot(struct ctx *c)
+{
+	mica_sandbox *sb = NULL;
+	int rc = boot_and_load(c, &sb);
+	if (rc)
+		return rc;
+	mica_snapshot *snap = mica_snapshot_take(sb, &c->err);
+	if (!snap || mica_snapshot_save(snap, c->o->output, &c->err))
+		rc = report(&c->err);
+	mica_snapshot_free(snap);
+	mica_sandbox_free(sb);
+	return rc;
+}
+
+static int cmd_eval(struct ctx *c)
+{
+	mica_limits lim;
+	mica_limits_default(&lim);
+	lim.memory_bytes = (size_t)c->o->memory_mb << 20;
+	lim.timeout_ms = (uint32_t)c->o->timeout_ms;
+	mica_sandbox *sb = with_console(mica_sandbox_new(c->rt, &lim, &c->err));
+	if (!sb)
+		return report(&c->err);
+	char *result = NULL;
+	size_t result_len = 0;
+	const char *code = c->o->target;
+	int rc = budget(c, sb);
+	if (!rc)
+		rc = outcome(c, mica_sandbox_eval(sb, "<eval>", code, strlen(code), &result, &result_len, &c->err));
+	if (rc) {
+		rc = report(&c->err);
+	} else if (result_len) {
+		fwrite(result, 1, result_len, stdout);
+		fputc('\n', stdout);
+	}
+	free(result);
+	mica_sandbox_free(sb);
+	return rc;
+}
+
+/* Reads and checks every input before any VM is made: usage errors first. */
+static int read_inputs(struct ctx *c)
+{
+	const struct opts *o = c->o;
+	if (strcmp(o->cmd, "eval") && o->target) {
+		c->source = read_file(o->target, &c->source_len);
+		if (!c->source)
+			return fail(EXIT_USAGE, "cannot read '%s': %s", o->target, strerror(errno));
+	}
+	if (o->handler) {
+		int rc = read_events(o, &c->ev);
+		if (rc)
+			return rc;
+	}
+	if (o->snapshot) {
+		/* unreadable is a usage error, like a missing FILE.js */
+		int fd = open(o->snapshot, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return fail(EXIT_USAGE, "cannot read snapshot '%s': %s", o->snapshot, strerror(errno));
+		close(fd);
+	}
+	if (o->output) {
+		/* an unwritable destination is found before the work, not after */
+		char *dir = strdup(o->output);
+		int ok = dir && access(dirname(dir), W_OK | X_OK) == 0, e = errno;
+		free(dir);
+		if (!ok)
+			return fail(EXIT_USAGE, "cannot write '%s': %s", o->output, strerror(e));
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o = {0};
 	int rc = parse_args(argc, argv, &o);
 	if (rc)
 		return rc;
-	long long deadline = now_ms() + o.timeout_ms;
-
-	char *source = NULL, *event = NULL, *result = NULL;
-	size_t source_len = 0, event_len = 0, result_len = 0;
-	mica_runtime *rt = NULL;
-	mica_sandbox *sb = NULL;
-	mica_error err = {0};
-
-	if (!strcmp(o.cmd, "run")) {
-		source = read_file(o.target, &source_len);
-		if (!source) {
-			rc = fail(EXIT_USAGE, "cannot read '%s': %s", o.target, strerror(errno));
-			goto out;
-		}
+	struct ctx c = {.o = &o, .deadline = now_ms() + o.timeout_ms};
+	rc = read_inputs(&c);
+	if (!rc) {
+		mica_runtime_options ro = {.kvm_path = getenv("MICA_KVM_DEVICE")};
+		c.rt = mica_runtime_new(&ro, &c.err);
+		if (!c.rt)
+			rc = report(&c.err);
+		else if (!strcmp(o.cmd, "eval"))
+			rc = cmd_eval(&c);
+		else if (!strcmp(o.cmd, "snapshot"))
+			rc = cmd_snapshot(&c);
+		else
+			rc = cmd_run(&c);
 	}
-	if (o.event_file) {
-		event = read_file(o.event_file, &event_len);
-		if (!event) {
-			rc = fail(EXIT_USAGE, "cannot read event file '%s': %s", o.event_file, strerror(errno));
-			goto out;
-		}
-	} else if (o.handler) {
-		event = strdup(o.event ? o.event : "null");
-		event_len = event ? strlen(event) : 0;
-	}
-
-	mica_runtime_options ro = {.kvm_path = getenv("MICA_KVM_DEVICE")};
-	rt = mica_runtime_new(&ro, &err);
-	if (!rt) {
-		rc = report(&err);
-		goto out;
-	}
-	mica_limits lim;
-	mica_limits_default(&lim);
-	lim.memory_bytes = (size_t)o.memory_mb << 20;
-	lim.timeout_ms = (uint32_t)o.timeout_ms;
-	sb = mica_sandbox_new(rt, &lim, &err);
-	if (!sb) {
-		rc = report(&err);
-		goto out;
-	}
-	mica_sandbox_set_console(sb, on_console, NULL);
-
-	for (int step = 0; step < 2; step++) {
-		long long left = deadline - now_ms();
-		if (left <= 0) {
-			err.code = MICA_ERR_TIMEOUT;
-			snprintf(err.message, sizeof(err.message), "time limit exceeded: %ld ms", o.timeout_ms);
-			rc = report(&err);
-			goto out;
-		}
-		mica_sandbox_set_timeout(sb, (uint32_t)left);
-		if (!strcmp(o.cmd, "eval"))
-			rc = mica_sandbox_eval(sb, "<eval>", o.target, strlen(o.target), &result, &result_len, &err);
-		else if (step == 0)
-			rc = mica_sandbox_load(sb, o.target, source, source_len, &err);
-		else if (o.handler)
-			rc = mica_sandbox_call(sb, o.handler, event, event_len, &result, &result_len, &err);
-		if (rc) {
-			if (rc == MICA_ERR_TIMEOUT)
-				snprintf(err.message, sizeof(err.message),
-					 "time limit exceeded: the run took longer than %ld ms", o.timeout_ms);
-			rc = report(&err);
-			goto out;
-		}
-		if (result) {
-			fwrite(result, 1, result_len, stdout);
-			if (result_len || o.handler)
-				fputc('\n', stdout);
-			break;
-		}
-		if (!strcmp(o.cmd, "eval") || !o.handler)
-			break;
-	}
-out:
-	free(result);
-	mica_sandbox_free(sb);
-	mica_runtime_free(rt);
-	free(source);
-	free(event);
+	mica_runtime_free(c.rt);
+	free(c.source);
+	free_events(&c.ev);
 	if (fflush(stdout) != 0 && rc == 0)
 		rc = MICA_ERR_SYSTEM;
 	return rc;

@@ -29,6 +29,7 @@ mica_runtime *mica_runtime_new(const mica_runtime_options *opts, mica_error *err
 	}
 	if (mica_image_parse(&rt->image, img, len, err))
 		goto fail;
+	mica_sha256(img, len, rt->image_sha256);
 	if (mica_kvm_open(&rt->kvm, opts && opts->kvm_path ? opts->kvm_path : "/dev/kvm", err))
 		goto fail;
 	return rt;

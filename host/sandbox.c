@@ -18,7 +18,7 @@ void mica_limits_default(mica_limits *l)
 	l->output_bytes = 1 * MIB;
 }
 
-static int check_limits(const mica_limits *l, mica_error *err)
+int mica_limits_check(const mica_limits *l, mica_error *err)
 {
 	if (l->memory_bytes < 16 * MIB || l->memory_bytes > 2048 * MIB || l->memory_bytes % MICA_PAGE_SIZE)
 		return mica_err(err, MICA_ERR_INVALID,
@@ -63,7 +63,7 @@ mica_sandbox *mica_sandbox_new(mica_runtime *rt, const mica_limits *limits, mica
 		sb->limits = *limits;
 	else
 		mica_limits_default(&sb->limits);
-	if (check_limits(&sb->limits, err))
+	if (mica_limits_check(&sb->limits, err))
 		goto fail;
 	if (rt->nfns) {
 		sb->fns = malloc(rt->nfns * sizeof(*sb->fns));

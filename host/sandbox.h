@@ -6,6 +6,7 @@
 
 #include "boot.h"
 #include "image.h"
+#include "sha256.h"
 #include "vm.h"
 
 #define MICA_NAME_MAX 64
@@ -21,6 +22,7 @@ struct mica_runtime {
 	struct mica_kvm kvm;
 	uint8_t *image_data; /* owned copy when not the built-in image */
 	struct mica_image image;
+	uint8_t image_sha256[MICA_SHA256_LEN]; /* names the image in snapshot files */
 	struct mica_hostfn *fns;
 	size_t nfns;
 };
@@ -38,6 +40,7 @@ struct mica_snapshot {
 	uint64_t wait_gpa;
 	struct mica_hostfn *fns; /* the host functions the guest knows, in its order */
 	size_t nfns;
+	uint8_t image_sha256[MICA_SHA256_LEN]; /* the guest image it was made with */
 };
 
 struct mica_sandbox {
@@ -56,6 +59,15 @@ struct mica_sandbox {
 	atomic_int interrupt;
 	atomic_int runner; /* tid running the guest, 0 if none */
 };
+
+/* The rules mica_sandbox_new applies to limits (MICA_ERR_INVALID). */
+int mica_limits_check(const mica_limits *limits, mica_error *err);
+
+/* A snapshot (refs = 1) with an empty memfd of mem_size bytes, for
+ * mica_snapshot_take and mica_snapshot_load to fill; then mica_snapshot_seal
+ * maps its read-only view. */
+mica_snapshot *mica_snapshot_alloc(uint64_t mem_size, mica_error *err);
+int mica_snapshot_seal(mica_snapshot *s, mica_error *err);
 
 struct mica_hostcall {
 	const char *args;

@@ -43,35 +43,51 @@ out:
 	return rc;
 }
 
-mica_snapshot *mica_snapshot_take(mica_sandbox *sb, mica_error *err)
+mica_snapshot *mica_snapshot_alloc(uint64_t mem_size, mica_error *err)
 {
-	if (atomic_load(&sb->runner) || sb->dead) {
-		mica_err(err, MICA_ERR_INVALID, "only an idle, healthy sandbox can be snapshotted");
-		return NULL;
-	}
 	mica_snapshot *s = calloc(1, sizeof(*s));
 	if (!s) {
 		mica_err(err, MICA_ERR_SYSTEM, "out of memory");
 		return NULL;
 	}
 	atomic_init(&s->refs, 1);
+	s->limits.memory_bytes = mem_size;
 	s->memfd = memfd_create("mica-snapshot", MFD_CLOEXEC);
 	if (s->memfd < 0) {
 		mica_err_errno(err, MICA_ERR_SYSTEM, "memfd_create");
 		goto fail;
 	}
-	if (ftruncate(s->memfd, (off_t)sb->vm.mem_size) < 0) {
+	if (ftruncate(s->memfd, (off_t)mem_size) < 0) {
 		mica_err_errno(err, MICA_ERR_SYSTEM, "cannot size the snapshot memfd");
 		goto fail;
 	}
-	if (copy_touched(&sb->vm, s->memfd, &s->pages, err))
-		goto fail;
-	s->ref = mmap(NULL, sb->vm.mem_size, PROT_READ, MAP_SHARED | MAP_NORESERVE, s->memfd, 0);
+	return s;
+fail:
+	mica_snapshot_free(s);
+	return NULL;
+}
+
+int mica_snapshot_seal(mica_snapshot *s, mica_error *err)
+{
+	s->ref = mmap(NULL, s->limits.memory_bytes, PROT_READ, MAP_SHARED | MAP_NORESERVE, s->memfd, 0);
 	if (s->ref == MAP_FAILED) {
 		s->ref = NULL;
-		mica_err_errno(err, MICA_ERR_SYSTEM, "cannot map the snapshot");
-		goto fail;
+		return mica_err_errno(err, MICA_ERR_SYSTEM, "cannot map the snapshot");
 	}
+	return 0;
+}
+
+mica_snapshot *mica_snapshot_take(mica_sandbox *sb, mica_error *err)
+{
+	if (atomic_load(&sb->runner) || sb->dead) {
+		mica_err(err, MICA_ERR_INVALID, "only an idle, healthy sandbox can be snapshotted");
+		return NULL;
+	}
+	mica_snapshot *s = mica_snapshot_alloc(sb->vm.mem_size, err);
+	if (!s)
+		return NULL;
+	if (copy_touched(&sb->vm, s->memfd, &s->pages, err) || mica_snapshot_seal(s, err))
+		goto fail;
 	if (mica_vm_save(&sb->vm, &s->cpu, err))
 		goto fail;
 	/* Parked in MICA_HC_WAIT: KVM completes an `out` on the next KVM_RUN of
@@ -83,6 +99,7 @@ mica_snapshot *mica_snapshot_take(mica_sandbox *sb, mica_error *err)
 	s->limits.memory_bytes = sb->vm.mem_size;
 	s->layout = sb->layout;
 	s->wait_gpa = sb->wait_gpa;
+	memcpy(s->image_sha256, sb->rt->image_sha256, sizeof(s->image_sha256));
 	if (sb->nfns) {
 		s->fns = malloc(sb->nfns * sizeof(*s->fns));
 		if (!s->fns) {

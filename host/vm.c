@@ -406,13 +406,26 @@ int mica_vm_tsc(struct mica_vm *vm, uint64_t *khz, uint64_t *tsc, mica_error *er
 	return 0;
 }
 
+/* A number no other thread of this process ever gets. A timer signals the
+ * thread it was made for, not whoever has its tid: once that thread exits
+ * it signals nobody, even when a new thread reuses the tid. */
+static uint64_t thread_token(void)
+{
+	static atomic_uint_least64_t last;
+	static __thread uint64_t token;
+	if (!token)
+		token = atomic_fetch_add(&last, 1) + 1;
+	return token;
+}
+
 int mica_vm_arm(struct mica_vm *vm, int64_t deadline_ns, mica_error *err)
 {
 	tls_run = vm->run;
 	if (deadline_ns == 0)
 		return 0;
 	pid_t tid = mica_thread_id();
-	if (vm->timer_tid != tid) {
+	uint64_t me = thread_token();
+	if (vm->timer_owner != me) {
 		if (vm->timer_tid)
 			timer_delete(vm->timer);
 		vm->timer_tid = 0;
@@ -424,6 +437,7 @@ int mica_vm_arm(struct mica_vm *vm, int64_t deadline_ns, mica_error *err)
 		if (timer_create(CLOCK_MONOTONIC, &sev, &vm->timer) < 0)
 			return mica_err_errno(err, MICA_ERR_SYSTEM, "timer_create");
 		vm->timer_tid = tid;
+		vm->timer_owner = me;
 	}
 	struct itimerspec its = {.it_value = {.tv_sec = deadline_ns / 1000000000,
 					      .tv_nsec = deadline_ns % 1000000000}};

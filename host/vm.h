@@ -30,6 +30,7 @@ struct mica_vm {
 	uint64_t mem_size;
 	timer_t timer; /* wall-clock limit; signals timer_tid */
 	pid_t timer_tid;
+	uint64_t timer_owner; /* the arming thread's token: tids are reused, tokens not */
 	uint64_t *dirty;      /* KVM's dirty log, while logging */
 	uint64_t *host_dirty; /* pages the host wrote itself: KVM does not see those */
 };

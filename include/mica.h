@@ -172,18 +172,30 @@ mica_snapshot *mica_snapshot_load(mica_runtime *rt, const char *path, mica_error
 typedef struct mica_pool mica_pool;
 
 /* Keeps `size` sandboxes made from snap ready (it takes its own reference
- * to snap). Thread-safe: any thread may acquire and release. */
+ * to snap; rt must outlive the pool). They are all made here: a failure
+ * frees what was made and returns NULL. Thread-safe: any thread may
+ * acquire and release; a background thread resets released sandboxes. */
 mica_pool *mica_pool_new(mica_runtime *rt, mica_snapshot *snap, unsigned size, mica_error *err);
 
 /* Hands out a ready sandbox, waiting up to timeout_ms (0 = do not wait) if
- * all are in use: MICA_ERR_TIMEOUT then. */
+ * all are in use: MICA_ERR_TIMEOUT then (one being reset is not in use: it
+ * is waited for). If none is ready but one awaits its reset, the caller
+ * resets it. A sandbox whose reset fails is replaced by a new one from the
+ * snapshot; if that fails too, acquire returns NULL with that error (and a
+ * later acquire tries again). Give the sandbox back with mica_pool_release,
+ * never mica_sandbox_free. */
 mica_sandbox *mica_pool_acquire(mica_pool *pool, uint32_t timeout_ms, mica_error *err);
 
 /* Returns sb to the pool, which resets it to the snapshot before handing it
- * out again; nothing of its last use survives. */
+ * out again; nothing of its last use survives, and its console callback is
+ * dropped. sb may be dead (timed out, faulted, interrupted). Releasing a
+ * sandbox that is not out of this pool does nothing. */
 void mica_pool_release(mica_pool *pool, mica_sandbox *sb);
 
-/* Frees the pool and its sandboxes; all must have been released. */
+/* Frees the pool and its sandboxes; all should have been released, and no
+ * acquire or release may run meanwhile. A sandbox still out is not freed:
+ * it becomes the caller's, usable and reset-able as any snapshot clone, to
+ * be freed with mica_sandbox_free (never released). NULL is ignored. */
 void mica_pool_free(mica_pool *pool);
 
 /* A short name for a code, e.g. "time limit exceeded". */

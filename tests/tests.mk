@@ -4,7 +4,8 @@
 TESTD := $(BUILD)/tests
 
 TEST_PROGS := $(TESTD)/test_console_js $(TESTD)/test_arena $(TESTD)/test_api $(TESTD)/test_conformance \
-	      $(TESTD)/test_parity $(TESTD)/test_hostile
+	      $(TESTD)/test_parity $(TESTD)/test_hostile $(TESTD)/test_snapshot $(TESTD)/test_pool \
+	      $(TESTD)/test_snapfile
 
 include tests/hostile/hostile.mk
 

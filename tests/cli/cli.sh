@@ -113,6 +113,87 @@ fi
 # ---- exit code 6: the hypervisor
 MICA_KVM_DEVICE=/nonexistent/kvm check "no hypervisor" 6 "" "cannot open /nonexistent/kvm" -- eval 1
 
+# ---- snapshots and isolation modes
+L="counter.js loaded$nl"
+check "snapshot writes a file" 0 "$L" "" -- snapshot $J/counter.js -o "$tmp/c.msnap"
+check "run --snapshot skips loading" 0 "1$nl" "" -- run --snapshot "$tmp/c.msnap" --handler tick
+check "run --snapshot with an event" 0 "{\"event\":{\"a\":1},\"count\":1}$nl" "" -- \
+	run --snapshot "$tmp/c.msnap" --handler echo --event '{"a":1}'
+check "default isolation is reuse" 0 "${L}1${nl}2${nl}3$nl" "" -- run $J/counter.js --handler tick --repeat 3
+check "reuse carries state over" 0 "${L}1${nl}2${nl}3$nl" "" -- \
+	run $J/counter.js --handler tick --repeat 3 --isolation reuse
+check "reset starts each call afresh" 0 "${L}1${nl}1${nl}1$nl" "" -- \
+	run $J/counter.js --handler tick --repeat 3 --isolation reset
+check "fresh starts each call afresh" 0 "${L}1${nl}1${nl}1$nl" "" -- \
+	run $J/counter.js --handler tick --repeat 3 --isolation fresh
+check "reuse from a snapshot file" 0 "1${nl}2${nl}3$nl" "" -- \
+	run --snapshot "$tmp/c.msnap" --handler tick --repeat 3 --isolation reuse
+check "reset from a snapshot file" 0 "1${nl}1${nl}1$nl" "" -- \
+	run --snapshot "$tmp/c.msnap" --handler tick --repeat 3 --isolation reset
+check "fresh from a snapshot file" 0 "1${nl}1${nl}1$nl" "" -- \
+	run --snapshot "$tmp/c.msnap" --handler tick --repeat 3 --isolation fresh
+printf '{"n":1}\n\n[2]\n"three"\n' >"$tmp/evs"
+check "one event per line with --repeat" 0 \
+	"{\"event\":{\"n\":1},\"count\":1}$nl{\"event\":[2],\"count\":2}$nl{\"event\":\"three\",\"count\":3}$nl" "" -- \
+	run --snapshot "$tmp/c.msnap" --handler echo --repeat 3 --event-file "$tmp/evs"
+STDIN="$tmp/evs" check "events per line from stdin, fresh" 0 \
+	"{\"event\":{\"n\":1},\"count\":1}$nl{\"event\":[2],\"count\":1}$nl{\"event\":\"three\",\"count\":1}$nl" "" -- \
+	run --snapshot "$tmp/c.msnap" --handler echo --repeat 3 --event-file - --isolation fresh
+check "one --event for every call" 0 "{\"event\":7,\"count\":1}$nl{\"event\":7,\"count\":1}$nl" "" -- \
+	run --snapshot "$tmp/c.msnap" --handler echo --repeat 2 --event 7 --isolation reset
+check "event count must match --repeat" 2 "" "has 3 events (one per line); --repeat wants 2" -- \
+	run --snapshot "$tmp/c.msnap" --handler echo --repeat 2 --event-file "$tmp/evs"
+printf '1\n{bad\n' >"$tmp/evbad"
+check "a failing call ends the run" 2 "{\"event\":1,\"count\":1}$nl" "invalid event JSON" -- \
+	run --snapshot "$tmp/c.msnap" --handler echo --repeat 2 --event-file "$tmp/evbad"
+for mode in fresh reset; do
+	"$MICA" run --snapshot "$tmp/c.msnap" --handler rnd --repeat 3 --isolation $mode >"$tmp/out" 2>"$tmp/err"
+	rc=$? lines=$(wc -l <"$tmp/out") distinct=$(sort -u "$tmp/out" | wc -l)
+	if [ $rc = 0 ] && [ "$lines" = 3 ] && [ "$distinct" = 3 ]; then
+		pass=$((pass + 1)); echo "ok - Math.random differs between $mode calls"
+	else
+		fail=$((fail + 1)); echo "FAIL - Math.random across $mode calls: exit $rc, $lines lines, $distinct distinct"
+	fi
+done
+# --timeout covers all calls together: 100 ms each, 10 of them, 450 ms in all
+"$MICA" run --snapshot "$tmp/c.msnap" --handler slow --repeat 10 --timeout 450 >"$tmp/out" 2>"$tmp/err"
+rc=$? lines=$(wc -l <"$tmp/out")
+if [ $rc = 3 ] && [ "$lines" -ge 1 ] && [ "$lines" -le 4 ] && grep -q "time limit" "$tmp/err"; then
+	pass=$((pass + 1)); echo "ok - --timeout covers the whole run"
+else
+	fail=$((fail + 1)); echo "FAIL - --timeout over --repeat: exit $rc, $lines lines, stderr: $(head -c 300 "$tmp/err")"
+fi
+
+# bad snapshot files: exit 2, saying what is wrong
+size=$(wc -c <"$tmp/c.msnap")
+cp "$tmp/c.msnap" "$tmp/flip.msnap"
+byte=$(od -An -tu1 -j $((size / 2)) -N1 "$tmp/c.msnap" | tr -d ' ')
+printf "\\$(printf %o $((255 - byte)))" | dd of="$tmp/flip.msnap" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+cmp -s "$tmp/c.msnap" "$tmp/flip.msnap" && echo "warning: the byte flip did not change the file"
+check "corrupted snapshot" 2 "" "checksum mismatch (corrupted)" -- run --snapshot "$tmp/flip.msnap" --handler tick
+head -c $((size - 5000)) "$tmp/c.msnap" >"$tmp/short.msnap"
+check "truncated snapshot" 2 "" "truncated" -- run --snapshot "$tmp/short.msnap" --handler tick
+check "not a snapshot" 2 "" "not a mica snapshot" -- run --snapshot $J/counter.js --handler tick
+check "missing snapshot" 2 "" "cannot read snapshot '$tmp/none.msnap'" -- run --snapshot "$tmp/none.msnap" --handler tick
+check "snapshot of a throwing module" 1 "" "Uncaught TypeError" -- snapshot $J/throws.js -o "$tmp/t.msnap"
+if [ -e "$tmp/t.msnap" ] || [ -e "$tmp/t.msnap.tmp" ]; then
+	fail=$((fail + 1)); echo "FAIL - a failed snapshot left a file"
+else
+	pass=$((pass + 1)); echo "ok - a failed snapshot leaves no file"
+fi
+check "snapshot into a missing directory" 2 "" "cannot write '$tmp/no/c.msnap'" -- snapshot $J/counter.js -o "$tmp/no/c.msnap"
+check "FILE and --snapshot" 2 "" "not both" -- run $J/counter.js --snapshot "$tmp/c.msnap" --handler tick
+check "--snapshot without --handler" 2 "" "--snapshot needs --handler" -- run --snapshot "$tmp/c.msnap"
+check "--snapshot with --memory" 2 "" "--memory cannot change a snapshot" -- \
+	run --snapshot "$tmp/c.msnap" --handler tick --memory 128
+check "snapshot without -o" 2 "" "snapshot needs -o" -- snapshot $J/counter.js
+check "-o with run" 2 "" "-o works with snapshot only" -- run $J/counter.js -o "$tmp/x"
+check "--snapshot with eval" 2 "" "--snapshot works with run only" -- eval 1 --snapshot "$tmp/c.msnap"
+check "unknown isolation mode" 2 "" "--isolation wants reuse, reset or fresh, not 'shared'" -- \
+	run $J/counter.js --handler tick --isolation shared
+check "--repeat 0" 2 "" "--repeat wants a whole number from 1" -- run $J/counter.js --handler tick --repeat 0
+check "--repeat without --handler" 2 "" "need --handler" -- run $J/counter.js --repeat 2
+
 # ---- help and version
 "$MICA" --help >"$tmp/out" 2>&1 && grep -q "exit codes" "$tmp/out" &&
 	{ pass=$((pass + 1)); echo "ok - --help"; } || { fail=$((fail + 1)); echo "FAIL - --help"; }
