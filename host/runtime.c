@@ -86,6 +86,21 @@ int mica_runtime_register(mica_runtime *rt, const char *module, const char *name
 	return MICA_OK;
 }
 
+int mica_hostfns_copy(struct mica_hostfn **dst, size_t *dst_n, const struct mica_hostfn *src, size_t n,
+		      mica_error *err)
+{
+	*dst = NULL;
+	*dst_n = 0;
+	if (!n)
+		return 0;
+	*dst = malloc(n * sizeof(*src));
+	if (!*dst)
+		return mica_err(err, MICA_ERR_SYSTEM, "out of memory");
+	memcpy(*dst, src, n * sizeof(*src));
+	*dst_n = n;
+	return 0;
+}
+
 const char *mica_hostcall_args(const mica_hostcall *call, size_t *len)
 {
 	if (len)

@@ -65,15 +65,8 @@ mica_sandbox *mica_sandbox_new(mica_runtime *rt, const mica_limits *limits, mica
 		mica_limits_default(&sb->limits);
 	if (mica_limits_check(&sb->limits, err))
 		goto fail;
-	if (rt->nfns) {
-		sb->fns = malloc(rt->nfns * sizeof(*sb->fns));
-		if (!sb->fns) {
-			mica_err(err, MICA_ERR_SYSTEM, "out of memory");
-			goto fail;
-		}
-		memcpy(sb->fns, rt->fns, rt->nfns * sizeof(*sb->fns));
-		sb->nfns = rt->nfns;
-	}
+	if (mica_hostfns_copy(&sb->fns, &sb->nfns, rt->fns, rt->nfns, err))
+		goto fail;
 	struct mica_boot_params bp = {
 		.mem_size = sb->limits.memory_bytes,
 		.stack_size = sb->limits.stack_bytes,

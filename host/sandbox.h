@@ -18,6 +18,10 @@ struct mica_hostfn {
 	void *userdata;
 };
 
+/* Copies a host function table (n may be 0: *dst stays NULL). */
+int mica_hostfns_copy(struct mica_hostfn **dst, size_t *dst_n, const struct mica_hostfn *src, size_t n,
+		      mica_error *err);
+
 struct mica_runtime {
 	struct mica_kvm kvm;
 	uint8_t *image_data; /* owned copy when not the built-in image */

@@ -100,15 +100,8 @@ mica_snapshot *mica_snapshot_take(mica_sandbox *sb, mica_error *err)
 	s->layout = sb->layout;
 	s->wait_gpa = sb->wait_gpa;
 	memcpy(s->image_sha256, sb->rt->image_sha256, sizeof(s->image_sha256));
-	if (sb->nfns) {
-		s->fns = malloc(sb->nfns * sizeof(*s->fns));
-		if (!s->fns) {
-			mica_err(err, MICA_ERR_SYSTEM, "out of memory");
-			goto fail;
-		}
-		memcpy(s->fns, sb->fns, sb->nfns * sizeof(*s->fns));
-		s->nfns = sb->nfns;
-	}
+	if (mica_hostfns_copy(&s->fns, &s->nfns, sb->fns, sb->nfns, err))
+		goto fail;
 	return s;
 fail:
 	mica_snapshot_free(s);
