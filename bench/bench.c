@@ -6,7 +6,14 @@
  *      that only loops on `out`, the least any hypercall must pay;
  *   3. sandbox create-to-ready (and free), against 1;
  *   4. a trivial handler call, against 2;
- *   5. fib(27) in mica, against the same QuickJS built natively.
+ *   5. fib(27) in mica, against the same QuickJS built natively;
+ *   6. restore-to-ready of a snapshot clone, against 1, and its first call;
+ *   7. reset to the snapshot plus a trivial call, against 2;
+ *   8. warm pool acquire + call + release, on one and on two threads;
+ *   9. private memory an idle snapshot clone adds;
+ *  10. how many clones of one snapshot can live at once (goal 5000);
+ *  11. calls/s on 2 cores with a fresh clone per call, and with a reset
+ *      per call.
  *
  * Everything the ratios use is measured in this one run. Times are
  * CLOCK_MONOTONIC around each single operation; medians and tail
@@ -15,16 +22,20 @@
  * to run a benchmark exits non-zero.
  *
  * Uses libmica's internal headers (vm.h, boot.h, image.h) to boot the
- * exit-loop guest exactly the way a sandbox boots, minus QuickJS.
+ * exit-loop guest exactly the way a sandbox boots, minus QuickJS, and
+ * sandbox.h to take a reset apart into its steps (row 7's breakdown).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <linux/kvm.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,6 +43,7 @@
 #include "image.h"
 #include "mica.h"
 #include "quickjs.h"
+#include "sandbox.h"
 #include "vm.h"
 
 #define MIB    (1ull << 20)
