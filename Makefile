@@ -29,7 +29,7 @@ GUEST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -static -fno-pie -isystem $(QJS) -Iinc
 GUEST_OBJS := $(addprefix $(GUESTD)/,boot.o syscall.o console.o arena.o main.o js_sources.o) \
 	      $(addprefix $(GUESTD)/qjs-,$(addsuffix .o,$(QJS_SRCS)))
 
-HOST_SRCS := error vm image boot exits runtime sandbox snapshot pool snapfile sha256
+HOST_SRCS := error vm image boot exits runtime sandbox snapshot pool snapfile sha256 modules
 HOST_OBJS := $(addprefix $(BUILD)/host/,$(addsuffix .o,$(HOST_SRCS))) $(BUILD)/host/guest_image.o
 
 .PHONY: all deps demo test test-plain test-asan bench clean format valgrind

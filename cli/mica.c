@@ -39,6 +39,9 @@ static const char usage[] =
 	"  --event JSON         the event passed to the handler (default: null)\n"
 	"  --event-file PATH    read the event from PATH ('-' for stdin); with --repeat,\n"
 	"                       one event per line (blank lines skipped), N of them\n"
+	"  --modules DIR        let modules import files under DIR (relative imports,\n"
+	"                       resolved against the importer); FILE.js must be in DIR.\n"
+	"                       Without it only host: modules can be imported\n"
 	"  --snapshot SNAP      run: start from a snapshot file instead of FILE.js\n"
 	"  -o, --output SNAP    snapshot: the file to write\n"
 	"  --repeat N           call the handler N times (default 1); with --event, the\n"
@@ -71,7 +74,7 @@ enum isolation { ISO_REUSE, ISO_RESET, ISO_FRESH };
 static const char *const iso_names[] = {"reuse", "reset", "fresh"};
 
 struct opts {
-	const char *cmd, *target, *handler, *event, *event_file, *snapshot, *output;
+	const char *cmd, *target, *handler, *event, *event_file, *snapshot, *output, *modules;
 	long timeout_ms, memory_mb, repeat;
 	int memory_set, repeat_set, iso_set;
 	enum isolation iso;
@@ -189,7 +192,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{"memory", required_argument, 0, 'm'},	 {"snapshot", required_argument, 0, 's'},
 		{"output", required_argument, 0, 'o'},	 {"repeat", required_argument, 0, 'n'},
 		{"isolation", required_argument, 0, 'i'}, {"help", no_argument, 0, 'h'},
-		{"version", no_argument, 0, 'V'},	 {0, 0, 0, 0}};
+		{"modules", required_argument, 0, 'M'}, {"version", no_argument, 0, 'V'},	 {0, 0, 0, 0}};
 	int bad = 0, c;
 	o->timeout_ms = 10000;
 	o->memory_mb = 64;
@@ -213,6 +216,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		}
 		switch (c) {
 		case 'H': o->handler = optarg; break;
+		case 'M': o->modules = optarg; break;
 		case 'e': o->event = optarg; break;
 		case 'f': o->event_file = optarg; break;
 		case 's': o->snapshot = optarg; break;
@@ -334,6 +338,7 @@ struct ctx {
 	long long deadline;
 	char *source; /* FILE.js */
 	size_t source_len;
+	char *entry; /* FILE.js's module name: its path relative to --modules */
 	struct events ev; /* with --handler */
 	mica_runtime *rt;
 	mica_error err;
@@ -361,10 +366,16 @@ static int outcome(struct ctx *c, int rc)
 	return rc;
 }
 
-static mica_sandbox *with_console(mica_sandbox *sb)
+/* Console and module root for a new sandbox (NULL passes through). */
+static mica_sandbox *setup(struct ctx *c, mica_sandbox *sb)
 {
-	if (sb)
-		mica_sandbox_set_console(sb, on_console, NULL);
+	if (!sb)
+		return NULL;
+	mica_sandbox_set_console(sb, on_console, NULL);
+	if (c->o->modules && mica_sandbox_set_modules(sb, c->o->modules, &c->err)) {
+		mica_sandbox_free(sb);
+		return NULL;
+	}
 	return sb;
 }
 
@@ -376,11 +387,11 @@ static int boot_and_load(struct ctx *c, mica_sandbox **out)
 	lim.memory_bytes = (size_t)c->o->memory_mb << 20;
 	lim.timeout_ms = (uint32_t)c->o->timeout_ms;
 	int rc = MICA_OK;
-	mica_sandbox *sb = with_console(mica_sandbox_new(c->rt, &lim, &c->err));
+	mica_sandbox *sb = setup(c, mica_sandbox_new(c->rt, &lim, &c->err));
 	if (!sb)
 		rc = c->err.code;
 	else if (!(rc = budget(c, sb)))
-		rc = outcome(c, mica_sandbox_load(sb, c->o->target, c->source, c->source_len, &c->err));
+		rc = outcome(c, mica_sandbox_load(sb, c->entry ? c->entry : c->o->target, c->source, c->source_len, &c->err));
 	if (rc) {
 		mica_sandbox_free(sb);
 		return report(&c->err);
@@ -392,7 +403,7 @@ static int boot_and_load(struct ctx *c, mica_sandbox **out)
 /* A sandbox from snap, or an error report. */
 static int sandbox_from(struct ctx *c, mica_snapshot *snap, mica_sandbox **out)
 {
-	*out = with_console(mica_sandbox_from_snapshot(c->rt, snap, &c->err));
+	*out = setup(c, mica_sandbox_from_snapshot(c->rt, snap, &c->err));
 	return *out ? 0 : report(&c->err);
 }
 
@@ -484,7 +495,7 @@ static int cmd_eval(struct ctx *c)
 	mica_limits_default(&lim);
 	lim.memory_bytes = (size_t)c->o->memory_mb << 20;
 	lim.timeout_ms = (uint32_t)c->o->timeout_ms;
-	mica_sandbox *sb = with_console(mica_sandbox_new(c->rt, &lim, &c->err));
+	mica_sandbox *sb = setup(c, mica_sandbox_new(c->rt, &lim, &c->err));
 	if (!sb)
 		return report(&c->err);
 	char *result = NULL;
@@ -517,6 +528,24 @@ static int read_inputs(struct ctx *c)
 		int rc = read_events(o, &c->ev);
 		if (rc)
 			return rc;
+	}
+	if (o->modules && o->target && strcmp(o->cmd, "eval")) {
+		/* FILE.js is named by its path inside the root, so that its
+		 * relative imports resolve there. */
+		char *root = realpath(o->modules, NULL), *file = realpath(o->target, NULL);
+		if (!root) {
+			int e = errno;
+			free(file);
+			return fail(EXIT_USAGE, "cannot use '%s' as the module root: %s", o->modules,
+				    strerror(e));
+		}
+		size_t n = strlen(root);
+		if (root && file && !strncmp(file, root, n) && file[n] == '/')
+			c->entry = strdup(file + n + 1);
+		free(root);
+		free(file);
+		if (!c->entry)
+			return fail(EXIT_USAGE, "'%s' is not inside the module root '%s'", o->target, o->modules);
 	}
 	if (o->snapshot) {
 		/* unreadable is a usage error, like a missing FILE.js */
@@ -558,6 +587,7 @@ int main(int argc, char **argv)
 	}
 	mica_runtime_free(c.rt);
 	free(c.source);
+	free(c.entry);
 	free_events(&c.ev);
 	if (fflush(stdout) != 0 && rc == 0)
 		rc = MICA_ERR_SYSTEM;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "exits.h"
+#include "modules.h"
 
 #define TRUNCATED_NOTE "\n[mica] console output truncated: the limit is %zu bytes per call\n"
 
@@ -112,6 +113,15 @@ static int on_console(mica_sandbox *sb, uint64_t gpa, mica_error *err)
 	return 0;
 }
 
+/* Writes text (NUL-terminated) to the request buffer, for the guest to read. */
+static void write_in(mica_sandbox *sb, const char *text, size_t len)
+{
+	uint8_t *in = sb->vm.mem + MICA_GPA_IN;
+	memcpy(in, text, len);
+	in[len] = 0;
+	mica_vm_dirty_mark(&sb->vm, MICA_GPA_IN, len + 1);
+}
+
 static int on_hostcall(mica_sandbox *sb, uint64_t gpa, mica_error *err)
 {
 	struct mica_hc_hostcall *hc = guest_writable(sb, gpa, sizeof(*hc));
@@ -127,15 +137,42 @@ static int on_hostcall(mica_sandbox *sb, uint64_t gpa, mica_error *err)
 			     (unsigned long long)req.args_len, (unsigned long long)req.args);
 	mica_hostcall call = {.args = args, .args_len = req.args_len};
 	sb->fns[req.fn].fn(&call, sb->fns[req.fn].userdata);
-	uint8_t *in = sb->vm.mem + MICA_GPA_IN;
-	memcpy(in, call.result ? call.result : "", call.result_len);
-	in[call.result_len] = 0;
-	mica_vm_dirty_mark(&sb->vm, MICA_GPA_IN, call.result_len + 1);
+	write_in(sb, call.result ? call.result : "", call.result_len);
 	mica_vm_dirty_mark(&sb->vm, gpa, sizeof(*hc));
 	free(call.result);
 	req.failed = (uint32_t)call.failed;
 	req.result_len = call.result_len;
 	memcpy(hc, &req, sizeof(req));
+	return 0;
+}
+
+static int on_module(mica_sandbox *sb, uint64_t gpa, mica_error *err)
+{
+	struct mica_hc_module *hc = guest_writable(sb, gpa, sizeof(*hc));
+	struct mica_hc_module req;
+	if (hc)
+		memcpy(&req, hc, sizeof(req));
+	const char *name = hc ? mica_gpa_check(&sb->vm, req.name, req.name_len) : NULL;
+	if (!name || req.name_len == 0 || req.name_len > 4096 || memchr(name, 0, req.name_len))
+		return fault(sb, MICA_ERR_FAULT, err, "guest ABI violation: module request at 0x%llx",
+			     (unsigned long long)gpa);
+	char path[4097], why[256];
+	memcpy(path, name, req.name_len);
+	path[req.name_len] = 0;
+	char *src;
+	size_t len;
+	if (mica_modules_read(sb->module_root, path, MICA_IN_SIZE - 1, &src, &len, why, sizeof(why)) == 0) {
+		write_in(sb, src, len);
+		free(src);
+		req.failed = 0;
+		req.result_len = len;
+	} else {
+		write_in(sb, why, strlen(why));
+		req.failed = 1;
+		req.result_len = strlen(why);
+	}
+	memcpy(hc, &req, sizeof(req));
+	mica_vm_dirty_mark(&sb->vm, gpa, sizeof(req));
 	return 0;
 }
 
@@ -216,6 +253,9 @@ static int serve(mica_sandbox *sb, int64_t deadline, struct mica_exit_result *re
 				break;
 			case MICA_HC_HOSTCALL:
 				rc = on_hostcall(sb, gpa, err);
+				break;
+			case MICA_HC_MODULE:
+				rc = on_module(sb, gpa, err);
 				break;
 			default:
 				return on_exit_call(sb, gpa, err);

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "exits.h"
+#include "modules.h"
 #include "sandbox.h"
 
 #define MIB (1ull << 20)
@@ -59,6 +60,7 @@ mica_sandbox *mica_sandbox_new(mica_runtime *rt, const mica_limits *limits, mica
 	}
 	sb->rt = rt;
 	sb->vm.vm_fd = sb->vm.vcpu_fd = -1;
+	sb->module_root = -1;
 	if (limits)
 		sb->limits = *limits;
 	else
@@ -113,6 +115,8 @@ void mica_sandbox_free(mica_sandbox *sb)
 	if (sb->vm.vm_fd >= 0)
 		mica_vm_destroy(&sb->vm);
 	mica_snapshot_free(sb->snap);
+	if (sb->module_root >= 0)
+		close(sb->module_root);
 	free(sb->fns);
 	free(sb);
 }
@@ -121,6 +125,17 @@ void mica_sandbox_set_console(mica_sandbox *sb, mica_console_fn fn, void *userda
 {
 	sb->console = fn;
 	sb->console_data = userdata;
+}
+
+int mica_sandbox_set_modules(mica_sandbox *sb, const char *dir, mica_error *err)
+{
+	int fd = -1;
+	if (dir && mica_modules_open(dir, &fd, err))
+		return err ? err->code : MICA_ERR_INVALID;
+	if (sb->module_root >= 0)
+		close(sb->module_root);
+	sb->module_root = fd;
+	return MICA_OK;
 }
 
 void mica_sandbox_set_timeout(mica_sandbox *sb, uint32_t timeout_ms)

@@ -57,6 +57,7 @@ struct mica_sandbox {
 	size_t nfns;
 	mica_console_fn console;
 	void *console_data;
+	int module_root; /* directory fd user modules are read from, or -1 */
 	uint64_t wait_gpa; /* the guest's parked MICA_HC_WAIT structure */
 	uint64_t output;   /* console bytes in this operation */
 	mica_code dead;    /* non-zero once the guest cannot be resumed */

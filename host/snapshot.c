@@ -180,6 +180,7 @@ mica_sandbox *mica_sandbox_from_snapshot(mica_runtime *rt, mica_snapshot *s, mic
 	}
 	sb->rt = rt;
 	sb->vm.vm_fd = sb->vm.vcpu_fd = -1;
+	sb->module_root = -1;
 	sb->layout = s->layout;
 	sb->snap = s;
 	atomic_fetch_add(&s->refs, 1);

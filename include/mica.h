@@ -107,6 +107,13 @@ void mica_sandbox_free(mica_sandbox *sb);
 
 /* Receives console output from now on; NULL discards it. */
 void mica_sandbox_set_console(mica_sandbox *sb, mica_console_fn fn, void *userdata);
+/* Grants read access to the module files under dir: `import "./x.js"` in a
+ * module loads x.js relative to the importing module, whose name is its path
+ * relative to dir. Nothing outside dir can be read (`..` escapes and
+ * symlinks leading out are refused). NULL revokes. Without a root, only
+ * host: modules can be imported. MICA_ERR_INVALID if dir cannot be opened. */
+int mica_sandbox_set_modules(mica_sandbox *sb, const char *dir, mica_error *err);
+
 /* Changes the wall-clock limit of the following operations (0 = none). */
 void mica_sandbox_set_timeout(mica_sandbox *sb, uint32_t timeout_ms);
 

@@ -31,6 +31,7 @@ enum mica_hc {
 	MICA_HC_HOSTCALL = 2, /* call a host function synchronously */
 	MICA_HC_EXIT = 3,     /* the guest gives up: exit_group(), abort() */
 	MICA_HC_FAULT = 4,    /* CPL0 exception stub: rdi=vector rsi=error rdx=rip rcx=cr2 r8=rsp */
+	MICA_HC_MODULE = 5,   /* fetch a user module's source from the host's module root */
 	MICA_HC_COUNT
 };
 
@@ -78,6 +79,16 @@ struct mica_hc_hostcall {
 	uint32_t failed; /* host -> guest: 1 = result is an error message */
 	uint64_t args;   /* guest address of the JSON array of arguments */
 	uint64_t args_len;
+	uint64_t result_len; /* host -> guest */
+};
+
+/* MICA_HC_MODULE: the host writes the module's source (or, when failed, the
+ * reason) NUL-terminated to MICA_GPA_IN. */
+struct mica_hc_module {
+	uint64_t name; /* normalized module name: a path relative to the root */
+	uint64_t name_len;
+	uint32_t failed; /* host -> guest */
+	uint32_t reserved;
 	uint64_t result_len; /* host -> guest */
 };
 

@@ -94,6 +94,28 @@ check "event without handler" 2 "" "need --handler" -- run $J/handlers.js --even
 check "missing event file" 2 "" "cannot read event file" -- run $J/handlers.js --handler greet --event-file "$tmp/none"
 check "import of a missing module" 2 "" "could not load module" -- run $J/badimport.js
 
+# ---- user modules under --modules DIR
+Jm=$J/modules
+check "modules import each other" 0 "loaded 3$nl{\"sum\":5,\"h\":\"helped\"}$nl" "" -- \
+	run $Jm/app/main.js --modules $Jm --handler h --event '{"a":2,"b":3}'
+check "dynamic import and top-level await" 0 "42 helped$nl" "" -- run $Jm/app/dynamic.js --modules $Jm
+check "no module root, no file imports" 2 "" "no module root was granted" -- run $Jm/app/main.js
+check "missing module names importer and line" 2 "" "'./missing.js' (imported at app/bad.js:1)" -- \
+	run $Jm/app/bad.js --modules $Jm
+check "../ escapes are refused" 2 "" "(imported at app/escape.js:3): outside the module root" -- \
+	run $Jm/app/escape.js --modules $Jm
+mkdir -p "$tmp/root"
+cp $Jm/app/helper.js "$tmp/root/"
+ln -s /etc/hostname "$tmp/root/out.js"
+ln -s helper.js "$tmp/root/in.js"
+printf 'import h from "./in.js";\nimport o from "./out.js";\n' >"$tmp/root/sym.js"
+check "symlinks out of the root are refused" 2 "" "'./out.js' (imported at sym.js:2): outside the module root" -- \
+	run "$tmp/root/sym.js" --modules "$tmp/root"
+check "syntax error in an imported module" 2 "" "lib/broken.js:1" -- run $Jm/app/usebroken.js --modules $Jm
+check "entry outside the root" 2 "" "is not inside the module root" -- run $Jm/app/main.js --modules $Jm/lib
+check "missing module root" 2 "" "cannot use '$tmp/nodir' as the module root" -- \
+	run $J/tla.js --modules "$tmp/nodir"
+
 # ---- exit codes 3 and 4: limits
 check "infinite loop hits the time limit" 3 "" "time limit" -- eval 'while (true) {}' --timeout 300
 check "slow handler hits the time limit" 3 "" "time limit" -- run $J/handlers.js --handler spin --timeout 300

@@ -1,0 +1,3 @@
+
+
+import y from "../../etc/passwd";

@@ -1,0 +1,1 @@
+import { x } from "../lib/broken.js";
