@@ -340,6 +340,9 @@ int mica_vm_map_memory(struct mica_vm *vm, int fd, mica_error *err)
 	return 0;
 }
 
+/* Pages a reset may keep copying back before the log is re-protected. */
+#define MICA_DIRTY_KEEP_MAX 512
+
 static size_t dirty_words(const struct mica_vm *vm)
 {
 	return (vm->mem_size / MICA_PAGE_SIZE + 63) / 64;
@@ -351,6 +354,12 @@ int mica_vm_dirty_start(struct mica_vm *vm, mica_error *err)
 	vm->host_dirty = calloc(dirty_words(vm), 8);
 	if (!vm->dirty || !vm->host_dirty)
 		return mica_err(err, MICA_ERR_SYSTEM, "out of memory");
+	/* With manual protection, pages the guest keeps writing stay writable
+	 * between resets (and are copied back every time) instead of faulting
+	 * again after each reset: the calls after a reset ran 2.5x slower. */
+	struct kvm_enable_cap cap = {.cap = KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2,
+				     .args = {KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE}};
+	vm->dirty_manual = ioctl(vm->vm_fd, KVM_ENABLE_CAP, &cap) == 0;
 	struct kvm_userspace_memory_region region = {.slot = 0,
 						     .flags = KVM_MEM_LOG_DIRTY_PAGES,
 						     .guest_phys_addr = 0,
@@ -374,9 +383,10 @@ int mica_vm_dirty_restore(struct mica_vm *vm, const uint8_t *ref, uint64_t *page
 	struct kvm_dirty_log log = {.slot = 0, .dirty_bitmap = vm->dirty};
 	if (ioctl(vm->vm_fd, KVM_GET_DIRTY_LOG, &log) < 0)
 		return mica_err_errno(err, MICA_ERR_SYSTEM, "KVM_GET_DIRTY_LOG");
-	uint64_t n = 0;
+	uint64_t n = 0, guest_pages = 0;
 	for (size_t w = 0; w < dirty_words(vm); w++) {
 		uint64_t bits = vm->dirty[w] | vm->host_dirty[w];
+		guest_pages += (uint64_t)__builtin_popcountll(vm->dirty[w]);
 		vm->host_dirty[w] = 0;
 		while (bits) {
 			uint64_t off = (w * 64 + (uint64_t)__builtin_ctzll(bits)) * MICA_PAGE_SIZE;
@@ -386,13 +396,26 @@ int mica_vm_dirty_restore(struct mica_vm *vm, const uint8_t *ref, uint64_t *page
 		}
 	}
 	*pages = n;
+	/* Manual mode keeps the log (it only grows): once copying it back costs
+	 * more than re-faulting would, start over. */
+	if (vm->dirty_manual && guest_pages > MICA_DIRTY_KEEP_MAX) {
+		struct kvm_clear_dirty_log clear = {.slot = 0,
+						    .num_pages = (uint32_t)(vm->mem_size / MICA_PAGE_SIZE),
+						    .first_page = 0,
+						    .dirty_bitmap = vm->dirty};
+		if (ioctl(vm->vm_fd, KVM_CLEAR_DIRTY_LOG, &clear) < 0)
+			return mica_err_errno(err, MICA_ERR_SYSTEM, "KVM_CLEAR_DIRTY_LOG");
+	}
 	return 0;
 }
 
 int mica_vm_tsc(struct mica_vm *vm, uint64_t *khz, uint64_t *tsc, mica_error *err)
 {
-	int k = ioctl(vm->vcpu_fd, KVM_GET_TSC_KHZ, 0);
-	*khz = k > 0 ? (uint64_t)k : 0;
+	if (!vm->tsc_khz) {
+		int k = ioctl(vm->vcpu_fd, KVM_GET_TSC_KHZ, 0);
+		vm->tsc_khz = k > 0 ? (uint64_t)k : 0;
+	}
+	*khz = vm->tsc_khz;
 	struct {
 		struct kvm_msrs hdr;
 		struct kvm_msr_entry e;

@@ -33,6 +33,8 @@ struct mica_vm {
 	uint64_t timer_owner; /* the arming thread's token: tids are reused, tokens not */
 	uint64_t *dirty;      /* KVM's dirty log, while logging */
 	uint64_t *host_dirty; /* pages the host wrote itself: KVM does not see those */
+	int dirty_manual;     /* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2: we re-protect */
+	uint64_t tsc_khz;     /* cached: it does not change */
 };
 
 /* Initial vCPU state: long mode, CPL3, IOPL=3 (see docs/architecture.md). */
