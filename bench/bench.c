@@ -339,6 +339,320 @@ static double timed_call(mica_sandbox *sb, const char *handler, const char *even
 	return (double)(t1 - t0);
 }
 
+/* ---- 6-11. snapshot clones ---------------------------------------------- */
+
+#define CLONES_MEM	  200		      /* row 9: clones measured together */
+#define LIVE_MAX	  5000		      /* row 10: the goal, and where it stops */
+#define LIVE_BUDGET_NS	  (60ll * 1000000000) /* row 10 stops creating after this... */
+#define LIVE_MIN_AVAIL_KB (2ll * 1024 * 1024) /* ...or with less than 2 GiB left */
+#define THRU_NS		  (2ll * 1000000000)  /* rows 8 and 11: per configuration */
+#define POOL_SIZE	  4
+
+static mica_sandbox *clone_of(mica_runtime *rt, mica_snapshot *snap)
+{
+	mica_error err;
+	mica_sandbox *sb = mica_sandbox_from_snapshot(rt, snap, &err);
+	if (!sb)
+		die("mica_sandbox_from_snapshot: %s", err.message);
+	return sb;
+}
+
+static void reset(mica_sandbox *sb)
+{
+	mica_error err;
+	check(mica_sandbox_reset(sb, &err), &err, "mica_sandbox_reset");
+}
+
+/* A "Key:   123 kB" line of a /proc file, in KiB; 0 if absent. */
+static long proc_kb(const char *path, const char *key)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		die("%s: %s", path, strerror(errno));
+	char line[512];
+	size_t klen = strlen(key);
+	long v = 0;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, klen) && line[klen] == ':') {
+			v = strtol(line + klen + 1, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
+struct mem {
+	long rss, priv; /* this process (smaps_rollup): Rss, Private_Clean + Private_Dirty */
+	long anon;	/* this process (status): RssAnon */
+	long avail;	/* the host: MemAvailable */
+	long kernel;	/* the host: Slab + KernelStack + PageTables + SecPageTables */
+};
+
+static struct mem mem_now(void)
+{
+	const char *sr = "/proc/self/smaps_rollup", *mi = "/proc/meminfo";
+	struct mem m = {
+	    .rss = proc_kb(sr, "Rss"),
+	    .priv = proc_kb(sr, "Private_Clean") + proc_kb(sr, "Private_Dirty"),
+	    .anon = proc_kb("/proc/self/status", "RssAnon"),
+	    .avail = proc_kb(mi, "MemAvailable"),
+	    .kernel = proc_kb(mi, "Slab") + proc_kb(mi, "KernelStack") + proc_kb(mi, "PageTables") +
+		      proc_kb(mi, "SecPageTables"),
+	};
+	return m;
+}
+
+static long count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	long n = 0;
+	if (!d)
+		return -1;
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n - 2; /* . and .. (the DIR's own fd is counted: close enough) */
+}
+
+static long count_maps(void)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	long n = 0;
+	int c;
+	if (!f)
+		return -1;
+	while ((c = getc(f)) != EOF)
+		n += c == '\n';
+	fclose(f);
+	return n;
+}
+
+/* KVM's own counters for one vCPU (KVM_GET_STATS_FD): how many exits and
+ * page faults an operation cost, to show where its time goes. Optional:
+ * fd is -1 when the kernel lacks them. */
+struct vcpu_stats {
+	int fd;
+	off_t exits, pf; /* offsets of "exits" and "pf_taken" in the stats fd */
+};
+
+struct vcpu_count {
+	uint64_t exits, pf;
+};
+
+static void vcpu_stats_open(struct vcpu_stats *vs, int vcpu_fd)
+{
+	vs->fd = ioctl(vcpu_fd, KVM_GET_STATS_FD, NULL);
+	vs->exits = vs->pf = -1;
+	struct kvm_stats_header h;
+	if (vs->fd < 0 || pread(vs->fd, &h, sizeof(h), 0) != sizeof(h))
+		goto none;
+	size_t dsz = sizeof(struct kvm_stats_desc) + h.name_size;
+	char *buf = malloc(dsz * h.num_desc);
+	if (!buf ||
+	    pread(vs->fd, buf, dsz * h.num_desc, h.desc_offset) != (ssize_t)(dsz * h.num_desc)) {
+		free(buf);
+		goto none;
+	}
+	for (uint32_t i = 0; i < h.num_desc; i++) {
+		const struct kvm_stats_desc *d = (const void *)(buf + i * dsz);
+		if (d->size != 1)
+			continue;
+		if (!strcmp(d->name, "exits"))
+			vs->exits = (off_t)(h.data_offset + d->offset);
+		else if (!strcmp(d->name, "pf_taken"))
+			vs->pf = (off_t)(h.data_offset + d->offset);
+	}
+	free(buf);
+	if (vs->exits >= 0 && vs->pf >= 0)
+		return;
+none:
+	if (vs->fd >= 0)
+		close(vs->fd);
+	vs->fd = -1;
+}
+
+static struct vcpu_count vcpu_stats_read(const struct vcpu_stats *vs)
+{
+	struct vcpu_count c = {0, 0};
+	if (vs->fd >= 0 &&
+	    (pread(vs->fd, &c.exits, 8, vs->exits) != 8 || pread(vs->fd, &c.pf, 8, vs->pf) != 8))
+		c.exits = c.pf = 0;
+	return c;
+}
+
+/* Accumulates what happened between two reads. */
+static void vcpu_count_add(struct vcpu_count *sum, struct vcpu_count a, struct vcpu_count b)
+{
+	sum->exits += b.exits - a.exits;
+	sum->pf += b.pf - a.pf;
+}
+
+/* mica_sandbox_reset() taken apart: resume_snapshot(sb, 0) in host/snapshot.c
+ * (mica_vm_dirty_restore, mica_vm_restore, mica_boot_refresh) step by step,
+ * each step timed. Keep it in step with that function. */
+struct reset_parts {
+	struct samples log, copy, sregs, msrs, fpu, regs, refresh, after, again;
+	uint64_t guest_pages, host_pages, resets;
+	struct vcpu_count after_kc, again_kc; /* KVM exits and faults of those calls */
+};
+
+static void reset_by_parts(mica_sandbox *sb, struct reset_parts *rp, int keep)
+{
+	struct mica_vm *vm = &sb->vm;
+	const mica_snapshot *s = sb->snap;
+	mica_error err;
+	size_t words = (vm->mem_size / MICA_PAGE_SIZE + 63) / 64;
+
+	int64_t t0 = now_ns();
+	struct kvm_dirty_log log = {.slot = 0, .dirty_bitmap = vm->dirty};
+	if (ioctl(vm->vm_fd, KVM_GET_DIRTY_LOG, &log) < 0)
+		die("KVM_GET_DIRTY_LOG: %s", strerror(errno));
+	int64_t t1 = now_ns();
+	uint64_t guest = 0, host = 0;
+	for (size_t w = 0; w < words; w++) {
+		uint64_t bits = vm->dirty[w] | vm->host_dirty[w];
+		guest += (uint64_t)__builtin_popcountll(vm->dirty[w]);
+		host += (uint64_t)__builtin_popcountll(vm->host_dirty[w] & ~vm->dirty[w]);
+		vm->host_dirty[w] = 0;
+		while (bits) {
+			uint64_t off = (w * 64 + (uint64_t)__builtin_ctzll(bits)) * MICA_PAGE_SIZE;
+			memcpy(vm->mem + off, s->ref + off, MICA_PAGE_SIZE);
+			bits &= bits - 1;
+		}
+	}
+	int64_t t2 = now_ns();
+	/* mica_vm_restore, one ioctl at a time */
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e[MICA_VM_NMSRS];
+	} m;
+	memset(&m, 0, sizeof(m));
+	m.hdr.nmsrs = MICA_VM_NMSRS;
+	memcpy(m.e, s->cpu.msrs, sizeof(m.e));
+	if (ioctl(vm->vcpu_fd, KVM_SET_SREGS, &s->cpu.sregs) < 0)
+		die("KVM_SET_SREGS: %s", strerror(errno));
+	int64_t t3 = now_ns();
+	if (ioctl(vm->vcpu_fd, KVM_SET_MSRS, &m) != MICA_VM_NMSRS)
+		die("KVM_SET_MSRS: %s", strerror(errno));
+	int64_t t4 = now_ns();
+	if (ioctl(vm->vcpu_fd, KVM_SET_FPU, &s->cpu.fpu) < 0)
+		die("KVM_SET_FPU: %s", strerror(errno));
+	int64_t t5 = now_ns();
+	if (ioctl(vm->vcpu_fd, KVM_SET_REGS, &s->cpu.regs) < 0)
+		die("KVM_SET_REGS: %s", strerror(errno));
+	int64_t t6 = now_ns();
+	check(mica_boot_refresh(vm, &err), &err, "mica_boot_refresh");
+	int64_t t7 = now_ns();
+	sb->limits = s->limits;
+	sb->wait_gpa = s->wait_gpa;
+	sb->dead = MICA_OK;
+	atomic_store(&sb->interrupt, 0);
+	if (!keep)
+		return;
+	add(&rp->log, (double)(t1 - t0));
+	add(&rp->copy, (double)(t2 - t1));
+	add(&rp->sregs, (double)(t3 - t2));
+	add(&rp->msrs, (double)(t4 - t3));
+	add(&rp->fpu, (double)(t5 - t4));
+	add(&rp->regs, (double)(t6 - t5));
+	add(&rp->refresh, (double)(t7 - t6));
+	rp->guest_pages += guest;
+	rp->host_pages += host;
+	rp->resets++;
+}
+
+/* Rows 8 and 11: threads looping on one kind of operation for a while. */
+enum loop_kind { LOOP_POOL, LOOP_FRESH, LOOP_RESET };
+
+struct looper {
+	pthread_t thread;
+	enum loop_kind kind;
+	mica_runtime *rt;
+	mica_snapshot *snap;
+	mica_pool *pool;
+	mica_sandbox *sb; /* LOOP_RESET: this thread's own clone */
+	int64_t duration;
+	pthread_barrier_t *go;
+	struct samples *lat; /* NULL: warm-up */
+	long ops;
+	int64_t elapsed;
+};
+
+static void *looper_main(void *arg)
+{
+	struct looper *l = arg;
+	mica_error err;
+	pthread_barrier_wait(l->go);
+	int64_t begin = now_ns(), t0;
+	while ((t0 = now_ns()) < begin + l->duration) {
+		mica_sandbox *sb;
+		switch (l->kind) {
+		case LOOP_POOL:
+			sb = mica_pool_acquire(l->pool, 10000, &err);
+			if (!sb)
+				die("mica_pool_acquire: %s", err.message);
+			timed_call(sb, "h", "{}", "{}");
+			mica_pool_release(l->pool, sb);
+			break;
+		case LOOP_FRESH:
+			sb = clone_of(l->rt, l->snap);
+			timed_call(sb, "h", "{}", "{}");
+			mica_sandbox_free(sb);
+			break;
+		case LOOP_RESET:
+			reset(l->sb);
+			timed_call(l->sb, "h", "{}", "{}");
+			break;
+		}
+		if (l->lat)
+			add(l->lat, (double)(now_ns() - t0));
+		l->ops++;
+	}
+	l->elapsed = now_ns() - begin;
+	return NULL;
+}
+
+/* Runs nthreads loopers of one kind for duration; returns calls/s (the sum
+ * of each thread's rate) and adds every operation's latency to lat. */
+static double run_loopers(enum loop_kind kind, int nthreads, int64_t duration, mica_runtime *rt,
+			  mica_snapshot *snap, mica_pool *pool, struct samples *lat)
+{
+	struct looper l[2];
+	pthread_barrier_t go;
+	if (nthreads > 2)
+		die("run_loopers: at most 2 threads");
+	pthread_barrier_init(&go, NULL, (unsigned)nthreads);
+	for (int i = 0; i < nthreads; i++) {
+		l[i] = (struct looper){.kind = kind,
+				       .rt = rt,
+				       .snap = snap,
+				       .pool = pool,
+				       .duration = duration,
+				       .go = &go};
+		if (lat)
+			l[i].lat = calloc(1, sizeof(struct samples));
+		if (kind == LOOP_RESET)
+			l[i].sb = clone_of(rt, snap);
+		if (pthread_create(&l[i].thread, NULL, looper_main, &l[i]))
+			die("pthread_create");
+	}
+	double rate = 0;
+	for (int i = 0; i < nthreads; i++) {
+		pthread_join(l[i].thread, NULL);
+		rate += (double)l[i].ops / ((double)l[i].elapsed / 1e9);
+		if (l[i].lat) {
+			for (size_t k = 0; k < l[i].lat->n; k++)
+				add(lat, l[i].lat->v[k]);
+			free(l[i].lat->v);
+			free(l[i].lat);
+		}
+		if (l[i].sb)
+			mica_sandbox_free(l[i].sb);
+	}
+	pthread_barrier_destroy(&go);
+	return rate;
+}
+
 /* ---- main ---------------------------------------------------------------- */
 
 int main(void)
@@ -371,13 +685,28 @@ int main(void)
 	if (!rt)
 		die("mica_runtime_new: %s", err.message);
 
-	/* 1 and 3 interleaved, so that their ratio compares like with like
+	/* The snapshot of rows 6-11: a sandbox right after loading the
+	 * trivial module, parked waiting for its first call. */
+	mica_snapshot *snap;
+	{
+		mica_sandbox *sb = sandbox_with(rt, TRIVIAL_JS);
+		snap = mica_snapshot_take(sb, &err);
+		if (!snap)
+			die("mica_snapshot_take: %s", err.message);
+		mica_sandbox_free(sb);
+	}
+
+	/* 1, 3 and 6 interleaved, so that their ratios compare like with like
 	 * when the shared machine changes pace in the middle of the run. */
 	struct samples vm_create = {.name = "1. bare VM create (raw ioctls)"};
 	struct samples vm_destroy = {.name = "   bare VM teardown (raw ioctls)"};
 	struct samples vm_lib = {.name = "   mica_vm_create + mica_vm_destroy"};
 	struct samples sb_new = {.name = "3. sandbox create-to-ready (sandbox_new)"};
 	struct samples sb_free = {.name = "   mica_sandbox_free"};
+	struct samples cl_new = {.name = "6. restore-to-ready (from_snapshot)"};
+	struct samples cl_first = {.name = "   first call in a fresh clone"};
+	struct samples cl_second = {.name = "   second call in that clone"};
+	struct samples cl_free = {.name = "   mica_sandbox_free (clone)"};
 	for (int i = 0; i < 10 + 150; i++) {
 		int keep = i >= 10;
 		raw_vm_cycle(kvm.fd, kvm.run_size, keep ? &vm_create : NULL,
@@ -394,6 +723,41 @@ int main(void)
 			add(&sb_new, (double)(t1 - t0));
 			add(&sb_free, (double)(t2 - t1));
 		}
+		t0 = now_ns();
+		sb = clone_of(rt, snap);
+		t1 = now_ns();
+		double first = timed_call(sb, "h", "{}", "{}");
+		double second = timed_call(sb, "h", "{}", "{}");
+		t2 = now_ns();
+		mica_sandbox_free(sb);
+		int64_t t3 = now_ns();
+		if (keep) {
+			add(&cl_new, (double)(t1 - t0));
+			add(&cl_first, first);
+			add(&cl_second, second);
+			add(&cl_free, (double)(t3 - t2));
+		}
+	}
+
+	/* 6, counted: KVM exits and page faults of a clone's first call, and
+	 * of its second. */
+	struct vcpu_count first_kc = {0, 0}, second_kc = {0, 0};
+	int kstats = 0;
+	for (int i = 0; i < 20; i++) {
+		mica_sandbox *sb = clone_of(rt, snap);
+		struct vcpu_stats vs;
+		vcpu_stats_open(&vs, sb->vm.vcpu_fd);
+		kstats = vs.fd >= 0;
+		struct vcpu_count a = vcpu_stats_read(&vs);
+		timed_call(sb, "h", "{}", "{}");
+		struct vcpu_count b = vcpu_stats_read(&vs);
+		timed_call(sb, "h", "{}", "{}");
+		struct vcpu_count c = vcpu_stats_read(&vs);
+		vcpu_count_add(&first_kc, a, b);
+		vcpu_count_add(&second_kc, b, c);
+		if (vs.fd >= 0)
+			close(vs.fd);
+		mica_sandbox_free(sb);
 	}
 
 	/* 4. Trivial handler calls. */
@@ -404,6 +768,58 @@ int main(void)
 			timed_call(sb, "h", "{}", "{}");
 		for (int i = 0; i < 50000; i++)
 			add(&calls, timed_call(sb, "h", "{}", "{}"));
+		mica_sandbox_free(sb);
+	}
+
+	/* 7. Reset + call on one clone, then the same reset taken apart into
+	 * its steps, with the call right after it and a call after that one
+	 * (no reset in between) in the same clone. */
+	struct samples rs_call = {.name = "7. reset + trivial call"};
+	struct samples rs_only = {.name = "   mica_sandbox_reset alone"};
+	struct samples rs_after = {.name = "   call right after a reset"};
+	struct reset_parts rp = {
+	    .log = {.name = "   reset: KVM_GET_DIRTY_LOG"},
+	    .copy = {.name = "   reset: copy dirty pages back"},
+	    .sregs = {.name = "   reset: KVM_SET_SREGS"},
+	    .msrs = {.name = "   reset: KVM_SET_MSRS"},
+	    .fpu = {.name = "   reset: KVM_SET_FPU"},
+	    .regs = {.name = "   reset: KVM_SET_REGS"},
+	    .refresh = {.name = "   reset: boot_refresh (TSC ioctls, random)"},
+	    .after = {.name = "   reset by parts: call right after"},
+	    .again = {.name = "   reset by parts: 2nd call, no reset between"},
+	};
+	{
+		mica_sandbox *sb = clone_of(rt, snap);
+		for (int i = 0; i < 200 + 5000; i++) {
+			int64_t t0 = now_ns();
+			reset(sb);
+			int64_t t1 = now_ns();
+			double c = timed_call(sb, "h", "{}", "{}");
+			if (i >= 200) {
+				add(&rs_only, (double)(t1 - t0));
+				add(&rs_after, c);
+				add(&rs_call, (double)(t1 - t0) + c);
+			}
+		}
+		struct vcpu_stats vs;
+		vcpu_stats_open(&vs, sb->vm.vcpu_fd);
+		for (int i = 0; i < 100 + 2000; i++) {
+			int keep = i >= 100;
+			reset_by_parts(sb, &rp, keep);
+			struct vcpu_count a = vcpu_stats_read(&vs);
+			double c1 = timed_call(sb, "h", "{}", "{}");
+			struct vcpu_count b = vcpu_stats_read(&vs);
+			double c2 = timed_call(sb, "h", "{}", "{}");
+			struct vcpu_count c = vcpu_stats_read(&vs);
+			if (keep) {
+				add(&rp.after, c1);
+				add(&rp.again, c2);
+				vcpu_count_add(&rp.after_kc, a, b);
+				vcpu_count_add(&rp.again_kc, b, c);
+			}
+		}
+		if (vs.fd >= 0)
+			close(vs.fd);
 		mica_sandbox_free(sb);
 	}
 
@@ -453,11 +869,139 @@ int main(void)
 		}
 		native_free(&nat);
 	}
+
+	/* 8. Warm pool: acquire + call + release, on 1 and on 2 threads; the
+	 * pool's own thread resets released sandboxes meanwhile. */
+	struct samples pool1 = {.name = "8. pool acquire+call+release, 1 thread"};
+	struct samples pool2 = {.name = "   pool acquire+call+release, 2 threads"};
+	double pool1_rate, pool2_rate;
+	{
+		mica_pool *pool = mica_pool_new(rt, snap, POOL_SIZE, &err);
+		if (!pool)
+			die("mica_pool_new: %s", err.message);
+		run_loopers(LOOP_POOL, 2, THRU_NS / 10, rt, snap, pool, NULL);
+		pool1_rate = run_loopers(LOOP_POOL, 1, THRU_NS, rt, snap, pool, &pool1);
+		pool2_rate = run_loopers(LOOP_POOL, 2, THRU_NS, rt, snap, pool, &pool2);
+		mica_pool_free(pool);
+	}
+
+	/* 11. Calls/s on both cores: a fresh clone per call, and a reset per
+	 * call (one clone per thread). One thread too, for the scaling. */
+	struct samples fresh1 = {.name = "11. clone+call+free per call, 1 thread"};
+	struct samples fresh2 = {.name = "    clone+call+free per call, 2 threads"};
+	struct samples reset1 = {.name = "    reset+call per call, 1 thread"};
+	struct samples reset2 = {.name = "    reset+call per call, 2 threads"};
+	run_loopers(LOOP_FRESH, 2, THRU_NS / 10, rt, snap, NULL, NULL);
+	double fresh1_rate = run_loopers(LOOP_FRESH, 1, THRU_NS / 2, rt, snap, NULL, &fresh1);
+	double fresh2_rate = run_loopers(LOOP_FRESH, 2, THRU_NS, rt, snap, NULL, &fresh2);
+	run_loopers(LOOP_RESET, 2, THRU_NS / 10, rt, snap, NULL, NULL);
+	double reset1_rate = run_loopers(LOOP_RESET, 1, THRU_NS / 2, rt, snap, NULL, &reset1);
+	double reset2_rate = run_loopers(LOOP_RESET, 2, THRU_NS, rt, snap, NULL, &reset2);
+
+	/* 9. What an idle clone adds to this process's private memory, and
+	 * after one call. The host side (MemAvailable, kernel memory) is
+	 * shown too: KVM's own per-VM memory is not in any RSS, and the
+	 * machine is shared, so those are indicative only. */
+	struct mem m0, m1, m2, m3;
+	{
+		mica_sandbox **sb = calloc(CLONES_MEM, sizeof(*sb));
+		if (!sb)
+			die("out of memory");
+		/* Warm the allocator and the snapshot's shared pages. */
+		for (int i = 0; i < 10; i++)
+			mica_sandbox_free(clone_of(rt, snap));
+		m0 = mem_now();
+		for (int i = 0; i < CLONES_MEM; i++)
+			sb[i] = clone_of(rt, snap);
+		m1 = mem_now();
+		for (int i = 0; i < CLONES_MEM; i++)
+			timed_call(sb[i], "h", "{}", "{}");
+		m2 = mem_now();
+		for (int i = 0; i < CLONES_MEM; i++)
+			mica_sandbox_free(sb[i]);
+		m3 = mem_now();
+		free(sb);
+	}
+
+	/* 10. As many live clones of the snapshot as the host allows, up to
+	 * LIVE_MAX; each holds a VM fd and a vCPU fd, so the fd limit goes up
+	 * to its hard limit first. Stops early (and says so) when time or the
+	 * host's memory runs short. Every 50th clone answers a call while all
+	 * are alive; then all are freed. */
+	struct samples live_new = {.name = "10. from_snapshot while up to 5000 live"};
+	struct samples live_free = {.name = "    mica_sandbox_free of those"};
+	int live = 0, live_checked = 0;
+	char live_stop[1200] = "";
+	struct mem l0, l1;
+	long live_fds, live_maps;
+	double live_create_s, live_free_s, live_first500 = 0, live_last500 = 0;
+	struct rlimit nofile;
+	{
+		getrlimit(RLIMIT_NOFILE, &nofile);
+		nofile.rlim_cur = nofile.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &nofile) < 0)
+			die("setrlimit(RLIMIT_NOFILE): %s", strerror(errno));
+		mica_sandbox **sb = calloc(LIVE_MAX, sizeof(*sb));
+		if (!sb)
+			die("out of memory");
+		l0 = mem_now();
+		int64_t t_begin = now_ns();
+		while (live < LIVE_MAX) {
+			if (live % 100 == 0 && live) {
+				if (now_ns() - t_begin > LIVE_BUDGET_NS) {
+					snprintf(live_stop, sizeof(live_stop),
+						 "time budget (%lld s) spent",
+						 LIVE_BUDGET_NS / 1000000000);
+					break;
+				}
+				long avail = proc_kb("/proc/meminfo", "MemAvailable");
+				if (avail < LIVE_MIN_AVAIL_KB) {
+					snprintf(live_stop, sizeof(live_stop),
+						 "host MemAvailable down to %ld MiB", avail / 1024);
+					break;
+				}
+			}
+			int64_t t0 = now_ns();
+			sb[live] = mica_sandbox_from_snapshot(rt, snap, &err);
+			if (!sb[live]) {
+				snprintf(live_stop, sizeof(live_stop), "%s", err.message);
+				break;
+			}
+			add(&live_new, (double)(now_ns() - t0));
+			live++;
+		}
+		live_create_s = (double)(now_ns() - t_begin) / 1e9;
+		for (int i = 0; live >= 1000 && i < 500; i++) { /* in creation order */
+			live_first500 += live_new.v[i];
+			live_last500 += live_new.v[live - 500 + i];
+		}
+		live_fds = count_fds();
+		live_maps = count_maps();
+		l1 = mem_now();
+		for (int i = 0; i < live; i += 50, live_checked++)
+			timed_call(sb[i], "h", "{}", "{}");
+		int64_t t1 = now_ns();
+		for (int i = 0; i < live; i++) {
+			int64_t t0 = now_ns();
+			mica_sandbox_free(sb[i]);
+			add(&live_free, (double)(now_ns() - t0));
+		}
+		live_free_s = (double)(now_ns() - t1) / 1e9;
+		free(sb);
+		if (live == 0)
+			die("no clone could be made: %s", live_stop);
+	}
+
+	mica_snapshot_free(snap);
 	mica_runtime_free(rt);
 	mica_kvm_close(&kvm);
 
-	struct samples *all[] = {&vm_create, &vm_destroy, &vm_lib,   &exits,	 &sb_new,
-				 &sb_free,   &calls,	  &fib_mica, &fib_native};
+	struct samples *all[] = {
+	    &vm_create, &vm_destroy, &vm_lib,	&exits,	   &sb_new,    &sb_free, &calls,
+	    &fib_mica,	&fib_native, &cl_new,	&cl_first, &cl_second, &cl_free, &rs_call,
+	    &rs_only,	&rs_after,   &rp.log,	&rp.copy,  &rp.sregs,  &rp.msrs, &rp.fpu,
+	    &rp.regs,	&rp.refresh, &rp.after, &rp.again, &pool1,     &pool2,	 &fresh1,
+	    &fresh2,	&reset1,     &reset2,	&live_new, &live_free};
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		finish(all[i]);
 
@@ -471,14 +1015,107 @@ int main(void)
 	double r_free = sb_free.median / vm_destroy.median;
 	double r_call = calls.median / exits.median;
 	double r_fib = fib_native.median / fib_mica.median;
+	double r_restore = cl_new.median / vm_create.median;
+	double r_reset = rs_call.median / exits.median;
 	printf("\n  %-44s %10s  %-9s %s\n", "ratio (of medians)", "value", "goal", "this run");
 	ratio("sandbox create-to-ready / bare VM create", r_create, "x", "-", -1);
 	ratio("sandbox free / bare VM teardown", r_free, "x", "-", -1);
 	ratio("trivial handler call / bare exit round trip", r_call, "x", "<= 1.3x", r_call <= 1.3);
 	ratio("fib(27) native / fib(27) mica", r_fib, "", ">= 0.97", r_fib >= 0.97);
+	ratio("6. restore-to-ready / bare VM create", r_restore, "x", "<= 1.5x", r_restore <= 1.5);
+	ratio("   first call in clone / trivial call", cl_first.median / calls.median, "x", "-",
+	      -1);
+	ratio("7. reset + call / bare exit round trip", r_reset, "x", "<= 4x", r_reset <= 4);
+	ratio("   reset alone / bare exit round trip", rs_only.median / exits.median, "x", "-", -1);
+	ratio("   call after reset / trivial call", rs_after.median / calls.median, "x", "-", -1);
+
 	printf("\n  fib(27) median per sandbox:");
 	for (int k = 0; k < FIB_VMS; k++)
 		printf(" %.2f", fib_per_vm[k] / 1e6);
 	printf(" ms\n");
+	printf("  7. pages a reset copies back: %.1f written by the guest + %.1f by the host"
+	       " (mean of %llu)\n",
+	       (double)rp.guest_pages / (double)rp.resets,
+	       (double)rp.host_pages / (double)rp.resets, (unsigned long long)rp.resets);
+	if (kstats) {
+		printf("  KVM exits / page faults (pf_taken) per call, from the vCPU's stats:\n");
+		printf("     6. first call in a fresh clone %7.1f / %5.1f, its second call %5.1f / "
+		       "%5.1f\n",
+		       first_kc.exits / 20.0, first_kc.pf / 20.0, second_kc.exits / 20.0,
+		       second_kc.pf / 20.0);
+		double nr = (double)rp.resets;
+		printf("     7. call right after a reset    %7.1f / %5.1f, the call after it %5.1f "
+		       "/ %5.1f\n",
+		       rp.after_kc.exits / nr, rp.after_kc.pf / nr, rp.again_kc.exits / nr,
+		       rp.again_kc.pf / nr);
+	}
+
+	printf("\n  %-44s %10s  %10s  %10s\n", "throughput (~2 s each, 2 cores)", "calls/s", "p50",
+	       "p99");
+	struct {
+		const char *name;
+		double rate;
+		struct samples *s;
+	} thr[] = {{"8. pool acquire+call+release, 1 thread", pool1_rate, &pool1},
+		   {"   pool acquire+call+release, 2 threads", pool2_rate, &pool2},
+		   {"11. clone+call+free per call, 1 thread", fresh1_rate, &fresh1},
+		   {"    clone+call+free per call, 2 threads", fresh2_rate, &fresh2},
+		   {"    reset+call per call, 1 thread", reset1_rate, &reset1},
+		   {"    reset+call per call, 2 threads", reset2_rate, &reset2}};
+	for (size_t i = 0; i < sizeof(thr) / sizeof(thr[0]); i++) {
+		char a[32], b[32];
+		printf("  %-44s %10.0f  %s  %s\n", thr[i].name, thr[i].rate,
+		       fmt_time(a, sizeof(a), thr[i].s->median),
+		       fmt_time(b, sizeof(b), thr[i].s->p99));
+	}
+
+	double n9 = CLONES_MEM;
+	double idle_mib = (double)(m1.priv - m0.priv) / n9 / 1024;
+	double used_mib = (double)(m2.priv - m0.priv) / n9 / 1024;
+	printf("\n  %-44s %10s  %-9s %s\n",
+	       "9. memory per clone (of "
+	       "200"
+	       ")",
+	       "value", "goal", "this run");
+	ratio("private (smaps Private_*), idle clone", idle_mib, " MiB", "<= 2 MiB", idle_mib <= 2);
+	ratio("private (smaps Private_*), after one call", used_mib, " MiB", "<= 2 MiB",
+	      used_mib <= 2);
+	ratio("RssAnon, idle clone", (double)(m1.anon - m0.anon) / n9 / 1024, " MiB", "-", -1);
+	ratio("RssAnon, after one call", (double)(m2.anon - m0.anon) / n9 / 1024, " MiB", "-", -1);
+	ratio("host MemAvailable drop, idle clone", (double)(m0.avail - m1.avail) / n9 / 1024,
+	      " MiB", "-", -1);
+	ratio("host MemAvailable drop, after one call", (double)(m0.avail - m2.avail) / n9 / 1024,
+	      " MiB", "-", -1);
+	ratio("host kernel memory (slab+page tables), idle",
+	      (double)(m1.kernel - m0.kernel) / n9 / 1024, " MiB", "-", -1);
+	ratio("private left after freeing all (total)", (double)(m3.priv - m0.priv) / 1024, " MiB",
+	      "-", -1);
+
+	printf("\n  %-44s %10s  %-9s %s\n", "10. live clones of one snapshot", "value", "goal",
+	       "this run");
+	printf("  %-44s %10d  %-9s %s\n", "alive at once", live, ">= 5000",
+	       live >= LIVE_MAX ? "MET" : "MISSED");
+	if (live < LIVE_MAX)
+		printf("  %-44s %s\n", "stopped by", live_stop);
+	printf("  %-44s %9.2fs\n", "time to create them", live_create_s);
+	if (live >= 1000) {
+		char a[32], b[32];
+		printf("  %-44s %s / %s\n", "create, mean of the first / last 500",
+		       fmt_time(a, sizeof(a), live_first500 / 500),
+		       fmt_time(b, sizeof(b), live_last500 / 500));
+	}
+	printf("  %-44s %9.2fs\n", "time to free them", live_free_s);
+	printf("  %-44s %9.1f MiB  (%.1f KiB per clone)\n", "process Rss, all alive",
+	       l1.rss / 1024.0, (double)(l1.rss - l0.rss) / live);
+	printf("  %-44s %9.1f MiB  (%.1f KiB per clone)\n", "process Private, all alive",
+	       l1.priv / 1024.0, (double)(l1.priv - l0.priv) / live);
+	printf("  %-44s %9.1f MiB  (%.1f KiB per clone)\n", "host MemAvailable drop",
+	       (double)(l0.avail - l1.avail) / 1024.0, (double)(l0.avail - l1.avail) / live);
+	printf("  %-44s %9.1f MiB  (%.1f KiB per clone)\n", "host kernel memory (slab+page tables)",
+	       (double)(l1.kernel - l0.kernel) / 1024.0, (double)(l1.kernel - l0.kernel) / live);
+	printf("  %-44s %ld fds (limit %llu), %ld maps (vm.max_map_count applies)\n", "in use",
+	       live_fds, (unsigned long long)nofile.rlim_cur, live_maps);
+	printf("  %-44s %d of %d answered\n", "a call in every 50th, all alive", live_checked,
+	       live_checked);
 	return 0;
 }
