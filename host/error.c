@@ -16,6 +16,11 @@ static int verr(mica_error *err, mica_code code, int errnum, const char *fmt, va
 	return code;
 }
 
+int mica_err_v(mica_error *err, mica_code code, const char *fmt, va_list ap)
+{
+	return verr(err, code, 0, fmt, ap);
+}
+
 int mica_err(mica_error *err, mica_code code, const char *fmt, ...)
 {
 	va_list ap;

@@ -28,14 +28,11 @@ static int fault(mica_sandbox *sb, mica_code code, mica_error *err, const char *
 
 static int fault(mica_sandbox *sb, mica_code code, mica_error *err, const char *fmt, ...)
 {
+	va_list ap;
+	va_start(ap, fmt);
 	sb->dead = code;
-	if (err) {
-		va_list ap;
-		va_start(ap, fmt);
-		err->code = code;
-		vsnprintf(err->message, sizeof(err->message), fmt, ap);
-		va_end(ap);
-	}
+	mica_err_v(err, code, fmt, ap);
+	va_end(ap);
 	return code;
 }
 
@@ -71,6 +68,8 @@ static int inside(uint64_t gpa, uint64_t len, uint64_t start, uint64_t end)
 static void *guest_writable(mica_sandbox *sb, uint64_t gpa, uint64_t len)
 {
 	const struct mica_layout *l = &sb->layout;
+	if (gpa % 8) /* the host writes fields in place */
+		return NULL;
 	int ok = inside(gpa, len, l->heap_start, l->heap_end) ||
 		 inside(gpa, len, l->stack_bottom, l->stack_top);
 	const struct mica_image *img = &sb->rt->image;
@@ -257,8 +256,10 @@ static int serve(mica_sandbox *sb, int64_t deadline, struct mica_exit_result *re
 			case MICA_HC_MODULE:
 				rc = on_module(sb, gpa, err);
 				break;
-			default:
+			case MICA_HC_EXIT:
 				return on_exit_call(sb, gpa, err);
+			default: /* MICA_HC_FAULT came first */
+				return on_fault(sb, err);
 			}
 			if (rc)
 				return rc;

@@ -49,9 +49,8 @@ void mica_runtime_free(mica_runtime *rt)
 	free(rt);
 }
 
-static int valid_name(const char *s)
+int mica_hostfn_name_ok(const char *s, size_t n)
 {
-	size_t n = s ? strlen(s) : 0;
 	if (n == 0 || n > MICA_NAME_MAX)
 		return 0;
 	for (size_t i = 0; i < n; i++) {
@@ -62,6 +61,11 @@ static int valid_name(const char *s)
 			return 0;
 	}
 	return 1;
+}
+
+static int valid_name(const char *s)
+{
+	return s && mica_hostfn_name_ok(s, strlen(s));
 }
 
 int mica_runtime_register(mica_runtime *rt, const char *module, const char *name, mica_host_fn fn,
@@ -115,7 +119,8 @@ static int hostcall_answer(mica_hostcall *call, const char *s, size_t len, int f
 	char *copy = malloc(len ? len : 1);
 	if (!copy)
 		return MICA_ERR_SYSTEM;
-	memcpy(copy, s, len);
+	if (len)
+		memcpy(copy, s, len);
 	free(call->result);
 	call->result = copy;
 	call->result_len = len;

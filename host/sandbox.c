@@ -1,7 +1,6 @@
 /* mica_sandbox: one micro-VM and the requests it serves. */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "exits.h"
@@ -96,11 +95,8 @@ mica_sandbox *mica_sandbox_new(mica_runtime *rt, const mica_limits *limits, mica
 	if (rc == MICA_OK && res.status != MICA_GS_READY)
 		rc = mica_err(err, MICA_ERR_FAULT, "guest did not become ready (status %u)", res.status);
 	free(res.text);
-	if (rc) {
-		if (rc == MICA_ERR_INVALID) /* not the caller's input: the image's */
-			rc = err ? (err->code = MICA_ERR_FAULT) : MICA_ERR_FAULT;
+	if (rc)
 		goto fail;
-	}
 	return sb;
 fail:
 	free(table);

@@ -18,6 +18,10 @@ struct mica_hostfn {
 	void *userdata;
 };
 
+/* 1 if s[0..n) is a valid module or function name (1..64 identifier chars;
+ * module names may also hold '-' and '.'). */
+int mica_hostfn_name_ok(const char *s, size_t n);
+
 /* Copies a host function table (n may be 0: *dst stays NULL). */
 int mica_hostfns_copy(struct mica_hostfn **dst, size_t *dst_n, const struct mica_hostfn *src, size_t n,
 		      mica_error *err);

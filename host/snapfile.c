@@ -328,19 +328,6 @@ static int read_all(int fd, uint8_t *buf, size_t len, size_t *got)
 	return 0;
 }
 
-static int name_ok(const uint8_t *p, size_t len)
-{
-	if (len < 1 || len > MICA_NAME_MAX)
-		return 0;
-	for (size_t i = 0; i < len; i++) {
-		uint8_t c = p[i];
-		int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == '$' ||
-			 (i > 0 && ((c >= '0' && c <= '9') || c == '-' || c == '.'));
-		if (!ok)
-			return 0;
-	}
-	return 1;
-}
 
 /* The host function table: module and name of each, callbacks unbound. */
 static int parse_fns(const char *path, const uint8_t *t, size_t size, uint32_t count,
@@ -360,7 +347,7 @@ static int parse_fns(const char *path, const uint8_t *t, size_t size, uint32_t c
 		char *dst[2] = {fns[i].module, fns[i].name};
 		for (int k = 0; k < 2; k++) {
 			size_t len = pos < size ? t[pos] : 0;
-			if (pos >= size || len > size - pos - 1 || !name_ok(t + pos + 1, len)) {
+			if (pos >= size || len > size - pos - 1 || !mica_hostfn_name_ok((const char *)t + pos + 1, len)) {
 				free(fns);
 				return BAD("corrupted (bad entry %u in the host function table)", path, i);
 			}

@@ -15,7 +15,11 @@
 #define MSR_IA32_TSC 0x10
 #define MSR_STAR 0xc0000081
 #define MSR_LSTAR 0xc0000082
+#define MSR_CSTAR 0xc0000083
 #define MSR_SFMASK 0xc0000084
+#define MSR_FS_BASE 0xc0000100
+#define MSR_GS_BASE 0xc0000101
+#define MSR_KERNEL_GS_BASE 0xc0000102
 
 #define CR0_PE 0x1ull
 #define CR0_MP 0x2ull
@@ -50,6 +54,9 @@ static void install_signal(void)
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
+	/* Host functions and console callbacks run on this thread too: their
+	 * system calls restart rather than fail with EINTR. KVM_RUN never does. */
+	sa.sa_flags = SA_RESTART;
 	sigemptyset(&sa.sa_mask);
 	sigaction(MICA_SIGNAL, &sa, NULL);
 }
@@ -125,7 +132,7 @@ fail:
 
 void mica_kvm_close(struct mica_kvm *kvm)
 {
-	if (kvm->fd > 0)
+	if (kvm->fd >= 0)
 		close(kvm->fd);
 	free(kvm->cpuid);
 	memset(kvm, 0, sizeof(*kvm));
@@ -175,21 +182,6 @@ int mica_vm_create(struct mica_vm *vm, const struct mica_kvm *kvm, uint64_t mem_
 	vm->run_size = kvm->run_size;
 	if (ioctl(vm->vcpu_fd, KVM_SET_CPUID2, kvm->cpuid) < 0) {
 		mica_err_errno(err, MICA_ERR_SYSTEM, "KVM_SET_CPUID2");
-		goto fail;
-	}
-	/* While in KVM_RUN the thread's signal mask is this one: MICA_SIGNAL
-	 * unblocked, whatever the application blocks. */
-	sigset_t set;
-	pthread_sigmask(SIG_SETMASK, NULL, &set);
-	sigdelset(&set, MICA_SIGNAL);
-	struct {
-		struct kvm_signal_mask hdr;
-		uint64_t bits;
-	} mask;
-	mask.hdr.len = 8;
-	memcpy(&mask.bits, &set, 8);
-	if (ioctl(vm->vcpu_fd, KVM_SET_SIGNAL_MASK, &mask) < 0) {
-		mica_err_errno(err, MICA_ERR_SYSTEM, "KVM_SET_SIGNAL_MASK");
 		goto fail;
 	}
 	return 0;
@@ -291,9 +283,8 @@ int mica_vm_init_cpu(struct mica_vm *vm, const struct mica_vm_cpu *cpu, mica_err
 	return 0;
 }
 
-static const uint32_t saved_msrs[MICA_VM_NMSRS] = {
-	MSR_STAR, MSR_LSTAR, 0xc0000083 /* CSTAR */, MSR_SFMASK,
-	0xc0000100 /* FS_BASE */, 0xc0000101 /* GS_BASE */, 0xc0000102 /* KERNEL_GS_BASE */};
+static const uint32_t saved_msrs[MICA_VM_NMSRS] = {MSR_STAR,	 MSR_LSTAR,   MSR_CSTAR,	 MSR_SFMASK,
+						     MSR_FS_BASE, MSR_GS_BASE, MSR_KERNEL_GS_BASE};
 
 struct msr_list {
 	struct kvm_msrs hdr;
@@ -441,11 +432,36 @@ static uint64_t thread_token(void)
 	return token;
 }
 
+/* Inside KVM_RUN the thread's signal mask is the calling thread's current
+ * one with MICA_SIGNAL unblocked: what the application blocks stays blocked
+ * (a pending blocked signal would otherwise end KVM_RUN over and over). */
+static int set_run_mask(struct mica_vm *vm, mica_error *err)
+{
+	sigset_t set;
+	pthread_sigmask(SIG_SETMASK, NULL, &set);
+	sigdelset(&set, MICA_SIGNAL);
+	uint64_t bits;
+	memcpy(&bits, &set, 8);
+	if (vm->run_mask_set && bits == vm->run_mask)
+		return 0;
+	struct {
+		struct kvm_signal_mask hdr;
+		uint64_t bits;
+	} mask = {.hdr.len = 8, .bits = bits};
+	if (ioctl(vm->vcpu_fd, KVM_SET_SIGNAL_MASK, &mask) < 0)
+		return mica_err_errno(err, MICA_ERR_SYSTEM, "KVM_SET_SIGNAL_MASK");
+	vm->run_mask = bits;
+	vm->run_mask_set = 1;
+	return 0;
+}
+
 int mica_vm_arm(struct mica_vm *vm, int64_t deadline_ns, mica_error *err)
 {
-	tls_run = vm->run;
+	int rc = set_run_mask(vm, err);
+	if (rc)
+		return rc;
 	if (deadline_ns == 0)
-		return 0;
+		goto armed;
 	pid_t tid = mica_thread_id();
 	uint64_t me = thread_token();
 	if (vm->timer_owner != me) {
@@ -462,10 +478,18 @@ int mica_vm_arm(struct mica_vm *vm, int64_t deadline_ns, mica_error *err)
 		vm->timer_tid = tid;
 		vm->timer_owner = me;
 	}
+	/* Repeats after the deadline: the first signal may be spent on another
+	 * sandbox that a host function runs on this thread. */
 	struct itimerspec its = {.it_value = {.tv_sec = deadline_ns / 1000000000,
-					      .tv_nsec = deadline_ns % 1000000000}};
+					      .tv_nsec = deadline_ns % 1000000000},
+				 .it_interval = {.tv_nsec = 10000000}};
 	if (timer_settime(vm->timer, TIMER_ABSTIME, &its, NULL) < 0)
 		return mica_err_errno(err, MICA_ERR_SYSTEM, "timer_settime");
+armed:
+	/* Last, so that a failure leaves no pointer behind; nested sandboxes
+	 * (run from a host function) hand the slot back in disarm. */
+	vm->prev_run = tls_run;
+	tls_run = vm->run;
 	return 0;
 }
 
@@ -476,7 +500,8 @@ void mica_vm_disarm(struct mica_vm *vm)
 		memset(&its, 0, sizeof(its));
 		timer_settime(vm->timer, 0, &its, NULL);
 	}
-	tls_run = NULL;
+	tls_run = vm->prev_run;
+	vm->prev_run = NULL;
 	vm->run->immediate_exit = 0;
 }
 
@@ -485,14 +510,14 @@ int mica_vm_run(struct mica_vm *vm, int64_t deadline_ns, atomic_int *interrupt, 
 	for (;;) {
 		if (atomic_load(interrupt))
 			return mica_err(err, MICA_ERR_INTERRUPTED, "interrupted by the host");
+		if (deadline_ns && mica_now_ns() >= deadline_ns)
+			return mica_err(err, MICA_ERR_TIMEOUT, "time limit exceeded");
 		if (ioctl(vm->vcpu_fd, KVM_RUN, 0) == 0)
 			return 0;
 		if (errno != EINTR && errno != EAGAIN)
 			return mica_err_errno(err, MICA_ERR_SYSTEM, "KVM_RUN");
 		vm->run->immediate_exit = 0;
-		if (deadline_ns && mica_now_ns() >= deadline_ns)
-			return mica_err(err, MICA_ERR_TIMEOUT, "time limit exceeded");
-		/* a stray signal: go on */
+		/* the deadline, an interrupt or a stray signal: the loop decides */
 	}
 }
 

@@ -34,6 +34,9 @@ struct mica_vm {
 	uint64_t *dirty;      /* KVM's dirty log, while logging */
 	uint64_t *host_dirty; /* pages the host wrote itself: KVM does not see those */
 	int dirty_manual;     /* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2: we re-protect */
+	uint64_t run_mask; /* the signal mask KVM_RUN uses (KVM_SET_SIGNAL_MASK) */
+	int run_mask_set;
+	struct kvm_run *prev_run; /* the thread's previous vCPU while this one runs */
 	uint64_t tsc_khz;     /* cached: it does not change */
 };
 
@@ -60,7 +63,7 @@ int mica_kvm_open(struct mica_kvm *kvm, const char *path, mica_error *err);
 void mica_kvm_close(struct mica_kvm *kvm);
 
 /* Creates the VM with mem_size bytes of zeroed memory and one vCPU. On
- * failure everything is released and vm is left zeroed. */
+ * failure everything is released (fds set to -1). */
 int mica_vm_create(struct mica_vm *vm, const struct mica_kvm *kvm, uint64_t mem_size,
 		   mica_error *err);
 void mica_vm_destroy(struct mica_vm *vm);
