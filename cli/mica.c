@@ -117,12 +117,12 @@ static char *read_file(const char *path, size_t *len)
 		buf = nb;
 	}
 	int bad = !buf || ferror(f);
+	int e = errno; /* ferror keeps the cause in errno, e.g. EISDIR */
 	if (f != stdin)
 		fclose(f);
 	if (bad) {
-		if (buf)
-			errno = EIO;
 		free(buf);
+		errno = e;
 		return NULL;
 	}
 	buf[n] = 0;
@@ -549,7 +549,7 @@ static int read_inputs(struct ctx *c)
 	}
 	if (o->snapshot) {
 		/* unreadable is a usage error, like a missing FILE.js */
-		int fd = open(o->snapshot, O_RDONLY | O_CLOEXEC);
+		int fd = open(o->snapshot, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 		if (fd < 0)
 			return fail(EXIT_USAGE, "cannot read snapshot '%s': %s", o->snapshot, strerror(errno));
 		close(fd);

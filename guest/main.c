@@ -17,6 +17,7 @@ extern const uint32_t mica_js_console_size;
 static JSRuntime *rt;
 static JSContext *ctx;
 static JSValue inspect_fn;           /* console.js's formatter for values */
+static JSValue error_ctor;           /* the original Error: user code may replace the global */
 static JSValue user_ns;              /* namespace of the loaded module */
 static int oom;                      /* the JS heap limit was hit in this request */
 static JSValue unhandled;            /* first rejected promise nobody handled */
@@ -121,7 +122,11 @@ static void reply_value(struct reply *r, uint32_t status, const char *prefix, JS
 	JS_FreeValue(ctx, v);
 	if (!s) {
 		JS_FreeValue(ctx, JS_GetException(ctx));
-		reply_set(r, status, prefix, "<unprintable value>", 19);
+		if (oom)
+			reply_set(r, MICA_GS_OOM, NULL, "out of memory", 13);
+		else
+			reply_set(r, status == MICA_GS_OK ? MICA_GS_EXCEPTION : status, prefix,
+				  "<unprintable value>", 19);
 		return;
 	}
 	reply_set(r, status, prefix, s, len);
@@ -206,12 +211,16 @@ static int run_jobs(void)
  * replaced by its value; a rejection becomes the pending exception. */
 static JSValue settle(JSValue v)
 {
-	if (JS_PromiseState(ctx, v) < 0)
+	if (JS_IsException(v))
 		return v;
+	/* Jobs run even after a synchronous result: a request's microtasks
+	 * (and their failures) belong to that request, not to the next. */
 	if (run_jobs() < 0) {
 		JS_FreeValue(ctx, v);
 		return JS_EXCEPTION;
 	}
+	if (JS_PromiseState(ctx, v) < 0)
+		return v;
 	int state = JS_PromiseState(ctx, v);
 	JSValue res = JS_PromiseResult(ctx, v);
 	JS_FreeValue(ctx, v);
@@ -251,11 +260,7 @@ static JSValue js_hostcall(JSContext *c, JSValueConst this_val, int argc, JSValu
 	size_t rlen = hc.result_len < MICA_IN_SIZE ? hc.result_len : 0;
 	if (hc.failed) {
 		JSValue msg = JS_NewStringLen(c, res, rlen);
-		JSValue global = JS_GetGlobalObject(c);
-		JSValue ctor = JS_GetPropertyStr(c, global, "Error");
-		JSValue err = JS_CallConstructor(c, ctor, 1, &msg);
-		JS_FreeValue(c, ctor);
-		JS_FreeValue(c, global);
+		JSValue err = JS_CallConstructor(c, error_ctor, 1, &msg);
 		JS_FreeValue(c, msg);
 		return JS_IsException(err) ? err : JS_Throw(c, err);
 	}
@@ -636,10 +641,6 @@ static void do_eval(const char *name, const char *src, size_t len, struct reply 
 	}
 	/* A promise completion is awaited, as a REPL with top-level await would. */
 	JSValue v = check_rejections(settle(JS_EvalFunction(ctx, f)));
-	if (!JS_IsException(v) && run_jobs() < 0) {
-		JS_FreeValue(ctx, v);
-		v = JS_EXCEPTION;
-	}
 	if (JS_IsException(v)) {
 		reply_exception(r, MICA_GS_EXCEPTION, NULL);
 		return;
@@ -677,6 +678,7 @@ static void init_js(const struct mica_boot_info *bi)
 	if (JS_IsException(v))
 		mica_guest_exit(2, "the runtime's console.js failed to evaluate");
 	JS_FreeValue(ctx, v);
+	error_ctor = JS_GetPropertyStr(ctx, global, "Error");
 	inspect_fn = JS_GetPropertyStr(ctx, global, "__mica_inspect");
 	if (!JS_IsFunction(ctx, inspect_fn))
 		mica_guest_exit(2, "console.js defines no __mica_inspect");
@@ -710,6 +712,7 @@ int main(void)
 		memset(&r, 0, sizeof(r));
 		mica_console_reset();
 		reseed_if_renewed();
+		forget_rejection();
 		oom = 0;
 		if (w.name_len + w.data_len + 2 > MICA_IN_SIZE) {
 			reply_set(&r, MICA_GS_BAD_INPUT, NULL, "request too large", 17);

@@ -268,17 +268,20 @@ int mica_snapshot_save(const mica_snapshot *s, const char *path, mica_error *err
 	if (rc)
 		return rc;
 	size_t plen = strlen(path);
-	char *tmp = malloc(plen + 5);
+	char *tmp = malloc(plen + 8);
 	struct writer *w = malloc(sizeof(*w));
 	if (!tmp || !w) {
 		rc = mica_err(err, MICA_ERR_SYSTEM, "out of memory");
 		goto out;
 	}
 	memcpy(tmp, path, plen);
-	memcpy(tmp + plen, ".tmp", 5);
+	memcpy(tmp + plen, ".XXXXXX", 8);
 	w->n = 0;
 	mica_sha256_init(&w->sha);
-	w->fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0666);
+	/* A temporary name of its own: concurrent saves never share one. */
+	w->fd = mkostemp(tmp, O_CLOEXEC);
+	if (w->fd >= 0)
+		fchmod(w->fd, 0644);
 	if (w->fd < 0) {
 		rc = mica_err_errno(err, MICA_ERR_SYSTEM, "snapshot file %s: cannot create %s", path, tmp);
 		goto out;
@@ -447,7 +450,8 @@ mica_snapshot *mica_snapshot_load(mica_runtime *rt, const char *path, mica_error
 	mica_snapshot *s = NULL;
 	uint8_t *buf = NULL;
 	struct mica_hostfn *fns = NULL;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO must not hang the open; it fails S_ISREG below. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		mica_err_errno(err, MICA_ERR_SYSTEM, "snapshot file %s: cannot open", path);
 		return NULL;

@@ -1,4 +1,5 @@
 /* Snapshots: capture a parked sandbox, clone it copy-on-write, reset to it. */
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -8,8 +9,28 @@
 
 #define PAGE MICA_PAGE_SIZE
 
-/* Copies the pages the guest ever touched (resident in its mapping) into a
- * new memfd; untouched pages stay holes and read as zeroes. */
+/* Marks in vec the pages swapped out, which mincore() calls not resident;
+ * best effort (no pagemap, no swap: nothing to add). */
+static void add_swapped(const struct mica_vm *vm, unsigned char *vec, uint64_t n)
+{
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	uint64_t entries[512];
+	for (uint64_t i = 0; i < n; i += 512) {
+		uint64_t k = n - i < 512 ? n - i : 512;
+		off_t off = (off_t)(((uintptr_t)vm->mem / PAGE + i) * 8);
+		if (pread(fd, entries, k * 8, off) != (ssize_t)(k * 8))
+			break;
+		for (uint64_t j = 0; j < k; j++)
+			if (entries[j] & (1ull << 62)) /* swapped */
+				vec[i + j] |= 1;
+	}
+	close(fd);
+}
+
+/* Copies the pages the guest ever touched (resident or swapped out) into
+ * the snapshot's memfd; untouched pages stay holes and read as zeroes. */
 static int copy_touched(const struct mica_vm *vm, int fd, uint64_t *pages, mica_error *err)
 {
 	uint64_t n = vm->mem_size / PAGE;
@@ -21,6 +42,7 @@ static int copy_touched(const struct mica_vm *vm, int fd, uint64_t *pages, mica_
 		rc = mica_err_errno(err, MICA_ERR_SYSTEM, "mincore");
 		goto out;
 	}
+	add_swapped(vm, vec, n);
 	*pages = 0;
 	for (uint64_t i = 0; i < n;) {
 		if (!(vec[i] & 1)) {
@@ -88,13 +110,10 @@ mica_snapshot *mica_snapshot_take(mica_sandbox *sb, mica_error *err)
 		return NULL;
 	if (copy_touched(&sb->vm, s->memfd, &s->pages, err) || mica_snapshot_seal(s, err))
 		goto fail;
-	if (mica_vm_save(&sb->vm, &s->cpu, err))
+	/* Parked in MICA_HC_WAIT: KVM finishes the `out` on the next KVM_RUN,
+	 * so finish it now and save the state past it. */
+	if (mica_vm_complete_io(&sb->vm, err) || mica_vm_save(&sb->vm, &s->cpu, err))
 		goto fail;
-	/* Parked in MICA_HC_WAIT: KVM completes an `out` on the next KVM_RUN of
-	 * this vCPU only, so a clone must start past it. */
-	const uint8_t *insn = mica_gpa_check(&sb->vm, s->cpu.regs.rip, 2);
-	if (insn && insn[0] == 0xe7 && insn[1] == MICA_PORT_BASE + MICA_HC_WAIT)
-		s->cpu.regs.rip += 2;
 	s->limits = sb->limits;
 	s->limits.memory_bytes = sb->vm.mem_size;
 	s->layout = sb->layout;
@@ -184,6 +203,11 @@ mica_sandbox *mica_sandbox_from_snapshot(mica_runtime *rt, mica_snapshot *s, mic
 	sb->layout = s->layout;
 	sb->snap = s;
 	atomic_fetch_add(&s->refs, 1);
+	if (memcmp(s->image_sha256, rt->image_sha256, sizeof(s->image_sha256)) != 0) {
+		mica_err(err, MICA_ERR_INVALID, "the snapshot was made with another guest image");
+		mica_sandbox_free(sb);
+		return NULL;
+	}
 	if (bind_hostfns(sb, rt, s, err) || mica_vm_create(&sb->vm, &rt->kvm, s->limits.memory_bytes, err) ||
 	    resume_snapshot(sb, 1, err)) {
 		mica_sandbox_free(sb);

@@ -291,6 +291,19 @@ struct msr_list {
 	struct kvm_msr_entry e[MICA_VM_NMSRS];
 };
 
+int mica_vm_complete_io(struct mica_vm *vm, mica_error *err)
+{
+	vm->run->immediate_exit = 1;
+	int r = ioctl(vm->vcpu_fd, KVM_RUN, 0);
+	int e = errno;
+	vm->run->immediate_exit = 0;
+	if (r == 0 || e != EINTR) {
+		errno = e;
+		return mica_err_errno(err, MICA_ERR_SYSTEM, "cannot complete the guest's pending exit");
+	}
+	return 0;
+}
+
 int mica_vm_save(struct mica_vm *vm, struct mica_vm_state *st, mica_error *err)
 {
 	memset(st, 0, sizeof(*st));
@@ -302,7 +315,10 @@ int mica_vm_save(struct mica_vm *vm, struct mica_vm_state *st, mica_error *err)
 	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &st->regs) < 0 ||
 	    ioctl(vm->vcpu_fd, KVM_GET_SREGS, &st->sregs) < 0 ||
 	    ioctl(vm->vcpu_fd, KVM_GET_FPU, &st->fpu) < 0 ||
-	    ioctl(vm->vcpu_fd, KVM_GET_MSRS, &m) != MICA_VM_NMSRS)
+	    ioctl(vm->vcpu_fd, KVM_GET_MSRS, &m) != MICA_VM_NMSRS ||
+	    ioctl(vm->vcpu_fd, KVM_GET_DEBUGREGS, &st->debugregs) < 0 ||
+	    ioctl(vm->vcpu_fd, KVM_GET_XCRS, &st->xcrs) < 0 ||
+	    ioctl(vm->vcpu_fd, KVM_GET_VCPU_EVENTS, &st->events) < 0)
 		return mica_err_errno(err, MICA_ERR_SYSTEM, "cannot read the vCPU state");
 	memcpy(st->msrs, m.e, sizeof(st->msrs));
 	return 0;
@@ -317,6 +333,9 @@ int mica_vm_restore(struct mica_vm *vm, const struct mica_vm_state *st, mica_err
 	if (ioctl(vm->vcpu_fd, KVM_SET_SREGS, &st->sregs) < 0 ||
 	    ioctl(vm->vcpu_fd, KVM_SET_MSRS, &m) != MICA_VM_NMSRS ||
 	    ioctl(vm->vcpu_fd, KVM_SET_FPU, &st->fpu) < 0 ||
+	    ioctl(vm->vcpu_fd, KVM_SET_XCRS, &st->xcrs) < 0 ||
+	    ioctl(vm->vcpu_fd, KVM_SET_DEBUGREGS, &st->debugregs) < 0 ||
+	    ioctl(vm->vcpu_fd, KVM_SET_VCPU_EVENTS, &st->events) < 0 ||
 	    ioctl(vm->vcpu_fd, KVM_SET_REGS, &st->regs) < 0)
 		return mica_err_errno(err, MICA_ERR_SYSTEM, "cannot load the vCPU state");
 	return 0;

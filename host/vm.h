@@ -76,8 +76,14 @@ struct mica_vm_state {
 	struct kvm_sregs sregs;
 	struct kvm_fpu fpu;
 	struct kvm_msr_entry msrs[MICA_VM_NMSRS];
+	struct kvm_debugregs debugregs; /* a CPL0 guest could leave breakpoints */
+	struct kvm_xcrs xcrs;
+	struct kvm_vcpu_events events;
 };
 
+/* Completes a pending I/O exit (the guest's `out`) without running the
+ * guest, so that the saved state is the state after it. */
+int mica_vm_complete_io(struct mica_vm *vm, mica_error *err);
 int mica_vm_save(struct mica_vm *vm, struct mica_vm_state *st, mica_error *err);
 int mica_vm_restore(struct mica_vm *vm, const struct mica_vm_state *st, mica_error *err);
 

@@ -62,6 +62,12 @@ STDIN="$tmp/ev.json" check "event from stdin" 0 "{\"message\":\"hello, file\",\"
 check "logs of a handler keep their order" 0 "before$nl{\"ok\":true}$nl" "during" -- \
 	run $J/handlers.js --handler noisy
 
+check "microtasks of a synchronous handler run" 0 "microtask 5${nl}5$nl" "" -- \
+	run $J/microtasks.js --handler h --event 5
+check "a late rejection fails its own call" 1 "" "Uncaught Error: late" -- run $J/microtasks.js --handler bad
+check "and not the next request" 0 "2${nl}2$nl" "" -- \
+	run $J/microtasks.js --handler ok --repeat 2 --isolation reuse
+
 # ---- eval
 check "eval prints the completion value" 0 "3$nl" "" -- eval '1 + 2'
 check "eval prints strings as-is" 0 "hi there$nl" "" -- eval '"hi " + "there"'
