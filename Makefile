@@ -56,10 +56,10 @@ $(GUESTD)/%.o: guest/%.c guest/guest.h guest/arena.h include/mica_abi.h $(DEPS)
 $(GUESTD)/%.o: guest/%.S include/mica_abi.h
 	@mkdir -p $(@D)
 	$(MUSLCC) -c $< -o $@
-$(GUESTD)/js_sources.o: guest/js_sources.S $(GUESTD)/console.jsbc
-	$(MUSLCC) -c -DMICA_CONSOLE_JSBC='"$(GUESTD)/console.jsbc"' $< -o $@
-$(GUESTD)/console.jsbc: guest/js/console.js build/tools/mica-jsc
-	build/tools/mica-jsc $< $@
+$(GUESTD)/js_sources.o: guest/js_sources.S $(GUESTD)/console.jsbc $(GUESTD)/web.jsbc
+	$(MUSLCC) -c -DMICA_CONSOLE_JSBC='"$(GUESTD)/console.jsbc"' -DMICA_WEB_JSBC='"$(GUESTD)/web.jsbc"' $< -o $@
+$(GUESTD)/%.jsbc: guest/js/%.js build/tools/mica-jsc
+	build/tools/mica-jsc $< $@ '<mica:$*>'
 
 # QuickJS built natively with the guest's flags: the bytecode compiler, and
 # the peer for parity tests and benchmarks (never sanitized: third-party).

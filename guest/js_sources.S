@@ -1,13 +1,17 @@
 /* The runtime's JavaScript parts as QuickJS bytecode (compiled at build time). */
-	.section .rodata
-	.balign 8
-	.globl mica_js_console
-	.globl mica_js_console_size
-mica_js_console:
-	.incbin MICA_CONSOLE_JSBC
-mica_js_console_end:
-	.balign 4
-mica_js_console_size:
-	.long mica_js_console_end - mica_js_console
+#define BLOB(name, file)                     \
+	.section .rodata;                    \
+	.balign 8;                           \
+	.globl name;                         \
+	.globl name##_size;                  \
+name:                                        \
+	.incbin file;                        \
+name##_end:                                  \
+	.balign 4;                           \
+name##_size:                                 \
+	.long name##_end - name
+
+BLOB(mica_js_console, MICA_CONSOLE_JSBC)
+BLOB(mica_js_web, MICA_WEB_JSBC)
 
 	.section .note.GNU-stack, "", @progbits

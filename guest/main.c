@@ -11,8 +11,8 @@
 #include "guest.h"
 #include "quickjs.h"
 
-extern const uint8_t mica_js_console[];
-extern const uint32_t mica_js_console_size;
+extern const uint8_t mica_js_console[], mica_js_web[];
+extern const uint32_t mica_js_console_size, mica_js_web_size;
 
 static JSRuntime *rt;
 static JSContext *ctx;
@@ -653,6 +653,23 @@ static void do_eval(const char *name, const char *src, size_t len, struct reply 
 	reply_value(r, MICA_GS_OK, NULL, JS_IsString(v) ? v : inspect_consume(v));
 }
 
+/* Evaluates one of the runtime's precompiled scripts; they must not fail. */
+static void run_bytecode(const uint8_t *code, uint32_t size, const char *failure)
+{
+	JSValue fn = JS_ReadObject(ctx, code, size, JS_READ_OBJ_BYTECODE);
+	JSValue v = JS_IsException(fn) ? fn : JS_EvalFunction(ctx, fn);
+	if (JS_IsException(v))
+		mica_guest_exit(2, failure);
+	JS_FreeValue(ctx, v);
+}
+
+/* For performance.now(): nanoseconds from the TSC, no exit. */
+static JSValue js_hrtime(JSContext *c, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+	(void)c, (void)this_val, (void)argc, (void)argv;
+	return JS_NewFloat64(c, (double)mica_clock_wall_ns());
+}
+
 static void init_js(const struct mica_boot_info *bi)
 {
 	rt = JS_NewRuntime2(&qjs_mf, NULL);
@@ -673,11 +690,9 @@ static void init_js(const struct mica_boot_info *bi)
 
 	JSValue global = JS_GetGlobalObject(ctx);
 	JS_SetPropertyStr(ctx, global, "__mica_write", JS_NewCFunction(ctx, js_write, "__mica_write", 2));
-	JSValue fn = JS_ReadObject(ctx, mica_js_console, mica_js_console_size, JS_READ_OBJ_BYTECODE);
-	JSValue v = JS_IsException(fn) ? fn : JS_EvalFunction(ctx, fn);
-	if (JS_IsException(v))
-		mica_guest_exit(2, "the runtime's console.js failed to evaluate");
-	JS_FreeValue(ctx, v);
+	JS_SetPropertyStr(ctx, global, "__mica_hrtime", JS_NewCFunction(ctx, js_hrtime, "__mica_hrtime", 0));
+	run_bytecode(mica_js_console, mica_js_console_size, "the runtime's console.js failed to evaluate");
+	run_bytecode(mica_js_web, mica_js_web_size, "the runtime's web.js failed to evaluate");
 	error_ctor = JS_GetPropertyStr(ctx, global, "Error");
 	inspect_fn = JS_GetPropertyStr(ctx, global, "__mica_inspect");
 	if (!JS_IsFunction(ctx, inspect_fn))

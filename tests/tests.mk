@@ -3,7 +3,7 @@
 
 TESTD := $(BUILD)/tests
 
-TEST_PROGS := $(TESTD)/test_console_js $(TESTD)/test_arena $(TESTD)/test_api $(TESTD)/test_conformance \
+TEST_PROGS := $(TESTD)/test_console_js $(TESTD)/test_web_js $(TESTD)/test_arena $(TESTD)/test_api $(TESTD)/test_conformance \
 	      $(TESTD)/test_parity $(TESTD)/test_hostile $(TESTD)/test_snapshot $(TESTD)/test_pool \
 	      $(TESTD)/test_snapfile
 
@@ -13,6 +13,11 @@ include tests/hostile/hostile.mk
 $(TESTD)/test_console_js: tests/unit/test_console_js.c $(NATIVE_QJS_OBJS) $(NATIVED)/quickjs-libc.o
 	@mkdir -p $(@D)
 	$(CC) $(HOST_CFLAGS) $(HOST_LDFLAGS) -isystem $(QJS) -o $@ $^ -lm -ldl $(HOST_LDLIBS)
+
+$(TESTD)/test_web_js: tests/unit/test_console_js.c $(NATIVE_QJS_OBJS) $(NATIVED)/quickjs-libc.o
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) $(HOST_LDFLAGS) -isystem $(QJS) -DTEST_JS='"tests/js_unit/test_web.js"' \
+		-DGLUE_JS='"guest/js/web.js"' -o $@ $^ -lm -ldl $(HOST_LDLIBS)
 
 $(TESTD)/test_arena: tests/unit/test_arena.c guest/arena.c guest/arena.h
 	@mkdir -p $(@D)

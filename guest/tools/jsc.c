@@ -2,7 +2,7 @@
  * Build tool: compiles one of the runtime's JavaScript files to QuickJS
  * bytecode for embedding in the guest image, with native QuickJS built from
  * the same source and flags as the guest's (so the formats match).
- * Usage: mica-jsc IN.js OUT.jsbc
+ * Usage: mica-jsc IN.js OUT.jsbc NAME   (NAME shows in stack traces)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,8 +11,8 @@
 
 int main(int argc, char **argv)
 {
-	if (argc != 3) {
-		fprintf(stderr, "usage: mica-jsc IN.js OUT.jsbc\n");
+	if (argc != 4) {
+		fprintf(stderr, "usage: mica-jsc IN.js OUT.jsbc NAME\n");
 		return 2;
 	}
 	FILE *in = fopen(argv[1], "rb");
@@ -27,8 +27,7 @@ int main(int argc, char **argv)
 
 	JSRuntime *rt = JS_NewRuntime();
 	JSContext *ctx = JS_NewContext(rt);
-	/* The name shows in stack traces of errors raised inside console.js. */
-	JSValue fn = JS_Eval(ctx, src, len, "<mica:console>", JS_EVAL_TYPE_GLOBAL | JS_EVAL_FLAG_COMPILE_ONLY);
+	JSValue fn = JS_Eval(ctx, src, len, argv[3], JS_EVAL_TYPE_GLOBAL | JS_EVAL_FLAG_COMPILE_ONLY);
 	if (JS_IsException(fn)) {
 		JSValue e = JS_GetException(ctx);
 		const char *msg = JS_ToCString(ctx, e);

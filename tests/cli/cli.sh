@@ -46,6 +46,8 @@ nl='
 '
 # ---- run: modules, console, handlers
 check "console streams and formatting" 0 "$(cat $J/console.out)$nl" "to stderr" -- run $J/console.js
+check "Web APIs: URL, TextEncoder/Decoder, base64, structuredClone, microtasks" 0 \
+	"$(cat $J/web.out)$nl" "" -- run $J/web.js
 check "modules and top-level await" 0 "ready 42$nl" "" -- run $J/tla.js
 check "handler with event" 0 "{\"message\":\"hello, mica\",\"n\":4}$nl" "" -- \
 	run $J/handlers.js --handler greet --event '{"name":"mica"}'

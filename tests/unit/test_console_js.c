@@ -1,7 +1,8 @@
 /*
- * Runs tests/js_unit/test_console.js, the unit tests of the guest's
- * console.js, in native QuickJS with the std module (like `qjs --std`).
- * Usage: test_console_js [TEST.js CONSOLE.js]
+ * Runs the unit tests of one of the guest's JavaScript parts (console.js by
+ * default, or what TEST_JS and GLUE_JS name at build time) in native
+ * QuickJS with the std module (like `qjs --std`).
+ * Usage: test_console_js [TEST.js GLUE.js]
  */
 #include <stdio.h>
 #include <string.h>
@@ -22,7 +23,11 @@ static int eval(JSContext *ctx, const char *src, const char *name, int flags)
 
 int main(int argc, char **argv)
 {
-	char *def[] = {argv[0], "tests/js_unit/test_console.js", "guest/js/console.js", NULL};
+#ifndef TEST_JS
+#define TEST_JS "tests/js_unit/test_console.js"
+#define GLUE_JS "guest/js/console.js"
+#endif
+	char *def[] = {argv[0], TEST_JS, GLUE_JS, NULL};
 	if (argc < 3) {
 		argv = def;
 		argc = 3;
