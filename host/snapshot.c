@@ -173,10 +173,7 @@ static int resume_snapshot(mica_sandbox *sb, int fresh, mica_error *err)
 {
 	mica_snapshot *s = sb->snap;
 	uint64_t pages;
-	int rc = fresh ? mica_vm_map_memory(&sb->vm, s->memfd, err)
-		       : mica_vm_dirty_restore(&sb->vm, s->ref, &pages, err);
-	if (!rc && fresh)
-		rc = mica_vm_dirty_start(&sb->vm, err);
+	int rc = fresh ? 0 : mica_vm_dirty_restore(&sb->vm, s->ref, &pages, err);
 	if (!rc)
 		rc = mica_vm_restore(&sb->vm, &s->cpu, err);
 	if (!rc)
@@ -208,7 +205,7 @@ mica_sandbox *mica_sandbox_from_snapshot(mica_runtime *rt, mica_snapshot *s, mic
 		mica_sandbox_free(sb);
 		return NULL;
 	}
-	if (bind_hostfns(sb, rt, s, err) || mica_vm_create(&sb->vm, &rt->kvm, s->limits.memory_bytes, err) ||
+	if (bind_hostfns(sb, rt, s, err) || mica_vm_create_from(&sb->vm, &rt->kvm, s->limits.memory_bytes, s->memfd, err) ||
 	    resume_snapshot(sb, 1, err)) {
 		mica_sandbox_free(sb);
 		return NULL;

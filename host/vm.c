@@ -139,7 +139,49 @@ void mica_kvm_close(struct mica_kvm *kvm)
 	kvm->fd = -1;
 }
 
+/* Pages a reset may keep copying back before the log is re-protected. */
+#define MICA_DIRTY_KEEP_MAX 512
+
+static size_t dirty_words(const struct mica_vm *vm)
+{
+	return (vm->mem_size / MICA_PAGE_SIZE + 63) / 64;
+}
+
+/* The memory slot; with a snapshot fd, also the logs resets copy back by. */
+static int set_memory(struct mica_vm *vm, int fd, mica_error *err)
+{
+	uint32_t flags = 0;
+	if (fd >= 0) {
+		vm->dirty = calloc(dirty_words(vm), 8);
+		vm->host_dirty = calloc(dirty_words(vm), 8);
+		if (!vm->dirty || !vm->host_dirty)
+			return mica_err(err, MICA_ERR_SYSTEM, "out of memory");
+		/* With manual protection, pages the guest keeps writing stay
+		 * writable between resets (and are copied back every time)
+		 * instead of faulting again after each reset: the calls after a
+		 * reset ran 2.5x slower. */
+		struct kvm_enable_cap cap = {.cap = KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2,
+					     .args = {KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE}};
+		vm->dirty_manual = ioctl(vm->vm_fd, KVM_ENABLE_CAP, &cap) == 0;
+		flags = KVM_MEM_LOG_DIRTY_PAGES;
+	}
+	struct kvm_userspace_memory_region region = {.slot = 0,
+						     .flags = flags,
+						     .guest_phys_addr = 0,
+						     .memory_size = vm->mem_size,
+						     .userspace_addr = (uintptr_t)vm->mem};
+	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
+		return mica_err_errno(err, MICA_ERR_SYSTEM, "KVM_SET_USER_MEMORY_REGION");
+	return 0;
+}
+
 int mica_vm_create(struct mica_vm *vm, const struct mica_kvm *kvm, uint64_t mem_size, mica_error *err)
+{
+	return mica_vm_create_from(vm, kvm, mem_size, -1, err);
+}
+
+int mica_vm_create_from(struct mica_vm *vm, const struct mica_kvm *kvm, uint64_t mem_size, int fd,
+			mica_error *err)
 {
 	memset(vm, 0, sizeof(*vm));
 	vm->vm_fd = vm->vcpu_fd = -1;
@@ -151,20 +193,16 @@ int mica_vm_create(struct mica_vm *vm, const struct mica_kvm *kvm, uint64_t mem_
 		mica_err_errno(err, MICA_ERR_SYSTEM, "KVM_CREATE_VM");
 		goto fail;
 	}
-	vm->mem = mmap(NULL, mem_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-		       -1, 0);
+	vm->mem = mmap(NULL, mem_size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_NORESERVE | (fd < 0 ? MAP_ANONYMOUS : 0), fd, 0);
 	if (vm->mem == MAP_FAILED) {
 		mica_err_errno(err, MICA_ERR_SYSTEM, "cannot map %llu bytes of guest memory",
 			       (unsigned long long)mem_size);
 		goto fail;
 	}
 	vm->mem_size = mem_size;
-	struct kvm_userspace_memory_region region = {
-		.slot = 0, .guest_phys_addr = 0, .memory_size = mem_size, .userspace_addr = (uintptr_t)vm->mem};
-	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
-		mica_err_errno(err, MICA_ERR_SYSTEM, "KVM_SET_USER_MEMORY_REGION");
+	if (set_memory(vm, fd, err))
 		goto fail;
-	}
 	/* Needed by VMX hosts without unrestricted guest; harmless elsewhere. */
 	if (ioctl(kvm->fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_TSS_ADDR) > 0)
 		(void)ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, 0xfffbd000ul);
@@ -341,44 +379,6 @@ int mica_vm_restore(struct mica_vm *vm, const struct mica_vm_state *st, mica_err
 	return 0;
 }
 
-int mica_vm_map_memory(struct mica_vm *vm, int fd, mica_error *err)
-{
-	void *p = mmap(vm->mem, vm->mem_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED | MAP_NORESERVE,
-		       fd, 0);
-	if (p == MAP_FAILED)
-		return mica_err_errno(err, MICA_ERR_SYSTEM, "cannot map snapshot memory");
-	return 0;
-}
-
-/* Pages a reset may keep copying back before the log is re-protected. */
-#define MICA_DIRTY_KEEP_MAX 512
-
-static size_t dirty_words(const struct mica_vm *vm)
-{
-	return (vm->mem_size / MICA_PAGE_SIZE + 63) / 64;
-}
-
-int mica_vm_dirty_start(struct mica_vm *vm, mica_error *err)
-{
-	vm->dirty = calloc(dirty_words(vm), 8);
-	vm->host_dirty = calloc(dirty_words(vm), 8);
-	if (!vm->dirty || !vm->host_dirty)
-		return mica_err(err, MICA_ERR_SYSTEM, "out of memory");
-	/* With manual protection, pages the guest keeps writing stay writable
-	 * between resets (and are copied back every time) instead of faulting
-	 * again after each reset: the calls after a reset ran 2.5x slower. */
-	struct kvm_enable_cap cap = {.cap = KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2,
-				     .args = {KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE}};
-	vm->dirty_manual = ioctl(vm->vm_fd, KVM_ENABLE_CAP, &cap) == 0;
-	struct kvm_userspace_memory_region region = {.slot = 0,
-						     .flags = KVM_MEM_LOG_DIRTY_PAGES,
-						     .guest_phys_addr = 0,
-						     .memory_size = vm->mem_size,
-						     .userspace_addr = (uintptr_t)vm->mem};
-	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
-		return mica_err_errno(err, MICA_ERR_SYSTEM, "cannot start dirty-page logging");
-	return 0;
-}
 
 void mica_vm_dirty_mark(struct mica_vm *vm, uint64_t gpa, uint64_t len)
 {

@@ -66,6 +66,12 @@ void mica_kvm_close(struct mica_kvm *kvm);
  * failure everything is released (fds set to -1). */
 int mica_vm_create(struct mica_vm *vm, const struct mica_kvm *kvm, uint64_t mem_size,
 		   mica_error *err);
+/* The same with memory that is a private copy-on-write mapping of fd (a
+ * snapshot's memfd: pages stay shared until the guest writes them), and
+ * with logs of which pages change: the guest's writes (KVM's dirty log) and
+ * the host's own (mica_vm_dirty_mark). */
+int mica_vm_create_from(struct mica_vm *vm, const struct mica_kvm *kvm, uint64_t mem_size, int fd,
+			mica_error *err);
 void mica_vm_destroy(struct mica_vm *vm);
 
 /* Everything a parked vCPU needs to resume elsewhere (no irqchip, no
@@ -87,13 +93,7 @@ int mica_vm_complete_io(struct mica_vm *vm, mica_error *err);
 int mica_vm_save(struct mica_vm *vm, struct mica_vm_state *st, mica_error *err);
 int mica_vm_restore(struct mica_vm *vm, const struct mica_vm_state *st, mica_error *err);
 
-/* Replaces all guest memory with a private copy-on-write mapping of fd
- * (a snapshot's memfd): pages are shared until the guest writes them. */
-int mica_vm_map_memory(struct mica_vm *vm, int fd, mica_error *err);
 
-/* Starts logging which pages change: the guest's writes (KVM's dirty log)
- * and the host's own (mica_vm_dirty_mark). */
-int mica_vm_dirty_start(struct mica_vm *vm, mica_error *err);
 /* Records that the host wrote [gpa, gpa + len); no-op when not logging. */
 void mica_vm_dirty_mark(struct mica_vm *vm, uint64_t gpa, uint64_t len);
 /* Copies back from ref (same layout as guest memory) every page written
