@@ -26,7 +26,8 @@ QJS_CFLAGS := -O2 -g -w $(QJS_DEFS)
 QJS_SRCS   := quickjs libregexp libunicode cutils libbf
 
 GUEST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -static -fno-pie -isystem $(QJS) -Iinclude
-GUEST_OBJS := $(addprefix $(GUESTD)/,boot.o syscall.o console.o arena.o main.o js_sources.o) \
+GUEST_OBJS := $(addprefix $(GUESTD)/,boot.o syscall.o console.o arena.o main.o jsalloc.o hostfn.o \
+		modules.o builtins.o js_sources.o) \
 	      $(addprefix $(GUESTD)/qjs-,$(addsuffix .o,$(QJS_SRCS)))
 
 HOST_SRCS := error vm image boot exits runtime sandbox snapshot pool snapfile sha256 modules
@@ -50,7 +51,7 @@ $(GUESTD)/qjs-%.o: $(QJS)/%.c $(DEPS)
 $(GUESTD)/arena.o: guest/arena.c guest/arena.h
 	@mkdir -p $(@D)
 	$(MUSLCC) $(GUEST_CFLAGS) -DMICA_ARENA_REPLACE_MALLOC -c $< -o $@
-$(GUESTD)/%.o: guest/%.c guest/guest.h guest/arena.h include/mica_abi.h $(DEPS)
+$(GUESTD)/%.o: guest/%.c guest/guest.h guest/runtime.h guest/arena.h include/mica_abi.h $(DEPS)
 	@mkdir -p $(@D)
 	$(MUSLCC) $(GUEST_CFLAGS) -c $< -o $@
 $(GUESTD)/%.o: guest/%.S include/mica_abi.h
