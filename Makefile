@@ -26,11 +26,11 @@ QJS_CFLAGS := -O2 -g -w $(QJS_DEFS)
 QJS_SRCS   := quickjs libregexp libunicode cutils libbf
 
 GUEST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -static -fno-pie -isystem $(QJS) -Iinclude
-GUEST_OBJS := $(addprefix $(GUESTD)/,boot.o syscall.o console.o arena.o main.o jsalloc.o hostfn.o \
-		modules.o builtins.o js_sources.o) \
+GUEST_OBJS := $(addprefix $(GUESTD)/,boot.o syscall.o console.o arena.o main.o jsalloc.o hostfn.o timers.o \
+		modules.o builtins.o crypto.o js_sources.o) \
 	      $(addprefix $(GUESTD)/qjs-,$(addsuffix .o,$(QJS_SRCS)))
 
-HOST_SRCS := error vm image boot exits runtime sandbox snapshot pool snapfile sha256 modules
+HOST_SRCS := error vm image boot exits runtime sandbox snapshot pool snapfile sha256 modules bytecode hostcall
 HOST_OBJS := $(addprefix $(BUILD)/host/,$(addsuffix .o,$(HOST_SRCS))) $(BUILD)/host/guest_image.o
 
 .PHONY: all deps demo test test-plain test-asan bench clean format valgrind
@@ -57,8 +57,9 @@ $(GUESTD)/%.o: guest/%.c guest/guest.h guest/runtime.h guest/arena.h include/mic
 $(GUESTD)/%.o: guest/%.S include/mica_abi.h
 	@mkdir -p $(@D)
 	$(MUSLCC) -c $< -o $@
-$(GUESTD)/js_sources.o: guest/js_sources.S $(GUESTD)/console.jsbc $(GUESTD)/web.jsbc
-	$(MUSLCC) -c -DMICA_CONSOLE_JSBC='"$(GUESTD)/console.jsbc"' -DMICA_WEB_JSBC='"$(GUESTD)/web.jsbc"' $< -o $@
+$(GUESTD)/js_sources.o: guest/js_sources.S $(GUESTD)/console.jsbc $(GUESTD)/web.jsbc $(GUESTD)/crypto.jsbc
+	$(MUSLCC) -c -DMICA_CONSOLE_JSBC='"$(GUESTD)/console.jsbc"' -DMICA_WEB_JSBC='"$(GUESTD)/web.jsbc"' \
+		-DMICA_CRYPTO_JSBC='"$(GUESTD)/crypto.jsbc"' $< -o $@
 $(GUESTD)/%.jsbc: guest/js/%.js build/tools/mica-jsc
 	build/tools/mica-jsc $< $@ '<mica:$*>'
 

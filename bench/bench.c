@@ -13,7 +13,10 @@
  *   9. private memory an idle snapshot clone adds;
  *  10. how many clones of one snapshot can live at once (goal 5000);
  *  11. calls/s on 2 cores with a fresh clone per call, and with a reset
- *      per call.
+ *      per call;
+ *  12. start-up of a 2000-line module from source (mica_sandbox_load: parse
+ *      and evaluate) against from precompiled bytecode
+ *      (mica_sandbox_load_bytecode). MICA_BENCH_ONLY=bytecode runs only this.
  *
  * Everything the ratios use is measured in this one run. Times are
  * CLOCK_MONOTONIC around each single operation; medians and tail
@@ -655,6 +658,105 @@ static double run_loopers(enum loop_kind kind, int nthreads, int64_t duration, m
 
 /* ---- main ---------------------------------------------------------------- */
 
+/* ---- 12. start-up from source vs bytecode -------------------------------- */
+
+#define GEN_FUNCS 400 /* 5 lines each: a 2000-line module */
+
+static char *generated_module(void)
+{
+	size_t cap = (size_t)GEN_FUNCS * 256 + 256, n = 0;
+	char *s = malloc(cap);
+	if (!s)
+		die("out of memory");
+	for (int i = 0; i < GEN_FUNCS; i++)
+		n += (size_t)snprintf(s + n, cap - n,
+				      "function f%d(a, b) {\n"
+				      "  const o = { k: a, v: [b, %d, 'n%d'], w: (x) => x * %d + a };\n"
+				      "  if (a > b) return o.v.length + o.w(%d) + f%d(b, a);\n"
+				      "  return `f%d:${a}:${b}:${o.k}:${o.v.join('-')}`;\n"
+				      "}\n",
+				      i, i, i, i % 13 + 1, i, i ? i - 1 : 0, i);
+	snprintf(s + n, cap - n, "export function h(e) { return [f0(1, 2), f%d(2, 3)]; }\n",
+		 GEN_FUNCS - 1);
+	return s;
+}
+
+struct bc_bench {
+	struct samples src, bc, compile;
+	size_t src_len, file_len;
+};
+
+/* Fresh sandboxes (made and freed untimed); the load alone is timed,
+ * source and bytecode alternating. */
+static void bench_bytecode(mica_runtime *rt, struct bc_bench *b)
+{
+	mica_error err;
+	char *src = generated_module();
+	b->src_len = strlen(src);
+	b->src.name = "12. load 2000-line module from source";
+	b->bc.name = "    load it from bytecode (.mbc)";
+	b->compile.name = "    compile it (in a sandbox)";
+	void *file = NULL;
+	for (int i = 0; i < 23; i++) {
+		mica_sandbox *sb = mica_sandbox_new(rt, NULL, &err);
+		if (!sb)
+			die("mica_sandbox_new: %s", err.message);
+		free(file);
+		int64_t t0 = now_ns();
+		check(mica_sandbox_compile(sb, "gen.js", src, b->src_len, &file, &b->file_len, &err), &err,
+		      "mica_sandbox_compile");
+		if (i >= 3)
+			add(&b->compile, (double)(now_ns() - t0));
+		mica_sandbox_free(sb);
+	}
+	char *want = NULL;
+	for (int i = 0; i < 105; i++) {
+		for (int k = 0; k < 2; k++) {
+			mica_sandbox *sb = mica_sandbox_new(rt, NULL, &err);
+			if (!sb)
+				die("mica_sandbox_new: %s", err.message);
+			int64_t t0 = now_ns();
+			if (k == 0)
+				check(mica_sandbox_load(sb, "gen.js", src, b->src_len, &err), &err, "mica_sandbox_load");
+			else
+				check(mica_sandbox_load_bytecode(sb, file, b->file_len, &err), &err,
+				      "mica_sandbox_load_bytecode");
+			double ns = (double)(now_ns() - t0);
+			if (i >= 5)
+				add(k ? &b->bc : &b->src, ns);
+			if (i == 0) {
+				char *res = NULL;
+				size_t len;
+				check(mica_sandbox_call(sb, "h", "null", 4, &res, &len, &err), &err, "h");
+				if (k && strcmp(res, want))
+					die("bytecode gave %s, source %s", res, want);
+				if (k)
+					free(res);
+				else
+					want = res;
+			}
+			mica_sandbox_free(sb);
+		}
+	}
+	free(want);
+	free(file);
+	free(src);
+	finish(&b->src);
+	finish(&b->bc);
+	finish(&b->compile);
+}
+
+static void print_bytecode(const struct bc_bench *b)
+{
+	printf("\n  %-44s %7s  %10s  %10s  %10s\n", "12. start-up: source vs bytecode", "runs", "median", "p90",
+	       "p99");
+	row(&b->src);
+	row(&b->bc);
+	row(&b->compile);
+	ratio("source load / bytecode load", b->src.median / b->bc.median, "x", "-", -1);
+	printf("  %-44s %zu bytes of source, %zu of .mbc\n", "sizes", b->src_len, b->file_len);
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -684,6 +786,12 @@ int main(void)
 	mica_runtime *rt = mica_runtime_new(NULL, &err);
 	if (!rt)
 		die("mica_runtime_new: %s", err.message);
+	struct bc_bench bcb = {0};
+	if (getenv("MICA_BENCH_ONLY") && !strcmp(getenv("MICA_BENCH_ONLY"), "bytecode")) {
+		bench_bytecode(rt, &bcb);
+		print_bytecode(&bcb);
+		return 0;
+	}
 
 	/* The snapshot of rows 6-11: a sandbox right after loading the
 	 * trivial module, parked waiting for its first call. */
@@ -992,6 +1100,9 @@ int main(void)
 			die("no clone could be made: %s", live_stop);
 	}
 
+	/* 12. Start-up from source vs bytecode. */
+	bench_bytecode(rt, &bcb);
+
 	mica_snapshot_free(snap);
 	mica_runtime_free(rt);
 	mica_kvm_close(&kvm);
@@ -1117,5 +1228,7 @@ int main(void)
 	       live_fds, (unsigned long long)nofile.rlim_cur, live_maps);
 	printf("  %-44s %d of %d answered\n", "a call in every 50th, all alive", live_checked,
 	       live_checked);
+
+	print_bytecode(&bcb);
 	return 0;
 }

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,6 +24,7 @@ static const char usage[] =
 	"usage: mica run FILE.js [--handler NAME [--event JSON | --event-file PATH|-]] [options]\n"
 	"       mica run --snapshot SNAP --handler NAME [--event JSON | --event-file PATH|-] [options]\n"
 	"       mica snapshot FILE.js -o SNAP [options]\n"
+	"       mica compile FILE.js -o FILE.mbc [--modules DIR] [options]\n"
 	"       mica eval CODE [options]\n"
 	"       mica --help | --version\n"
 	"\n"
@@ -32,6 +34,12 @@ static const char usage[] =
 	"  snapshot   evaluate FILE.js as an ES module and save the sandbox, as it is\n"
 	"             then, to SNAP; `run --snapshot SNAP` starts from there instead\n"
 	"             of booting and loading FILE.js again\n"
+	"  compile    compile FILE.js (an ES module) to bytecode, without running it,\n"
+	"             in a sandbox; `run FILE.mbc` (and `snapshot FILE.mbc`) load the\n"
+	"             bytecode instead of parsing the source. A .mbc file is known by\n"
+	"             its contents, not its name, and only this mica build runs it.\n"
+	"             Imports are not compiled: they are resolved when it runs (give\n"
+	"             compile the same --modules DIR as run, to name FILE.js alike)\n"
 	"  eval       evaluate CODE as a script and print its completion value\n"
 	"\n"
 	"options:\n"
@@ -43,7 +51,7 @@ static const char usage[] =
 	"                       resolved against the importer); FILE.js must be in DIR.\n"
 	"                       Without it only host: modules can be imported\n"
 	"  --snapshot SNAP      run: start from a snapshot file instead of FILE.js\n"
-	"  -o, --output SNAP    snapshot: the file to write\n"
+	"  -o, --output FILE    snapshot, compile: the file to write\n"
 	"  --repeat N           call the handler N times (default 1); with --event, the\n"
 	"                       same event each time\n"
 	"  --isolation MODE     what one call sees of the calls before it (default reuse):\n"
@@ -58,6 +66,9 @@ static const char usage[] =
 	"                       (default 10000)\n"
 	"  --memory MB          guest memory in MiB (default 64, 16..2048; a snapshot\n"
 	"                       keeps the size it was made with)\n"
+	"  --deterministic      replayable runs: fixed Math.random seed, virtual clock\n"
+	"                       (starts at 2024-01-01, 1 us per read, jumps to due\n"
+	"                       timers without sleeping); a snapshot keeps its mode\n"
 	"  -h, --help           show this help\n"
 	"  -V, --version        show the version\n"
 	"\n"
@@ -67,7 +78,7 @@ static const char usage[] =
 	"environment: MICA_KVM_DEVICE  the KVM device (default /dev/kvm)\n"
 	"\n"
 	"exit codes: 0 ok, 1 uncaught exception, 2 usage or bad input (also a bad\n"
-	"            snapshot file), 3 time limit, 4 memory limit, 5 guest fault,\n"
+	"            snapshot or bytecode file), 3 time limit, 4 memory limit, 5 guest fault,\n"
 	"            6 hypervisor unavailable or internal\n";
 
 enum isolation { ISO_REUSE, ISO_RESET, ISO_FRESH };
@@ -76,7 +87,7 @@ static const char *const iso_names[] = {"reuse", "reset", "fresh"};
 struct opts {
 	const char *cmd, *target, *handler, *event, *event_file, *snapshot, *output, *modules;
 	long timeout_ms, memory_mb, repeat;
-	int memory_set, repeat_set, iso_set;
+	int memory_set, repeat_set, iso_set, deterministic;
 	enum isolation iso;
 };
 
@@ -157,7 +168,8 @@ static long parse_num(const char *s, const char *flag, long min, long max, int *
 static int check_args(const struct opts *o)
 {
 	int run = !strcmp(o->cmd, "run"), snap = !strcmp(o->cmd, "snapshot"), eval = !strcmp(o->cmd, "eval");
-	if (!run && !snap && !eval)
+	int comp = !strcmp(o->cmd, "compile");
+	if (!run && !snap && !eval && !comp)
 		return fail(EXIT_USAGE, "unknown command '%s' (see mica --help)", o->cmd, "");
 	if (run && o->snapshot && o->target)
 		return fail(EXIT_USAGE, "give FILE.js or --snapshot, not both", "", "");
@@ -171,8 +183,10 @@ static int check_args(const struct opts *o)
 		return fail(EXIT_USAGE, "--memory cannot change a snapshot (it keeps its memory size)", "", "");
 	if (snap && !o->output)
 		return fail(EXIT_USAGE, "snapshot needs -o SNAP, the file to write", "", "");
-	if (o->output && !snap)
-		return fail(EXIT_USAGE, "-o works with snapshot only", "", "");
+	if (comp && !o->output)
+		return fail(EXIT_USAGE, "compile needs -o FILE.mbc, the file to write", "", "");
+	if (o->output && !snap && !comp)
+		return fail(EXIT_USAGE, "-o works with snapshot and compile only", "", "");
 	if (o->event && o->event_file)
 		return fail(EXIT_USAGE, "give --event or --event-file, not both", "", "");
 	if ((o->event || o->event_file) && !o->handler)
@@ -192,7 +206,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{"memory", required_argument, 0, 'm'},	 {"snapshot", required_argument, 0, 's'},
 		{"output", required_argument, 0, 'o'},	 {"repeat", required_argument, 0, 'n'},
 		{"isolation", required_argument, 0, 'i'}, {"help", no_argument, 0, 'h'},
-		{"modules", required_argument, 0, 'M'}, {"version", no_argument, 0, 'V'},	 {0, 0, 0, 0}};
+		{"modules", required_argument, 0, 'M'}, {"deterministic", no_argument, 0, 'D'}, {"version", no_argument, 0, 'V'},	 {0, 0, 0, 0}};
 	int bad = 0, c;
 	o->timeout_ms = 10000;
 	o->memory_mb = 64;
@@ -217,6 +231,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		switch (c) {
 		case 'H': o->handler = optarg; break;
 		case 'M': o->modules = optarg; break;
+		case 'D': o->deterministic = 1; break;
 		case 'e': o->event = optarg; break;
 		case 'f': o->event_file = optarg; break;
 		case 's': o->snapshot = optarg; break;
@@ -339,6 +354,7 @@ struct ctx {
 	char *source; /* FILE.js */
 	size_t source_len;
 	char *entry; /* FILE.js's module name: its path relative to --modules */
+	int bytecode; /* FILE is a bytecode file (by its magic): load, not parse */
 	struct events ev; /* with --handler */
 	mica_runtime *rt;
 	mica_error err;
@@ -386,11 +402,20 @@ static int boot_and_load(struct ctx *c, mica_sandbox **out)
 	mica_limits_default(&lim);
 	lim.memory_bytes = (size_t)c->o->memory_mb << 20;
 	lim.timeout_ms = (uint32_t)c->o->timeout_ms;
+	lim.deterministic = c->o->deterministic;
+	/* A bad bytecode file is refused before a sandbox is made for it. */
+	if (c->bytecode && mica_bytecode_check(c->rt, c->source, c->source_len, &c->err)) {
+		fflush(stdout);
+		fprintf(stderr, "mica: %s: %s\n", c->o->target, c->err.message);
+		return c->err.code;
+	}
 	int rc = MICA_OK;
 	mica_sandbox *sb = setup(c, mica_sandbox_new(c->rt, &lim, &c->err));
 	if (!sb)
 		rc = c->err.code;
-	else if (!(rc = budget(c, sb)))
+	else if (!(rc = budget(c, sb)) && c->bytecode)
+		rc = outcome(c, mica_sandbox_load_bytecode(sb, c->source, c->source_len, &c->err));
+	else if (!rc)
 		rc = outcome(c, mica_sandbox_load(sb, c->entry ? c->entry : c->o->target, c->source, c->source_len, &c->err));
 	if (rc) {
 		mica_sandbox_free(sb);
@@ -489,12 +514,81 @@ static int cmd_snapshot(struct ctx *c)
 	return rc;
 }
 
+/* Writes len bytes to path through a temporary file and a rename, so that
+ * path is never a partial file. */
+static int write_atomically(const char *path, const void *data, size_t len)
+{
+	size_t plen = strlen(path);
+	char *tmp = malloc(plen + 8);
+	if (!tmp)
+		return fail(MICA_ERR_SYSTEM, "out of memory", "", "");
+	memcpy(tmp, path, plen);
+	memcpy(tmp + plen, ".XXXXXX", 8);
+	int fd = mkostemp(tmp, O_CLOEXEC), rc = 0;
+	if (fd < 0) {
+		rc = fail(MICA_ERR_SYSTEM, "cannot create '%s': %s", tmp, strerror(errno));
+		free(tmp);
+		return rc;
+	}
+	fchmod(fd, 0644);
+	const char *p = data;
+	for (size_t done = 0; done < len && !rc;) {
+		ssize_t k = write(fd, p + done, len - done);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			rc = fail(MICA_ERR_SYSTEM, "cannot write '%s': %s", tmp, strerror(k ? errno : EIO));
+		else
+			done += (size_t)k;
+	}
+	if (!rc && fsync(fd))
+		rc = fail(MICA_ERR_SYSTEM, "cannot write '%s': %s", tmp, strerror(errno));
+	if (close(fd) < 0 && !rc)
+		rc = fail(MICA_ERR_SYSTEM, "cannot write '%s': %s", tmp, strerror(errno));
+	if (!rc && rename(tmp, path))
+		rc = fail(MICA_ERR_SYSTEM, "cannot rename '%s' to the output: %s", tmp, strerror(errno));
+	if (rc)
+		unlink(tmp);
+	free(tmp);
+	return rc;
+}
+
+static int cmd_compile(struct ctx *c)
+{
+	if (c->bytecode)
+		return fail(EXIT_USAGE, "'%s' is already a bytecode file%s", c->o->target, "");
+	mica_limits lim;
+	mica_limits_default(&lim);
+	lim.memory_bytes = (size_t)c->o->memory_mb << 20;
+	lim.timeout_ms = (uint32_t)c->o->timeout_ms;
+	lim.deterministic = c->o->deterministic;
+	/* No module root: compiling reads no imports. */
+	mica_sandbox *sb = mica_sandbox_new(c->rt, &lim, &c->err);
+	if (!sb)
+		return report(&c->err);
+	mica_sandbox_set_console(sb, on_console, NULL);
+	void *file = NULL;
+	size_t file_len = 0;
+	int rc = budget(c, sb);
+	if (!rc)
+		rc = outcome(c, mica_sandbox_compile(sb, c->entry ? c->entry : c->o->target, c->source,
+						     c->source_len, &file, &file_len, &c->err));
+	mica_sandbox_free(sb);
+	if (rc)
+		rc = report(&c->err);
+	else
+		rc = write_atomically(c->o->output, file, file_len);
+	free(file);
+	return rc;
+}
+
 static int cmd_eval(struct ctx *c)
 {
 	mica_limits lim;
 	mica_limits_default(&lim);
 	lim.memory_bytes = (size_t)c->o->memory_mb << 20;
 	lim.timeout_ms = (uint32_t)c->o->timeout_ms;
+	lim.deterministic = c->o->deterministic;
 	mica_sandbox *sb = setup(c, mica_sandbox_new(c->rt, &lim, &c->err));
 	if (!sb)
 		return report(&c->err);
@@ -523,13 +617,14 @@ static int read_inputs(struct ctx *c)
 		c->source = read_file(o->target, &c->source_len);
 		if (!c->source)
 			return fail(EXIT_USAGE, "cannot read '%s': %s", o->target, strerror(errno));
+		c->bytecode = c->source_len >= 8 && !memcmp(c->source, "MICABC\0\0", 8);
 	}
 	if (o->handler) {
 		int rc = read_events(o, &c->ev);
 		if (rc)
 			return rc;
 	}
-	if (o->modules && o->target && strcmp(o->cmd, "eval")) {
+	if (o->modules && o->target && strcmp(o->cmd, "eval") && !c->bytecode) {
 		/* FILE.js is named by its path inside the root, so that its
 		 * relative imports resolve there. */
 		char *root = realpath(o->modules, NULL), *file = realpath(o->target, NULL);
@@ -582,6 +677,8 @@ int main(int argc, char **argv)
 			rc = cmd_eval(&c);
 		else if (!strcmp(o.cmd, "snapshot"))
 			rc = cmd_snapshot(&c);
+		else if (!strcmp(o.cmd, "compile"))
+			rc = cmd_compile(&c);
 		else
 			rc = cmd_run(&c);
 	}

@@ -115,6 +115,7 @@ void mica_builtins_init(JSValueConst global)
 	JS_SetPropertyStr(ctx, global, "__mica_write", JS_NewCFunction(ctx, js_write, "__mica_write", 2));
 	run_bytecode(mica_js_console, mica_js_console_size, "the runtime's console.js failed to evaluate");
 	define_web_globals(global);
+	mica_crypto_init(global);
 	error_ctor = JS_GetPropertyStr(ctx, global, "Error");
 	inspect_fn = JS_GetPropertyStr(ctx, global, "__mica_inspect");
 	if (!JS_IsFunction(ctx, inspect_fn))

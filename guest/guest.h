@@ -34,5 +34,7 @@ void mica_console_reset(void);
 
 /* Nanoseconds since the epoch, from the TSC and the host's base values. */
 int64_t mica_clock_wall_ns(void);
+/* Deterministic mode: the virtual clock, advanced one step per read. */
+int64_t mica_vclock_tick(void);
 
 #endif

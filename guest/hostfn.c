@@ -7,10 +7,33 @@
 struct hostfn {
 	const char *module;
 	const char *name;
+	int async; /* returns a promise (MICA_HC_ASYNC) */
 };
 static struct hostfn *hostfns;
 static uint32_t hostfn_count;
 JSValue error_ctor;
+
+/* An async host function: the arguments go with MICA_HC_ASYNC, a promise
+ * comes back (settled by timers.c when the completion arrives). */
+static JSValue js_hostcall_async(JSContext *c, JSValueConst this_val, int argc, JSValueConst *argv, int fn)
+{
+	(void)this_val;
+	JSValue arr = JS_NewArray(c);
+	for (int i = 0; i < argc; i++)
+		JS_SetPropertyUint32(c, arr, (uint32_t)i, JS_DupValue(c, argv[i]));
+	JSValue json = JS_JSONStringify(c, arr, JS_UNDEFINED, JS_UNDEFINED);
+	JS_FreeValue(c, arr);
+	if (JS_IsException(json))
+		return json;
+	size_t len;
+	const char *args = JS_ToCStringLen(c, &len, json);
+	JS_FreeValue(c, json);
+	if (!args)
+		return JS_EXCEPTION;
+	JSValue p = mica_async_start(c, fn, args, len);
+	JS_FreeCString(c, args);
+	return p;
+}
 
 static JSValue js_hostcall(JSContext *c, JSValueConst this_val, int argc, JSValueConst *argv, int fn)
 {
@@ -57,8 +80,8 @@ static int host_module_init(JSContext *c, JSModuleDef *m)
 	for (uint32_t i = 0; i < hostfn_count && ret == 0; i++) {
 		if (strcmp(hostfns[i].module, mname + 5) != 0)
 			continue;
-		JSValue f = JS_NewCFunctionMagic(c, js_hostcall, hostfns[i].name, 0, JS_CFUNC_generic_magic,
-						 (int)i);
+		JSValue f = JS_NewCFunctionMagic(c, hostfns[i].async ? js_hostcall_async : js_hostcall,
+						 hostfns[i].name, 0, JS_CFUNC_generic_magic, (int)i);
 		ret = JS_SetModuleExport(c, m, hostfns[i].name, f);
 	}
 	JS_FreeCString(c, mname);
@@ -109,5 +132,8 @@ void mica_hostfns_init(const struct mica_boot_info *bi)
 			p = z + 1;
 		}
 	}
+	/* then one kind byte per function (1 = async) */
+	for (uint32_t i = 0; i < bi->hostfn_count && p < end; i++)
+		hostfns[i].async = *p++ == 1;
 	hostfn_count = bi->hostfn_count;
 }

@@ -13,5 +13,6 @@ name##_size:                                 \
 
 BLOB(mica_js_console, MICA_CONSOLE_JSBC)
 BLOB(mica_js_web, MICA_WEB_JSBC)
+BLOB(mica_js_crypto, MICA_CRYPTO_JSBC)
 
 	.section .note.GNU-stack, "", @progbits

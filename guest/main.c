@@ -131,17 +131,36 @@ static int run_jobs(void)
 	return ret;
 }
 
+/* Whether the request waits for every timer and host call (load, eval: a
+ * script, as in Node) or only for its result (call). Set per request. */
+static int drain_loop;
+
 /* Consumes v. A promise is run to completion (pending jobs drained) and
- * replaced by its value; a rejection becomes the pending exception. */
+ * replaced by its value; a rejection becomes the pending exception. The
+ * event loop turns meanwhile: microtasks, then a due timer or host call
+ * completions (or a sleep until one is due), then microtasks... It stops
+ * when v has settled and, for load and eval, nothing is pending; or at a
+ * rejection of v, an unhandled rejection or a throwing timer callback. */
 static JSValue settle(JSValue v)
 {
 	if (JS_IsException(v))
 		return v;
-	/* Jobs run even after a synchronous result: a request's microtasks
-	 * (and their failures) belong to that request, not to the next. */
-	if (run_jobs() < 0) {
-		JS_FreeValue(ctx, v);
-		return JS_EXCEPTION;
+	for (;;) {
+		/* Jobs run even after a synchronous result: a request's microtasks
+		 * (and their failures) belong to that request, not to the next. */
+		if (run_jobs() < 0) {
+			JS_FreeValue(ctx, v);
+			return JS_EXCEPTION;
+		}
+		int state = JS_PromiseState(ctx, v); /* -1: not a promise */
+		if (state == 2 || !JS_IsUndefined(unhandled) || !mica_loop_pending())
+			break;
+		if (state != 0 && !drain_loop)
+			break;
+		if (mica_loop_step() < 0) {
+			JS_FreeValue(ctx, v);
+			return JS_EXCEPTION;
+		}
 	}
 	if (JS_PromiseState(ctx, v) < 0)
 		return v;
@@ -210,6 +229,7 @@ static void reseed_if_renewed(void)
 /* ---- requests ------------------------------------------------------------ */
 
 static void do_load_module(const char *name, const char *src, size_t len, struct reply *r);
+static void run_module(JSValue m, struct reply *r);
 
 static void do_load(const char *name, const char *src, size_t len, struct reply *r)
 {
@@ -228,6 +248,13 @@ static void do_load_module(const char *name, const char *src, size_t len, struct
 		reply_exception(r, MICA_GS_SYNTAX, NULL);
 		return;
 	}
+	run_module(m, r);
+}
+
+/* Links the compiled module m (consumed), evaluates it, running its
+ * top-level await to completion, and keeps its namespace for handlers. */
+static void run_module(JSValue m, struct reply *r)
+{
 	JSModuleDef *md = JS_VALUE_GET_PTR(m);
 	/* Imports of names a module does not export are input errors too. */
 	if (JS_LinkModule(ctx, m) < 0) {
@@ -249,6 +276,66 @@ static void do_load_module(const char *name, const char *src, size_t len, struct
 		return;
 	}
 	r->status = MICA_GS_OK;
+}
+
+/* Compiles a module (with top-level await, as do_load does) without running
+ * it and replies with its bytecode. Imports are not fetched: they become
+ * placeholders (modules.c) and are resolved when the bytecode is loaded. */
+static void do_compile(const char *name, const char *src, size_t len, struct reply *r)
+{
+	mica_compiling = 1;
+	JSValue m = JS_Eval(ctx, src, len, name,
+			    JS_EVAL_TYPE_MODULE | JS_EVAL_FLAG_COMPILE_ONLY | JS_EVAL_FLAG_ASYNC_MODULE);
+	mica_compiling = 0;
+	if (JS_IsException(m)) {
+		reply_exception(r, MICA_GS_SYNTAX, NULL);
+		return;
+	}
+	size_t n = 0;
+	uint8_t *bc = JS_WriteObject(ctx, &n, m, JS_WRITE_OBJ_BYTECODE);
+	JS_FreeValue(ctx, m);
+	if (!bc) {
+		reply_exception(r, MICA_GS_EXCEPTION, NULL);
+		return;
+	}
+	reply_set(r, MICA_GS_OK, NULL, (const char *)bc, n);
+	js_free(ctx, bc);
+	if (!r->text)
+		reply_set(r, MICA_GS_OOM, NULL, "out of memory", 13);
+}
+
+/* Loads do_compile's bytecode (checked by the host, but not verifiable:
+ * hostile bytecode can only harm this sandbox) and runs it as do_load does. */
+static void do_load_bytecode(const char *name, const char *bc, size_t len, struct reply *r)
+{
+	JSValue m = JS_ReadObject(ctx, (const uint8_t *)bc, len, JS_READ_OBJ_BYTECODE);
+	if (JS_IsException(m)) {
+		reply_exception(r, MICA_GS_BAD_INPUT, "invalid bytecode: ");
+		return;
+	}
+	if (JS_VALUE_GET_TAG(m) != JS_TAG_MODULE) {
+		JS_FreeValue(ctx, m);
+		reply_set(r, MICA_GS_BAD_INPUT, NULL, "invalid bytecode: not a module", 30);
+		return;
+	}
+	JSAtom atom = JS_GetModuleName(ctx, JS_VALUE_GET_PTR(m));
+	const char *mname = JS_AtomToCString(ctx, atom);
+	JS_FreeAtom(ctx, atom);
+	int same = mname && !strcmp(mname, name);
+	JS_FreeCString(ctx, mname);
+	if (!same) {
+		JS_FreeValue(ctx, m);
+		static const char msg[] = "invalid bytecode: its module name is not the file's";
+		reply_set(r, MICA_GS_BAD_INPUT, NULL, msg, sizeof(msg) - 1);
+		return;
+	}
+	/* The imports are fetched now, relative to the module's name. */
+	if (JS_ResolveModule(ctx, m) < 0) {
+		JS_FreeValue(ctx, m);
+		reply_exception(r, MICA_GS_SYNTAX, NULL);
+		return;
+	}
+	run_module(m, r);
 }
 
 static JSValue find_handler(const char *name)
@@ -351,6 +438,7 @@ static void init_js(const struct mica_boot_info *bi)
 
 	JSValue global = JS_GetGlobalObject(ctx);
 	mica_builtins_init(global);
+	mica_timers_init(global);
 	JS_FreeValue(ctx, global);
 	user_ns = JS_UNDEFINED;
 	reseed_if_renewed();
@@ -386,6 +474,7 @@ int main(void)
 		}
 		const char *name = (const char *)MICA_GPA_IN;
 		const char *data = name + w.name_len + 1;
+		drain_loop = w.op != MICA_OP_CALL;
 		switch (w.op) {
 		case MICA_OP_LOAD:
 			do_load(name, data, w.data_len, &r);
@@ -396,8 +485,15 @@ int main(void)
 		case MICA_OP_EVAL:
 			do_eval(name, data, w.data_len, &r);
 			break;
+		case MICA_OP_COMPILE:
+			do_compile(name, data, w.data_len, &r);
+			break;
+		case MICA_OP_LOAD_BYTECODE:
+			do_load_bytecode(name, data, w.data_len, &r);
+			break;
 		default:
 			reply_set(&r, MICA_GS_BAD_INPUT, NULL, "unknown request", 15);
 		}
+		mica_loop_reset(); /* what is still pending ends with its request */
 	}
 }

@@ -133,9 +133,39 @@ const char *mica_sources_last(void)
 	return nsources ? sources[nsources - 1].src : NULL;
 }
 
+int mica_compiling;
+
+static int placeholder_init(JSContext *c, JSModuleDef *m)
+{
+	(void)c;
+	(void)m;
+	return 0;
+}
+
+/* An empty module standing in for an import while compiling. Its own name
+ * has a prefix no import can produce by accident, so that later imports of
+ * the real module in this sandbox do not find it. */
+static JSModuleDef *placeholder(JSContext *c, const char *name)
+{
+	static const char prefix[] = "mica:compile-placeholder:";
+	size_t n = strlen(name);
+	char *full = malloc(sizeof(prefix) + n);
+	if (!full) {
+		JS_ThrowOutOfMemory(c);
+		return NULL;
+	}
+	memcpy(full, prefix, sizeof(prefix) - 1);
+	memcpy(full + sizeof(prefix) - 1, name, n + 1);
+	JSModuleDef *m = JS_NewCModule(c, full, placeholder_init);
+	free(full);
+	return m;
+}
+
 JSModuleDef *mica_module_load(JSContext *c, const char *name, void *opaque)
 {
 	(void)opaque;
+	if (mica_compiling)
+		return placeholder(c, name);
 	if (strncmp(name, "host:", 5) == 0)
 		return mica_host_module(c, name);
 	return load_user_module(c, name);

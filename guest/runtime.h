@@ -29,11 +29,30 @@ JSModuleDef *mica_module_load(JSContext *c, const char *name, void *opaque);
 void mica_sources_add(const char *name, const char *src, size_t len);
 const char *mica_sources_last(void);
 void mica_sources_clear(void);
+/* Set while MICA_OP_COMPILE compiles: imports are then not fetched; each
+ * resolves to an empty placeholder module (they are resolved again, for
+ * real, when the bytecode is loaded). */
+extern int mica_compiling;
 
 /* builtins.c: the runtime's JavaScript parts (console.js now, web.js on
  * first use) and their native helpers. */
 void mica_builtins_init(JSValueConst global);
 /* console.js's formatter: how console.log prints v. */
 JSValue mica_inspect(JSValueConst v);
+
+/* crypto.c: defines the lazy globals of crypto.js (crypto, CryptoKey...). */
+void mica_crypto_init(JSValueConst global);
+
+/* timers.c: the event loop (timers, async host calls) of a request. */
+void mica_timers_init(JSValueConst global);
+/* 1 while a timer is pending or an async host call is in flight. */
+int mica_loop_pending(void);
+/* One turn: the first due timer, or completions, or a sleep until one is
+ * due. -1 with the exception pending when a timer's callback threw. */
+int mica_loop_step(void);
+/* Cancels every timer and forgets the calls in flight (end of a request). */
+void mica_loop_reset(void);
+/* Starts async host function fn; returns its promise. */
+JSValue mica_async_start(JSContext *c, int fn, const char *args, size_t len);
 
 #endif

@@ -28,6 +28,8 @@ static inline uint64_t rdtsc(void)
 int64_t mica_clock_wall_ns(void)
 {
 	const struct mica_boot_info *bi = MICA_INFO;
+	if (bi->flags & MICA_BOOT_DETERMINISTIC)
+		return mica_vclock_tick();
 	if (bi->tsc_khz == 0)
 		return bi->wall_base_ns;
 	uint64_t d = rdtsc() - bi->tsc_base;

@@ -134,8 +134,14 @@ int mica_boot_refresh(struct mica_vm *vm, mica_error *err)
 {
 	struct mica_boot_info *bi = (struct mica_boot_info *)(vm->mem + MICA_GPA_INFO);
 	mica_vm_dirty_mark(vm, MICA_GPA_INFO, sizeof(*bi));
-	if (getrandom(bi->random, sizeof(bi->random), 0) != sizeof(bi->random))
+	if (bi->flags & MICA_BOOT_DETERMINISTIC) {
+		/* replayable: the same seed every time (the clock is virtual) */
+		static const uint64_t seed[4] = {0x6d6963612d646574, 0x65726d696e697374, 0x69632d7365656431,
+						 0x9e3779b97f4a7c15};
+		memcpy(bi->random, seed, sizeof(seed));
+	} else if (getrandom(bi->random, sizeof(bi->random), 0) != sizeof(bi->random)) {
 		return mica_err_errno(err, MICA_ERR_SYSTEM, "getrandom");
+	}
 	int r = mica_vm_tsc(vm, &bi->tsc_khz, &bi->tsc_base, err);
 	if (r)
 		return r;
@@ -182,6 +188,7 @@ int mica_boot_prepare(struct mica_vm *vm, const struct mica_layout *l, const str
 	bi->output_limit = p->output_limit;
 	bi->hostfn_count = p->hostfn_count;
 	bi->hostfn_table_len = p->hostfn_table_len;
+	bi->flags = p->flags;
 	int r = mica_boot_refresh(vm, err);
 	if (r)
 		return r;

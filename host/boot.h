@@ -23,6 +23,7 @@ struct mica_boot_params {
 	uint64_t output_limit;
 	const char *hostfn_table; /* "module\0name\0" x count, copied to MICA_GPA_IN */
 	uint32_t hostfn_table_len, hostfn_count;
+	uint32_t flags; /* MICA_BOOT_* */
 };
 
 /* Smallest heap arena we boot with. */

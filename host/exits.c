@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "exits.h"
+#include "hostcall.h"
 #include "modules.h"
 
 #define TRUNCATED_NOTE "\n[mica] console output truncated: the limit is %zu bytes per call\n"
@@ -65,7 +66,7 @@ static int inside(uint64_t gpa, uint64_t len, uint64_t start, uint64_t end)
 /* Structures the host writes back into must lie where the guest itself may
  * write (heap, stack, writable image data), so the host never becomes a way
  * around the guest's own page protections. */
-static void *guest_writable(mica_sandbox *sb, uint64_t gpa, uint64_t len)
+void *mica_guest_writable(mica_sandbox *sb, uint64_t gpa, uint64_t len)
 {
 	const struct mica_layout *l = &sb->layout;
 	if (gpa % 8) /* the host writes fields in place */
@@ -123,7 +124,7 @@ static void write_in(mica_sandbox *sb, const char *text, size_t len)
 
 static int on_hostcall(mica_sandbox *sb, uint64_t gpa, mica_error *err)
 {
-	struct mica_hc_hostcall *hc = guest_writable(sb, gpa, sizeof(*hc));
+	struct mica_hc_hostcall *hc = mica_guest_writable(sb, gpa, sizeof(*hc));
 	if (!hc)
 		return fault(sb, MICA_ERR_FAULT, err, "guest ABI violation: host call structure at 0x%llx",
 			     (unsigned long long)gpa);
@@ -135,7 +136,11 @@ static int on_hostcall(mica_sandbox *sb, uint64_t gpa, mica_error *err)
 			     "guest ABI violation: host call %u with %llu argument bytes at 0x%llx", req.fn,
 			     (unsigned long long)req.args_len, (unsigned long long)req.args);
 	mica_hostcall call = {.args = args, .args_len = req.args_len};
-	sb->fns[req.fn].fn(&call, sb->fns[req.fn].userdata);
+	if (sb->fns[req.fn].fn)
+		sb->fns[req.fn].fn(&call, sb->fns[req.fn].userdata);
+	else /* registered async: only a guest of a mismatched snapshot asks */
+		mica_hostcall_fail(&call, "this host function is async: the runtime registered it "
+					  "with mica_runtime_register_async");
 	write_in(sb, call.result ? call.result : "", call.result_len);
 	mica_vm_dirty_mark(&sb->vm, gpa, sizeof(*hc));
 	free(call.result);
@@ -147,7 +152,7 @@ static int on_hostcall(mica_sandbox *sb, uint64_t gpa, mica_error *err)
 
 static int on_module(mica_sandbox *sb, uint64_t gpa, mica_error *err)
 {
-	struct mica_hc_module *hc = guest_writable(sb, gpa, sizeof(*hc));
+	struct mica_hc_module *hc = mica_guest_writable(sb, gpa, sizeof(*hc));
 	struct mica_hc_module req;
 	if (hc)
 		memcpy(&req, hc, sizeof(req));
@@ -194,7 +199,7 @@ static int on_exit_call(mica_sandbox *sb, uint64_t gpa, mica_error *err)
 static int on_wait(mica_sandbox *sb, uint64_t gpa, struct mica_exit_result *res, mica_error *err)
 {
 	struct mica_hc_wait w;
-	const void *p = guest_writable(sb, gpa, sizeof(w));
+	const void *p = mica_guest_writable(sb, gpa, sizeof(w));
 	if (!p)
 		return fault(sb, MICA_ERR_FAULT, err, "guest ABI violation: wait structure at 0x%llx",
 			     (unsigned long long)gpa);
@@ -256,6 +261,12 @@ static int serve(mica_sandbox *sb, int64_t deadline, struct mica_exit_result *re
 			case MICA_HC_MODULE:
 				rc = on_module(sb, gpa, err);
 				break;
+			case MICA_HC_ASYNC:
+				rc = mica_exit_async(sb, gpa, err);
+				break;
+			case MICA_HC_SLEEP:
+				rc = mica_exit_sleep(sb, gpa, deadline, err);
+				break;
 			case MICA_HC_EXIT:
 				return on_exit_call(sb, gpa, err);
 			default: /* MICA_HC_FAULT came first */
@@ -297,7 +308,10 @@ int mica_exits_run(mica_sandbox *sb, struct mica_exit_result *res, mica_error *e
 	if (atomic_exchange(&sb->interrupt, 0))
 		return mica_err(err, MICA_ERR_INTERRUPTED, "interrupted by the host before the operation ran");
 	int64_t deadline = sb->limits.timeout_ms ? mica_now_ns() + (int64_t)sb->limits.timeout_ms * 1000000 : 0;
-	int rc = mica_vm_arm(&sb->vm, deadline, err);
+	int rc = mica_async_begin(sb, err); /* a new request: earlier calls' completions are void */
+	if (rc)
+		return rc;
+	rc = mica_vm_arm(&sb->vm, deadline, err);
 	if (rc)
 		return rc;
 	atomic_store(&sb->runner, (int)mica_thread_id());

@@ -16,4 +16,9 @@ struct mica_exit_result {
  * dead (sb->dead) and returns its code. */
 int mica_exits_run(mica_sandbox *sb, struct mica_exit_result *res, mica_error *err);
 
+/* Host pointer to a guest structure the host may write back into: it must
+ * lie where the guest itself may write (heap, stack, writable image data)
+ * and be 8-aligned. NULL otherwise. */
+void *mica_guest_writable(mica_sandbox *sb, uint64_t gpa, uint64_t len);
+
 #endif

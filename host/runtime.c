@@ -71,7 +71,15 @@ static int valid_name(const char *s)
 int mica_runtime_register(mica_runtime *rt, const char *module, const char *name, mica_host_fn fn,
 			  void *userdata)
 {
-	if (!rt || !fn || !valid_name(module) || !valid_name(name) || strchr(name, '-') ||
+	if (!fn)
+		return MICA_ERR_INVALID;
+	return mica_hostfn_add(rt, module, name, fn, NULL, userdata);
+}
+
+int mica_hostfn_add(mica_runtime *rt, const char *module, const char *name, mica_host_fn fn,
+		    mica_async_fn afn, void *userdata)
+{
+	if (!rt || !valid_name(module) || !valid_name(name) || strchr(name, '-') ||
 	    strchr(name, '.'))
 		return MICA_ERR_INVALID;
 	for (size_t i = 0; i < rt->nfns; i++)
@@ -86,6 +94,7 @@ int mica_runtime_register(mica_runtime *rt, const char *module, const char *name
 	strcpy(f->module, module);
 	strcpy(f->name, name);
 	f->fn = fn;
+	f->afn = afn;
 	f->userdata = userdata;
 	return MICA_OK;
 }

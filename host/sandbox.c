@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "exits.h"
+#include "hostcall.h"
 #include "modules.h"
 #include "sandbox.h"
 
@@ -37,7 +38,7 @@ static char *hostfn_table(const mica_sandbox *sb, uint32_t *len)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < sb->nfns; i++)
-		n += strlen(sb->fns[i].module) + strlen(sb->fns[i].name) + 2;
+		n += strlen(sb->fns[i].module) + strlen(sb->fns[i].name) + 3;
 	char *t = malloc(n ? n : 1), *p = t;
 	if (!t)
 		return NULL;
@@ -45,6 +46,8 @@ static char *hostfn_table(const mica_sandbox *sb, uint32_t *len)
 		p = stpcpy(p, sb->fns[i].module) + 1;
 		p = stpcpy(p, sb->fns[i].name) + 1;
 	}
+	for (size_t i = 0; i < sb->nfns; i++) /* then the kinds: 1 = async */
+		*p++ = sb->fns[i].afn ? 1 : 0;
 	*len = (uint32_t)n;
 	return t;
 }
@@ -74,6 +77,7 @@ mica_sandbox *mica_sandbox_new(mica_runtime *rt, const mica_limits *limits, mica
 		.js_heap_limit = sb->limits.heap_bytes,
 		.output_limit = sb->limits.output_bytes,
 		.hostfn_count = (uint32_t)sb->nfns,
+		.flags = sb->limits.deterministic ? MICA_BOOT_DETERMINISTIC : 0,
 	};
 	table = hostfn_table(sb, &bp.hostfn_table_len);
 	if (!table || bp.hostfn_table_len >= MICA_IN_SIZE) {
@@ -108,6 +112,7 @@ void mica_sandbox_free(mica_sandbox *sb)
 {
 	if (!sb)
 		return;
+	mica_async_detach(sb); /* late completions become no-ops */
 	if (sb->vm.vm_fd >= 0)
 		mica_vm_destroy(&sb->vm);
 	mica_snapshot_free(sb->snap);
@@ -142,6 +147,7 @@ void mica_sandbox_set_timeout(mica_sandbox *sb, uint32_t timeout_ms)
 void mica_sandbox_interrupt(mica_sandbox *sb)
 {
 	atomic_store(&sb->interrupt, 1);
+	mica_async_wake(sb); /* a guest sleeping in MICA_HC_SLEEP */
 	int tid = atomic_load(&sb->runner);
 	if (tid)
 		mica_vm_kick(tid);
@@ -209,6 +215,12 @@ static int request(mica_sandbox *sb, uint32_t op, const char *name, const char *
 	}
 	free(res.text);
 	return rc;
+}
+
+int mica_sandbox_request(mica_sandbox *sb, uint32_t op, const char *name, const void *data, size_t len,
+			 char **result, size_t *result_len, mica_error *err)
+{
+	return request(sb, op, name, (const char *)data, len, result, result_len, err);
 }
 
 int mica_sandbox_load(mica_sandbox *sb, const char *name, const char *source, size_t len,

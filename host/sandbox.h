@@ -14,9 +14,14 @@
 struct mica_hostfn {
 	char module[MICA_NAME_MAX + 1];
 	char name[MICA_NAME_MAX + 1];
-	mica_host_fn fn;
+	mica_host_fn fn;   /* sync, or NULL */
+	mica_async_fn afn; /* async (host/hostcall.c), or NULL */
 	void *userdata;
 };
+
+/* Adds one function (exactly one of fn, afn) to the registry. */
+int mica_hostfn_add(mica_runtime *rt, const char *module, const char *name, mica_host_fn fn,
+		    mica_async_fn afn, void *userdata);
 
 /* 1 if s[0..n) is a valid module or function name (1..64 identifier chars;
  * module names may also hold '-' and '.'). */
@@ -67,7 +72,14 @@ struct mica_sandbox {
 	mica_code dead;    /* non-zero once the guest cannot be resumed */
 	atomic_int interrupt;
 	atomic_int runner; /* tid running the guest, 0 if none */
+	struct mica_async *_Atomic async; /* completion queue (host/hostcall.c) */
 };
+
+/* Sends one request (op, name, data[0..len)) to the guest and runs it; on
+ * MICA_OK *result (if wanted) is the guest's reply, malloc'd, with a NUL
+ * after result_len bytes. Guest statuses map to codes as for load/call. */
+int mica_sandbox_request(mica_sandbox *sb, uint32_t op, const char *name, const void *data, size_t len,
+			 char **result, size_t *result_len, mica_error *err);
 
 /* The rules mica_sandbox_new applies to limits (MICA_ERR_INVALID). */
 int mica_limits_check(const mica_limits *limits, mica_error *err);

@@ -84,6 +84,35 @@ int mica_hostcall_return(mica_hostcall *call, const char *json, size_t len);
 /* Makes the JS call throw an Error with this message. */
 int mica_hostcall_fail(mica_hostcall *call, const char *message);
 
+/* ---- asynchronous host functions ------------------------------------------
+ * An async host function returns a promise to JavaScript. Its callback runs
+ * on the sandbox's thread when JavaScript calls it, and may return at once,
+ * keeping `call` to finish later from any thread with exactly one of
+ * mica_async_complete() or mica_async_fail(), which free `call`. Many calls
+ * may be in flight; the guest runs its timers and microtasks meanwhile and
+ * receives completions whenever it waits (one VM exit per wake-up).
+ *
+ * A completion counts only for the request (load, call, eval) that started
+ * the call. One arriving after that request ended, after a reset, or after
+ * the sandbox was freed is dropped: the functions still free `call` and
+ * return MICA_OK, so completing late is always safe (a call holds a
+ * reference to the sandbox's completion queue, not to the sandbox). A
+ * snapshot never captures calls in flight. */
+typedef struct mica_async_call mica_async_call;
+typedef void (*mica_async_fn)(mica_async_call *call, void *userdata);
+
+/* Like mica_runtime_register, for an async host function. */
+int mica_runtime_register_async(mica_runtime *rt, const char *module, const char *name, mica_async_fn fn,
+				void *userdata);
+/* The arguments as a JSON array (not NUL-terminated), valid until the call
+ * is completed or failed. */
+const char *mica_async_args(const mica_async_call *call, size_t *len);
+/* Resolves the promise with JSON text (len 0: undefined); frees call. JSON
+ * text of 3 MiB or more fails the call instead (MICA_ERR_INVALID). */
+int mica_async_complete(mica_async_call *call, const char *json, size_t len);
+/* Rejects the promise with an Error with this message; frees call. */
+int mica_async_fail(mica_async_call *call, const char *message);
+
 /* ---- sandbox ------------------------------------------------------------- */
 
 typedef struct mica_limits {
@@ -92,6 +121,11 @@ typedef struct mica_limits {
 	size_t stack_bytes;  /* guest stack: 1 MiB; 64 KiB .. memory / 4 */
 	uint32_t timeout_ms; /* wall clock per load/call/eval: 10000; 0 = none */
 	size_t output_bytes; /* console bytes per load/call/eval: 1 MiB; then truncated */
+	/* 1: replayable runs. Math.random has a fixed seed; Date.now() and
+	 * performance.now() read a virtual clock that starts at
+	 * 2024-01-01T00:00:00Z, advances 1 us per read and jumps to each timer's
+	 * due time when the guest would wait for it (no real sleep). */
+	int deterministic;
 } mica_limits;
 
 /* Fills in the defaults above. */
@@ -134,6 +168,34 @@ int mica_sandbox_call(mica_sandbox *sb, const char *handler, const char *event_j
  * console.log prints it, or "" for undefined. */
 int mica_sandbox_eval(mica_sandbox *sb, const char *name, const char *code, size_t len,
 		      char **result, size_t *result_len, mica_error *err);
+
+/* ---- precompiled modules (format: docs/bytecode-format.md) --------------- */
+
+/* Compiles source as the ES module `name` (with top-level await, as
+ * mica_sandbox_load would) inside sb, without running any of it, and returns
+ * in *file the whole bytecode file: header (this mica build's guest image
+ * hash), name, QuickJS bytecode, checksum; malloc'd, free it with free().
+ * Imports are not read: they are resolved, from the module root of the
+ * sandbox that loads the file, when it is loaded. Syntax errors give
+ * MICA_ERR_INVALID with file:line. Name and bytecode together must fit a
+ * request (3 MiB), like the source. Nothing is evaluated, but the compiled
+ * module stays registered in sb under `name`: compile in a sandbox of its own. */
+int mica_sandbox_compile(mica_sandbox *sb, const char *name, const char *source, size_t len,
+			 void **file, size_t *file_len, mica_error *err);
+
+/* Checks a bytecode file image without loading it: magic, format version,
+ * sizes, checksum, ABI version, guest image hash (bytecode of another mica
+ * build is refused: QuickJS bytecode is build-specific and unverified).
+ * MICA_ERR_INVALID with a message saying what is wrong. */
+int mica_bytecode_check(const mica_runtime *rt, const void *file, size_t len, mica_error *err);
+
+/* Checks file as mica_bytecode_check does, then loads the module in sb and
+ * evaluates it exactly as mica_sandbox_load evaluates source (imports from
+ * the module root, top-level await, the namespace for mica_sandbox_call).
+ * A bad file is refused before anything reaches the guest. The checksum
+ * catches corruption, not tampering: bytecode is as trusted as source, and
+ * hostile bytecode can only harm the sandbox that loads it. */
+int mica_sandbox_load_bytecode(mica_sandbox *sb, const void *file, size_t len, mica_error *err);
 
 /* Stops the running (or next) operation of sb with MICA_ERR_INTERRUPTED.
  * A running operation leaves the sandbox dead (its guest was stopped

@@ -32,6 +32,8 @@ enum mica_hc {
 	MICA_HC_EXIT = 3,     /* the guest gives up: exit_group(), abort() */
 	MICA_HC_FAULT = 4,    /* CPL0 exception stub: rdi=vector rsi=error rdx=rip rcx=cr2 r8=rsp */
 	MICA_HC_MODULE = 5,   /* fetch a user module's source from the host's module root */
+	MICA_HC_ASYNC = 6,    /* start an async host call (completion comes with a SLEEP) */
+	MICA_HC_SLEEP = 7,    /* wait for a timer or async completions; returns the completions */
 	MICA_HC_COUNT
 };
 
@@ -49,6 +51,8 @@ enum mica_op {
 	MICA_OP_LOAD = 1, /* name = module file name, data = module source */
 	MICA_OP_CALL = 2, /* name = handler, data = event JSON */
 	MICA_OP_EVAL = 3, /* name = file name, data = script source */
+	MICA_OP_COMPILE = 4,       /* name = module name, data = source; result = bytecode */
+	MICA_OP_LOAD_BYTECODE = 5, /* name = module name, data = bytecode (MICA_OP_COMPILE's) */
 };
 
 struct mica_hc_wait {
@@ -92,6 +96,34 @@ struct mica_hc_module {
 	uint64_t result_len; /* host -> guest */
 };
 
+/* MICA_HC_ASYNC: starts host function `fn` (registered async) and returns
+ * at once. `id` is the guest's name for the call: the host hands it back
+ * with the completion. Nothing is written back. */
+struct mica_hc_async {
+	uint32_t fn;
+	uint32_t reserved;
+	uint64_t id;
+	uint64_t args; /* guest address of the JSON array of arguments */
+	uint64_t args_len;
+};
+
+/* MICA_HC_SLEEP: the host waits until timeout_ns have passed (UINT64_MAX:
+ * no timer, 0: just collect) or an async call of this request completes,
+ * then writes the completions that fit to MICA_GPA_IN, each a
+ * struct mica_completion followed by its bytes and a NUL, padded to 8. */
+struct mica_hc_sleep {
+	uint64_t timeout_ns; /* guest -> host */
+	uint32_t count;      /* host -> guest: completions in MICA_GPA_IN */
+	uint32_t more;       /* host -> guest: 1 = more are queued */
+	uint64_t len;        /* host -> guest: bytes used in MICA_GPA_IN */
+};
+
+struct mica_completion {
+	uint64_t id;
+	uint32_t failed; /* 1: the bytes are an error message, else JSON (0 bytes: undefined) */
+	uint32_t len;
+};
+
 /* MICA_HC_EXIT */
 struct mica_hc_exit {
 	int64_t code;
@@ -125,10 +157,12 @@ struct mica_hc_exit {
 #ifndef __ASSEMBLER__
 
 /* Written by the host before boot; the guest never writes it. */
+#define MICA_BOOT_DETERMINISTIC 1u /* fixed seed, virtual clock (mica_limits.deterministic) */
+
 struct mica_boot_info {
 	uint64_t magic;
 	uint32_t abi_version;
-	uint32_t flags;
+	uint32_t flags; /* MICA_BOOT_* */
 	uint64_t mem_size;
 	uint64_t heap_start; /* the allocator arena [heap_start, heap_end) */
 	uint64_t heap_end;
@@ -141,7 +175,8 @@ struct mica_boot_info {
 	uint64_t tsc_base;
 	int64_t wall_base_ns;
 	uint64_t random[4]; /* seed for Math.random and the guest's RNG */
-	/* host function table, in MICA_GPA_IN at boot: "module\0name\0" x count */
+	/* host function table, in MICA_GPA_IN at boot: "module\0name\0" x count,
+	 * then one byte per function: 1 = async (MICA_HC_ASYNC), 0 = sync */
 	uint32_t hostfn_count;
 	uint32_t hostfn_table_len;
 	/* Bumped by the host whenever the fields above the table (clock base,

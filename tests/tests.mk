@@ -5,7 +5,7 @@ TESTD := $(BUILD)/tests
 
 TEST_PROGS := $(TESTD)/test_console_js $(TESTD)/test_web_js $(TESTD)/test_arena $(TESTD)/test_api $(TESTD)/test_conformance \
 	      $(TESTD)/test_parity $(TESTD)/test_hostile $(TESTD)/test_snapshot $(TESTD)/test_pool \
-	      $(TESTD)/test_snapfile
+	      $(TESTD)/test_snapfile $(TESTD)/test_bytecode $(TESTD)/test_async $(TESTD)/test_crypto
 
 include tests/hostile/hostile.mk
 

@@ -77,6 +77,24 @@ check "eval prints objects readably" 0 "{ a: [ 1, 2 ], b: 'x' }$nl" "" -- eval '
 check "eval of undefined prints nothing" 0 "" "" -- eval 'let x = 1'
 check "Date.now is the host's time" 0 "true$nl" "" -- eval "Math.abs(Date.now() - $(date +%s)000) < 2000"
 
+# ---- the event loop: timers, deterministic mode
+check "timers fire in order, after microtasks" 0 "sync${nl}micro${nl}a 1${nl}b${nl}c$nl" "" -- eval \
+	'setTimeout(() => console.log("c"), 30); setTimeout(() => console.log("b"), 10);
+	 setTimeout((x) => console.log("a", x), 0, 1); Promise.resolve().then(() => console.log("micro")); console.log("sync")'
+check "eval awaits its timers" 0 "waited$nl" "" -- eval 'new Promise(r => setTimeout(r, 20, "waited"))'
+check "an uncleared interval runs into the time limit" 3 "" "time limit" -- eval 'setInterval(() => {}, 10)' --timeout 300
+check "deterministic clock starts at a fixed epoch" 0 "2024-01-01T00:00:00.000Z 1704067200000$nl" "" -- \
+	eval --deterministic 'new Date().toISOString() + " " + Math.floor(Date.now() / 1000) * 1000'
+det='setTimeout(() => console.log("late", Math.random(), Date.now()), 86400000);
+	setTimeout(() => console.log("soon", Math.random(), Date.now()), 5); Math.random()'
+"$MICA" eval --deterministic "$det" >"$tmp/d1" 2>&1; rc1=$?
+"$MICA" eval --deterministic "$det" >"$tmp/d2" 2>&1; rc2=$?
+if [ $rc1 = 0 ] && [ $rc2 = 0 ] && cmp -s "$tmp/d1" "$tmp/d2" && grep -q "^late" "$tmp/d1"; then
+	pass=$((pass + 1)); echo "ok - --deterministic runs print identical output (a day of timers, no sleep)"
+else
+	fail=$((fail + 1)); echo "FAIL - --deterministic replay: exit $rc1/$rc2: $(head -c 300 "$tmp/d1") / $(head -c 300 "$tmp/d2")"
+fi
+
 # ---- exit code 1: uncaught exceptions with a stack
 check "uncaught error" 1 "" "Uncaught TypeError: cannot read property 'x' of null" -- run $J/throws.js
 check "stack names file and line" 1 "" "throws.js:2" -- run $J/throws.js
@@ -217,12 +235,46 @@ check "--snapshot without --handler" 2 "" "--snapshot needs --handler" -- run --
 check "--snapshot with --memory" 2 "" "--memory cannot change a snapshot" -- \
 	run --snapshot "$tmp/c.msnap" --handler tick --memory 128
 check "snapshot without -o" 2 "" "snapshot needs -o" -- snapshot $J/counter.js
-check "-o with run" 2 "" "-o works with snapshot only" -- run $J/counter.js -o "$tmp/x"
+check "-o with run" 2 "" "-o works with snapshot and compile only" -- run $J/counter.js -o "$tmp/x"
 check "--snapshot with eval" 2 "" "--snapshot works with run only" -- eval 1 --snapshot "$tmp/c.msnap"
 check "unknown isolation mode" 2 "" "--isolation wants reuse, reset or fresh, not 'shared'" -- \
 	run $J/counter.js --handler tick --isolation shared
 check "--repeat 0" 2 "" "--repeat wants a whole number from 1" -- run $J/counter.js --handler tick --repeat 0
 check "--repeat without --handler" 2 "" "need --handler" -- run $J/counter.js --repeat 2
+
+# ---- precompiled modules (compile, run FILE.mbc)
+check "compile writes a bytecode file" 0 "" "" -- compile $J/handlers.js -o "$tmp/h.mbc"
+check "run a .mbc with a handler" 0 "{\"message\":\"hello, mica\",\"n\":4}$nl" "" -- \
+	run "$tmp/h.mbc" --handler greet --event '{"name":"mica"}'
+cp "$tmp/h.mbc" "$tmp/h.anything"
+check "bytecode is known by its magic, not its name" 0 "\"global ok\"$nl" "" -- \
+	run "$tmp/h.anything" --handler globalOne
+check "compile a top-level await module (nothing runs)" 0 "" "" -- compile $J/tla.js -o "$tmp/t.mbc"
+check "run a compiled top-level await module" 0 "ready 42$nl" "" -- run "$tmp/t.mbc"
+check "compile names the entry by its path in --modules" 0 "" "" -- \
+	compile $Jm/app/main.js --modules $Jm -o "$tmp/m.mbc"
+check "compiled module imports at run time" 0 "loaded 3$nl{\"sum\":5,\"h\":\"helped\"}$nl" "" -- \
+	run "$tmp/m.mbc" --modules $Jm --handler h --event '{"a":2,"b":3}'
+check "compiled module without its module root" 2 "" "no module root was granted" -- run "$tmp/m.mbc"
+"$MICA" compile $J/counter.js -o "$tmp/c.mbc" >/dev/null 2>&1
+check "reset isolation from bytecode" 0 "${L}1${nl}1$nl" "" -- \
+	run "$tmp/c.mbc" --handler tick --repeat 2 --isolation reset
+check "snapshot of a bytecode module" 0 "$L" "" -- snapshot "$tmp/c.mbc" -o "$tmp/cb.msnap"
+check "run that snapshot" 0 "1$nl" "" -- run --snapshot "$tmp/cb.msnap" --handler tick
+check "syntax error at compile time names file:line" 2 "" "syntax.js:3" -- compile $J/syntax.js -o "$tmp/s.mbc"
+[ -e "$tmp/s.mbc" ] && { fail=$((fail + 1)); echo "FAIL - a failed compile left a file"; } ||
+	{ pass=$((pass + 1)); echo "ok - a failed compile leaves no file"; }
+size=$(wc -c <"$tmp/h.mbc")
+cp "$tmp/h.mbc" "$tmp/flip.mbc"
+byte=$(od -An -tu1 -j $((size / 2)) -N1 "$tmp/h.mbc" | tr -d ' ')
+printf "\\$(printf %o $((255 - byte)))" | dd of="$tmp/flip.mbc" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+check "corrupted bytecode file" 2 "" "flip.mbc: bytecode file: checksum mismatch (corrupted)" -- \
+	run "$tmp/flip.mbc" --handler greet
+head -c $((size - 40)) "$tmp/h.mbc" >"$tmp/short.mbc"
+check "truncated bytecode file" 2 "" "bytecode file: truncated" -- run "$tmp/short.mbc" --handler greet
+check "compile needs -o" 2 "" "compile needs -o" -- compile $J/handlers.js
+check "compiling bytecode again" 2 "" "is already a bytecode file" -- compile "$tmp/h.mbc" -o "$tmp/x.mbc"
+check "compile --handler" 2 "" "--handler works with run only" -- compile $J/handlers.js -o "$tmp/x.mbc" --handler greet
 
 # ---- help and version
 "$MICA" --help >"$tmp/out" 2>&1 && grep -q "exit codes" "$tmp/out" &&
