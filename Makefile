@@ -33,7 +33,7 @@ GUEST_OBJS := $(addprefix $(GUESTD)/,boot.o syscall.o console.o arena.o main.o j
 HOST_SRCS := error vm image boot exits runtime sandbox snapshot pool snapfile sha256 modules bytecode hostcall
 HOST_OBJS := $(addprefix $(BUILD)/host/,$(addsuffix .o,$(HOST_SRCS))) $(BUILD)/host/guest_image.o
 
-.PHONY: all deps demo test test-plain test-asan bench clean format valgrind
+.PHONY: all deps demo examples test test-plain test-asan bench clean format valgrind
 all: $(BUILD)/mica $(BUILD)/libmica.a $(BUILD)/libmica.so
 
 deps: $(DEPS)
@@ -94,6 +94,12 @@ $(BUILD)/libmica.so: $(HOST_OBJS)
 # ---- CLI ----
 $(BUILD)/mica: cli/mica.c include/mica.h $(BUILD)/libmica.a
 	$(CC) $(HOST_CFLAGS) $(HOST_LDFLAGS) -o $@ cli/mica.c $(BUILD)/libmica.a $(HOST_LDLIBS)
+
+# ---- examples ----
+examples: $(BUILD)/examples/plugin-host
+$(BUILD)/examples/plugin-host: examples/plugin/host.c include/mica.h $(BUILD)/libmica.a
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) $(HOST_LDFLAGS) -o $@ $< $(BUILD)/libmica.a $(HOST_LDLIBS)
 
 demo: $(BUILD)/mica
 	$(BUILD)/mica run examples/hello.js

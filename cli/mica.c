@@ -21,16 +21,19 @@
 #define EXIT_USAGE MICA_ERR_INVALID
 
 static const char usage[] =
-	"usage: mica run FILE.js [--handler NAME [--event JSON | --event-file PATH|-]] [options]\n"
-	"       mica run --snapshot SNAP --handler NAME [--event JSON | --event-file PATH|-] [options]\n"
+	"usage: mica run FILE.js [--handler NAME [EVENT]] [options]\n"
+	"       mica run --snapshot SNAP --handler NAME [EVENT] [options]\n"
 	"       mica snapshot FILE.js -o SNAP [options]\n"
 	"       mica compile FILE.js -o FILE.mbc [--modules DIR] [options]\n"
 	"       mica eval CODE [options]\n"
 	"       mica --help | --version\n"
+	"  EVENT: --event JSON | --event-file PATH|- | --event-bytes PATH|-\n"
 	"\n"
 	"  run        evaluate FILE.js as an ES module; with --handler, call its export\n"
 	"             NAME (or global function NAME) with the event and print the\n"
-	"             JSON result, one line per call\n"
+	"             JSON result, one line per call; a result that is binary data\n"
+	"             (ArrayBuffer, typed array, DataView) is written raw instead,\n"
+	"             its bytes only, without a newline\n"
 	"  snapshot   evaluate FILE.js as an ES module and save the sandbox, as it is\n"
 	"             then, to SNAP; `run --snapshot SNAP` starts from there instead\n"
 	"             of booting and loading FILE.js again\n"
@@ -47,6 +50,9 @@ static const char usage[] =
 	"  --event JSON         the event passed to the handler (default: null)\n"
 	"  --event-file PATH    read the event from PATH ('-' for stdin); with --repeat,\n"
 	"                       one event per line (blank lines skipped), N of them\n"
+	"  --event-bytes PATH   pass the bytes of PATH ('-' for stdin) as a Uint8Array\n"
+	"                       event, unparsed (at most 3 MiB); with --repeat, the\n"
+	"                       same bytes for every call\n"
 	"  --modules DIR        let modules import files under DIR (relative imports,\n"
 	"                       resolved against the importer); FILE.js must be in DIR.\n"
 	"                       Without it only host: modules can be imported\n"
@@ -85,7 +91,7 @@ enum isolation { ISO_REUSE, ISO_RESET, ISO_FRESH };
 static const char *const iso_names[] = {"reuse", "reset", "fresh"};
 
 struct opts {
-	const char *cmd, *target, *handler, *event, *event_file, *snapshot, *output, *modules;
+	const char *cmd, *target, *handler, *event, *event_file, *event_bytes, *snapshot, *output, *modules;
 	long timeout_ms, memory_mb, repeat;
 	int memory_set, repeat_set, iso_set, deterministic;
 	enum isolation iso;
@@ -187,10 +193,10 @@ static int check_args(const struct opts *o)
 		return fail(EXIT_USAGE, "compile needs -o FILE.mbc, the file to write", "", "");
 	if (o->output && !snap && !comp)
 		return fail(EXIT_USAGE, "-o works with snapshot and compile only", "", "");
-	if (o->event && o->event_file)
-		return fail(EXIT_USAGE, "give --event or --event-file, not both", "", "");
-	if ((o->event || o->event_file) && !o->handler)
-		return fail(EXIT_USAGE, "--event and --event-file need --handler", "", "");
+	if (!!o->event + !!o->event_file + !!o->event_bytes > 1)
+		return fail(EXIT_USAGE, "give one of --event, --event-file and --event-bytes, not several", "", "");
+	if ((o->event || o->event_file || o->event_bytes) && !o->handler)
+		return fail(EXIT_USAGE, "--event, --event-file and --event-bytes need --handler", "", "");
 	if ((o->repeat_set || o->iso_set) && !o->handler)
 		return fail(EXIT_USAGE, "--repeat and --isolation need --handler", "", "");
 	if (o->handler && !run)
@@ -203,6 +209,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	static const struct option longopts[] = {
 		{"handler", required_argument, 0, 'H'},	 {"event", required_argument, 0, 'e'},
 		{"event-file", required_argument, 0, 'f'}, {"timeout", required_argument, 0, 't'},
+		{"event-bytes", required_argument, 0, 'b'},
 		{"memory", required_argument, 0, 'm'},	 {"snapshot", required_argument, 0, 's'},
 		{"output", required_argument, 0, 'o'},	 {"repeat", required_argument, 0, 'n'},
 		{"isolation", required_argument, 0, 'i'}, {"help", no_argument, 0, 'h'},
@@ -234,6 +241,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case 'D': o->deterministic = 1; break;
 		case 'e': o->event = optarg; break;
 		case 'f': o->event_file = optarg; break;
+		case 'b': o->event_bytes = optarg; break;
 		case 's': o->snapshot = optarg; break;
 		case 'o': o->output = optarg; break;
 		case 't': o->timeout_ms = parse_num(optarg, "--timeout", 1, 86400000, &bad); break;
@@ -275,7 +283,11 @@ static int parse_args(int argc, char **argv, struct opts *o)
 static int read_events(const struct opts *o, struct events *ev)
 {
 	size_t len = 0;
-	if (o->event_file) {
+	if (o->event_bytes) {
+		ev->buf = read_file(o->event_bytes, &len);
+		if (!ev->buf)
+			return fail(EXIT_USAGE, "cannot read event file '%s': %s", o->event_bytes, strerror(errno));
+	} else if (o->event_file) {
 		ev->buf = read_file(o->event_file, &len);
 		if (!ev->buf)
 			return fail(EXIT_USAGE, "cannot read event file '%s': %s", o->event_file, strerror(errno));
@@ -454,15 +466,24 @@ static int calls(struct ctx *c, mica_sandbox *sb, mica_snapshot *snap)
 		size_t k = ev->n > 1 ? (size_t)i : 0;
 		char *result = NULL;
 		size_t result_len = 0;
+		int is_bytes = 0;
 		rc = budget(c, sb);
-		if (!rc)
+		if (!rc && o->event_bytes) {
+			void *res = NULL;
+			rc = outcome(c, mica_sandbox_call_bytes(sb, o->handler, ev->ev[k], ev->len[k], &res,
+								&result_len, &is_bytes, &c->err));
+			result = res;
+		} else if (!rc) {
 			rc = outcome(c, mica_sandbox_call(sb, o->handler, ev->ev[k], ev->len[k], &result,
 							  &result_len, &c->err));
+			is_bytes = mica_sandbox_result_is_bytes(sb);
+		}
 		if (rc) {
 			rc = report(&c->err);
 		} else {
 			fwrite(result, 1, result_len, stdout);
-			fputc('\n', stdout);
+			if (!is_bytes) /* bytes are written raw: no newline */
+				fputc('\n', stdout);
 		}
 		free(result);
 	}

@@ -117,6 +117,7 @@ void mica_builtins_init(JSValueConst global)
 	define_web_globals(global);
 	mica_crypto_init(global);
 	error_ctor = JS_GetPropertyStr(ctx, global, "Error");
+	uint8array_ctor = JS_GetPropertyStr(ctx, global, "Uint8Array");
 	inspect_fn = JS_GetPropertyStr(ctx, global, "__mica_inspect");
 	if (!JS_IsFunction(ctx, inspect_fn))
 		mica_guest_exit(2, "console.js defines no __mica_inspect");

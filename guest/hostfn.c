@@ -13,48 +13,93 @@ static struct hostfn *hostfns;
 static uint32_t hostfn_count;
 JSValue error_ctor;
 
-/* An async host function: the arguments go with MICA_HC_ASYNC, a promise
- * comes back (settled by timers.c when the completion arrives). */
-static JSValue js_hostcall_async(JSContext *c, JSValueConst this_val, int argc, JSValueConst *argv, int fn)
+JSValue uint8array_ctor;
+
+int mica_bytes_of(JSValueConst v, const uint8_t **p, size_t *len)
 {
-	(void)this_val;
+	uint8_t *b;
+	int r = JS_GetBinaryBytes(ctx, v, &b, len);
+	*p = b;
+	return r;
+}
+
+JSValue mica_new_bytes(JSContext *c, const void *p, size_t len)
+{
+	JSValue ab = JS_NewArrayBufferCopy(c, p, len);
+	if (JS_IsException(ab))
+		return ab;
+	JSValue u8 = JS_CallConstructor(c, uint8array_ctor, 1, &ab);
+	JS_FreeValue(c, ab);
+	return u8;
+}
+
+/* The arguments of a host call: a single ArrayBuffer, typed array or
+ * DataView travels as its bytes, in place (*json stays NULL); anything else
+ * as the JSON text of the argument array (*json, to free with
+ * JS_FreeCString). -1 with an exception pending. */
+struct hostargs {
+	const char *data;
+	size_t len;
+	uint32_t kind;
+	const char *json;
+};
+
+static int host_args(JSContext *c, int argc, JSValueConst *argv, struct hostargs *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (argc == 1) {
+		const uint8_t *p;
+		int r = mica_bytes_of(argv[0], &p, &a->len);
+		if (r < 0)
+			return -1;
+		if (r > 0) {
+			a->data = (const char *)p;
+			a->kind = MICA_KIND_BYTES;
+			return 0;
+		}
+	}
 	JSValue arr = JS_NewArray(c);
 	for (int i = 0; i < argc; i++)
 		JS_SetPropertyUint32(c, arr, (uint32_t)i, JS_DupValue(c, argv[i]));
 	JSValue json = JS_JSONStringify(c, arr, JS_UNDEFINED, JS_UNDEFINED);
 	JS_FreeValue(c, arr);
 	if (JS_IsException(json))
-		return json;
-	size_t len;
-	const char *args = JS_ToCStringLen(c, &len, json);
+		return -1;
+	a->json = JS_ToCStringLen(c, &a->len, json);
 	JS_FreeValue(c, json);
-	if (!args)
+	if (!a->json)
+		return -1;
+	a->data = a->json;
+	a->kind = MICA_KIND_JSON;
+	return 0;
+}
+
+/* An async host function: the arguments go with MICA_HC_ASYNC, a promise
+ * comes back (settled by timers.c when the completion arrives). */
+static JSValue js_hostcall_async(JSContext *c, JSValueConst this_val, int argc, JSValueConst *argv, int fn)
+{
+	(void)this_val;
+	struct hostargs a;
+	if (host_args(c, argc, argv, &a) < 0)
 		return JS_EXCEPTION;
-	JSValue p = mica_async_start(c, fn, args, len);
-	JS_FreeCString(c, args);
+	JSValue p = mica_async_start(c, fn, a.data, a.len, a.kind);
+	JS_FreeCString(c, a.json);
 	return p;
 }
 
 static JSValue js_hostcall(JSContext *c, JSValueConst this_val, int argc, JSValueConst *argv, int fn)
 {
 	(void)this_val;
-	JSValue arr = JS_NewArray(c);
-	for (int i = 0; i < argc; i++)
-		JS_SetPropertyUint32(c, arr, (uint32_t)i, JS_DupValue(c, argv[i]));
-	JSValue json = JS_JSONStringify(c, arr, JS_UNDEFINED, JS_UNDEFINED);
-	JS_FreeValue(c, arr);
-	if (JS_IsException(json))
-		return json;
-	size_t len;
-	const char *args = JS_ToCStringLen(c, &len, json);
-	JS_FreeValue(c, json);
-	if (!args)
+	struct hostargs a;
+	if (host_args(c, argc, argv, &a) < 0)
 		return JS_EXCEPTION;
-
-	struct mica_hc_hostcall hc = {.fn = (uint32_t)fn, .args = (uint64_t)(uintptr_t)args, .args_len = len};
+	struct mica_hc_hostcall hc = {.fn = (uint32_t)fn,
+				      .args = (uint64_t)(uintptr_t)a.data,
+				      .args_len = a.len,
+				      .args_kind = a.kind};
 	mica_console_flush(); /* keep output ordered around the host's side effects */
 	mica_hypercall(MICA_HC_HOSTCALL, &hc);
-	JS_FreeCString(c, args);
+	JS_FreeCString(c, a.json);
 
 	const char *res = (const char *)MICA_GPA_IN;
 	size_t rlen = hc.result_len < MICA_IN_SIZE ? hc.result_len : 0;
@@ -64,6 +109,9 @@ static JSValue js_hostcall(JSContext *c, JSValueConst this_val, int argc, JSValu
 		JS_FreeValue(c, msg);
 		return JS_IsException(err) ? err : JS_Throw(c, err);
 	}
+	/* one copy, into the JS heap: the request buffer is reused */
+	if (hc.result_kind == MICA_KIND_BYTES)
+		return mica_new_bytes(c, res, rlen);
 	if (rlen == 0)
 		return JS_UNDEFINED;
 	return JS_ParseJSON(c, res, rlen, "<host function result>");

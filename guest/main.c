@@ -18,9 +18,22 @@ static JSValue unhandled_reason;
 
 struct reply {
 	uint32_t status;
-	char *text; /* malloc'd, or NULL */
+	uint32_t kind; /* enum mica_kind */
+	char *text;    /* malloc'd, or NULL; or, when borrowed, the bytes of keep */
 	size_t len;
+	int borrowed;
+	JSValue keep; /* the ArrayBuffer, typed array or DataView text points into */
 };
+
+/* Ends r: frees what it owns and clears it. */
+static void reply_free(struct reply *r)
+{
+	if (r->borrowed)
+		JS_FreeValue(ctx, r->keep);
+	else
+		free(r->text);
+	memset(r, 0, sizeof(*r));
+}
 
 /* ---- replies ------------------------------------------------------------- */
 
@@ -353,9 +366,46 @@ static JSValue find_handler(const char *name)
 	return fn;
 }
 
-static void do_call(const char *name, const char *event, size_t len, struct reply *r)
+/* Consumes v. A result that is binary data (ArrayBuffer, typed array,
+ * DataView) is reported as bytes, in place: r keeps v alive until the host
+ * has read them at the next WAIT. 0 if v is not binary (v not consumed). */
+static int reply_bytes(struct reply *r, JSValue v)
 {
-	JSValue ev = JS_ParseJSON(ctx, event, len, "<event>");
+	const uint8_t *p;
+	size_t len;
+	int k = mica_bytes_of(v, &p, &len);
+	if (k == 0)
+		return 0;
+	if (k < 0) {
+		JS_FreeValue(ctx, v);
+		reply_exception(r, MICA_GS_EXCEPTION, NULL);
+		return 1;
+	}
+	if (len >= MICA_RESULT_MAX) {
+		JS_FreeValue(ctx, v);
+		char msg[128];
+		int n = snprintf(msg, sizeof(msg), "RangeError: binary result of %zu bytes is too large (the limit "
+						   "is %llu)", len, (unsigned long long)MICA_RESULT_MAX - 1);
+		reply_set(r, MICA_GS_EXCEPTION, NULL, msg, (size_t)n);
+		return 1;
+	}
+	r->status = MICA_GS_OK;
+	r->kind = MICA_KIND_BYTES;
+	r->text = (char *)p;
+	r->len = len;
+	r->borrowed = 1;
+	r->keep = v;
+	return 1;
+}
+
+static void do_call(const char *name, const char *event, size_t len, int bytes, struct reply *r)
+{
+	/* Bytes become a Uint8Array: one copy, since the request buffer is reused. */
+	JSValue ev = bytes ? mica_new_bytes(ctx, event, len) : JS_ParseJSON(ctx, event, len, "<event>");
+	if (JS_IsException(ev) && bytes) {
+		reply_exception(r, MICA_GS_EXCEPTION, NULL);
+		return;
+	}
 	if (JS_IsException(ev)) {
 		reply_exception(r, MICA_GS_BAD_INPUT, "invalid event JSON: ");
 		return;
@@ -384,6 +434,8 @@ static void do_call(const char *name, const char *event, size_t len, struct repl
 		reply_exception(r, MICA_GS_EXCEPTION, NULL);
 		return;
 	}
+	if (reply_bytes(r, res))
+		return;
 	JSValue json = JS_JSONStringify(ctx, res, JS_UNDEFINED, JS_UNDEFINED);
 	JS_FreeValue(ctx, res);
 	if (JS_IsException(json)) {
@@ -460,10 +512,10 @@ int main(void)
 		w.result = (uint64_t)(uintptr_t)r.text;
 		w.result_len = r.len;
 		w.status = r.status;
+		w.kind = r.kind;
 		mica_hypercall(MICA_HC_WAIT, &w);
 
-		free(r.text);
-		memset(&r, 0, sizeof(r));
+		reply_free(&r);
 		mica_console_reset();
 		reseed_if_renewed();
 		forget_rejection();
@@ -480,7 +532,7 @@ int main(void)
 			do_load(name, data, w.data_len, &r);
 			break;
 		case MICA_OP_CALL:
-			do_call(name, data, w.data_len, &r);
+			do_call(name, data, w.data_len, (w.flags & MICA_REQ_BYTES) != 0, &r);
 			break;
 		case MICA_OP_EVAL:
 			do_eval(name, data, w.data_len, &r);

@@ -21,6 +21,14 @@ void mica_hostfns_init(const struct mica_boot_info *bi);
 JSModuleDef *mica_host_module(JSContext *c, const char *name);
 /* The original Error constructor, captured before user code runs. */
 extern JSValue error_ctor;
+/* The original Uint8Array constructor, likewise. */
+extern JSValue uint8array_ctor;
+/* Binary data: 1 if v is an ArrayBuffer, typed array or DataView, with *p
+ * and *len its bytes in place (no copy); 0 if it is none of those; -1 with
+ * a TypeError pending if its buffer is detached. */
+int mica_bytes_of(JSValueConst v, const uint8_t **p, size_t *len);
+/* A new Uint8Array holding a copy of p[0..len). */
+JSValue mica_new_bytes(JSContext *c, const void *p, size_t len);
 
 /* modules.c: module name resolution and loading. */
 char *mica_module_normalize(JSContext *c, const char *base, const char *name, void *opaque);
@@ -52,7 +60,8 @@ int mica_loop_pending(void);
 int mica_loop_step(void);
 /* Cancels every timer and forgets the calls in flight (end of a request). */
 void mica_loop_reset(void);
-/* Starts async host function fn; returns its promise. */
-JSValue mica_async_start(JSContext *c, int fn, const char *args, size_t len);
+/* Starts async host function fn with args of kind args_kind (enum
+ * mica_kind); returns its promise. */
+JSValue mica_async_start(JSContext *c, int fn, const char *args, size_t len, uint32_t args_kind);
 
 #endif

@@ -191,7 +191,7 @@ static int fire_first(void)
 
 /* ---- async host calls ---------------------------------------------------- */
 
-JSValue mica_async_start(JSContext *c, int fn, const char *args, size_t len)
+JSValue mica_async_start(JSContext *c, int fn, const char *args, size_t len, uint32_t args_kind)
 {
 	if (ncalls >= MAX_INFLIGHT)
 		return JS_ThrowRangeError(c, "too many host calls in flight (%d)", ncalls);
@@ -211,7 +211,11 @@ JSValue mica_async_start(JSContext *c, int fn, const char *args, size_t len)
 	f->id = ++last_call;
 	f->resolve = funcs[0];
 	f->reject = funcs[1];
-	struct mica_hc_async hc = {.fn = (uint32_t)fn, .id = f->id, .args = (uint64_t)(uintptr_t)args, .args_len = len};
+	struct mica_hc_async hc = {.fn = (uint32_t)fn,
+				   .args_kind = args_kind,
+				   .id = f->id,
+				   .args = (uint64_t)(uintptr_t)args,
+				   .args_len = len};
 	mica_console_flush(); /* keep output ordered around the host's side effects */
 	mica_hypercall(MICA_HC_ASYNC, &hc);
 	return promise;
@@ -227,11 +231,13 @@ static void settle_call(const struct mica_completion *h, const char *data)
 	struct inflight f = calls[i];
 	calls[i] = calls[--ncalls];
 	JSValue v, fn = f.resolve;
-	if (h->failed) {
+	if (h->kind == MICA_COMPLETION_ERROR) {
 		JSValue msg = JS_NewStringLen(ctx, data, h->len);
 		v = JS_CallConstructor(ctx, error_ctor, 1, &msg);
 		JS_FreeValue(ctx, msg);
 		fn = f.reject;
+	} else if (h->kind == MICA_COMPLETION_BYTES) {
+		v = mica_new_bytes(ctx, data, h->len); /* one copy: the buffer is reused */
 	} else if (h->len == 0) {
 		v = JS_UNDEFINED;
 	} else {

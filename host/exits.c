@@ -135,17 +135,29 @@ static int on_hostcall(mica_sandbox *sb, uint64_t gpa, mica_error *err)
 		return fault(sb, MICA_ERR_FAULT, err,
 			     "guest ABI violation: host call %u with %llu argument bytes at 0x%llx", req.fn,
 			     (unsigned long long)req.args_len, (unsigned long long)req.args);
-	mica_hostcall call = {.args = args, .args_len = req.args_len};
+	if (req.args_kind > MICA_KIND_BYTES)
+		return fault(sb, MICA_ERR_FAULT, err, "guest ABI violation: host call %u with argument kind %u",
+			     req.fn, req.args_kind);
+	/* The callback reads the arguments in place (the vCPU is stopped) and
+	 * answers straight into the request buffer: no copies of our own. */
+	mica_hostcall call = {.args = args,
+			      .args_len = req.args_len,
+			      .args_kind = req.args_kind,
+			      .out = sb->vm.mem + MICA_GPA_IN,
+			      .out_cap = MICA_IN_SIZE};
 	if (sb->fns[req.fn].fn)
 		sb->fns[req.fn].fn(&call, sb->fns[req.fn].userdata);
 	else /* registered async: only a guest of a mismatched snapshot asks */
 		mica_hostcall_fail(&call, "this host function is async: the runtime registered it "
 					  "with mica_runtime_register_async");
-	write_in(sb, call.result ? call.result : "", call.result_len);
+	if (!call.answered) /* undefined */
+		write_in(sb, "", 0);
+	else
+		mica_vm_dirty_mark(&sb->vm, MICA_GPA_IN, call.result_len + 1);
 	mica_vm_dirty_mark(&sb->vm, gpa, sizeof(*hc));
-	free(call.result);
 	req.failed = (uint32_t)call.failed;
 	req.result_len = call.result_len;
+	req.result_kind = call.failed ? MICA_KIND_JSON : call.result_kind;
 	memcpy(hc, &req, sizeof(req));
 	return 0;
 }
@@ -205,9 +217,11 @@ static int on_wait(mica_sandbox *sb, uint64_t gpa, struct mica_exit_result *res,
 			     (unsigned long long)gpa);
 	memcpy(&w, p, sizeof(w));
 	const char *text = w.result_len ? mica_gpa_check(&sb->vm, w.result, w.result_len) : "";
-	if (!text || w.result_len >= MICA_IN_SIZE * 16)
+	if (!text || w.result_len >= MICA_RESULT_MAX)
 		return fault(sb, MICA_ERR_FAULT, err, "guest ABI violation: result of %llu bytes at 0x%llx",
 			     (unsigned long long)w.result_len, (unsigned long long)w.result);
+	if (w.kind > MICA_KIND_BYTES)
+		return fault(sb, MICA_ERR_FAULT, err, "guest ABI violation: result kind %u", w.kind);
 	res->text = malloc(w.result_len + 1);
 	if (!res->text)
 		return fault(sb, MICA_ERR_SYSTEM, err, "out of memory copying a %llu-byte result",
@@ -216,6 +230,7 @@ static int on_wait(mica_sandbox *sb, uint64_t gpa, struct mica_exit_result *res,
 	res->text[w.result_len] = 0;
 	res->len = w.result_len;
 	res->status = w.status;
+	res->kind = w.kind;
 	sb->wait_gpa = gpa;
 	return 0;
 }

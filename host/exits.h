@@ -6,6 +6,7 @@
 
 struct mica_exit_result {
 	uint32_t status; /* enum mica_guest_status */
+	uint32_t kind;   /* enum mica_kind of text */
 	char *text;      /* malloc'd copy of the guest's result, NUL-terminated */
 	size_t len;
 };

@@ -26,7 +26,7 @@
 struct node {
 	struct node *next;
 	uint64_t id;
-	uint32_t failed;
+	uint32_t kind; /* enum mica_completion_kind */
 	uint32_t len;
 	char data[];
 };
@@ -46,6 +46,7 @@ struct mica_async_call {
 	uint64_t id;
 	char *args;
 	size_t args_len;
+	uint32_t args_kind; /* enum mica_kind */
 };
 
 static void drop_queue(struct mica_async *q)
@@ -132,14 +133,19 @@ const char *mica_async_args(const mica_async_call *call, size_t *len)
 	return call->args;
 }
 
-static int finish(mica_async_call *c, const char *s, size_t len, uint32_t failed)
+int mica_async_is_bytes(const mica_async_call *call)
+{
+	return call->args_kind == MICA_KIND_BYTES;
+}
+
+static int finish(mica_async_call *c, const void *s, size_t len, uint32_t kind)
 {
 	static const char too_big[] = "host function result too large (3 MiB or more)";
 	int rc = MICA_OK;
 	if (len > COMPLETION_MAX) {
 		s = too_big;
 		len = sizeof(too_big) - 1;
-		failed = 1;
+		kind = MICA_COMPLETION_ERROR;
 		rc = MICA_ERR_INVALID;
 	}
 	struct mica_async *q = c->q;
@@ -147,7 +153,7 @@ static int finish(mica_async_call *c, const char *s, size_t len, uint32_t failed
 	if (n) {
 		n->next = NULL;
 		n->id = c->id;
-		n->failed = failed;
+		n->kind = kind;
 		n->len = (uint32_t)len;
 		if (len)
 			memcpy(n->data, s, len);
@@ -178,7 +184,16 @@ int mica_async_complete(mica_async_call *call, const char *json, size_t len)
 {
 	if (!call)
 		return MICA_ERR_INVALID;
-	return finish(call, json, json ? len : 0, 0);
+	return finish(call, json, json ? len : 0, MICA_COMPLETION_JSON);
+}
+
+int mica_async_complete_bytes(mica_async_call *call, const void *data, size_t len)
+{
+	if (!call)
+		return MICA_ERR_INVALID;
+	if (!data && len)
+		return mica_async_fail(call, "host function returned no data");
+	return finish(call, data, len, MICA_COMPLETION_BYTES);
 }
 
 int mica_async_fail(mica_async_call *call, const char *message)
@@ -187,7 +202,7 @@ int mica_async_fail(mica_async_call *call, const char *message)
 		return MICA_ERR_INVALID;
 	if (!message)
 		message = "host function failed";
-	return finish(call, message, strlen(message), 1);
+	return finish(call, message, strlen(message), MICA_COMPLETION_ERROR);
 }
 
 /* ---- hypercalls ---------------------------------------------------------- */
@@ -206,7 +221,7 @@ int mica_exit_async(mica_sandbox *sb, uint64_t gpa, mica_error *err)
 		return abi_fault(sb, err, "async host call structure", gpa);
 	memcpy(&req, p, sizeof(req));
 	const char *args = mica_gpa_check(&sb->vm, req.args, req.args_len);
-	if (!args || req.fn >= sb->nfns)
+	if (!args || req.fn >= sb->nfns || req.args_kind > MICA_KIND_BYTES)
 		return abi_fault(sb, err, "async host call arguments", req.args);
 	struct mica_async *q = atomic_load(&sb->async);
 	mica_async_call *c = calloc(1, sizeof(*c));
@@ -223,6 +238,7 @@ int mica_exit_async(mica_sandbox *sb, uint64_t gpa, mica_error *err)
 	c->id = req.id;
 	c->args = copy;
 	c->args_len = req.args_len;
+	c->args_kind = req.args_kind;
 	pthread_mutex_lock(&q->lock);
 	c->gen = q->gen;
 	pthread_mutex_unlock(&q->lock);
@@ -234,9 +250,10 @@ int mica_exit_async(mica_sandbox *sb, uint64_t gpa, mica_error *err)
 	}
 	/* A sync function (a snapshot's guest may think otherwise): call it now,
 	 * its answer is the completion. */
-	mica_hostcall hc = {.args = copy, .args_len = req.args_len};
+	mica_hostcall hc = {.args = copy, .args_len = req.args_len, .args_kind = req.args_kind};
 	f->fn(&hc, f->userdata);
-	finish(c, hc.result, hc.result_len, (uint32_t)hc.failed);
+	uint32_t kind = hc.result_kind == MICA_KIND_BYTES ? MICA_COMPLETION_BYTES : MICA_COMPLETION_JSON;
+	finish(c, hc.result, hc.result_len, hc.failed ? MICA_COMPLETION_ERROR : kind);
 	free(hc.result);
 	return 0;
 }
@@ -253,7 +270,7 @@ static void deliver(mica_sandbox *sb, struct mica_async *q, struct mica_hc_sleep
 		uint64_t need = sizeof(struct mica_completion) + ((n->len + 8ull) & ~7ull);
 		if (used + need > MICA_IN_SIZE)
 			break;
-		struct mica_completion h = {.id = n->id, .failed = n->failed, .len = n->len};
+		struct mica_completion h = {.id = n->id, .kind = n->kind, .len = n->len};
 		memcpy(in + used, &h, sizeof(h));
 		memcpy(in + used + sizeof(h), n->data, n->len);
 		in[used + sizeof(h) + n->len] = 0; /* JSON parsers want the NUL */

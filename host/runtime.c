@@ -121,10 +121,27 @@ const char *mica_hostcall_args(const mica_hostcall *call, size_t *len)
 	return call->args;
 }
 
-static int hostcall_answer(mica_hostcall *call, const char *s, size_t len, int failed)
+int mica_hostcall_is_bytes(const mica_hostcall *call)
+{
+	return call->args_kind == MICA_KIND_BYTES;
+}
+
+static int hostcall_answer(mica_hostcall *call, const void *s, size_t len, int failed, uint32_t kind)
 {
 	if (len >= MICA_IN_SIZE)
 		return MICA_ERR_INVALID;
+	if (call->out) { /* into the guest's request buffer: no copy of our own */
+		if (len >= call->out_cap)
+			return MICA_ERR_INVALID;
+		if (len)
+			memmove(call->out, s, len);
+		call->out[len] = 0;
+		call->result_len = len;
+		call->result_kind = kind;
+		call->failed = failed;
+		call->answered = 1;
+		return MICA_OK;
+	}
 	char *copy = malloc(len ? len : 1);
 	if (!copy)
 		return MICA_ERR_SYSTEM;
@@ -133,18 +150,27 @@ static int hostcall_answer(mica_hostcall *call, const char *s, size_t len, int f
 	free(call->result);
 	call->result = copy;
 	call->result_len = len;
+	call->result_kind = kind;
 	call->failed = failed;
+	call->answered = 1;
 	return MICA_OK;
 }
 
 int mica_hostcall_return(mica_hostcall *call, const char *json, size_t len)
 {
-	return hostcall_answer(call, json, json ? len : 0, 0);
+	return hostcall_answer(call, json, json ? len : 0, 0, MICA_KIND_JSON);
+}
+
+int mica_hostcall_return_bytes(mica_hostcall *call, const void *data, size_t len)
+{
+	if (!data && len)
+		return MICA_ERR_INVALID;
+	return hostcall_answer(call, data, len, 0, MICA_KIND_BYTES);
 }
 
 int mica_hostcall_fail(mica_hostcall *call, const char *message)
 {
 	if (!message)
 		message = "host function failed";
-	return hostcall_answer(call, message, strlen(message), 1);
+	return hostcall_answer(call, message, strlen(message), 1, MICA_KIND_JSON);
 }

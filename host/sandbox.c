@@ -153,22 +153,30 @@ void mica_sandbox_interrupt(mica_sandbox *sb)
 		mica_vm_kick(tid);
 }
 
-/* Sends one request to the parked guest and runs it to its next WAIT. */
-static int request(mica_sandbox *sb, uint32_t op, const char *name, const char *data, size_t len,
-		   char **result, size_t *result_len, mica_error *err)
+/* Sends one request to the parked guest and runs it to its next WAIT.
+ * flags: MICA_REQ_*. *is_bytes (may be NULL) says whether a call's result
+ * is raw bytes. */
+static int request(mica_sandbox *sb, uint32_t op, uint32_t flags, const char *name, const char *data,
+		   size_t len, char **result, size_t *result_len, int *is_bytes, mica_error *err)
 {
 	if (result)
 		*result = NULL;
 	if (result_len)
 		*result_len = 0;
+	if (is_bytes)
+		*is_bytes = 0;
 	if (atomic_load(&sb->runner))
 		return mica_err(err, MICA_ERR_INVALID,
 				"sandbox busy: a host function may not call back into its own sandbox");
 	if (sb->dead)
 		return mica_err(err, sb->dead, "sandbox unusable: an earlier operation ended with: %s",
 				mica_code_name(sb->dead));
-	if (!name || !data)
+	sb->result_bytes = 0;
+	/* NULL data: only empty bytes */
+	if (!name || (!data && (len || !(flags & MICA_REQ_BYTES))))
 		return mica_err(err, MICA_ERR_INVALID, "name and data must not be NULL");
+	if (!data)
+		data = "";
 	size_t nlen = strlen(name);
 	if (len > MICA_IN_SIZE - 2 || nlen > MICA_IN_SIZE - 2 - len)
 		return mica_err(err, MICA_ERR_INVALID, "request too large: %zu bytes (the limit is %llu)",
@@ -178,11 +186,13 @@ static int request(mica_sandbox *sb, uint32_t op, const char *name, const char *
 	if (!w || !in)
 		return mica_err(err, MICA_ERR_FAULT, "guest is not waiting for a request");
 	memcpy(in, name, nlen + 1);
-	memcpy(in + nlen + 1, data, len);
+	if (len)
+		memcpy(in + nlen + 1, data, len);
 	in[nlen + 1 + len] = 0;
 	mica_vm_dirty_mark(&sb->vm, MICA_GPA_IN, nlen + len + 2);
 	mica_vm_dirty_mark(&sb->vm, sb->wait_gpa, sizeof(*w));
 	w->op = op;
+	w->flags = flags;
 	w->name_len = nlen;
 	w->data_len = len;
 
@@ -190,8 +200,13 @@ static int request(mica_sandbox *sb, uint32_t op, const char *name, const char *
 	int rc = mica_exits_run(sb, &res, err);
 	if (rc)
 		return rc;
+	if (res.status == MICA_GS_OK && res.kind == MICA_KIND_BYTES && op != MICA_OP_CALL)
+		res.status = UINT32_MAX; /* bytes only answer calls */
 	switch (res.status) {
 	case MICA_GS_OK:
+		sb->result_bytes = res.kind == MICA_KIND_BYTES;
+		if (is_bytes)
+			*is_bytes = sb->result_bytes;
 		if (result)
 			*result = res.text;
 		else
@@ -211,7 +226,11 @@ static int request(mica_sandbox *sb, uint32_t op, const char *name, const char *
 		break;
 	default:
 		sb->dead = MICA_ERR_FAULT;
-		rc = mica_err(err, MICA_ERR_FAULT, "guest broke the protocol: status %u", res.status);
+		if (res.status == UINT32_MAX)
+			rc = mica_err(err, MICA_ERR_FAULT, "guest broke the protocol: bytes for a request "
+							   "that is not a call");
+		else
+			rc = mica_err(err, MICA_ERR_FAULT, "guest broke the protocol: status %u", res.status);
 	}
 	free(res.text);
 	return rc;
@@ -220,23 +239,39 @@ static int request(mica_sandbox *sb, uint32_t op, const char *name, const char *
 int mica_sandbox_request(mica_sandbox *sb, uint32_t op, const char *name, const void *data, size_t len,
 			 char **result, size_t *result_len, mica_error *err)
 {
-	return request(sb, op, name, (const char *)data, len, result, result_len, err);
+	return request(sb, op, 0, name, (const char *)data, len, result, result_len, NULL, err);
 }
 
 int mica_sandbox_load(mica_sandbox *sb, const char *name, const char *source, size_t len,
 		      mica_error *err)
 {
-	return request(sb, MICA_OP_LOAD, name, source, len, NULL, NULL, err);
+	return request(sb, MICA_OP_LOAD, 0, name, source, len, NULL, NULL, NULL, err);
 }
 
 int mica_sandbox_call(mica_sandbox *sb, const char *handler, const char *event_json, size_t len,
 		      char **result, size_t *result_len, mica_error *err)
 {
-	return request(sb, MICA_OP_CALL, handler, event_json, len, result, result_len, err);
+	return request(sb, MICA_OP_CALL, 0, handler, event_json, len, result, result_len, NULL, err);
+}
+
+int mica_sandbox_call_bytes(mica_sandbox *sb, const char *handler, const void *data, size_t len,
+			    void **result, size_t *result_len, int *is_bytes, mica_error *err)
+{
+	char *res = NULL;
+	int rc = request(sb, MICA_OP_CALL, MICA_REQ_BYTES, handler, (const char *)data, len,
+			 result ? &res : NULL, result_len, is_bytes, err);
+	if (result)
+		*result = res;
+	return rc;
+}
+
+int mica_sandbox_result_is_bytes(const mica_sandbox *sb)
+{
+	return sb->result_bytes;
 }
 
 int mica_sandbox_eval(mica_sandbox *sb, const char *name, const char *code, size_t len,
 		      char **result, size_t *result_len, mica_error *err)
 {
-	return request(sb, MICA_OP_EVAL, name, code, len, result, result_len, err);
+	return request(sb, MICA_OP_EVAL, 0, name, code, len, result, result_len, NULL, err);
 }

@@ -70,6 +70,7 @@ struct mica_sandbox {
 	uint64_t wait_gpa; /* the guest's parked MICA_HC_WAIT structure */
 	uint64_t output;   /* console bytes in this operation */
 	mica_code dead;    /* non-zero once the guest cannot be resumed */
+	int result_bytes;  /* the last operation was a call that returned bytes */
 	atomic_int interrupt;
 	atomic_int runner; /* tid running the guest, 0 if none */
 	struct mica_async *_Atomic async; /* completion queue (host/hostcall.c) */
@@ -77,7 +78,9 @@ struct mica_sandbox {
 
 /* Sends one request (op, name, data[0..len)) to the guest and runs it; on
  * MICA_OK *result (if wanted) is the guest's reply, malloc'd, with a NUL
- * after result_len bytes. Guest statuses map to codes as for load/call. */
+ * after result_len bytes. Guest statuses map to codes as for load/call.
+ * The reply is text (MICA_KIND_JSON); a guest that says bytes for anything
+ * but a call breaks the protocol. */
 int mica_sandbox_request(mica_sandbox *sb, uint32_t op, const char *name, const void *data, size_t len,
 			 char **result, size_t *result_len, mica_error *err);
 
@@ -93,9 +96,16 @@ int mica_snapshot_seal(mica_snapshot *s, mica_error *err);
 struct mica_hostcall {
 	const char *args;
 	size_t args_len;
-	char *result; /* malloc'd */
+	uint32_t args_kind; /* enum mica_kind */
+	/* Where the answer goes: straight into the guest's request buffer
+	 * (out, out_cap bytes, room for a NUL included), else into result. */
+	uint8_t *out;
+	size_t out_cap;
+	char *result; /* malloc'd, when out is NULL */
 	size_t result_len;
+	uint32_t result_kind; /* enum mica_kind */
 	int failed;
+	int answered;
 };
 
 #endif

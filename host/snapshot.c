@@ -219,6 +219,7 @@ int mica_sandbox_reset(mica_sandbox *sb, mica_error *err)
 		return mica_err(err, MICA_ERR_INVALID, "sandbox was not made from a snapshot");
 	if (atomic_load(&sb->runner))
 		return mica_err(err, MICA_ERR_INVALID, "sandbox busy");
+	sb->result_bytes = 0;
 	int rc = resume_snapshot(sb, 0, err);
 	if (rc)
 		sb->dead = rc;

@@ -62,8 +62,8 @@ mica_runtime *mica_runtime_new(const mica_runtime_options *opts, mica_error *err
 void mica_runtime_free(mica_runtime *rt);
 
 /* A host function. It reads its arguments with mica_hostcall_args() and
- * answers with mica_hostcall_return() or mica_hostcall_fail(); if it does
- * neither, JavaScript receives undefined. It runs on the calling thread
+ * answers with mica_hostcall_return(), mica_hostcall_return_bytes() or
+ * mica_hostcall_fail(); if it does none, JavaScript receives undefined. It runs on the calling thread
  * while the guest waits, and must not use or free its own sandbox (calls
  * into it fail with MICA_ERR_INVALID). */
 typedef void (*mica_host_fn)(mica_hostcall *call, void *userdata);
@@ -76,11 +76,23 @@ typedef void (*mica_host_fn)(mica_hostcall *call, void *userdata);
 int mica_runtime_register(mica_runtime *rt, const char *module, const char *name, mica_host_fn fn,
 			  void *userdata);
 
-/* The arguments as a JSON array (not NUL-terminated; valid during the call). */
+/* The arguments as a JSON array (not NUL-terminated; valid during the call).
+ * Binary data: when JavaScript passes exactly one argument and it is an
+ * ArrayBuffer, a typed array or a DataView, the arguments are instead the
+ * raw bytes it views (no JSON, no base64; read in place in guest memory,
+ * not copied) and mica_hostcall_is_bytes() says so. */
 const char *mica_hostcall_args(const mica_hostcall *call, size_t *len);
+/* 1 if mica_hostcall_args() holds the raw bytes of a binary argument, 0 if
+ * it holds a JSON array. */
+int mica_hostcall_is_bytes(const mica_hostcall *call);
 /* The result as JSON text (len 0: undefined). Copied. MICA_ERR_INVALID if it
  * does not fit the guest's request buffer (3 MiB). */
 int mica_hostcall_return(mica_hostcall *call, const char *json, size_t len);
+/* The result as raw bytes: JavaScript receives a Uint8Array holding them
+ * (len 0: an empty one). Copied (straight into the guest's request buffer;
+ * the guest copies them once more into the JS heap). MICA_ERR_INVALID if
+ * len is 3 MiB or more. */
+int mica_hostcall_return_bytes(mica_hostcall *call, const void *data, size_t len);
 /* Makes the JS call throw an Error with this message. */
 int mica_hostcall_fail(mica_hostcall *call, const char *message);
 
@@ -104,12 +116,18 @@ typedef void (*mica_async_fn)(mica_async_call *call, void *userdata);
 /* Like mica_runtime_register, for an async host function. */
 int mica_runtime_register_async(mica_runtime *rt, const char *module, const char *name, mica_async_fn fn,
 				void *userdata);
-/* The arguments as a JSON array (not NUL-terminated), valid until the call
- * is completed or failed. */
+/* The arguments as a JSON array (not NUL-terminated), or the raw bytes of a
+ * single binary argument (mica_async_is_bytes(), as for sync functions); a
+ * copy, valid until the call is completed or failed. */
 const char *mica_async_args(const mica_async_call *call, size_t *len);
+/* 1 if mica_async_args() holds raw bytes, 0 if a JSON array. */
+int mica_async_is_bytes(const mica_async_call *call);
 /* Resolves the promise with JSON text (len 0: undefined); frees call. JSON
  * text of 3 MiB or more fails the call instead (MICA_ERR_INVALID). */
 int mica_async_complete(mica_async_call *call, const char *json, size_t len);
+/* Resolves the promise with a Uint8Array holding a copy of data[0..len);
+ * frees call. 3 MiB or more fails the call instead (MICA_ERR_INVALID). */
+int mica_async_complete_bytes(mica_async_call *call, const void *data, size_t len);
 /* Rejects the promise with an Error with this message; frees call. */
 int mica_async_fail(mica_async_call *call, const char *message);
 
@@ -160,9 +178,31 @@ int mica_sandbox_load(mica_sandbox *sb, const char *name, const char *source, si
 /* Calls the loaded module's export `handler` (else the global function of
  * that name) with the parsed event, awaits a returned promise, and returns
  * JSON.stringify(result) ("null" for undefined) in *result, malloc'd and
- * NUL-terminated; free it with free(). */
+ * NUL-terminated; free it with free().
+ *
+ * Binary results: when the result is an ArrayBuffer, a typed array or a
+ * DataView, *result holds the raw bytes it views instead of JSON (still
+ * malloc'd, with a NUL after *result_len bytes that is not part of them),
+ * and mica_sandbox_result_is_bytes(sb) returns 1. A caller whose handlers
+ * never return binary data need not look. */
 int mica_sandbox_call(mica_sandbox *sb, const char *handler, const char *event_json, size_t len,
 		      char **result, size_t *result_len, mica_error *err);
+
+/* mica_sandbox_call with binary data for the event: the handler receives a
+ * Uint8Array holding data[0..len) (len may be 0, data then NULL), copied
+ * once into the JS heap (the guest's request buffer is reused by later
+ * host calls, so the event cannot view it in place). The result is as for
+ * mica_sandbox_call: the raw bytes of a binary result (the guest hands the
+ * host a pointer to the array's own bytes, no copy in the guest), else
+ * JSON; *is_bytes (may be NULL) says which. 3 MiB at most, handler name
+ * included, as for every request. */
+int mica_sandbox_call_bytes(mica_sandbox *sb, const char *handler, const void *data, size_t len,
+			    void **result, size_t *result_len, int *is_bytes, mica_error *err);
+
+/* 1 if the last operation on sb was a mica_sandbox_call or
+ * mica_sandbox_call_bytes that succeeded with a binary result (raw bytes in
+ * *result), 0 otherwise (JSON, another operation, a failure, a reset). */
+int mica_sandbox_result_is_bytes(const mica_sandbox *sb);
 
 /* Evaluates a script; *result is its completion value printed the way
  * console.log prints it, or "" for undefined. */

@@ -49,21 +49,35 @@ enum mica_guest_status {
 
 enum mica_op {
 	MICA_OP_LOAD = 1, /* name = module file name, data = module source */
-	MICA_OP_CALL = 2, /* name = handler, data = event JSON */
+	MICA_OP_CALL = 2, /* name = handler, data = event JSON (or bytes: MICA_REQ_BYTES) */
 	MICA_OP_EVAL = 3, /* name = file name, data = script source */
 	MICA_OP_COMPILE = 4,       /* name = module name, data = source; result = bytecode */
 	MICA_OP_LOAD_BYTECODE = 5, /* name = module name, data = bytecode (MICA_OP_COMPILE's) */
 };
 
+/* What a payload is: JSON text (or, for other ops, their text) or raw bytes
+ * (an ArrayBuffer, typed array or DataView on the JavaScript side, which
+ * receives a Uint8Array). */
+enum mica_kind {
+	MICA_KIND_JSON = 0,
+	MICA_KIND_BYTES = 1,
+};
+
+/* mica_hc_wait.flags, host -> guest */
+#define MICA_REQ_BYTES 1u /* MICA_OP_CALL: data is raw bytes, the event a Uint8Array */
+
+/* Largest result a WAIT may report (the host refuses more as an ABI violation). */
+#define MICA_RESULT_MAX (MICA_IN_SIZE * 16)
+
 struct mica_hc_wait {
 	/* guest -> host */
 	uint32_t status; /* enum mica_guest_status */
-	uint32_t reserved;
+	uint32_t kind;   /* enum mica_kind of the result; MICA_KIND_BYTES only for MICA_OP_CALL */
 	uint64_t result;     /* guest address of result bytes */
 	uint64_t result_len; /* no terminating NUL */
 	/* host -> guest: request bytes are in MICA_GPA_IN: name, then data */
 	uint32_t op; /* enum mica_op */
-	uint32_t flags;
+	uint32_t flags; /* MICA_REQ_* */
 	uint64_t name_len;
 	uint64_t data_len;
 };
@@ -76,14 +90,16 @@ struct mica_hc_console {
 	uint64_t len;
 };
 
-/* MICA_HC_HOSTCALL: the result (JSON, or an error message) is written by
- * the host to MICA_GPA_IN; the request in MICA_GPA_IN is consumed before. */
+/* MICA_HC_HOSTCALL: the result (JSON, bytes, or an error message) is written
+ * by the host to MICA_GPA_IN; the request in MICA_GPA_IN is consumed before. */
 struct mica_hc_hostcall {
 	uint32_t fn;     /* index into the host function table in boot info */
 	uint32_t failed; /* host -> guest: 1 = result is an error message */
-	uint64_t args;   /* guest address of the JSON array of arguments */
+	uint64_t args;   /* guest address of the JSON array of arguments, or of the bytes */
 	uint64_t args_len;
 	uint64_t result_len; /* host -> guest */
+	uint32_t args_kind;   /* guest -> host: enum mica_kind of args */
+	uint32_t result_kind; /* host -> guest: enum mica_kind of the result (unless failed) */
 };
 
 /* MICA_HC_MODULE: the host writes the module's source (or, when failed, the
@@ -101,9 +117,9 @@ struct mica_hc_module {
  * with the completion. Nothing is written back. */
 struct mica_hc_async {
 	uint32_t fn;
-	uint32_t reserved;
+	uint32_t args_kind; /* enum mica_kind of args */
 	uint64_t id;
-	uint64_t args; /* guest address of the JSON array of arguments */
+	uint64_t args; /* guest address of the JSON array of arguments, or of the bytes */
 	uint64_t args_len;
 };
 
@@ -118,9 +134,15 @@ struct mica_hc_sleep {
 	uint64_t len;        /* host -> guest: bytes used in MICA_GPA_IN */
 };
 
+enum mica_completion_kind {
+	MICA_COMPLETION_JSON = 0,  /* JSON (0 bytes: undefined) */
+	MICA_COMPLETION_ERROR = 1, /* an error message: the promise rejects */
+	MICA_COMPLETION_BYTES = 2, /* raw bytes: the promise resolves to a Uint8Array */
+};
+
 struct mica_completion {
 	uint64_t id;
-	uint32_t failed; /* 1: the bytes are an error message, else JSON (0 bytes: undefined) */
+	uint32_t kind; /* enum mica_completion_kind */
 	uint32_t len;
 };
 

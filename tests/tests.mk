@@ -5,7 +5,7 @@ TESTD := $(BUILD)/tests
 
 TEST_PROGS := $(TESTD)/test_console_js $(TESTD)/test_web_js $(TESTD)/test_arena $(TESTD)/test_api $(TESTD)/test_conformance \
 	      $(TESTD)/test_parity $(TESTD)/test_hostile $(TESTD)/test_snapshot $(TESTD)/test_pool \
-	      $(TESTD)/test_snapfile $(TESTD)/test_bytecode $(TESTD)/test_async $(TESTD)/test_crypto
+	      $(TESTD)/test_snapfile $(TESTD)/test_bytecode $(TESTD)/test_async $(TESTD)/test_crypto $(TESTD)/test_binary
 
 include tests/hostile/hostile.mk
 
@@ -43,5 +43,5 @@ test-plain: deps
 test-asan: deps
 	$(MAKE) BUILD=build/asan SAN=1 test-suites
 
-test-suites: all $(TEST_PROGS) $(HOSTILE_IMAGES)
+test-suites: all $(TEST_PROGS) $(HOSTILE_IMAGES) $(BUILD)/examples/plugin-host
 	tests/run.sh $(BUILD)

@@ -286,6 +286,17 @@ BOOT_CASES(BOOT_TEST)
 	X(result_huge, "result_huge", "[1]", MICA_ERR_FAULT,                                       \
 	  ABI("result of 9223372036854775808 bytes at 0x100*"))                                    \
 	X(wait_wild, "wait_wild", "{}", MICA_ERR_FAULT, ABI("wait structure at 0xfffff000"))       \
+	X(bytes_echo, "bytes_echo", "[7]", MICA_OK, "[7]")                                         \
+	X(bytes_wild, "bytes_wild", "[1]", MICA_ERR_FAULT,                                         \
+	  ABI("result of 3 bytes at 0xffffffffff000000"))                                          \
+	X(bytes_huge, "bytes_huge", "[1]", MICA_ERR_FAULT,                                         \
+	  ABI("result of 9223372036854775808 bytes at 0x100*"))                                    \
+	X(result_kind_bad, "kind_bad", "[1]", MICA_ERR_FAULT, ABI("result kind 7"))                \
+	X(hostcall_bytes, "hostcall_bytes", "ab", MICA_OK, "42")                                   \
+	X(hostcall_bytes_wild, "hostcall_bytes_wild", "{}", MICA_ERR_FAULT,                        \
+	  ABI("host call 0 with 16 argument bytes at 0xffffffffff000000"))                         \
+	X(hostcall_kind_bad, "hostcall_kind_bad", "{}", MICA_ERR_FAULT,                            \
+	  ABI("host call 0 with argument kind 5"))                                                 \
 	X(console_wild, "console_wild", "{}", MICA_ERR_FAULT,                                      \
 	  ABI("console write of 1 bytes at 0xffffffffff000000 to stream 2"))                       \
 	X(exit, "exit", "\"gave up\"", MICA_ERR_FAULT, "guest exited with code 3: \"gave up\"")    \
@@ -361,7 +372,7 @@ static void expect_proto(const char *handler, const char *event, int code, const
 		int64_t t0 = now_ms();
 		proto_call(sb, handler, event, code, pattern);
 		check_time(handler, code, now_ms() - t0);
-		CHECK(host_calls == calls + (strcmp(handler, "hostcall") == 0),
+		CHECK(host_calls == calls + (!strcmp(handler, "hostcall") || !strcmp(handler, "hostcall_bytes")),
 		      "%s: host calls %d -> %d", handler, calls, host_calls);
 		if (code == MICA_ERR_FAULT || code == MICA_ERR_TIMEOUT)
 			proto_call(sb, "echo", "[0]", code,
@@ -381,6 +392,29 @@ static void expect_proto(const char *handler, const char *event, int code, const
 		expect_proto(handler, event, code, pattern);                                       \
 	}
 PROTO_CASES(PROTO_TEST)
+
+/* Bytes answer calls only: an eval said to return bytes breaks the protocol. */
+TEST(proto_bytes_for_eval)
+{
+	NEED_KVM();
+	struct image img = {0};
+	struct console con = {0};
+	mica_runtime *rt;
+	mica_sandbox *sb = proto_sandbox(&rt, &img, &con);
+	if (sb) {
+		char *res = NULL;
+		size_t len = 0;
+		mica_error err = {0};
+		int rc = mica_sandbox_eval(sb, "bytes_echo", "[1]", 3, &res, &len, &err);
+		check_outcome("bytes_echo as eval", rc, &err, MICA_ERR_FAULT,
+			      "guest broke the protocol: bytes for a request that is not a call");
+		CHECK(!res, "no result");
+		CHECK(!mica_sandbox_result_is_bytes(sb), "not bytes");
+	}
+	mica_sandbox_free(sb);
+	mica_runtime_free(rt);
+	free(img.data);
+}
 
 /* The guest writes 4 MiB per call: each call delivers exactly the limit,
  * then one truncation note, and the next call starts afresh. */
@@ -739,6 +773,7 @@ int main(void)
 #define RUN_IMAGE(name, ...) RUN(image_##name);
 	BOOT_CASES(RUN_BOOT)
 	PROTO_CASES(RUN_PROTO)
+	RUN(proto_bytes_for_eval);
 	RUN(proto_flood);
 	RUN(image_base_valid);
 	IMAGE_CASES(RUN_IMAGE)

@@ -70,6 +70,55 @@ check "a late rejection fails its own call" 1 "" "Uncaught Error: late" -- run $
 check "and not the next request" 0 "2${nl}2$nl" "" -- \
 	run $J/microtasks.js --handler ok --repeat 2 --isolation reuse
 
+# ---- binary data: --event-bytes, raw results
+printf 'A\000\377\nZ' >"$tmp/ev.bin"
+check "--event-bytes passes a Uint8Array" 0 "{\"isU8\":true,\"len\":5,\"first\":65,\"last\":90}$nl" "" -- \
+	run $J/binary.js --handler describe --event-bytes "$tmp/ev.bin"
+check "a binary result is written raw, without a newline" 0 "hello" "" -- run $J/binary.js --handler hello
+check "JSON results still end with a newline" 0 "[1,2]$nl" "" -- \
+	run $J/binary.js --handler json --event-bytes "$tmp/ev.bin"
+check "empty --event-bytes" 0 "{\"isU8\":true,\"len\":0}$nl" "" -- \
+	run $J/binary.js --handler describe --event-bytes /dev/null
+head -c 200000 /dev/urandom >"$tmp/rand.bin"
+"$MICA" run $J/binary.js --handler echo --event-bytes - <"$tmp/rand.bin" >"$tmp/echo.bin" 2>"$tmp/err"
+rc=$?
+if [ $rc = 0 ] && cmp -s "$tmp/rand.bin" "$tmp/echo.bin"; then
+	pass=$((pass + 1)); echo "ok - --event-bytes - (stdin) echoed back byte for byte"
+else
+	fail=$((fail + 1)); echo "FAIL - binary echo from stdin: exit $rc: $(head -c 300 "$tmp/err")"
+fi
+"$MICA" run $J/binary.js --handler invert --event-bytes "$tmp/rand.bin" --repeat 2 >"$tmp/inv.bin" 2>"$tmp/err"
+rc=$?
+head -c 200000 "$tmp/inv.bin" >"$tmp/inv1.bin"
+tail -c 200000 "$tmp/inv.bin" >"$tmp/inv2.bin"
+"$MICA" run $J/binary.js --handler invert --event-bytes "$tmp/inv1.bin" >"$tmp/back.bin" 2>>"$tmp/err"
+if [ $rc = 0 ] && [ "$(wc -c <"$tmp/inv.bin")" = 400000 ] && cmp -s "$tmp/inv1.bin" "$tmp/inv2.bin" &&
+	cmp -s "$tmp/back.bin" "$tmp/rand.bin" && ! cmp -s "$tmp/inv1.bin" "$tmp/rand.bin"; then
+	pass=$((pass + 1)); echo "ok - an ArrayBuffer result per call, raw, with --repeat"
+else
+	fail=$((fail + 1)); echo "FAIL - raw results with --repeat: exit $rc: $(head -c 300 "$tmp/err")"
+fi
+head -c 3145728 /dev/zero >"$tmp/big.bin"
+check "--event-bytes over 3 MiB is refused" 2 "" "request too large" -- \
+	run $J/binary.js --handler echo --event-bytes "$tmp/big.bin"
+check "--event-bytes and --event" 2 "" "not several" -- \
+	run $J/binary.js --handler echo --event-bytes "$tmp/ev.bin" --event 1
+check "--event-bytes without --handler" 2 "" "need --handler" -- run $J/binary.js --event-bytes "$tmp/ev.bin"
+check "missing --event-bytes file" 2 "" "cannot read event file" -- \
+	run $J/binary.js --handler echo --event-bytes "$tmp/none"
+plugin=${MICA_BUILD:-build}/examples/plugin-host
+"$plugin" examples/plugin/plugin.js >"$tmp/out" 2>"$tmp/err"
+rc=$?
+printf '%s\n' "plugin: threshold 128, 4096 pixels, the host stored 32 bytes" \
+	"host: 4096 bytes in, 4128 bytes out, 2016 pixels white" \
+	"host: sha-256 8ae1bc2a91a7af531c827e93c7d826c024bff08081262c9ab2142f863cefb54d" \
+	"host: the digest put() stored matches the result: yes" >"$tmp/want"
+if [ $rc = 0 ] && cmp -s "$tmp/out" "$tmp/want"; then
+	pass=$((pass + 1)); echo "ok - examples/plugin: bytes through a handler and async host functions"
+else
+	fail=$((fail + 1)); echo "FAIL - examples/plugin ($plugin; make examples): exit $rc: $(head -c 300 "$tmp/out") $(head -c 300 "$tmp/err")"
+fi
+
 # ---- eval
 check "eval prints the completion value" 0 "3$nl" "" -- eval '1 + 2'
 check "eval prints strings as-is" 0 "hi there$nl" "" -- eval '"hi " + "there"'
@@ -115,7 +164,7 @@ check "no command" 2 "" "no command" --
 check "bad memory value" 2 "" "--memory wants a whole number" -- run $J/tla.js --memory 1
 check "bad timeout value" 2 "" "--timeout wants a whole number" -- run $J/tla.js --timeout soon
 check "option without value" 2 "" "needs a value" -- run $J/tla.js --timeout
-check "event and event-file" 2 "" "not both" -- run $J/handlers.js --handler greet --event 1 --event-file x
+check "event and event-file" 2 "" "not several" -- run $J/handlers.js --handler greet --event 1 --event-file x
 check "event without handler" 2 "" "need --handler" -- run $J/handlers.js --event 1
 check "missing event file" 2 "" "cannot read event file" -- run $J/handlers.js --handler greet --event-file "$tmp/none"
 check "import of a missing module" 2 "" "could not load module" -- run $J/badimport.js

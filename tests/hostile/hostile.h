@@ -55,6 +55,7 @@
 	.balign 8
 	.long \fn, 0
 	.quad \args, \len, 0
+	.long 0, 0 /* args_kind, result_kind */
 .endm
 .macro EXIT_S code, msg, len
 	.balign 8

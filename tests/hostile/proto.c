@@ -62,14 +62,19 @@ static uint64_t number(const char *s, uint64_t len)
 static char flood_chunk[FLOOD_CHUNK];
 static const char flooded[] = "\"flooded\"";
 
-/* Calls host function fn with args; the reply is in MICA_GPA_IN. */
-static void hostcall(struct mica_hc_wait *w, uint32_t fn, uint64_t args, uint64_t len)
+/* Calls host function fn with args of a kind; the reply is in MICA_GPA_IN. */
+static void hostcall_kind(struct mica_hc_wait *w, uint32_t fn, uint64_t args, uint64_t len, uint32_t kind)
 {
-	struct mica_hc_hostcall h = {.fn = fn, .args = args, .args_len = len};
+	struct mica_hc_hostcall h = {.fn = fn, .args = args, .args_len = len, .args_kind = kind};
 	hc(HC_HOSTCALL, (uintptr_t)&h);
 	w->status = h.failed ? MICA_GS_EXCEPTION : MICA_GS_OK;
 	w->result = MICA_GPA_IN;
 	w->result_len = h.result_len;
+}
+
+static void hostcall(struct mica_hc_wait *w, uint32_t fn, uint64_t args, uint64_t len)
+{
+	hostcall_kind(w, fn, args, len, MICA_KIND_JSON);
 }
 
 static void flood(struct mica_hc_wait *w)
@@ -92,10 +97,27 @@ void proto_main(void)
 		const char *name = IN, *data = IN + w.name_len + 1;
 		uint64_t len = w.data_len;
 		w.status = MICA_GS_OK;
+		w.kind = MICA_KIND_JSON;
 		w.result = (uintptr_t)data;
 		w.result_len = len;
 		if (streq(name, "echo")) {
 			/* the reply above */
+		} else if (streq(name, "bytes_echo")) { /* the event, said to be bytes */
+			w.kind = MICA_KIND_BYTES;
+		} else if (streq(name, "bytes_wild")) { /* bytes at an address outside memory */
+			w.kind = MICA_KIND_BYTES;
+			w.result = WILD;
+		} else if (streq(name, "bytes_huge")) {
+			w.kind = MICA_KIND_BYTES;
+			w.result_len = 0x8000000000000000;
+		} else if (streq(name, "kind_bad")) {
+			w.kind = 7;
+		} else if (streq(name, "hostcall_bytes")) { /* host function 0 with the event as bytes */
+			hostcall_kind(&w, 0, (uintptr_t)data, len, MICA_KIND_BYTES);
+		} else if (streq(name, "hostcall_bytes_wild")) {
+			hostcall_kind(&w, 0, WILD, 16, MICA_KIND_BYTES);
+		} else if (streq(name, "hostcall_kind_bad")) {
+			hostcall_kind(&w, 0, (uintptr_t)data, len, 5);
 		} else if (streq(name, "hostcall")) { /* host function 0 with args = data */
 			hostcall(&w, 0, (uintptr_t)data, len);
 		} else if (streq(name, "hostcall_fn")) { /* host function number data */
