@@ -538,8 +538,8 @@ static void reset_by_parts(mica_sandbox *sb, struct reset_parts *rp, int keep)
 	if (ioctl(vm->vcpu_fd, KVM_SET_MSRS, &m) != MICA_VM_NMSRS)
 		die("KVM_SET_MSRS: %s", strerror(errno));
 	int64_t t4 = now_ns();
-	if (ioctl(vm->vcpu_fd, KVM_SET_FPU, &s->cpu.fpu) < 0)
-		die("KVM_SET_FPU: %s", strerror(errno));
+	if (ioctl(vm->vcpu_fd, KVM_SET_XSAVE, &s->cpu.xsave) < 0)
+		die("KVM_SET_XSAVE: %s", strerror(errno));
 	int64_t t5 = now_ns();
 	if (ioctl(vm->vcpu_fd, KVM_SET_REGS, &s->cpu.regs) < 0)
 		die("KVM_SET_REGS: %s", strerror(errno));
@@ -890,7 +890,7 @@ int main(void)
 	    .copy = {.name = "   reset: copy dirty pages back"},
 	    .sregs = {.name = "   reset: KVM_SET_SREGS"},
 	    .msrs = {.name = "   reset: KVM_SET_MSRS"},
-	    .fpu = {.name = "   reset: KVM_SET_FPU"},
+	    .fpu = {.name = "   reset: KVM_SET_XSAVE"},
 	    .regs = {.name = "   reset: KVM_SET_REGS"},
 	    .refresh = {.name = "   reset: boot_refresh (TSC ioctls, random)"},
 	    .after = {.name = "   reset by parts: call right after"},

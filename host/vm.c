@@ -352,7 +352,7 @@ int mica_vm_save(struct mica_vm *vm, struct mica_vm_state *st, mica_error *err)
 		m.e[i].index = saved_msrs[i];
 	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &st->regs) < 0 ||
 	    ioctl(vm->vcpu_fd, KVM_GET_SREGS, &st->sregs) < 0 ||
-	    ioctl(vm->vcpu_fd, KVM_GET_FPU, &st->fpu) < 0 ||
+	    ioctl(vm->vcpu_fd, KVM_GET_XSAVE, &st->xsave) < 0 ||
 	    ioctl(vm->vcpu_fd, KVM_GET_MSRS, &m) != MICA_VM_NMSRS ||
 	    ioctl(vm->vcpu_fd, KVM_GET_DEBUGREGS, &st->debugregs) < 0 ||
 	    ioctl(vm->vcpu_fd, KVM_GET_XCRS, &st->xcrs) < 0 ||
@@ -370,8 +370,8 @@ int mica_vm_restore(struct mica_vm *vm, const struct mica_vm_state *st, mica_err
 	memcpy(m.e, st->msrs, sizeof(m.e));
 	if (ioctl(vm->vcpu_fd, KVM_SET_SREGS, &st->sregs) < 0 ||
 	    ioctl(vm->vcpu_fd, KVM_SET_MSRS, &m) != MICA_VM_NMSRS ||
-	    ioctl(vm->vcpu_fd, KVM_SET_FPU, &st->fpu) < 0 ||
 	    ioctl(vm->vcpu_fd, KVM_SET_XCRS, &st->xcrs) < 0 ||
+	    ioctl(vm->vcpu_fd, KVM_SET_XSAVE, &st->xsave) < 0 ||
 	    ioctl(vm->vcpu_fd, KVM_SET_DEBUGREGS, &st->debugregs) < 0 ||
 	    ioctl(vm->vcpu_fd, KVM_SET_VCPU_EVENTS, &st->events) < 0 ||
 	    ioctl(vm->vcpu_fd, KVM_SET_REGS, &st->regs) < 0)

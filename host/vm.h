@@ -80,7 +80,7 @@ void mica_vm_destroy(struct mica_vm *vm);
 struct mica_vm_state {
 	struct kvm_regs regs;
 	struct kvm_sregs sregs;
-	struct kvm_fpu fpu;
+	struct kvm_xsave xsave; /* x87, SSE and any extended state */
 	struct kvm_msr_entry msrs[MICA_VM_NMSRS];
 	struct kvm_debugregs debugregs; /* a CPL0 guest could leave breakpoints */
 	struct kvm_xcrs xcrs;
