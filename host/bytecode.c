@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "le.h"
 #include "sandbox.h"
 
 #define FORMAT_VERSION 1
@@ -38,28 +39,6 @@ enum {
 
 #define BAD(...) mica_err(err, MICA_ERR_INVALID, "bytecode file: " __VA_ARGS__)
 
-static void put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	uint32_t v = 0;
-	for (int i = 3; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
 /* Checks file[0..len) for rt; on success *name and *code point into it. */
 static int check(const mica_runtime *rt, const uint8_t *f, size_t len, const uint8_t **name,
 		 uint32_t *name_len, const uint8_t **code, uint32_t *code_len, mica_error *err)
@@ -71,11 +50,11 @@ static int check(const mica_runtime *rt, const uint8_t *f, size_t len, const uin
 	/* Magic and format first: another format may be laid out differently. */
 	if (memcmp(f, MAGIC, len < 8 ? len : 8))
 		return BAD("not a mica bytecode file (no MICABC magic)");
-	if (len >= H_FORMAT + 4 && get32(f + H_FORMAT) != FORMAT_VERSION)
-		return BAD("format version %u, this mica reads %u", get32(f + H_FORMAT), FORMAT_VERSION);
+	if (len >= H_FORMAT + 4 && mica_get32(f + H_FORMAT) != FORMAT_VERSION)
+		return BAD("format version %u, this mica reads %u", mica_get32(f + H_FORMAT), FORMAT_VERSION);
 	if (len < HDR_SIZE)
 		return BAD("truncated (%zu bytes; the header alone has %u)", len, HDR_SIZE);
-	uint32_t n = get32(f + H_NAME_LEN), b = get32(f + H_CODE_LEN);
+	uint32_t n = mica_get32(f + H_NAME_LEN), b = mica_get32(f + H_CODE_LEN);
 	if (!n || !b || !FITS(n, b))
 		return BAD("checksum mismatch (corrupted): impossible sizes in the header (name %u, "
 			   "bytecode %u bytes)",
@@ -92,14 +71,14 @@ static int check(const mica_runtime *rt, const uint8_t *f, size_t len, const uin
 		return BAD("checksum mismatch (corrupted)");
 
 	/* Intact: now what it says. */
-	uint32_t abi = get32(f + H_ABI);
+	uint32_t abi = mica_get32(f + H_ABI);
 	if (abi != MICA_ABI_VERSION)
 		return BAD("made by another mica build (guest ABI version %u, this mica has %u)", abi,
 			   MICA_ABI_VERSION);
 	if (memcmp(f + H_IMAGE, rt->image_sha256, MICA_SHA256_LEN))
 		return BAD("made by another mica build (guest image differs); compile it again");
-	if (get64(f + H_RESERVED))
-		return BAD("corrupted (reserved field is %llu)", (unsigned long long)get64(f + H_RESERVED));
+	if (mica_get64(f + H_RESERVED))
+		return BAD("corrupted (reserved field is %llu)", (unsigned long long)mica_get64(f + H_RESERVED));
 	if (memchr(f + HDR_SIZE, 0, n))
 		return BAD("corrupted (the module name holds a NUL byte)");
 	*name = f + HDR_SIZE;
@@ -152,11 +131,11 @@ int mica_sandbox_compile(mica_sandbox *sb, const char *name, const char *source,
 		return mica_err(err, MICA_ERR_SYSTEM, "out of memory");
 	}
 	memcpy(f + H_MAGIC, MAGIC, 8);
-	put32(f + H_FORMAT, FORMAT_VERSION);
-	put32(f + H_ABI, MICA_ABI_VERSION);
+	mica_put32(f + H_FORMAT, FORMAT_VERSION);
+	mica_put32(f + H_ABI, MICA_ABI_VERSION);
 	memcpy(f + H_IMAGE, sb->rt->image_sha256, MICA_SHA256_LEN);
-	put32(f + H_NAME_LEN, (uint32_t)n);
-	put32(f + H_CODE_LEN, (uint32_t)bc_len);
+	mica_put32(f + H_NAME_LEN, (uint32_t)n);
+	mica_put32(f + H_CODE_LEN, (uint32_t)bc_len);
 	memcpy(f + HDR_SIZE, name, n);
 	memcpy(f + HDR_SIZE + n, bc, bc_len);
 	mica_sha256(f, total - SUM_SIZE, f + total - SUM_SIZE);

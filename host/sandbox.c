@@ -52,9 +52,8 @@ static char *hostfn_table(const mica_sandbox *sb, uint32_t *len)
 	return t;
 }
 
-mica_sandbox *mica_sandbox_new(mica_runtime *rt, const mica_limits *limits, mica_error *err)
+mica_sandbox *mica_sandbox_alloc(mica_runtime *rt, mica_error *err)
 {
-	char *table = NULL;
 	mica_sandbox *sb = calloc(1, sizeof(*sb));
 	if (!sb) {
 		mica_err(err, MICA_ERR_SYSTEM, "out of memory");
@@ -63,6 +62,15 @@ mica_sandbox *mica_sandbox_new(mica_runtime *rt, const mica_limits *limits, mica
 	sb->rt = rt;
 	sb->vm.vm_fd = sb->vm.vcpu_fd = -1;
 	sb->module_root = -1;
+	return sb;
+}
+
+mica_sandbox *mica_sandbox_new(mica_runtime *rt, const mica_limits *limits, mica_error *err)
+{
+	char *table = NULL;
+	mica_sandbox *sb = mica_sandbox_alloc(rt, err);
+	if (!sb)
+		return NULL;
 	if (limits)
 		sb->limits = *limits;
 	else

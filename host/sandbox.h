@@ -27,6 +27,9 @@ int mica_hostfn_add(mica_runtime *rt, const char *module, const char *name, mica
  * module names may also hold '-' and '.'). */
 int mica_hostfn_name_ok(const char *s, size_t n);
 
+/* A zeroed sandbox of rt with no VM yet (fds -1), or NULL (err filled). */
+mica_sandbox *mica_sandbox_alloc(mica_runtime *rt, mica_error *err);
+
 /* Copies a host function table (n may be 0: *dst stays NULL). */
 int mica_hostfns_copy(struct mica_hostfn **dst, size_t *dst_n, const struct mica_hostfn *src, size_t n,
 		      mica_error *err);

@@ -17,6 +17,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "le.h"
 #include "sandbox.h"
 
 #define PAGE MICA_PAGE_SIZE
@@ -53,40 +54,12 @@ enum {
 #define MAX_FNS_SIZE MICA_IN_SIZE
 #define MAX_CPU_SIZE 65536u
 
-static void put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	uint32_t v = 0;
-	for (int i = 3; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
 static void layout_put(uint8_t *p, const struct mica_layout *l)
 {
 	const uint64_t f[7] = {l->mem_size,     l->heap_start, l->heap_end, l->stack_bottom,
 			       l->stack_top,    l->pt_base,    l->pt_size};
 	for (int i = 0; i < 7; i++)
-		put64(p + 8 * i, f[i]);
+		mica_put64(p + 8 * i, f[i]);
 }
 
 static void layout_get(const uint8_t *p, struct mica_layout *l)
@@ -94,7 +67,7 @@ static void layout_get(const uint8_t *p, struct mica_layout *l)
 	uint64_t *f[7] = {&l->mem_size, &l->heap_start, &l->heap_end, &l->stack_bottom,
 			  &l->stack_top, &l->pt_base,    &l->pt_size};
 	for (int i = 0; i < 7; i++)
-		*f[i] = get64(p + 8 * i);
+		*f[i] = mica_get64(p + 8 * i);
 }
 
 /* ---- save ---------------------------------------------------------------- */
@@ -202,21 +175,21 @@ static void header(const mica_snapshot *s, uint64_t npages, size_t fns_size, uin
 {
 	memset(h, 0, HDR_SIZE);
 	memcpy(h + H_MAGIC, MAGIC, 8);
-	put32(h + H_FORMAT, FORMAT_VERSION);
-	put32(h + H_ABI, MICA_ABI_VERSION);
+	mica_put32(h + H_FORMAT, FORMAT_VERSION);
+	mica_put32(h + H_ABI, MICA_ABI_VERSION);
 	memcpy(h + H_IMAGE, s->image_sha256, MICA_SHA256_LEN);
-	put32(h + H_MACHINE, MACHINE_X86_64);
-	put32(h + H_CPU_SIZE, sizeof(s->cpu));
-	put32(h + H_NFNS, (uint32_t)s->nfns);
-	put32(h + H_FNS_SIZE, (uint32_t)fns_size);
-	put64(h + H_NPAGES, npages);
-	put64(h + H_MEMORY, s->limits.memory_bytes);
-	put64(h + H_HEAP, s->limits.heap_bytes);
-	put64(h + H_STACK, s->limits.stack_bytes);
-	put64(h + H_OUTPUT, s->limits.output_bytes);
-	put32(h + H_TIMEOUT, s->limits.timeout_ms);
+	mica_put32(h + H_MACHINE, MACHINE_X86_64);
+	mica_put32(h + H_CPU_SIZE, sizeof(s->cpu));
+	mica_put32(h + H_NFNS, (uint32_t)s->nfns);
+	mica_put32(h + H_FNS_SIZE, (uint32_t)fns_size);
+	mica_put64(h + H_NPAGES, npages);
+	mica_put64(h + H_MEMORY, s->limits.memory_bytes);
+	mica_put64(h + H_HEAP, s->limits.heap_bytes);
+	mica_put64(h + H_STACK, s->limits.stack_bytes);
+	mica_put64(h + H_OUTPUT, s->limits.output_bytes);
+	mica_put32(h + H_TIMEOUT, s->limits.timeout_ms);
 	layout_put(h + H_LAYOUT, &s->layout);
-	put64(h + H_WAIT, s->wait_gpa);
+	mica_put64(h + H_WAIT, s->wait_gpa);
 }
 
 static int write_body(struct writer *w, const mica_snapshot *s, const uint64_t *idx, uint64_t npages)
@@ -233,7 +206,7 @@ static int write_body(struct writer *w, const mica_snapshot *s, const uint64_t *
 	free(t);
 	for (uint64_t i = 0; i < npages && !rc; i++) {
 		uint8_t rec[8];
-		put64(rec, idx[i]);
+		mica_put64(rec, idx[i]);
 		rc = w_put(w, rec, 8, 1) || w_put(w, s->ref + idx[i] * PAGE, PAGE, 1);
 	}
 	if (rc)
@@ -372,28 +345,28 @@ static int parse_fns(const char *path, const uint8_t *t, size_t size, uint32_t c
 static int check_header(const mica_runtime *rt, const char *path, const uint8_t *h, mica_limits *lim,
 			struct mica_layout *lay, mica_error *err)
 {
-	uint32_t abi = get32(h + H_ABI);
+	uint32_t abi = mica_get32(h + H_ABI);
 	if (abi != MICA_ABI_VERSION)
 		return BAD("made by another mica build (guest ABI version %u, this mica has %u)", path, abi,
 			   MICA_ABI_VERSION);
 	if (memcmp(h + H_IMAGE, rt->image_sha256, MICA_SHA256_LEN))
 		return BAD("made by another mica build (guest image differs)", path);
-	if (get32(h + H_MACHINE) != MACHINE_X86_64 || get32(h + H_CPU_SIZE) != sizeof(struct mica_vm_state))
+	if (mica_get32(h + H_MACHINE) != MACHINE_X86_64 || mica_get32(h + H_CPU_SIZE) != sizeof(struct mica_vm_state))
 		return BAD("made for another machine (machine %u with %u bytes of vCPU state; this is x86-64 "
 			   "with %zu)",
-			   path, get32(h + H_MACHINE), get32(h + H_CPU_SIZE), sizeof(struct mica_vm_state));
-	if (get32(h + H_RESERVED))
-		return BAD("corrupted (reserved field is %u)", path, get32(h + H_RESERVED));
+			   path, mica_get32(h + H_MACHINE), mica_get32(h + H_CPU_SIZE), sizeof(struct mica_vm_state));
+	if (mica_get32(h + H_RESERVED))
+		return BAD("corrupted (reserved field is %u)", path, mica_get32(h + H_RESERVED));
 
-	uint64_t mem = get64(h + H_MEMORY), heap = get64(h + H_HEAP), stack = get64(h + H_STACK),
-		 out = get64(h + H_OUTPUT);
+	uint64_t mem = mica_get64(h + H_MEMORY), heap = mica_get64(h + H_HEAP), stack = mica_get64(h + H_STACK),
+		 out = mica_get64(h + H_OUTPUT);
 	_Static_assert(sizeof(size_t) == 8, "limits are 64-bit in the file");
 	memset(lim, 0, sizeof(*lim));
 	lim->memory_bytes = (size_t)mem;
 	lim->heap_bytes = (size_t)heap;
 	lim->stack_bytes = (size_t)stack;
 	lim->output_bytes = (size_t)out;
-	lim->timeout_ms = get32(h + H_TIMEOUT);
+	lim->timeout_ms = mica_get32(h + H_TIMEOUT);
 	mica_error e;
 	if (mica_limits_check(lim, &e))
 		return BAD("bad limits: %s", path, e.message);
@@ -408,7 +381,7 @@ static int check_header(const mica_runtime *rt, const char *path, const uint8_t 
 	if (memcmp(&want, lay, sizeof(want)))
 		return BAD("corrupted (memory layout does not match its limits)", path);
 
-	uint64_t wait = get64(h + H_WAIT);
+	uint64_t wait = mica_get64(h + H_WAIT);
 	if (wait < PAGE || wait > mem || sizeof(struct mica_hc_wait) > mem - wait)
 		return BAD("corrupted (wait structure at 0x%llx, outside guest memory)", path,
 			   (unsigned long long)wait);
@@ -422,9 +395,9 @@ static int write_pages(int fd, const uint8_t *rec, uint64_t n, mica_error *err)
 	enum { MAXV = 256 };
 	struct iovec v[MAXV];
 	for (uint64_t i = 0; i < n;) {
-		uint64_t first = get64(rec + i * RECORD_SIZE);
+		uint64_t first = mica_get64(rec + i * RECORD_SIZE);
 		int k = 0;
-		while (i < n && k < MAXV && get64(rec + i * RECORD_SIZE) == first + (uint64_t)k) {
+		while (i < n && k < MAXV && mica_get64(rec + i * RECORD_SIZE) == first + (uint64_t)k) {
 			v[k].iov_base = (void *)(rec + i * RECORD_SIZE + 8);
 			v[k].iov_len = PAGE;
 			k++;
@@ -483,16 +456,16 @@ mica_snapshot *mica_snapshot_load(mica_runtime *rt, const char *path, mica_error
 		BAD("not a mica snapshot (no MICASNAP magic)", path);
 		goto fail;
 	}
-	if (got >= H_FORMAT + 4 && get32(h + H_FORMAT) != FORMAT_VERSION) {
-		BAD("format version %u, this mica reads %u", path, get32(h + H_FORMAT), FORMAT_VERSION);
+	if (got >= H_FORMAT + 4 && mica_get32(h + H_FORMAT) != FORMAT_VERSION) {
+		BAD("format version %u, this mica reads %u", path, mica_get32(h + H_FORMAT), FORMAT_VERSION);
 		goto fail;
 	}
 	if (got < HDR_SIZE) {
 		BAD("truncated (%zu bytes; the header alone has %u)", path, got, HDR_SIZE);
 		goto fail;
 	}
-	uint32_t cpu_size = get32(h + H_CPU_SIZE), fns_size = get32(h + H_FNS_SIZE);
-	uint64_t npages = get64(h + H_NPAGES);
+	uint32_t cpu_size = mica_get32(h + H_CPU_SIZE), fns_size = mica_get32(h + H_FNS_SIZE);
+	uint64_t npages = mica_get64(h + H_NPAGES);
 	if (cpu_size > MAX_CPU_SIZE || fns_size > MAX_FNS_SIZE || npages > MAX_PAGES) {
 		BAD("checksum mismatch (corrupted): impossible sizes in the header", path);
 		goto fail;
@@ -536,19 +509,19 @@ mica_snapshot *mica_snapshot_load(mica_runtime *rt, const char *path, mica_error
 	struct mica_layout lay;
 	if (check_header(rt, path, buf, &lim, &lay, err))
 		goto fail;
-	uint32_t nfns = get32(buf + H_NFNS);
+	uint32_t nfns = mica_get32(buf + H_NFNS);
 	if (parse_fns(path, buf + HDR_SIZE, fns_size, nfns, &fns, err))
 		goto fail;
 	const uint8_t *cpu = buf + HDR_SIZE + fns_size, *rec = cpu + cpu_size;
 	uint64_t mem_pages = lim.memory_bytes / PAGE;
 	for (uint64_t i = 0; i < npages; i++) {
-		uint64_t pg = get64(rec + i * RECORD_SIZE);
+		uint64_t pg = mica_get64(rec + i * RECORD_SIZE);
 		if (pg >= mem_pages) {
 			BAD("corrupted (page %llu of a %llu-page memory)", path, (unsigned long long)pg,
 			    (unsigned long long)mem_pages);
 			goto fail;
 		}
-		if (i && pg <= get64(rec + (i - 1) * RECORD_SIZE)) {
+		if (i && pg <= mica_get64(rec + (i - 1) * RECORD_SIZE)) {
 			BAD("corrupted (page records out of order at record %llu)", path, (unsigned long long)i);
 			goto fail;
 		}
@@ -561,7 +534,7 @@ mica_snapshot *mica_snapshot_load(mica_runtime *rt, const char *path, mica_error
 	s->limits = lim;
 	s->layout = lay;
 	memcpy(&s->cpu, cpu, sizeof(s->cpu));
-	s->wait_gpa = get64(buf + H_WAIT);
+	s->wait_gpa = mica_get64(buf + H_WAIT);
 	s->fns = fns;
 	s->nfns = nfns;
 	memcpy(s->image_sha256, rt->image_sha256, MICA_SHA256_LEN);

@@ -189,14 +189,9 @@ static int resume_snapshot(mica_sandbox *sb, int fresh, mica_error *err)
 
 mica_sandbox *mica_sandbox_from_snapshot(mica_runtime *rt, mica_snapshot *s, mica_error *err)
 {
-	mica_sandbox *sb = calloc(1, sizeof(*sb));
-	if (!sb) {
-		mica_err(err, MICA_ERR_SYSTEM, "out of memory");
+	mica_sandbox *sb = mica_sandbox_alloc(rt, err);
+	if (!sb)
 		return NULL;
-	}
-	sb->rt = rt;
-	sb->vm.vm_fd = sb->vm.vcpu_fd = -1;
-	sb->module_root = -1;
 	sb->layout = s->layout;
 	sb->snap = s;
 	atomic_fetch_add(&s->refs, 1);
