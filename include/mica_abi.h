@@ -15,7 +15,7 @@
 #define MICA_ABI_H
 
 
-#define MICA_ABI_VERSION 1
+#define MICA_ABI_VERSION 2
 
 #define MICA_PORT_BASE 0xe0
 #define MICA_HC_FAULT_PORT (MICA_PORT_BASE + 4)

@@ -566,7 +566,7 @@ static void too_many_segments(struct elf *e)
 	  "guest image: truncated .mica_header")                                                   \
 	X(header_magic, mica_header(e)->magic ^= 1, "guest image: bad header magic")               \
 	X(abi_version, mica_header(e)->abi_version = MICA_ABI_VERSION + 1,                         \
-	  "guest image: ABI version 2, host speaks 1")                                             \
+	  "guest image: ABI version 3, host speaks 2")                                             \
 	X(stubs_outside, mica_header(e)->fault_stubs = MICA_GPA_IMAGE,                             \
 	  "guest image: entry stubs outside its code")                                             \
 	X(stubs_past_text,                                                                         \
