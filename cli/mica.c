@@ -187,6 +187,8 @@ static int check_args(const struct opts *o)
 		return fail(EXIT_USAGE, "--snapshot needs --handler (the module has already run)", "", "");
 	if (o->snapshot && o->memory_set)
 		return fail(EXIT_USAGE, "--memory cannot change a snapshot (it keeps its memory size)", "", "");
+	if (o->snapshot && o->deterministic)
+		return fail(EXIT_USAGE, "--deterministic cannot change a snapshot (it keeps its mode)", "", "");
 	if (snap && !o->output)
 		return fail(EXIT_USAGE, "snapshot needs -o SNAP, the file to write", "", "");
 	if (comp && !o->output)
@@ -407,14 +409,21 @@ static mica_sandbox *setup(struct ctx *c, mica_sandbox *sb)
 	return sb;
 }
 
-/* Boots a sandbox and loads FILE.js into it. */
-static int boot_and_load(struct ctx *c, mica_sandbox **out)
+/* The sandbox limits the options ask for. */
+static mica_limits limits_from(const struct opts *o)
 {
 	mica_limits lim;
 	mica_limits_default(&lim);
-	lim.memory_bytes = (size_t)c->o->memory_mb << 20;
-	lim.timeout_ms = (uint32_t)c->o->timeout_ms;
-	lim.deterministic = c->o->deterministic;
+	lim.memory_bytes = (size_t)o->memory_mb << 20;
+	lim.timeout_ms = (uint32_t)o->timeout_ms;
+	lim.deterministic = o->deterministic;
+	return lim;
+}
+
+/* Boots a sandbox and loads FILE.js into it. */
+static int boot_and_load(struct ctx *c, mica_sandbox **out)
+{
+	mica_limits lim = limits_from(c->o);
 	/* A bad bytecode file is refused before a sandbox is made for it. */
 	if (c->bytecode && mica_bytecode_check(c->rt, c->source, c->source_len, &c->err)) {
 		fflush(stdout);
@@ -578,11 +587,7 @@ static int cmd_compile(struct ctx *c)
 {
 	if (c->bytecode)
 		return fail(EXIT_USAGE, "'%s' is already a bytecode file%s", c->o->target, "");
-	mica_limits lim;
-	mica_limits_default(&lim);
-	lim.memory_bytes = (size_t)c->o->memory_mb << 20;
-	lim.timeout_ms = (uint32_t)c->o->timeout_ms;
-	lim.deterministic = c->o->deterministic;
+	mica_limits lim = limits_from(c->o);
 	/* No module root: compiling reads no imports. */
 	mica_sandbox *sb = mica_sandbox_new(c->rt, &lim, &c->err);
 	if (!sb)
@@ -605,11 +610,7 @@ static int cmd_compile(struct ctx *c)
 
 static int cmd_eval(struct ctx *c)
 {
-	mica_limits lim;
-	mica_limits_default(&lim);
-	lim.memory_bytes = (size_t)c->o->memory_mb << 20;
-	lim.timeout_ms = (uint32_t)c->o->timeout_ms;
-	lim.deterministic = c->o->deterministic;
+	mica_limits lim = limits_from(c->o);
 	mica_sandbox *sb = setup(c, mica_sandbox_new(c->rt, &lim, &c->err));
 	if (!sb)
 		return report(&c->err);

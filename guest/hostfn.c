@@ -59,6 +59,8 @@ static int host_args(JSContext *c, int argc, JSValueConst *argv, struct hostargs
 		}
 	}
 	JSValue arr = JS_NewArray(c);
+	if (JS_IsException(arr))
+		return -1;
 	for (int i = 0; i < argc; i++)
 		JS_SetPropertyUint32(c, arr, (uint32_t)i, JS_DupValue(c, argv[i]));
 	JSValue json = JS_JSONStringify(c, arr, JS_UNDEFINED, JS_UNDEFINED);

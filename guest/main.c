@@ -311,6 +311,12 @@ static void do_compile(const char *name, const char *src, size_t len, struct rep
 		reply_exception(r, MICA_GS_EXCEPTION, NULL);
 		return;
 	}
+	if (n >= MICA_IN_SIZE - 2) { /* it could never be loaded again */
+		js_free(ctx, bc);
+		reply_set(r, MICA_GS_BAD_INPUT, NULL, "compiled module too large (3 MiB of bytecode or more)",
+			  53);
+		return;
+	}
 	reply_set(r, MICA_GS_OK, NULL, (const char *)bc, n);
 	js_free(ctx, bc);
 	if (!r->text)

@@ -152,8 +152,8 @@ static int on_hostcall(mica_sandbox *sb, uint64_t gpa, mica_error *err)
 					  "with mica_runtime_register_async");
 	if (!call.answered) /* undefined */
 		write_in(sb, "", 0);
-	else
-		mica_vm_dirty_mark(&sb->vm, MICA_GPA_IN, call.result_len + 1);
+	/* every answer went to the guest's buffer: a callback may answer twice */
+	mica_vm_dirty_mark(&sb->vm, MICA_GPA_IN, call.out_max);
 	mica_vm_dirty_mark(&sb->vm, gpa, sizeof(*hc));
 	req.failed = (uint32_t)call.failed;
 	req.result_len = call.result_len;

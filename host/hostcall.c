@@ -20,6 +20,11 @@
 #include "exits.h"
 #include "hostcall.h"
 
+/* What a guest may keep the host holding for it: its calls in flight and
+ * their copied arguments (untrusted JS decides both). */
+#define ASYNC_MAX_CALLS 4096
+#define ASYNC_MAX_BYTES (64u << 20)
+
 /* Largest completion payload: it must fit MICA_GPA_IN with its header. */
 #define COMPLETION_MAX (MICA_IN_SIZE - 2 * sizeof(struct mica_completion))
 
@@ -38,6 +43,8 @@ struct mica_async {
 	uint64_t gen; /* the current request */
 	int closed;   /* the sandbox is gone */
 	struct node *head, **tail;
+	unsigned held_calls; /* calls in flight and the bytes of their arguments */
+	size_t held_bytes;
 };
 
 struct mica_async_call {
@@ -150,6 +157,10 @@ static int finish(mica_async_call *c, const void *s, size_t len, uint32_t kind)
 	}
 	struct mica_async *q = c->q;
 	struct node *n = malloc(sizeof(*n) + (len ? len : 1));
+	pthread_mutex_lock(&q->lock);
+	q->held_calls--;
+	q->held_bytes -= c->args_len;
+	pthread_mutex_unlock(&q->lock);
 	if (n) {
 		n->next = NULL;
 		n->id = c->id;
@@ -241,7 +252,15 @@ int mica_exit_async(mica_sandbox *sb, uint64_t gpa, mica_error *err)
 	c->args_kind = req.args_kind;
 	pthread_mutex_lock(&q->lock);
 	c->gen = q->gen;
+	int over = q->held_calls >= ASYNC_MAX_CALLS || req.args_len > ASYNC_MAX_BYTES - q->held_bytes;
+	q->held_calls++;
+	q->held_bytes += req.args_len;
 	pthread_mutex_unlock(&q->lock);
+	if (over) {
+		mica_async_fail(c, "too many async host calls in flight (at most 4096, with 64 MiB "
+				   "of arguments)");
+		return 0;
+	}
 
 	const struct mica_hostfn *f = &sb->fns[req.fn];
 	if (f->afn) {

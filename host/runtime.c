@@ -136,6 +136,8 @@ static int hostcall_answer(mica_hostcall *call, const void *s, size_t len, int f
 		if (len)
 			memmove(call->out, s, len);
 		call->out[len] = 0;
+		if (len + 1 > call->out_max)
+			call->out_max = len + 1;
 		call->result_len = len;
 		call->result_kind = kind;
 		call->failed = failed;

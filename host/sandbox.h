@@ -104,6 +104,7 @@ struct mica_hostcall {
 	 * (out, out_cap bytes, room for a NUL included), else into result. */
 	uint8_t *out;
 	size_t out_cap;
+	size_t out_max; /* most bytes ever written to out: all must be marked dirty */
 	char *result; /* malloc'd, when out is NULL */
 	size_t result_len;
 	uint32_t result_kind; /* enum mica_kind */

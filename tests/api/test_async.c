@@ -505,6 +505,45 @@ TEST(late_completions_are_harmless)
 	mica_runtime_free(rt);
 }
 
+/* Untrusted JS decides how much the host holds for calls in flight: the
+ * host bounds it (64 MiB of arguments, 4096 calls) and rejects the rest. */
+TEST(held_arguments_are_bounded)
+{
+	NEED_KVM();
+	mica_runtime *rt = runtime();
+	if (!rt)
+		return;
+	mica_error err;
+	char *res = NULL;
+	size_t len;
+	atomic_store(&nkept, 0);
+	mica_limits lim;
+	mica_limits_default(&lim);
+	lim.memory_bytes = 256u << 20;
+	mica_sandbox *sb = mica_sandbox_new(rt, &lim, &err);
+	CHECK(sb, "sandbox: %s", err.message);
+	const char *src = "import { keep } from 'host:async';\n"
+			  "export function start() {\n"
+			  "  const r = [];\n"
+			  "  for (let i = 0; i < 10; i++)\n"
+			  "    r.push(keep(new Uint8Array(8 << 20)).catch(e => i + ': ' + e.message));\n"
+			  "  return Promise.all(r.slice(8));\n"
+			  "}\n";
+	int rc = sb ? mica_sandbox_load(sb, "h.js", src, strlen(src), &err) : MICA_ERR_SYSTEM;
+	if (rc == MICA_OK)
+		rc = mica_sandbox_call(sb, "start", "null", 4, &res, &len, &err);
+	CHECK(rc == MICA_OK && res && strstr(res, "8: too many async host calls in flight") &&
+		      strstr(res, "9: too many"),
+	      "rc %d: %s %s", rc, res ? res : "", err.message);
+	CHECK(atomic_load(&nkept) == 8, "held %d", atomic_load(&nkept));
+	free(res);
+	mica_sandbox_free(sb);
+	for (int i = 0; i < atomic_load(&nkept); i++)
+		mica_async_fail(kept[i], "done");
+	atomic_store(&nkept, 0);
+	mica_runtime_free(rt);
+}
+
 TEST(deterministic_replay)
 {
 	NEED_KVM();
@@ -557,6 +596,7 @@ int main(void)
 	RUN(async_host_fn_from_thread);
 	RUN(hundred_in_flight);
 	RUN(late_completions_are_harmless);
+	RUN(held_arguments_are_bounded);
 	RUN(deterministic_replay);
 	return harness_report();
 }
