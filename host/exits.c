@@ -24,10 +24,7 @@ static const char *vector_name(uint64_t v)
 	return v < sizeof(names) / sizeof(names[0]) ? names[v] : "exception";
 }
 
-static int fault(mica_sandbox *sb, mica_code code, mica_error *err, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fault(mica_sandbox *sb, mica_code code, mica_error *err, const char *fmt, ...)
+int mica_exits_fault(mica_sandbox *sb, mica_code code, mica_error *err, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -41,19 +38,19 @@ static int on_fault(mica_sandbox *sb, mica_error *err)
 {
 	struct kvm_regs r;
 	if (ioctl(sb->vm.vcpu_fd, KVM_GET_REGS, &r) < 0)
-		return fault(sb, MICA_ERR_FAULT, err, "guest fault (registers unreadable)");
+		return mica_exits_fault(sb, MICA_ERR_FAULT, err, "guest fault (registers unreadable)");
 	uint64_t vec = r.rdi, cr2 = r.rcx;
 	const struct mica_layout *l = &sb->layout;
 	if (vec == 14 && cr2 >= l->stack_bottom - MICA_PAGE_SIZE && cr2 < l->stack_bottom)
-		return fault(sb, MICA_ERR_FAULT, err,
+		return mica_exits_fault(sb, MICA_ERR_FAULT, err,
 			     "guest fault: stack overflow (vector 14, page fault on the stack guard page "
 			     "at address 0x%llx, rip 0x%llx)",
 			     (unsigned long long)cr2, (unsigned long long)r.rdx);
 	if (vec == 14)
-		return fault(sb, MICA_ERR_FAULT, err,
+		return mica_exits_fault(sb, MICA_ERR_FAULT, err,
 			     "guest fault: vector 14 (page fault) at address 0x%llx, rip 0x%llx, error code 0x%llx",
 			     (unsigned long long)cr2, (unsigned long long)r.rdx, (unsigned long long)r.rsi);
-	return fault(sb, MICA_ERR_FAULT, err, "guest fault: vector %llu (%s) at rip 0x%llx, error code 0x%llx",
+	return mica_exits_fault(sb, MICA_ERR_FAULT, err, "guest fault: vector %llu (%s) at rip 0x%llx, error code 0x%llx",
 		     (unsigned long long)vec, vector_name(vec), (unsigned long long)r.rdx,
 		     (unsigned long long)r.rsi);
 }
@@ -91,12 +88,12 @@ static int on_console(mica_sandbox *sb, uint64_t gpa, mica_error *err)
 	struct mica_hc_console hc;
 	const void *p = mica_gpa_check(&sb->vm, gpa, sizeof(hc));
 	if (!p)
-		return fault(sb, MICA_ERR_FAULT, err, "guest ABI violation: console structure at 0x%llx",
+		return mica_exits_fault(sb, MICA_ERR_FAULT, err, "guest ABI violation: console structure at 0x%llx",
 			     (unsigned long long)gpa);
 	memcpy(&hc, p, sizeof(hc));
 	const char *data = mica_gpa_check(&sb->vm, hc.data, hc.len);
 	if (!data || (hc.stream != 1 && hc.stream != 2))
-		return fault(sb, MICA_ERR_FAULT, err,
+		return mica_exits_fault(sb, MICA_ERR_FAULT, err,
 			     "guest ABI violation: console write of %llu bytes at 0x%llx to stream %u",
 			     (unsigned long long)hc.len, (unsigned long long)hc.data, hc.stream);
 	size_t limit = sb->limits.output_bytes;
@@ -126,17 +123,17 @@ static int on_hostcall(mica_sandbox *sb, uint64_t gpa, mica_error *err)
 {
 	struct mica_hc_hostcall *hc = mica_guest_writable(sb, gpa, sizeof(*hc));
 	if (!hc)
-		return fault(sb, MICA_ERR_FAULT, err, "guest ABI violation: host call structure at 0x%llx",
+		return mica_exits_fault(sb, MICA_ERR_FAULT, err, "guest ABI violation: host call structure at 0x%llx",
 			     (unsigned long long)gpa);
 	struct mica_hc_hostcall req;
 	memcpy(&req, hc, sizeof(req));
 	const char *args = mica_gpa_check(&sb->vm, req.args, req.args_len);
 	if (!args || req.fn >= sb->nfns)
-		return fault(sb, MICA_ERR_FAULT, err,
+		return mica_exits_fault(sb, MICA_ERR_FAULT, err,
 			     "guest ABI violation: host call %u with %llu argument bytes at 0x%llx", req.fn,
 			     (unsigned long long)req.args_len, (unsigned long long)req.args);
 	if (req.args_kind > MICA_KIND_BYTES)
-		return fault(sb, MICA_ERR_FAULT, err, "guest ABI violation: host call %u with argument kind %u",
+		return mica_exits_fault(sb, MICA_ERR_FAULT, err, "guest ABI violation: host call %u with argument kind %u",
 			     req.fn, req.args_kind);
 	/* The callback reads the arguments in place (the vCPU is stopped) and
 	 * answers straight into the request buffer: no copies of our own. */
@@ -170,7 +167,7 @@ static int on_module(mica_sandbox *sb, uint64_t gpa, mica_error *err)
 		memcpy(&req, hc, sizeof(req));
 	const char *name = hc ? mica_gpa_check(&sb->vm, req.name, req.name_len) : NULL;
 	if (!name || req.name_len == 0 || req.name_len > 4096 || memchr(name, 0, req.name_len))
-		return fault(sb, MICA_ERR_FAULT, err, "guest ABI violation: module request at 0x%llx",
+		return mica_exits_fault(sb, MICA_ERR_FAULT, err, "guest ABI violation: module request at 0x%llx",
 			     (unsigned long long)gpa);
 	char path[4097], why[256];
 	memcpy(path, name, req.name_len);
@@ -204,7 +201,7 @@ static int on_exit_call(mica_sandbox *sb, uint64_t gpa, mica_error *err)
 	for (size_t i = 0; i < n; i++) /* guest text: no control characters */
 		text[i] = msg[i] >= 0x20 && msg[i] < 0x7f ? msg[i] : '?';
 	text[n] = 0;
-	return fault(sb, MICA_ERR_FAULT, err, "guest exited with code %lld: %s", (long long)hc.code, text);
+	return mica_exits_fault(sb, MICA_ERR_FAULT, err, "guest exited with code %lld: %s", (long long)hc.code, text);
 }
 
 /* The guest reports the last request's outcome and parks. */
@@ -213,18 +210,18 @@ static int on_wait(mica_sandbox *sb, uint64_t gpa, struct mica_exit_result *res,
 	struct mica_hc_wait w;
 	const void *p = mica_guest_writable(sb, gpa, sizeof(w));
 	if (!p)
-		return fault(sb, MICA_ERR_FAULT, err, "guest ABI violation: wait structure at 0x%llx",
+		return mica_exits_fault(sb, MICA_ERR_FAULT, err, "guest ABI violation: wait structure at 0x%llx",
 			     (unsigned long long)gpa);
 	memcpy(&w, p, sizeof(w));
 	const char *text = w.result_len ? mica_gpa_check(&sb->vm, w.result, w.result_len) : "";
 	if (!text || w.result_len >= MICA_RESULT_MAX)
-		return fault(sb, MICA_ERR_FAULT, err, "guest ABI violation: result of %llu bytes at 0x%llx",
+		return mica_exits_fault(sb, MICA_ERR_FAULT, err, "guest ABI violation: result of %llu bytes at 0x%llx",
 			     (unsigned long long)w.result_len, (unsigned long long)w.result);
 	if (w.kind > MICA_KIND_BYTES)
-		return fault(sb, MICA_ERR_FAULT, err, "guest ABI violation: result kind %u", w.kind);
+		return mica_exits_fault(sb, MICA_ERR_FAULT, err, "guest ABI violation: result kind %u", w.kind);
 	res->text = malloc(w.result_len + 1);
 	if (!res->text)
-		return fault(sb, MICA_ERR_SYSTEM, err, "out of memory copying a %llu-byte result",
+		return mica_exits_fault(sb, MICA_ERR_SYSTEM, err, "out of memory copying a %llu-byte result",
 			     (unsigned long long)w.result_len);
 	memcpy(res->text, text, w.result_len);
 	res->text[w.result_len] = 0;
@@ -241,11 +238,11 @@ static int serve(mica_sandbox *sb, int64_t deadline, struct mica_exit_result *re
 	for (;;) {
 		int rc = mica_vm_run(&sb->vm, deadline, &sb->interrupt, err);
 		if (rc == MICA_ERR_TIMEOUT)
-			return fault(sb, rc, err, "time limit exceeded: the operation ran longer than %u ms",
+			return mica_exits_fault(sb, rc, err, "time limit exceeded: the operation ran longer than %u ms",
 				     sb->limits.timeout_ms);
 		if (rc == MICA_ERR_INTERRUPTED) {
 			atomic_store(&sb->interrupt, 0);
-			return fault(sb, rc, err, "interrupted by the host");
+			return mica_exits_fault(sb, rc, err, "interrupted by the host");
 		}
 		if (rc) { /* mica_vm_run's message is in err already */
 			sb->dead = rc;
@@ -259,7 +256,7 @@ static int serve(mica_sandbox *sb, int64_t deadline, struct mica_exit_result *re
 				return on_fault(sb, err);
 			if (run->io.direction != KVM_EXIT_IO_OUT || run->io.size != 4 || run->io.count != 1 ||
 			    port < MICA_PORT_BASE || port >= MICA_PORT_BASE + MICA_HC_COUNT)
-				return fault(sb, MICA_ERR_FAULT, err,
+				return mica_exits_fault(sb, MICA_ERR_FAULT, err,
 					     "guest fault: unexpected I/O port 0x%x access (%s, %u bytes)", port,
 					     run->io.direction == KVM_EXIT_IO_OUT ? "out" : "in", run->io.size);
 			uint32_t gpa;
@@ -292,23 +289,23 @@ static int serve(mica_sandbox *sb, int64_t deadline, struct mica_exit_result *re
 			break;
 		}
 		case KVM_EXIT_SHUTDOWN:
-			return fault(sb, MICA_ERR_FAULT, err, "guest fault: triple fault (the vCPU shut down)");
+			return mica_exits_fault(sb, MICA_ERR_FAULT, err, "guest fault: triple fault (the vCPU shut down)");
 		case KVM_EXIT_HLT:
-			return fault(sb, MICA_ERR_FAULT, err, "guest fault: the guest halted");
+			return mica_exits_fault(sb, MICA_ERR_FAULT, err, "guest fault: the guest halted");
 		case KVM_EXIT_MMIO:
-			return fault(sb, MICA_ERR_FAULT, err,
+			return mica_exits_fault(sb, MICA_ERR_FAULT, err,
 				     "guest fault: access to unbacked physical address 0x%llx",
 				     (unsigned long long)run->mmio.phys_addr);
 		case KVM_EXIT_INTERNAL_ERROR:
-			return fault(sb, MICA_ERR_FAULT, err,
+			return mica_exits_fault(sb, MICA_ERR_FAULT, err,
 				     "guest fault: KVM could not emulate an instruction (internal error, "
 				     "suberror %u)",
 				     run->internal.suberror);
 		case KVM_EXIT_FAIL_ENTRY:
-			return fault(sb, MICA_ERR_SYSTEM, err, "KVM could not enter the guest (reason 0x%llx)",
+			return mica_exits_fault(sb, MICA_ERR_SYSTEM, err, "KVM could not enter the guest (reason 0x%llx)",
 				     (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
 		default:
-			return fault(sb, MICA_ERR_FAULT, err, "guest fault: unexpected VM exit %u",
+			return mica_exits_fault(sb, MICA_ERR_FAULT, err, "guest fault: unexpected VM exit %u",
 				     run->exit_reason);
 		}
 	}

@@ -17,6 +17,11 @@ struct mica_exit_result {
  * dead (sb->dead) and returns its code. */
 int mica_exits_run(mica_sandbox *sb, struct mica_exit_result *res, mica_error *err);
 
+/* Ends the sandbox's guest for good: marks it dead with code and fills err.
+ * Returns code. */
+int mica_exits_fault(mica_sandbox *sb, mica_code code, mica_error *err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 /* Host pointer to a guest structure the host may write back into: it must
  * lie where the guest itself may write (heap, stack, writable image data)
  * and be 8-aligned. NULL otherwise. */

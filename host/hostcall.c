@@ -56,6 +56,14 @@ struct mica_async_call {
 	uint32_t args_kind; /* enum mica_kind */
 };
 
+/* Wakes the vCPU thread if it sleeps in MICA_HC_SLEEP (or its next sleep). */
+static void wake(struct mica_async *q)
+{
+	uint64_t one = 1;
+	ssize_t r = write(q->efd, &one, sizeof(one));
+	(void)r; /* a full counter already means "wake up" */
+}
+
 static void drop_queue(struct mica_async *q)
 {
 	while (q->head) {
@@ -115,11 +123,8 @@ void mica_async_detach(mica_sandbox *sb)
 void mica_async_wake(mica_sandbox *sb)
 {
 	struct mica_async *q = atomic_load(&sb->async);
-	if (q) {
-		uint64_t one = 1;
-		ssize_t r = write(q->efd, &one, sizeof(one));
-		(void)r;
-	}
+	if (q)
+		wake(q);
 }
 
 /* ---- the public API ------------------------------------------------------ */
@@ -179,9 +184,7 @@ static int finish(mica_async_call *c, const void *s, size_t len, uint32_t kind)
 	}
 	pthread_mutex_unlock(&q->lock);
 	if (take) {
-		uint64_t one = 1;
-		ssize_t r = write(q->efd, &one, sizeof(one));
-		(void)r;
+		wake(q);
 	} else {
 		free(n);
 	}
@@ -220,8 +223,8 @@ int mica_async_fail(mica_async_call *call, const char *message)
 
 static int abi_fault(mica_sandbox *sb, mica_error *err, const char *what, uint64_t gpa)
 {
-	sb->dead = MICA_ERR_FAULT;
-	return mica_err(err, MICA_ERR_FAULT, "guest ABI violation: %s at 0x%llx", what, (unsigned long long)gpa);
+	return mica_exits_fault(sb, MICA_ERR_FAULT, err, "guest ABI violation: %s at 0x%llx", what,
+				(unsigned long long)gpa);
 }
 
 int mica_exit_async(mica_sandbox *sb, uint64_t gpa, mica_error *err)
