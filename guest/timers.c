@@ -263,7 +263,14 @@ static void sleep_for(uint64_t timeout_ns)
 	mica_hypercall(MICA_HC_SLEEP, &hc);
 	fired_since_poll = 0;
 	poll_now = hc.more != 0;
-	const char *p = (const char *)MICA_GPA_IN, *end = p + (hc.len < MICA_IN_SIZE ? hc.len : 0);
+	/* Settling runs JS (a `then` getter may make a host call, which reuses
+	 * the request buffer), so take the batch out of it first. */
+	size_t len = hc.len < MICA_IN_SIZE ? hc.len : 0;
+	char *batch = malloc(len ? len : 1);
+	if (!batch)
+		return; /* the calls stay in flight; the time limit ends the request */
+	memcpy(batch, (const char *)MICA_GPA_IN, len);
+	const char *p = batch, *end = batch + len;
 	for (uint32_t i = 0; i < hc.count; i++) {
 		struct mica_completion h;
 		if ((size_t)(end - p) < sizeof(h))
@@ -277,6 +284,7 @@ static void sleep_for(uint64_t timeout_ns)
 		if (p > end)
 			break;
 	}
+	free(batch);
 }
 
 /* ---- the loop ------------------------------------------------------------ */

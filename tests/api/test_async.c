@@ -131,6 +131,32 @@ static void *complete_shuffled(void *arg)
 	return NULL;
 }
 
+/* A sync host function with a large answer: it overwrites the request
+ * buffer, where a batch of async completions arrives. */
+static void big_answer(mica_hostcall *call, void *userdata)
+{
+	(void)userdata;
+	static char json[200002];
+	memset(json, 'x', sizeof(json) - 1);
+	json[0] = json[sizeof(json) - 2] = '"';
+	mica_hostcall_return(call, json, sizeof(json) - 1);
+}
+
+/* Completes every second call together with the one before it, before the
+ * guest next sleeps: the two arrive in one batch. */
+static void pair(mica_async_call *call, void *userdata)
+{
+	(void)userdata;
+	static mica_async_call *first;
+	if (!first) {
+		first = call;
+		return;
+	}
+	mica_async_complete(first, "{\"v\":1}", 7);
+	mica_async_complete(call, "{\"v\":2}", 7);
+	first = NULL;
+}
+
 static mica_runtime *runtime(void)
 {
 	mica_error err;
@@ -141,6 +167,8 @@ static mica_runtime *runtime(void)
 	CHECK(mica_runtime_register_async(rt, "async", "later", later, NULL) == MICA_OK, "register later");
 	CHECK(mica_runtime_register_async(rt, "async", "refuse", refuse, NULL) == MICA_OK, "register refuse");
 	CHECK(mica_runtime_register_async(rt, "async", "keep", keep, NULL) == MICA_OK, "register keep");
+	CHECK(mica_runtime_register(rt, "sync", "big", big_answer, NULL) == MICA_OK, "register big");
+	CHECK(mica_runtime_register_async(rt, "async", "pair", pair, NULL) == MICA_OK, "register pair");
 	CHECK(mica_runtime_register_async(rt, "async", "keep", keep, NULL) == MICA_ERR_INVALID, "duplicate");
 	CHECK(mica_runtime_register_async(rt, "async", "bad name", keep, NULL) == MICA_ERR_INVALID, "bad name");
 	return rt;
@@ -544,6 +572,42 @@ TEST(held_arguments_are_bounded)
 	mica_runtime_free(rt);
 }
 
+/* Resolving with an object reads its `then`; a getter there may make a sync
+ * host call, which overwrites the request buffer: the rest of the batch
+ * must survive it. */
+TEST(then_getter_during_a_batch)
+{
+	NEED_KVM();
+	mica_runtime *rt = runtime();
+	if (!rt)
+		return;
+	mica_error err;
+	char *res = NULL;
+	size_t len;
+	atomic_store(&nkept, 0);
+	mica_sandbox *sb = mica_sandbox_new(rt, NULL, &err);
+	CHECK(sb, "sandbox: %s", err.message);
+	const char *src = "import { pair } from 'host:async';\n"
+			  "import { big } from 'host:sync';\n"
+			  "let n = 0;\n"
+			  "Object.defineProperty(Object.prototype, 'then', { get() { n += big().length; },\n"
+			  "  configurable: true });\n"
+			  "export async function start() {\n"
+			  "  const r = await Promise.all([pair(1), pair(2)]);\n"
+			  "  delete Object.prototype.then;\n"
+			  "  return [r[0].v, r[1].v, n > 0];\n"
+			  "}\n";
+	int rc = sb ? mica_sandbox_load(sb, "t.js", src, strlen(src), &err) : MICA_ERR_SYSTEM;
+	if (rc == MICA_OK)
+		rc = mica_sandbox_call(sb, "start", "null", 4, &res, &len, &err);
+	CHECK(rc == MICA_OK && res && !strcmp(res, "[1,2,true]"), "rc %d: %s %s", rc, res ? res : "",
+	      err.message);
+	free(res);
+	mica_sandbox_free(sb);
+	atomic_store(&nkept, 0);
+	mica_runtime_free(rt);
+}
+
 TEST(deterministic_replay)
 {
 	NEED_KVM();
@@ -597,6 +661,7 @@ int main(void)
 	RUN(hundred_in_flight);
 	RUN(late_completions_are_harmless);
 	RUN(held_arguments_are_bounded);
+	RUN(then_getter_during_a_batch);
 	RUN(deterministic_replay);
 	return harness_report();
 }
