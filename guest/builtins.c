@@ -3,8 +3,8 @@
 
 #include "runtime.h"
 
-extern const uint8_t mica_js_console[], mica_js_web[];
-extern const uint32_t mica_js_console_size, mica_js_web_size;
+extern const uint8_t mica_js_console[], mica_js_web[], mica_js_crypto[];
+extern const uint32_t mica_js_console_size, mica_js_web_size, mica_js_crypto_size;
 
 static JSValue inspect_fn; /* console.js's formatter for values */
 
@@ -23,14 +23,14 @@ static JSValue js_write(JSContext *c, JSValueConst this_val, int argc, JSValueCo
 	return JS_UNDEFINED;
 }
 
-/* Evaluates one of the runtime's precompiled scripts; they must not fail. */
-static void run_bytecode(const uint8_t *code, uint32_t size, const char *failure)
+static int eval_bytecode(JSContext *c, const uint8_t *code, uint32_t size)
 {
-	JSValue fn = JS_ReadObject(ctx, code, size, JS_READ_OBJ_BYTECODE);
-	JSValue v = JS_IsException(fn) ? fn : JS_EvalFunction(ctx, fn);
+	JSValue fn = JS_ReadObject(c, code, size, JS_READ_OBJ_BYTECODE);
+	JSValue v = JS_IsException(fn) ? fn : JS_EvalFunction(c, fn);
 	if (JS_IsException(v))
-		mica_guest_exit(2, failure);
-	JS_FreeValue(ctx, v);
+		return -1;
+	JS_FreeValue(c, v);
+	return 0;
 }
 
 /* For performance.now(): nanoseconds from the TSC, no exit. */
@@ -40,68 +40,91 @@ static JSValue js_hrtime(JSContext *c, JSValueConst this_val, int argc, JSValueC
 	return JS_NewFloat64(c, (double)mica_clock_wall_ns());
 }
 
-/* web.js is evaluated on first use of one of its globals: it doubled the
- * time from boot to ready (1 ms more), and most handlers never touch it. */
+/* web.js and crypto.js are evaluated on first use of one of their globals:
+ * web.js alone added 1 ms from boot to ready, and most handlers use neither.
+ * Until then each global is an accessor that loads its script. */
+struct lazy_script {
+	const char *const *names;
+	int count;
+	const uint8_t *code;
+	const uint32_t *size;
+	int (*prepare)(JSContext *c, JSValueConst global); /* hidden natives it takes */
+	int loaded;
+};
+
 static const char *const web_globals[] = {
 	"DOMException", "TextEncoder",	   "TextDecoder",     "atob",	       "btoa",
 	"URL",		"URLSearchParams", "structuredClone", "queueMicrotask", "performance"};
-#define N_WEB_GLOBALS (int)(sizeof(web_globals) / sizeof(web_globals[0]))
+static const char *const crypto_globals[] = {"crypto", "Crypto", "SubtleCrypto", "CryptoKey"};
 
-static int load_web(JSContext *c)
+/* web.js takes it for performance.now() and deletes it */
+static int prepare_web(JSContext *c, JSValueConst global)
 {
-	static int loaded;
-	if (loaded)
+	return JS_SetPropertyStr(c, global, "__mica_hrtime", JS_NewCFunction(c, js_hrtime, "__mica_hrtime", 0));
+}
+
+#define COUNT(a) (int)(sizeof(a) / sizeof((a)[0]))
+static struct lazy_script lazy[] = {
+	{web_globals, COUNT(web_globals), mica_js_web, &mica_js_web_size, prepare_web, 0},
+	{crypto_globals, COUNT(crypto_globals), mica_js_crypto, &mica_js_crypto_size, mica_crypto_prepare, 0},
+};
+#define LAZY_SHIFT 8 /* magic = script << LAZY_SHIFT | name */
+
+static int load_lazy(JSContext *c, struct lazy_script *l)
+{
+	if (l->loaded)
 		return 0;
-	loaded = 1;
+	l->loaded = 1;
 	JSValue global = JS_GetGlobalObject(c);
-	for (int i = 0; i < N_WEB_GLOBALS; i++) {
-		JSAtom a = JS_NewAtom(c, web_globals[i]);
+	for (int i = 0; i < l->count; i++) {
+		JSAtom a = JS_NewAtom(c, l->names[i]);
 		JS_DeleteProperty(c, global, a, 0);
 		JS_FreeAtom(c, a);
 	}
-	/* web.js takes it for performance.now() and deletes it */
-	JS_SetPropertyStr(c, global, "__mica_hrtime", JS_NewCFunction(c, js_hrtime, "__mica_hrtime", 0));
+	int r = l->prepare(c, global);
 	JS_FreeValue(c, global);
-	JSValue fn = JS_ReadObject(c, mica_js_web, mica_js_web_size, JS_READ_OBJ_BYTECODE);
-	JSValue v = JS_IsException(fn) ? fn : JS_EvalFunction(c, fn);
-	if (JS_IsException(v))
-		return -1;
-	JS_FreeValue(c, v);
-	return 0;
+	return r < 0 ? -1 : eval_bytecode(c, l->code, *l->size);
 }
 
-static JSValue js_web_get(JSContext *c, JSValueConst this_val, int argc, JSValueConst *argv, int i)
+static JSValue js_lazy_get(JSContext *c, JSValueConst this_val, int argc, JSValueConst *argv, int magic)
 {
 	(void)this_val, (void)argc, (void)argv;
-	if (load_web(c) < 0)
+	struct lazy_script *l = &lazy[magic >> LAZY_SHIFT];
+	if (load_lazy(c, l) < 0)
 		return JS_EXCEPTION;
 	JSValue global = JS_GetGlobalObject(c);
-	JSValue v = JS_GetPropertyStr(c, global, web_globals[i]);
+	JSValue v = JS_GetPropertyStr(c, global, l->names[magic & ((1 << LAZY_SHIFT) - 1)]);
 	JS_FreeValue(c, global);
 	return v;
 }
 
-static JSValue js_web_set(JSContext *c, JSValueConst this_val, int argc, JSValueConst *argv, int i)
+static JSValue js_lazy_set(JSContext *c, JSValueConst this_val, int argc, JSValueConst *argv, int magic)
 {
 	(void)this_val;
-	if (load_web(c) < 0)
+	struct lazy_script *l = &lazy[magic >> LAZY_SHIFT];
+	if (load_lazy(c, l) < 0)
 		return JS_EXCEPTION;
 	JSValue global = JS_GetGlobalObject(c);
-	int r = JS_SetPropertyStr(c, global, web_globals[i], JS_DupValue(c, argc ? argv[0] : JS_UNDEFINED));
+	int r = JS_SetPropertyStr(c, global, l->names[magic & ((1 << LAZY_SHIFT) - 1)],
+				  JS_DupValue(c, argc ? argv[0] : JS_UNDEFINED));
 	JS_FreeValue(c, global);
 	return r < 0 ? JS_EXCEPTION : JS_UNDEFINED;
 }
 
-static void define_web_globals(JSValueConst global)
+static void define_lazy_globals(JSValueConst global)
 {
-	for (int i = 0; i < N_WEB_GLOBALS; i++) {
-		JSAtom a = JS_NewAtom(ctx, web_globals[i]);
-		JS_DefinePropertyGetSet(
-			ctx, global, a,
-			JS_NewCFunctionMagic(ctx, js_web_get, web_globals[i], 0, JS_CFUNC_generic_magic, i),
-			JS_NewCFunctionMagic(ctx, js_web_set, web_globals[i], 1, JS_CFUNC_generic_magic, i),
-			JS_PROP_CONFIGURABLE);
-		JS_FreeAtom(ctx, a);
+	for (int s = 0; s < COUNT(lazy); s++) {
+		for (int i = 0; i < lazy[s].count; i++) {
+			const char *name = lazy[s].names[i];
+			int magic = s << LAZY_SHIFT | i;
+			JSAtom a = JS_NewAtom(ctx, name);
+			JS_DefinePropertyGetSet(
+				ctx, global, a,
+				JS_NewCFunctionMagic(ctx, js_lazy_get, name, 0, JS_CFUNC_generic_magic, magic),
+				JS_NewCFunctionMagic(ctx, js_lazy_set, name, 1, JS_CFUNC_generic_magic, magic),
+				JS_PROP_CONFIGURABLE);
+			JS_FreeAtom(ctx, a);
+		}
 	}
 }
 
@@ -113,9 +136,9 @@ JSValue mica_inspect(JSValueConst v)
 void mica_builtins_init(JSValueConst global)
 {
 	JS_SetPropertyStr(ctx, global, "__mica_write", JS_NewCFunction(ctx, js_write, "__mica_write", 2));
-	run_bytecode(mica_js_console, mica_js_console_size, "the runtime's console.js failed to evaluate");
-	define_web_globals(global);
-	mica_crypto_init(global);
+	if (eval_bytecode(ctx, mica_js_console, mica_js_console_size) < 0)
+		mica_guest_exit(2, "the runtime's console.js failed to evaluate");
+	define_lazy_globals(global);
 	error_ctor = JS_GetPropertyStr(ctx, global, "Error");
 	uint8array_ctor = JS_GetPropertyStr(ctx, global, "Uint8Array");
 	inspect_fn = JS_GetPropertyStr(ctx, global, "__mica_inspect");

@@ -15,8 +15,6 @@
 
 #include "runtime.h"
 
-extern const uint8_t mica_js_crypto[];
-extern const uint32_t mica_js_crypto_size;
 
 /* Erases secrets in a way the compiler cannot drop as a dead store. */
 static void wipe(void *p, size_t n)
@@ -501,71 +499,12 @@ static const JSCFunctionListEntry native_funcs[] = {
 	JS_CFUNC_DEF("equal", 2, js_equal),
 };
 
-/* ---- lazy loading of crypto.js --------------------------------------------- */
-
-static const char *const crypto_globals[] = {"crypto", "Crypto", "SubtleCrypto", "CryptoKey"};
-#define N_CRYPTO_GLOBALS (int)(sizeof(crypto_globals) / sizeof(crypto_globals[0]))
-
-static int load_crypto(JSContext *c)
+/* crypto.js's native half, as a hidden global it captures and deletes. */
+int mica_crypto_prepare(JSContext *c, JSValueConst global)
 {
-	static int loaded;
-	if (loaded)
-		return 0;
-	loaded = 1;
-	JSValue global = JS_GetGlobalObject(c);
-	for (int i = 0; i < N_CRYPTO_GLOBALS; i++) {
-		JSAtom a = JS_NewAtom(c, crypto_globals[i]);
-		JS_DeleteProperty(c, global, a, 0);
-		JS_FreeAtom(c, a);
-	}
-	/* crypto.js captures it and deletes it */
 	JSValue native = JS_NewObject(c);
-	if (!JS_IsException(native))
-		JS_SetPropertyFunctionList(c, native, native_funcs,
-					   sizeof(native_funcs) / sizeof(native_funcs[0]));
-	int r = JS_IsException(native) ? -1 : JS_SetPropertyStr(c, global, "__mica_crypto", native);
-	JS_FreeValue(c, global);
-	if (r < 0)
+	if (JS_IsException(native))
 		return -1;
-	JSValue fn = JS_ReadObject(c, mica_js_crypto, mica_js_crypto_size, JS_READ_OBJ_BYTECODE);
-	JSValue v = JS_IsException(fn) ? fn : JS_EvalFunction(c, fn);
-	if (JS_IsException(v))
-		return -1;
-	JS_FreeValue(c, v);
-	return 0;
-}
-
-static JSValue js_crypto_get(JSContext *c, JSValueConst this_val, int argc, JSValueConst *argv, int i)
-{
-	(void)this_val, (void)argc, (void)argv;
-	if (load_crypto(c) < 0)
-		return JS_EXCEPTION;
-	JSValue global = JS_GetGlobalObject(c);
-	JSValue v = JS_GetPropertyStr(c, global, crypto_globals[i]);
-	JS_FreeValue(c, global);
-	return v;
-}
-
-static JSValue js_crypto_set(JSContext *c, JSValueConst this_val, int argc, JSValueConst *argv, int i)
-{
-	(void)this_val;
-	if (load_crypto(c) < 0)
-		return JS_EXCEPTION;
-	JSValue global = JS_GetGlobalObject(c);
-	int r = JS_SetPropertyStr(c, global, crypto_globals[i], JS_DupValue(c, argc ? argv[0] : JS_UNDEFINED));
-	JS_FreeValue(c, global);
-	return r < 0 ? JS_EXCEPTION : JS_UNDEFINED;
-}
-
-void mica_crypto_init(JSValueConst global)
-{
-	for (int i = 0; i < N_CRYPTO_GLOBALS; i++) {
-		JSAtom a = JS_NewAtom(ctx, crypto_globals[i]);
-		JS_DefinePropertyGetSet(
-			ctx, global, a,
-			JS_NewCFunctionMagic(ctx, js_crypto_get, crypto_globals[i], 0, JS_CFUNC_generic_magic, i),
-			JS_NewCFunctionMagic(ctx, js_crypto_set, crypto_globals[i], 1, JS_CFUNC_generic_magic, i),
-			JS_PROP_CONFIGURABLE);
-		JS_FreeAtom(ctx, a);
-	}
+	JS_SetPropertyFunctionList(c, native, native_funcs, sizeof(native_funcs) / sizeof(native_funcs[0]));
+	return JS_SetPropertyStr(c, global, "__mica_crypto", native) < 0 ? -1 : 0;
 }

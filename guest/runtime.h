@@ -49,7 +49,7 @@ void mica_builtins_init(JSValueConst global);
 JSValue mica_inspect(JSValueConst v);
 
 /* crypto.c: defines the lazy globals of crypto.js (crypto, CryptoKey...). */
-void mica_crypto_init(JSValueConst global);
+int mica_crypto_prepare(JSContext *c, JSValueConst global);
 
 /* timers.c: the event loop (timers, async host calls) of a request. */
 void mica_timers_init(JSValueConst global);
