@@ -23,7 +23,7 @@ $(TESTD)/test_arena: tests/unit/test_arena.c guest/arena.c guest/arena.h
 	@mkdir -p $(@D)
 	$(CC) $(HOST_CFLAGS) $(HOST_LDFLAGS) -Iguest -o $@ tests/unit/test_arena.c guest/arena.c
 
-$(TESTD)/test_%: tests/api/test_%.c tests/harness.h include/mica.h $(BUILD)/libmica.a
+$(TESTD)/test_%: tests/api/test_%.c tests/harness.h tests/support.h include/mica.h $(BUILD)/libmica.a
 	@mkdir -p $(@D)
 	$(CC) $(HOST_CFLAGS) $(HOST_LDFLAGS) -Itests -o $@ $< $(BUILD)/libmica.a $(HOST_LDLIBS)
 

@@ -6,23 +6,10 @@
 #include <time.h>
 
 #include "harness.h"
+#include "support.h"
 #include "mica.h"
 
 #define MIB ((size_t)1 << 20)
-
-static int64_t now_ms(clockid_t clock)
-{
-	struct timespec ts;
-	clock_gettime(clock, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(unsigned ms)
-{
-	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000};
-	while (nanosleep(&ts, &ts) < 0)
-		;
-}
 
 /* ---- console transcript -------------------------------------------------- */
 
@@ -579,9 +566,9 @@ TEST(import_non_host_module)
 /* Milliseconds `code` ran before failing with `want`, or -1 on another outcome. */
 static int64_t timed_failure(struct fx *f, const char *code, int want)
 {
-	int64_t t0 = now_ms(CLOCK_MONOTONIC);
+	int64_t t0 = clock_ms(CLOCK_MONOTONIC);
 	int rc = fx_eval(f, code);
-	int64_t dt = now_ms(CLOCK_MONOTONIC) - t0;
+	int64_t dt = clock_ms(CLOCK_MONOTONIC) - t0;
 	CHECK_RC(f, rc, want);
 	return rc == want ? dt : -1;
 }
@@ -1139,19 +1126,6 @@ TEST(hostfn_console_order)
 
 /* ---- interrupt ----------------------------------------------------------- */
 
-struct kicker {
-	mica_sandbox *sb;
-	unsigned delay_ms;
-};
-
-static void *kick_later(void *arg)
-{
-	struct kicker *k = arg;
-	sleep_ms(k->delay_ms);
-	mica_sandbox_interrupt(k->sb);
-	return NULL;
-}
-
 TEST(interrupt_running)
 {
 	struct fx f;
@@ -1191,9 +1165,9 @@ TEST(date_now_matches_host)
 	struct fx f;
 	OPEN(&f, NULL);
 	for (int i = 0; i < 3; i++) {
-		int64_t before = now_ms(CLOCK_REALTIME);
+		int64_t before = clock_ms(CLOCK_REALTIME);
 		CHECK_RC(&f, fx_eval(&f, "Date.now()"), MICA_OK);
-		int64_t after = now_ms(CLOCK_REALTIME);
+		int64_t after = clock_ms(CLOCK_REALTIME);
 		long long guest = f.res ? strtoll(f.res, NULL, 10) : 0;
 		CHECK(guest > before - 1000 && guest < after + 1000, "guest %lld, host %lld..%lld",
 		      guest, (long long)before, (long long)after);

@@ -9,14 +9,8 @@
 #include <time.h>
 
 #include "harness.h"
+#include "support.h"
 #include "mica.h"
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int64_t cpu_ms(void)
 {
@@ -24,13 +18,6 @@ static int64_t cpu_ms(void)
 	getrusage(RUSAGE_SELF, &ru);
 	return (int64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 +
 	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
-}
-
-static void sleep_ms(unsigned ms)
-{
-	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000};
-	while (nanosleep(&ts, &ts) < 0)
-		;
 }
 
 /* Console output, stdout only, appended. */

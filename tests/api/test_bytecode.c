@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "harness.h"
+#include "support.h"
 #include "mica.h"
 #include "sha256.h" /* host/: internal, linked from libmica.a */
 
@@ -94,26 +95,6 @@ static uint8_t *compile(mica_runtime *rt, const char *name, const char *src, siz
 	return file;
 }
 
-static char *call(mica_sandbox *sb, const char *fn, const char *ev, mica_error *err)
-{
-	char *res = NULL;
-	size_t len;
-	if (mica_sandbox_call(sb, fn, ev, strlen(ev), &res, &len, err) != MICA_OK) {
-		free(res);
-		return NULL;
-	}
-	return res;
-}
-
-#define CHECK_CALL(sb, fn, ev, want)                                                               \
-	do {                                                                                       \
-		mica_error e_ = {0};                                                               \
-		char *r_ = call(sb, fn, ev, &e_);                                                  \
-		CHECK(r_ && !strcmp(r_, want), "%s(%s): got %s (%s), want %s", fn, ev,            \
-		      r_ ? r_ : "error", e_.message, want);                                        \
-		free(r_);                                                                          \
-	} while (0)
-
 /* ---- same results as source ------------------------------------------------ */
 
 static const char app_js[] =
@@ -158,17 +139,17 @@ TEST(same_results_as_source)
 	const char *fns[] = {"tick", "tick", "stats", "later", "globalOne"};
 	for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
 		mica_error e1 = {0}, e2 = {0};
-		char *a = call(src, fns[i], ev, &e1), *b = call(bc, fns[i], ev, &e2);
+		char *a = call_json(src, fns[i], ev, &e1), *b = call_json(bc, fns[i], ev, &e2);
 		CHECK(a && b && !strcmp(a, b), "%s: source %s (%s), bytecode %s (%s)", fns[i], a ? a : "-",
 		      e1.message, b ? b : "-", e2.message);
 		free(a);
 		free(b);
 	}
-	CHECK_CALL(bc, "tick", "null", "3");
+	CHECK_RESULT(bc, "tick", "null", "3");
 	/* Exceptions: the same message, and the stack still names file:line
 	 * (the bytecode keeps its debug information). */
 	mica_error e1 = {0}, e2 = {0};
-	char *a = call(src, "fails", "null", &e1), *b = call(bc, "fails", "null", &e2);
+	char *a = call_json(src, "fails", "null", &e1), *b = call_json(bc, "fails", "null", &e2);
 	CHECK(!a && !b && e1.code == MICA_ERR_JS && e2.code == MICA_ERR_JS && !strcmp(e1.message, e2.message) &&
 		  strstr(e2.message, "app.js:18"),
 	      "fails: '%s' vs '%s'", e1.message, e2.message);
@@ -259,13 +240,13 @@ TEST(top_level_await)
 		goto out;
 	CHECK(mica_sandbox_load_bytecode(sb, f, len, &err) == MICA_OK, "load: %s", err.message);
 	CHECK(!strcmp(o.buf, "ready 42\n"), "console: %s", o.buf);
-	CHECK_CALL(sb, "get", "null", "{\"answer\":42,\"ready\":\"ready\"}");
+	CHECK_RESULT(sb, "get", "null", "{\"answer\":42,\"ready\":\"ready\"}");
 	memset(&err, 0, sizeof(err));
 	CHECK(mica_sandbox_load_bytecode(sb, rf, rlen, &err) == MICA_ERR_JS &&
 		  strstr(err.message, "Error: at load time") && strstr(err.message, "reject.js:2"),
 	      "rejected TLA: %d %s", err.code, err.message);
 	/* and the sandbox goes on */
-	CHECK_CALL(sb, "get", "null", "{\"answer\":42,\"ready\":\"ready\"}");
+	CHECK_RESULT(sb, "get", "null", "{\"answer\":42,\"ready\":\"ready\"}");
 out:
 	free(f);
 	free(rf);
@@ -317,8 +298,8 @@ TEST(imports_resolve_when_loaded)
 		goto out;
 	CHECK(mica_sandbox_set_modules(sb, MODULE_ROOT, &err) == MICA_OK, "set_modules: %s", err.message);
 	CHECK(mica_sandbox_load_bytecode(sb, f, len, &err) == MICA_OK, "load: %s", err.message);
-	CHECK_CALL(sb, "h", "{\"a\":2,\"b\":3}", "{\"sum\":5,\"h\":\"helped\",\"t\":4}");
-	CHECK_CALL(sb, "dyn", "null", "42");
+	CHECK_RESULT(sb, "h", "{\"a\":2,\"b\":3}", "{\"sum\":5,\"h\":\"helped\",\"t\":4}");
+	CHECK_RESULT(sb, "dyn", "null", "42");
 	/* Resolution errors come when loading, as with source. */
 	memset(&err, 0, sizeof(err));
 	CHECK(mica_sandbox_load_bytecode(sb, bf, blen, &err) == MICA_ERR_INVALID && strstr(err.message, "nothere"),
@@ -367,7 +348,7 @@ TEST(compiling_leaves_imports_alone)
 	CHECK(mica_sandbox_set_modules(sb, MODULE_ROOT, &err) == MICA_OK, "set_modules: %s", err.message);
 	static const char b_js[] = "import helper from './helper.js';\nexport function f() { return helper(); }\n";
 	CHECK(mica_sandbox_load(sb, "app/b.js", b_js, strlen(b_js), &err) == MICA_OK, "load: %s", err.message);
-	CHECK_CALL(sb, "f", "null", "\"helped\"");
+	CHECK_RESULT(sb, "f", "null", "\"helped\"");
 	free(file);
 out:
 	mica_sandbox_free(sb);
@@ -390,10 +371,10 @@ TEST(snapshot_after_bytecode)
 	CHECK(snap, "take: %s", err.message);
 	mica_sandbox *c = snap ? mica_sandbox_from_snapshot(rt, snap, &err) : NULL;
 	if (c) {
-		CHECK_CALL(c, "tick", "null", "1");
-		CHECK_CALL(c, "tick", "null", "2");
+		CHECK_RESULT(c, "tick", "null", "1");
+		CHECK_RESULT(c, "tick", "null", "2");
 		CHECK(mica_sandbox_reset(c, &err) == MICA_OK, "reset: %s", err.message);
-		CHECK_CALL(c, "tick", "null", "1");
+		CHECK_RESULT(c, "tick", "null", "1");
 		mica_sandbox_free(c);
 	}
 	mica_snapshot_free(snap);
@@ -578,7 +559,7 @@ TEST(refuses_bad_files)
 	/* Nothing reached the guest: the sandbox loads the good file. */
 	CHECK(mica_sandbox_load_bytecode(sb, g, len, &err) == MICA_OK, "good file after refusals: %s",
 	      err.message);
-	CHECK_CALL(sb, "tick", "null", "1");
+	CHECK_RESULT(sb, "tick", "null", "1");
 	CHECK(mica_bytecode_check(NULL, g, len, &err) == MICA_ERR_INVALID, "NULL runtime");
 	CHECK(mica_bytecode_check(rt, NULL, 5, &err) == MICA_ERR_INVALID, "NULL file");
 	CHECK(mica_sandbox_load_bytecode(NULL, g, len, &err) == MICA_ERR_INVALID, "NULL sandbox");
@@ -637,7 +618,7 @@ TEST(tampered_bytecode_stays_in_its_sandbox)
 		      "renamed: %d %s", err.code, err.message);
 		free(c);
 	}
-	CHECK_CALL(other, "tick", "null", "1");
+	CHECK_RESULT(other, "tick", "null", "1");
 	printf("  tampered bytecode outcomes: ok %d, js %d, invalid %d, timeout %d, memory %d, fault %d\n",
 	       outcomes[0], outcomes[1], outcomes[2], outcomes[3], outcomes[4], outcomes[5]);
 out:

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "harness.h"
+#include "support.h"
 #include "hostile/hostile.h"
 #include "mica.h"
 
@@ -103,13 +104,6 @@ static int matches(const char *text, const char *pattern)
 			return 0;
 		pattern = bar + 1;
 	}
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* The one host function the hostile runtimes register ("test", "answer"):

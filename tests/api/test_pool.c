@@ -8,27 +8,14 @@
 #include <time.h>
 
 #include "harness.h"
+#include "support.h"
 #include "mica.h"
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int64_t now_us(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static void sleep_ms(unsigned ms)
-{
-	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000};
-	while (nanosleep(&ts, &ts) < 0)
-		;
 }
 
 /* Each call reports what it found and leaves traces: a module counter, a
@@ -457,19 +444,6 @@ TEST(pool_timed_out_sandbox_reused)
 		}
 	}
 	fx_close(&f);
-}
-
-struct kicker {
-	mica_sandbox *sb;
-	unsigned delay_ms;
-};
-
-static void *kick_later(void *arg)
-{
-	struct kicker *k = arg;
-	sleep_ms(k->delay_ms);
-	mica_sandbox_interrupt(k->sb);
-	return NULL;
 }
 
 TEST(pool_interrupted_sandbox_reused)

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "harness.h"
+#include "support.h"
 #include "mica.h"
 #include "sha256.h" /* host/: internal, linked from libmica.a */
 
@@ -105,27 +106,6 @@ static void hex(const uint8_t *d, char *out)
 	for (int i = 0; i < 32; i++)
 		sprintf(out + 2 * i, "%02x", d[i]);
 }
-
-static char *call(mica_sandbox *sb, const char *fn, const char *ev, mica_error *err)
-{
-	char *res = NULL;
-	size_t len;
-	if (mica_sandbox_call(sb, fn, ev, strlen(ev), &res, &len, err) != MICA_OK) {
-		free(res);
-		return NULL;
-	}
-	return res;
-}
-
-/* CHECKs that sb's call fn(ev) gives want. */
-#define CHECK_CALL(sb, fn, ev, want)                                                               \
-	do {                                                                                       \
-		mica_error e_ = {0};                                                               \
-		char *r_ = call(sb, fn, ev, &e_);                                                  \
-		CHECK(r_ && !strcmp(r_, want), "%s(%s): got %s (%s), want %s", fn, ev,            \
-		      r_ ? r_ : "error", e_.message, want);                                        \
-		free(r_);                                                                          \
-	} while (0)
 
 /* ---- SHA-256 ------------------------------------------------------------- */
 
@@ -276,7 +256,7 @@ TEST(round_trip)
 	/* The same post-load state from either snapshot, call after call. */
 	mica_sandbox *sa = clone_of(rt, a), *sb = clone_of(rt, b);
 	if (sa && sb) {
-		char *ia = call(sa, "info", "null", &err), *ib = call(sb, "info", "null", &err);
+		char *ia = call_json(sa, "info", "null", &err), *ib = call_json(sb, "info", "null", &err);
 		CHECK(ia && ib && !strcmp(ia, ib), "info: in-memory %s, from file %s", ia, ib);
 		CHECK(ib && !strcmp(ib, "{\"count\":0,\"total\":25200592,\"len\":50000,\"big\":300000}"),
 		      "info %s", ib);
@@ -285,11 +265,11 @@ TEST(round_trip)
 		for (int i = 1; i <= 3; i++) {
 			char want[8];
 			snprintf(want, sizeof(want), "%d", i);
-			CHECK_CALL(sa, "tick", "null", want);
-			CHECK_CALL(sb, "tick", "null", want);
+			CHECK_RESULT(sa, "tick", "null", want);
+			CHECK_RESULT(sb, "tick", "null", want);
 		}
 		CHECK(mica_sandbox_reset(sb, &err) == MICA_OK, "reset: %s", err.message);
-		CHECK_CALL(sb, "tick", "null", "1");
+		CHECK_RESULT(sb, "tick", "null", "1");
 	}
 	mica_sandbox_free(sa);
 	mica_sandbox_free(sb);
@@ -330,7 +310,7 @@ TEST(loaded_snapshot_outlives_runtime_and_gives_fresh_entropy)
 		mica_sandbox *x = clone_of(rt, b), *y = clone_of(rt, b);
 		mica_snapshot_free(b); /* the sandboxes hold their own references */
 		b = NULL;
-		char *rx = x ? call(x, "rnd", "null", &err) : NULL, *ry = y ? call(y, "rnd", "null", &err) : NULL;
+		char *rx = x ? call_json(x, "rnd", "null", &err) : NULL, *ry = y ? call_json(y, "rnd", "null", &err) : NULL;
 		CHECK(rx && ry && strcmp(rx, ry), "two clones drew %s and %s", rx, ry);
 		free(rx);
 		free(ry);
@@ -397,7 +377,7 @@ TEST(limits_round_trip)
 	CHECK(b, "load: %s", err.message);
 	mica_sandbox *sb = b ? clone_of(rt, b) : NULL;
 	if (sb) {
-		CHECK_CALL(sb, "tick", "null", "1");
+		CHECK_RESULT(sb, "tick", "null", "1");
 		/* the 20 MiB heap limit came along: 30 MB of string is too much */
 		char *r = NULL;
 		size_t rl;
@@ -473,7 +453,7 @@ TEST(hostfns_survive_a_file)
 	CHECK(b, "load: %s", err.message);
 	mica_sandbox *sb = b ? clone_of(rt2, b) : NULL;
 	if (sb)
-		CHECK_CALL(sb, "use", "\"x\"", "{\"atLoad\":\"one\",\"now\":\"two\",\"n\":101}");
+		CHECK_RESULT(sb, "use", "\"x\"", "{\"atLoad\":\"one\",\"now\":\"two\",\"n\":101}");
 	mica_sandbox_free(sb);
 	CHECK(n1 == 1 && n2 == 101, "counts %d %d", n1, n2);
 

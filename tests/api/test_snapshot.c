@@ -10,29 +10,16 @@
 #include <time.h>
 
 #include "harness.h"
+#include "support.h"
 #include "mica.h"
 
 #define MIB ((size_t)1 << 20)
-
-static int64_t now_ms(clockid_t clock)
-{
-	struct timespec ts;
-	clock_gettime(clock, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int64_t now_us(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static void sleep_ms(unsigned ms)
-{
-	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000};
-	while (nanosleep(&ts, &ts) < 0)
-		;
 }
 
 /* ---- console capture ----------------------------------------------------- */
@@ -551,9 +538,9 @@ TEST(clone_time_is_current)
 		goto out;
 	mica_sandbox *sbs[2] = {late, early};
 	for (int i = 0; i < 2; i++) {
-		int64_t before = now_ms(CLOCK_REALTIME);
+		int64_t before = clock_ms(CLOCK_REALTIME);
 		long long g = guest_now(sbs[i]);
-		int64_t after = now_ms(CLOCK_REALTIME);
+		int64_t after = clock_ms(CLOCK_REALTIME);
 		CHECK(g > before - 1000 && g < after + 1000, "%s: guest %lld, host %lld..%lld",
 		      i ? "reset" : "clone", g, (long long)before, (long long)after);
 	}
@@ -601,9 +588,9 @@ TEST(reset_revives_timeout)
 	if (sb) {
 		CHECK_CALL(sb, "count", "null", "1");
 		mica_sandbox_set_timeout(sb, 100);
-		int64_t t0 = now_ms(CLOCK_MONOTONIC);
+		int64_t t0 = clock_ms(CLOCK_MONOTONIC);
 		CHECK_CALL_FAILS(sb, "spin", "null", MICA_ERR_TIMEOUT);
-		int64_t dt = now_ms(CLOCK_MONOTONIC) - t0;
+		int64_t dt = clock_ms(CLOCK_MONOTONIC) - t0;
 		CHECK(dt >= 95 && dt < 2000, "timed out after %lld ms", (long long)dt);
 		CHECK_CALL_FAILS(sb, "count", "null", MICA_ERR_TIMEOUT); /* dead */
 		CHECK_RESET(sb);
@@ -632,27 +619,14 @@ TEST(reset_restores_limits)
 	if (sb) {
 		mica_sandbox_set_timeout(sb, 10000);
 		CHECK_RESET(sb);
-		int64_t t0 = now_ms(CLOCK_MONOTONIC);
+		int64_t t0 = clock_ms(CLOCK_MONOTONIC);
 		CHECK_CALL_FAILS(sb, "spin", "null", MICA_ERR_TIMEOUT);
-		int64_t dt = now_ms(CLOCK_MONOTONIC) - t0;
+		int64_t dt = clock_ms(CLOCK_MONOTONIC) - t0;
 		CHECK(dt >= 295 && dt < 3000, "timed out after %lld ms, want about 300",
 		      (long long)dt);
 	}
 	mica_sandbox_free(sb);
 	snapfx_close(&s);
-}
-
-struct kicker {
-	mica_sandbox *sb;
-	unsigned delay_ms;
-};
-
-static void *kick_later(void *arg)
-{
-	struct kicker *k = arg;
-	sleep_ms(k->delay_ms);
-	mica_sandbox_interrupt(k->sb);
-	return NULL;
 }
 
 TEST(reset_revives_interrupted)
@@ -796,7 +770,7 @@ static void *thread_job_main(void *arg)
 {
 	struct thread_job *j = arg;
 	mica_error e;
-	int64_t t0 = now_ms(CLOCK_MONOTONIC);
+	int64_t t0 = clock_ms(CLOCK_MONOTONIC);
 	if (j->op == 0) {
 		j->rc = mica_sandbox_reset(j->sb, &e);
 	} else if (j->op == 1) {
@@ -805,7 +779,7 @@ static void *thread_job_main(void *arg)
 	} else {
 		j->rc = call(j->sb, "count", "null", &j->res, &e);
 	}
-	j->ms = now_ms(CLOCK_MONOTONIC) - t0;
+	j->ms = clock_ms(CLOCK_MONOTONIC) - t0;
 	return NULL;
 }
 
