@@ -1,5 +1,9 @@
 # mica: `make demo` runs an example, `make test` runs every test.
 # Both install what they need first (scripts/deps.sh).
+#
+# Every rule that runs a compiler waits for $(DEPS): on a fresh machine
+# deps.sh installs the compilers themselves, and `make -j` must not start
+# one before it is there (tests/fresh-clone.sh checks this).
 
 BUILD   ?= build
 MAKEFLAGS += -j$(shell nproc)
@@ -26,12 +30,20 @@ QJS_CFLAGS := -O2 -g -w $(QJS_DEFS)
 QJS_SRCS   := quickjs libregexp libunicode cutils libbf
 
 GUEST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -static -fno-pie -isystem $(QJS) -Iinclude
-GUEST_OBJS := $(addprefix $(GUESTD)/,boot.o syscall.o console.o arena.o main.o jsalloc.o hostfn.o timers.o \
-		modules.o builtins.o crypto.o js_sources.o) \
+GUEST_OBJS := $(addprefix $(GUESTD)/,boot.o proc.o proc_signal.o proc_reset.o syscall.o console.o arena.o \
+		main.o jsalloc.o hostfn.o timers.o modules.o builtins.o crypto.o js_sources.o) \
 	      $(addprefix $(GUESTD)/qjs-,$(addsuffix .o,$(QJS_SRCS)))
 
-HOST_SRCS := error vm image boot exits runtime sandbox snapshot pool snapfile sha256 modules bytecode hostcall
-HOST_OBJS := $(addprefix $(BUILD)/host/,$(addsuffix .o,$(HOST_SRCS))) $(BUILD)/host/guest_image.o
+# The host library: the core, and the backends side by side.
+HOST_CORE := error sys guestmem image boot runtime sandbox hypercall console fault hostcall async modules \
+	     snapshot snapfile sha256 bytecode pool
+HOST_KVM  := vm backend
+HOST_PROC := backend zygote filter cgroup
+HOST_OBJS := $(addprefix $(BUILD)/host/,$(addsuffix .o,$(HOST_CORE))) \
+	     $(addprefix $(BUILD)/host/kvm/,$(addsuffix .o,$(HOST_KVM))) \
+	     $(addprefix $(BUILD)/host/proc/,$(addsuffix .o,$(HOST_PROC))) \
+	     $(BUILD)/host/guest_image.o $(BUILD)/host/proc/loader_image.o
+HOST_HDRS := $(wildcard host/*.h host/kvm/*.h host/proc/*.h) include/mica.h include/mica_abi.h
 
 .PHONY: all deps demo examples test test-plain test-asan bench clean format valgrind
 all: $(BUILD)/mica $(BUILD)/libmica.a $(BUILD)/libmica.so
@@ -48,13 +60,17 @@ $(addprefix $(QJS)/,$(addsuffix .c,$(QJS_SRCS)) quickjs.h): $(DEPS)
 $(GUESTD)/qjs-%.o: $(QJS)/%.c $(DEPS)
 	@mkdir -p $(@D)
 	$(MUSLCC) $(QJS_CFLAGS) -c $< -o $@
-$(GUESTD)/arena.o: guest/arena.c guest/arena.h
+$(GUESTD)/arena.o: guest/arena.c guest/arena.h | $(DEPS)
 	@mkdir -p $(@D)
 	$(MUSLCC) $(GUEST_CFLAGS) -DMICA_ARENA_REPLACE_MALLOC -c $< -o $@
+# The reset runs with the guest's thread pointer in the guest's hands.
+$(GUESTD)/proc_reset.o: guest/proc_reset.c include/mica_abi.h | $(DEPS)
+	@mkdir -p $(@D)
+	$(MUSLCC) $(GUEST_CFLAGS) -fno-stack-protector -ffreestanding -c $< -o $@
 $(GUESTD)/%.o: guest/%.c guest/guest.h guest/runtime.h guest/arena.h include/mica_abi.h $(DEPS)
 	@mkdir -p $(@D)
 	$(MUSLCC) $(GUEST_CFLAGS) -c $< -o $@
-$(GUESTD)/%.o: guest/%.S include/mica_abi.h
+$(GUESTD)/%.o: guest/%.S include/mica_abi.h | $(DEPS)
 	@mkdir -p $(@D)
 	$(MUSLCC) -c $< -o $@
 $(GUESTD)/js_sources.o: guest/js_sources.S $(GUESTD)/console.jsbc $(GUESTD)/web.jsbc $(GUESTD)/crypto.jsbc
@@ -78,13 +94,25 @@ $(GUESTD)/mica-guest.elf: $(GUEST_OBJS)
 		-Wl,-z,noexecstack -o $(GUESTD)/mica-guest.debug.elf $^ -lm
 	strip --strip-debug -o $@ $(GUESTD)/mica-guest.debug.elf
 
+# ---- the process backend's loader: freestanding, never sanitized, linked
+# far above any guest memory ----
+LOADER := build/loader/mica-loader
+$(LOADER): host/proc/loader.c host/proc/proc.h include/mica_abi.h | $(DEPS)
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -O2 $(WARN) -Iinclude -Ihost/proc -ffreestanding -fno-stack-protector -fPIE \
+		-fcf-protection=none -fno-asynchronous-unwind-tables -nostdlib -static -no-pie \
+		-Wl,-Ttext-segment=0x200000000000 -Wl,-z,noexecstack -Wl,--build-id=none -o $@ $<
+
 # ---- host library ----
-$(BUILD)/host/%.o: host/%.c $(wildcard host/*.h) include/mica.h include/mica_abi.h
+$(BUILD)/host/%.o: host/%.c $(HOST_HDRS) | $(DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(HOST_CFLAGS) -c $< -o $@
 $(BUILD)/host/guest_image.o: host/guest_image.S $(GUESTD)/mica-guest.elf
 	@mkdir -p $(@D)
 	$(CC) -c -DMICA_GUEST_ELF='"$(GUESTD)/mica-guest.elf"' $< -o $@
+$(BUILD)/host/proc/loader_image.o: host/proc/loader_image.S $(LOADER)
+	@mkdir -p $(@D)
+	$(CC) -c -DMICA_LOADER_ELF='"$(LOADER)"' $< -o $@
 $(BUILD)/libmica.a: $(HOST_OBJS)
 	rm -f $@
 	ar rcs $@ $^
@@ -102,7 +130,7 @@ $(BUILD)/examples/plugin-host: examples/plugin/host.c include/mica.h $(BUILD)/li
 	$(CC) $(HOST_CFLAGS) $(HOST_LDFLAGS) -o $@ $< $(BUILD)/libmica.a $(HOST_LDLIBS)
 
 demo: $(BUILD)/mica
-	$(BUILD)/mica run examples/hello.js
+	$(BUILD)/mica run -v examples/hello.js
 	$(BUILD)/mica run examples/handler.js --handler greet --event '{"name":"mica"}'
 
 # The host code under valgrind (memcheck): a few runs through the CLI.
@@ -122,4 +150,5 @@ clean:
 	rm -rf build
 
 format:
-	clang-format -i include/*.h host/*.[ch] guest/*.[ch] cli/*.c tests/*.c bench/*.c
+	clang-format -i include/*.h host/*.[ch] host/kvm/*.[ch] host/proc/*.[ch] guest/*.[ch] cli/*.c \
+		tests/*.h tests/api/*.c bench/*.c

@@ -1,7 +1,7 @@
 /*
- * mica: run JavaScript in a KVM micro-VM.
+ * mica: run JavaScript in a sandbox (a KVM micro-VM or a confined process).
  * Exit codes are mica_code values: 0 ok, 1 uncaught exception, 2 usage or
- * bad input, 3 time limit, 4 memory limit, 5 guest fault, 6 hypervisor
+ * bad input, 3 time limit, 4 memory limit, 5 guest fault, 6 backend
  * unavailable or internal error.
  */
 #include <errno.h>
@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "mica.h"
+#include "mica_abi.h"
 
 #define EXIT_USAGE MICA_ERR_INVALID
 
@@ -26,6 +27,7 @@ static const char usage[] =
 	"       mica snapshot FILE.js -o SNAP [options]\n"
 	"       mica compile FILE.js -o FILE.mbc [--modules DIR] [options]\n"
 	"       mica eval CODE [options]\n"
+	"       mica info [--backend auto|kvm|process]\n"
 	"       mica --help | --version\n"
 	"  EVENT: --event JSON | --event-file PATH|- | --event-bytes PATH|-\n"
 	"\n"
@@ -44,6 +46,8 @@ static const char usage[] =
 	"             Imports are not compiled: they are resolved when it runs (give\n"
 	"             compile the same --modules DIR as run, to name FILE.js alike)\n"
 	"  eval       evaluate CODE as a script and print its completion value\n"
+	"  info       the version, the backend runs would use, which backends work\n"
+	"             here (and why not), what each isolates with, the default limits\n"
 	"\n"
 	"options:\n"
 	"  --handler NAME       function to call after the module has loaded\n"
@@ -75,17 +79,23 @@ static const char usage[] =
 	"  --deterministic      replayable runs: fixed Math.random seed, virtual clock\n"
 	"                       (starts at 2024-01-01, 1 us per read, jumps to due\n"
 	"                       timers without sleeping); a snapshot keeps its mode\n"
+	"  --backend B          where sandboxes run: auto (KVM if /dev/kvm opens, else a\n"
+	"                       process), kvm (KVM or nothing: exit 6 with the reason)\n"
+	"                       or process (a confined child process); default auto,\n"
+	"                       or MICA_BACKEND\n"
+	"  -v, --verbose        say on stderr which backend runs the sandboxes\n"
 	"  -h, --help           show this help\n"
 	"  -V, --version        show the version\n"
 	"\n"
 	"A call that fails ends the run with its exit code; the lines of the calls\n"
 	"before it have been printed.\n"
 	"\n"
-	"environment: MICA_KVM_DEVICE  the KVM device (default /dev/kvm)\n"
+	"environment: MICA_BACKEND     the backend when --backend is not given\n"
+	"             MICA_KVM_DEVICE  the KVM device (default /dev/kvm)\n"
 	"\n"
 	"exit codes: 0 ok, 1 uncaught exception, 2 usage or bad input (also a bad\n"
 	"            snapshot or bytecode file), 3 time limit, 4 memory limit, 5 guest fault,\n"
-	"            6 hypervisor unavailable or internal\n";
+	"            6 backend unavailable or internal\n";
 
 enum isolation { ISO_REUSE, ISO_RESET, ISO_FRESH };
 static const char *const iso_names[] = {"reuse", "reset", "fresh"};
@@ -93,8 +103,10 @@ static const char *const iso_names[] = {"reuse", "reset", "fresh"};
 struct opts {
 	const char *cmd, *target, *handler, *event, *event_file, *event_bytes, *snapshot, *output, *modules;
 	long timeout_ms, memory_mb, repeat;
-	int memory_set, repeat_set, iso_set, deterministic;
+	int memory_set, repeat_set, iso_set, deterministic, verbose;
 	enum isolation iso;
+	mica_backend backend;
+	const char *backend_from; /* "--backend" or "MICA_BACKEND" */
 };
 
 /* The events of the calls: one (used for every call) or one per call. */
@@ -158,6 +170,17 @@ static void on_console(void *ud, int stream, const char *data, size_t len)
 	}
 }
 
+static int parse_backend(const char *s, mica_backend *b)
+{
+	static const mica_backend all[] = {MICA_BACKEND_AUTO, MICA_BACKEND_KVM, MICA_BACKEND_PROCESS};
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		if (!strcmp(s, mica_backend_name(all[i]))) {
+			*b = all[i];
+			return 0;
+		}
+	return -1;
+}
+
 static long parse_num(const char *s, const char *flag, long min, long max, int *bad)
 {
 	char *end;
@@ -174,9 +197,17 @@ static long parse_num(const char *s, const char *flag, long min, long max, int *
 static int check_args(const struct opts *o)
 {
 	int run = !strcmp(o->cmd, "run"), snap = !strcmp(o->cmd, "snapshot"), eval = !strcmp(o->cmd, "eval");
-	int comp = !strcmp(o->cmd, "compile");
-	if (!run && !snap && !eval && !comp)
+	int comp = !strcmp(o->cmd, "compile"), info = !strcmp(o->cmd, "info");
+	if (!run && !snap && !eval && !comp && !info)
 		return fail(EXIT_USAGE, "unknown command '%s' (see mica --help)", o->cmd, "");
+	if (info) {
+		if (o->target)
+			return fail(EXIT_USAGE, "info takes no argument ('%s')", o->target, "");
+		if (o->handler || o->event || o->event_file || o->event_bytes || o->snapshot || o->output ||
+		    o->modules || o->repeat_set || o->iso_set || o->memory_set || o->deterministic)
+			return fail(EXIT_USAGE, "info takes only --backend", "", "");
+		return 0;
+	}
 	if (run && o->snapshot && o->target)
 		return fail(EXIT_USAGE, "give FILE.js or --snapshot, not both", "", "");
 	if (!o->target && !(run && o->snapshot))
@@ -215,7 +246,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{"memory", required_argument, 0, 'm'},	 {"snapshot", required_argument, 0, 's'},
 		{"output", required_argument, 0, 'o'},	 {"repeat", required_argument, 0, 'n'},
 		{"isolation", required_argument, 0, 'i'}, {"help", no_argument, 0, 'h'},
-		{"modules", required_argument, 0, 'M'}, {"deterministic", no_argument, 0, 'D'}, {"version", no_argument, 0, 'V'},	 {0, 0, 0, 0}};
+		{"modules", required_argument, 0, 'M'}, {"deterministic", no_argument, 0, 'D'},
+		{"version", no_argument, 0, 'V'},	 {"backend", required_argument, 0, 'B'},
+		{"verbose", no_argument, 0, 'v'},	 {0, 0, 0, 0}};
 	int bad = 0, c;
 	o->timeout_ms = 10000;
 	o->memory_mb = 64;
@@ -224,7 +257,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	opterr = 0;
 	/* '+': stop at each operand, take it, and go on parsing options. */
 	for (;;) {
-		c = getopt_long(argc, argv, "+:hVo:", longopts, NULL);
+		c = getopt_long(argc, argv, "+:hVvo:", longopts, NULL);
 		if (c == -1) {
 			if (optind >= argc)
 				break;
@@ -241,6 +274,12 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case 'H': o->handler = optarg; break;
 		case 'M': o->modules = optarg; break;
 		case 'D': o->deterministic = 1; break;
+		case 'v': o->verbose = 1; break;
+		case 'B':
+			if (parse_backend(optarg, &o->backend))
+				return fail(EXIT_USAGE, "--backend wants auto, kvm or process, not '%s'", optarg, "");
+			o->backend_from = "--backend";
+			break;
 		case 'e': o->event = optarg; break;
 		case 'f': o->event_file = optarg; break;
 		case 'b': o->event_bytes = optarg; break;
@@ -277,6 +316,13 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	}
 	if (!o->cmd)
 		return fail(EXIT_USAGE, "no command given (see mica --help)", "", "");
+	/* The flag wins over the variable. */
+	const char *env = getenv("MICA_BACKEND");
+	if (!o->backend_from && env && *env) {
+		if (parse_backend(env, &o->backend))
+			return fail(EXIT_USAGE, "MICA_BACKEND wants auto, kvm or process, not '%s'", env, "");
+		o->backend_from = "MICA_BACKEND";
+	}
 	return check_args(o);
 }
 
@@ -682,19 +728,68 @@ static int read_inputs(struct ctx *c)
 	return 0;
 }
 
+/* The backend lines of `mica info`: whether each works here, and why not. */
+static void info_backend(mica_backend b, const char *kvm_path)
+{
+	mica_runtime_options ro = {.kvm_path = kvm_path, .backend = b};
+	mica_error err;
+	mica_runtime *rt = mica_runtime_new(&ro, &err);
+	if (!rt) {
+		printf("%s: unavailable: %s\n", mica_backend_name(b), err.message);
+		return;
+	}
+	char facts[2048];
+	mica_runtime_describe(rt, facts, sizeof(facts));
+	printf("%s: available\n", mica_backend_name(b));
+	for (char *line = strtok(facts, "\n"); line; line = strtok(NULL, "\n"))
+		printf("  %s\n", line);
+	mica_runtime_free(rt);
+}
+
+static int cmd_info(const struct opts *o)
+{
+	const char *kvm_path = getenv("MICA_KVM_DEVICE");
+	printf("mica %s, guest ABI %d\n", MICA_VERSION, MICA_ABI_VERSION);
+	mica_runtime_options ro = {.kvm_path = kvm_path, .backend = o->backend};
+	mica_error err;
+	mica_runtime *rt = mica_runtime_new(&ro, &err);
+	printf("backend: %s (%s%s)\n", rt ? mica_backend_name(mica_runtime_backend(rt)) : "none",
+	       o->backend_from ? "from " : "auto", o->backend_from ? o->backend_from : "");
+	mica_runtime_free(rt);
+	info_backend(MICA_BACKEND_KVM, kvm_path);
+	info_backend(MICA_BACKEND_PROCESS, kvm_path);
+	mica_limits l;
+	mica_limits_default(&l);
+	printf("default limits: memory %zu MiB (16..2048), stack %zu KiB, time %u ms per run, console %zu KiB per "
+	       "call, JS heap: what memory leaves\n",
+	       l.memory_bytes >> 20, l.stack_bytes >> 10, l.timeout_ms, l.output_bytes >> 10);
+	return fflush(stdout) ? MICA_ERR_SYSTEM : 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o = {0};
 	int rc = parse_args(argc, argv, &o);
 	if (rc)
 		return rc;
+	if (!strcmp(o.cmd, "info"))
+		return cmd_info(&o);
 	struct ctx c = {.o = &o, .deadline = now_ms() + o.timeout_ms};
 	rc = read_inputs(&c);
 	if (!rc) {
-		mica_runtime_options ro = {.kvm_path = getenv("MICA_KVM_DEVICE")};
+		mica_runtime_options ro = {.kvm_path = getenv("MICA_KVM_DEVICE"), .backend = o.backend};
 		c.rt = mica_runtime_new(&ro, &c.err);
 		if (!c.rt)
 			rc = report(&c.err);
+		else if (o.verbose) {
+			char facts[1024];
+			mica_runtime_describe(c.rt, facts, sizeof(facts));
+			const char *why = strncmp(facts, "kvm not used: ", 14) ? NULL : facts + 14;
+			fprintf(stderr, "mica: backend: %s%s%.*s%s\n", mica_backend_name(mica_runtime_backend(c.rt)),
+				why ? " (kvm: " : "", why ? (int)strcspn(why, "\n") : 0, why ? why : "", why ? ")" : "");
+		}
+		if (!c.rt)
+			;
 		else if (!strcmp(o.cmd, "eval"))
 			rc = cmd_eval(&c);
 		else if (!strcmp(o.cmd, "snapshot"))

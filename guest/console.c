@@ -3,9 +3,10 @@
 
 #include "guest.h"
 
-#define CONSOLE_BUF 16384
+/* In the window, where both backends' hosts read a flush in place. */
+#define CONSOLE_BUF MICA_CONSOLE_SIZE
+#define buf ((char *)MICA_GPA_CONSOLE)
 
-static char buf[CONSOLE_BUF];
 static size_t buf_len;
 static int buf_stream = 1;
 static uint64_t sent; /* bytes handed to the host in this request */
@@ -19,7 +20,7 @@ void mica_console_flush(void)
 		struct mica_hc_console hc = {.stream = (uint32_t)buf_stream,
 					     .data = (uint64_t)(uintptr_t)buf,
 					     .len = buf_len};
-		mica_hypercall(MICA_HC_CONSOLE, &hc);
+		mica_hypercall(MICA_HC_CONSOLE, &hc, sizeof(hc));
 		sent += buf_len;
 	}
 	buf_len = 0;
@@ -56,5 +57,5 @@ _Noreturn void mica_guest_exit(int64_t code, const char *msg)
 	mica_console_flush();
 	struct mica_hc_exit hc = {.code = code, .msg = (uint64_t)(uintptr_t)msg, .msg_len = strlen(msg)};
 	for (;;)
-		mica_hypercall(MICA_HC_EXIT, &hc);
+		mica_hypercall(MICA_HC_EXIT, &hc, sizeof(hc));
 }

@@ -12,13 +12,25 @@
 
 #define MICA_INFO ((const struct mica_boot_info *)MICA_GPA_INFO)
 
-/* One `out`: the host handles call `nr` with the structure at `arg`. */
-static inline void mica_hypercall(unsigned nr, void *arg)
+/* process backend: store the call in the mailbox and park (guest/proc.S). */
+void mica_proc_hypercall(unsigned nr, uint64_t gpa);
+
+/* One exit to the host, which handles call `nr` with the structure arg[0..len)
+ * (at most 64 bytes). The structure travels through the mailbox, which both
+ * backends' hosts read in place; the host's answers come back in it. The
+ * transport is the backend's: an `out` under KVM, a park in a process. */
+static inline void mica_hypercall(unsigned nr, void *arg, size_t len)
 {
-	__asm__ volatile("outl %0, %w1"
-			 :
-			 : "a"((uint32_t)(uintptr_t)arg), "Nd"((uint16_t)(MICA_PORT_BASE + nr))
-			 : "memory");
+	struct mica_mailbox *mb = (struct mica_mailbox *)MICA_GPA_MAILBOX;
+	__builtin_memcpy(mb->call, arg, len);
+	if (MICA_INFO->flags & MICA_BOOT_PROCESS)
+		mica_proc_hypercall(nr, MICA_GPA_MAILBOX);
+	else
+		__asm__ volatile("outl %0, %w1"
+				 :
+				 : "a"((uint32_t)MICA_GPA_MAILBOX), "Nd"((uint16_t)(MICA_PORT_BASE + nr))
+				 : "memory");
+	__builtin_memcpy(arg, mb->call, len);
 }
 
 /* Never returns: tells the host the guest cannot go on. */

@@ -100,7 +100,7 @@ static JSValue js_hostcall(JSContext *c, JSValueConst this_val, int argc, JSValu
 				      .args_len = a.len,
 				      .args_kind = a.kind};
 	mica_console_flush(); /* keep output ordered around the host's side effects */
-	mica_hypercall(MICA_HC_HOSTCALL, &hc);
+	mica_hypercall(MICA_HC_HOSTCALL, &hc, sizeof(hc));
 	JS_FreeCString(c, a.json);
 
 	const char *res = (const char *)MICA_GPA_IN;

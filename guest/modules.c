@@ -106,7 +106,7 @@ static JSModuleDef *load_user_module(JSContext *c, const char *name)
 {
 	struct mica_hc_module hc = {.name = (uint64_t)(uintptr_t)name, .name_len = strlen(name)};
 	mica_console_flush();
-	mica_hypercall(MICA_HC_MODULE, &hc);
+	mica_hypercall(MICA_HC_MODULE, &hc, sizeof(hc));
 	const char *src = (const char *)MICA_GPA_IN;
 	size_t len = hc.result_len < MICA_IN_SIZE ? hc.result_len : 0;
 	if (hc.failed) {

@@ -217,7 +217,7 @@ JSValue mica_async_start(JSContext *c, int fn, const char *args, size_t len, uin
 				   .args = (uint64_t)(uintptr_t)args,
 				   .args_len = len};
 	mica_console_flush(); /* keep output ordered around the host's side effects */
-	mica_hypercall(MICA_HC_ASYNC, &hc);
+	mica_hypercall(MICA_HC_ASYNC, &hc, sizeof(hc));
 	return promise;
 }
 
@@ -260,7 +260,7 @@ static void sleep_for(uint64_t timeout_ns)
 {
 	struct mica_hc_sleep hc = {.timeout_ns = timeout_ns};
 	mica_console_flush();
-	mica_hypercall(MICA_HC_SLEEP, &hc);
+	mica_hypercall(MICA_HC_SLEEP, &hc, sizeof(hc));
 	fired_since_poll = 0;
 	poll_now = hc.more != 0;
 	/* Settling runs JS (a `then` getter may make a host call, which reuses

@@ -10,14 +10,7 @@
 #define PTE_W 0x2ull
 #define PTE_U 0x4ull
 #define PTE_NX (1ull << 63)
-
-/* Boot page: GDT at +0, TSS at +0x80, IDT at +0x200. */
-#define GDT_GPA MICA_GPA_BOOT
-#define GDT_ENTRIES 8
-#define TSS_GPA (MICA_GPA_BOOT + 0x80)
-#define IDT_GPA (MICA_GPA_BOOT + 0x200)
 #define TSS_IOPB 104
-#define TSS_LIMIT (TSS_IOPB + 32) /* the bitmap's end byte is the last */
 
 static uint64_t align_up(uint64_t v, uint64_t a)
 {
@@ -57,6 +50,30 @@ int mica_layout_compute(struct mica_layout *l, const struct mica_image *img,
 	return 0;
 }
 
+int mica_layout_regions(const struct mica_layout *l, const struct mica_image *img,
+			struct mica_region r[MICA_MAX_REGIONS])
+{
+	const uint32_t R = MICA_REGION_R, W = MICA_REGION_W, S = MICA_REGION_SHARED, P = MICA_REGION_PROC;
+	int n = 0;
+#define ADD(a, b, f) r[n++] = (struct mica_region){.gpa = (a), .len = (b) - (a), .flags = (f)}
+	ADD(MICA_GPA_INFO, MICA_GPA_INFO + PAGE, R | S);
+	ADD(MICA_GPA_MAILBOX, MICA_GPA_INLINE + MICA_INLINE_SIZE, R | W | S);
+	ADD(MICA_GPA_CTRL, MICA_GPA_CTRL + MICA_CTRL_SIZE, R | S | P);
+	ADD(MICA_GPA_CONSOLE, MICA_GPA_CONSOLE + MICA_CONSOLE_SIZE, R | W | S);
+	ADD(MICA_GPA_SCRATCH, MICA_GPA_SCRATCH + MICA_SCRATCH_SIZE, R | W | S | P);
+	ADD(MICA_GPA_SIGSTACK, MICA_GPA_SIGSTACK + MICA_SIGSTACK_SIZE, R | W | P);
+	ADD(MICA_GPA_IN, MICA_GPA_IN + MICA_IN_SIZE, R | W);
+	for (int i = 0; i < img->nsegs; i++) {
+		const struct mica_image_seg *s = &img->segs[i];
+		uint32_t f = R | ((s->flags & PF_W) ? W : 0) | ((s->flags & PF_X) ? MICA_REGION_X : 0);
+		ADD(s->vaddr & ~(PAGE - 1), align_up(s->vaddr + s->memsz, PAGE), f);
+	}
+	ADD(l->heap_start, l->heap_end, R | W);
+	ADD(l->stack_bottom, l->stack_top, R | W);
+#undef ADD
+	return n;
+}
+
 /* Identity-maps [start, end) with flags; the tables are laid out linearly. */
 static void map_range(uint8_t *mem, const struct mica_layout *l, uint64_t start, uint64_t end,
 		      uint64_t flags)
@@ -66,7 +83,7 @@ static void map_range(uint8_t *mem, const struct mica_layout *l, uint64_t start,
 		pt[a / PAGE] = a | flags;
 }
 
-static void build_page_tables(uint8_t *mem, const struct mica_layout *l)
+static void build_page_tables(uint8_t *mem, const struct mica_layout *l, const struct mica_image *img)
 {
 	uint64_t npd = align_up(l->mem_size, 1ull << 30) >> 30;
 	uint64_t npt = align_up(l->mem_size, 2ull << 20) >> 21;
@@ -77,24 +94,38 @@ static void build_page_tables(uint8_t *mem, const struct mica_layout *l)
 		((uint64_t *)(mem + pdpt))[i] = (pd + i * PAGE) | dir;
 	for (uint64_t i = 0; i < npt; i++)
 		((uint64_t *)(mem + pd))[i] = (pt + i * PAGE) | dir;
+
+	map_range(mem, l, MICA_GPA_BOOT, MICA_IST_TOP, PTE_P | PTE_W | PTE_NX); /* supervisor */
+	struct mica_region r[MICA_MAX_REGIONS];
+	int n = mica_layout_regions(l, img, r);
+	for (int i = 0; i < n; i++) {
+		if (r[i].flags & MICA_REGION_PROC)
+			continue;
+		uint64_t f = PTE_P | PTE_U;
+		if (r[i].flags & MICA_REGION_W)
+			f |= PTE_W;
+		if (!(r[i].flags & MICA_REGION_X))
+			f |= PTE_NX;
+		map_range(mem, l, r[i].gpa, r[i].gpa + r[i].len, f);
+	}
 }
 
 static void build_descriptors(uint8_t *mem, const struct mica_image *img)
 {
-	uint64_t *gdt = (uint64_t *)(mem + GDT_GPA);
+	uint64_t *gdt = (uint64_t *)(mem + MICA_BOOT_GDT);
 	gdt[0] = 0;
 	gdt[1] = 0x00209a0000000000ull; /* 0x08 kernel code, L */
 	gdt[2] = 0x00cf92000000ffffull; /* 0x10 kernel data */
 	gdt[3] = 0;
 	gdt[4] = 0x00cff2000000ffffull; /* 0x20 user data, DPL3 */
 	gdt[5] = 0x0020fa0000000000ull; /* 0x28 user code, DPL3, L */
-	uint64_t base = TSS_GPA, limit = TSS_LIMIT;
+	uint64_t base = MICA_BOOT_TSS, limit = MICA_BOOT_TSS_LIMIT;
 	gdt[6] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (0x9ull << 40) | (1ull << 47) |
 		 (((limit >> 16) & 0xf) << 48) | (((base >> 24) & 0xff) << 56);
 	gdt[7] = base >> 32;
 
 	/* 64-bit TSS: RSP0 and IST1 both point at the exception stack. */
-	uint8_t *tss = mem + TSS_GPA;
+	uint8_t *tss = mem + MICA_BOOT_TSS;
 	uint64_t ist = MICA_IST_TOP;
 	memcpy(tss + 4, &ist, 8);
 	memcpy(tss + 36, &ist, 8);
@@ -104,7 +135,7 @@ static void build_descriptors(uint8_t *mem, const struct mica_image *img)
 	memcpy(tss + 102, &iopb, 2);
 	tss[TSS_IOPB + 32] = 0xff;
 
-	uint64_t *idt = (uint64_t *)(mem + IDT_GPA);
+	uint64_t *idt = (uint64_t *)(mem + MICA_BOOT_IDT);
 	for (int v = 0; v < MICA_FAULT_VECTORS; v++) {
 		uint64_t off = img->hdr.fault_stubs + (uint64_t)v * img->hdr.fault_stub_stride;
 		idt[2 * v] = (off & 0xffff) | ((uint64_t)MICA_SEL_KCODE << 16) | (1ull << 32) /* IST1 */ |
@@ -130,47 +161,35 @@ static uint64_t build_stack(uint8_t *mem, const struct mica_layout *l, const str
 	return sp;
 }
 
-int mica_boot_refresh(struct mica_vm *vm, mica_error *err)
+int mica_boot_refresh(struct mica_guestmem *mem, uint64_t tsc_khz, uint64_t tsc, mica_error *err)
 {
-	struct mica_boot_info *bi = (struct mica_boot_info *)(vm->mem + MICA_GPA_INFO);
-	mica_vm_dirty_mark(vm, MICA_GPA_INFO, sizeof(*bi));
-	if (bi->flags & MICA_BOOT_DETERMINISTIC) {
+	struct mica_boot_info bi;
+	if (mica_mem_read(mem, MICA_GPA_INFO, &bi, sizeof(bi)))
+		return mica_err(err, MICA_ERR_SYSTEM, "cannot read the guest's boot info");
+	if (bi.flags & MICA_BOOT_DETERMINISTIC) {
 		/* replayable: the same seed every time (the clock is virtual) */
 		static const uint64_t seed[4] = {0x6d6963612d646574, 0x65726d696e697374, 0x69632d7365656431,
 						 0x9e3779b97f4a7c15};
-		memcpy(bi->random, seed, sizeof(seed));
-	} else if (getrandom(bi->random, sizeof(bi->random), 0) != sizeof(bi->random)) {
+		memcpy(bi.random, seed, sizeof(seed));
+	} else if (getrandom(bi.random, sizeof(bi.random), 0) != sizeof(bi.random)) {
 		return mica_err_errno(err, MICA_ERR_SYSTEM, "getrandom");
 	}
-	int r = mica_vm_tsc(vm, &bi->tsc_khz, &bi->tsc_base, err);
-	if (r)
-		return r;
+	bi.tsc_khz = tsc_khz;
+	bi.tsc_base = tsc;
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
-	bi->wall_base_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
-	bi->generation++;
+	bi.wall_base_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+	bi.generation++;
+	if (mica_mem_write(mem, MICA_GPA_INFO, &bi, sizeof(bi)))
+		return mica_err(err, MICA_ERR_SYSTEM, "cannot write the guest's boot info");
 	return 0;
 }
 
-int mica_boot_prepare(struct mica_vm *vm, const struct mica_layout *l, const struct mica_image *img,
-		      const struct mica_boot_params *p, mica_error *err)
+int mica_boot_image(uint8_t *mem, const struct mica_layout *l, const struct mica_image *img,
+		    const struct mica_boot_params *p, struct mica_cpu *cpu, mica_error *err)
 {
-	uint8_t *mem = vm->mem;
-	build_page_tables(mem, l);
-	map_range(mem, l, MICA_GPA_BOOT, MICA_IST_TOP, PTE_P | PTE_W | PTE_NX);
-	map_range(mem, l, MICA_GPA_INFO, MICA_GPA_INFO + PAGE, PTE_P | PTE_U | PTE_NX);
-	map_range(mem, l, MICA_GPA_IN, MICA_GPA_IN + MICA_IN_SIZE, PTE_P | PTE_W | PTE_U | PTE_NX);
-	for (int i = 0; i < img->nsegs; i++) {
-		const struct mica_image_seg *s = &img->segs[i];
-		uint64_t f = PTE_P | PTE_U;
-		if (s->flags & PF_W)
-			f |= PTE_W;
-		if (!(s->flags & PF_X))
-			f |= PTE_NX;
-		map_range(mem, l, s->vaddr, s->vaddr + s->memsz, f);
-	}
-	map_range(mem, l, l->heap_start, l->heap_end, PTE_P | PTE_W | PTE_U | PTE_NX);
-	map_range(mem, l, l->stack_bottom, l->stack_top, PTE_P | PTE_W | PTE_U | PTE_NX);
+	(void)err;
+	build_page_tables(mem, l, img);
 	build_descriptors(mem, img);
 	mica_image_load(img, mem);
 	if (p->hostfn_table_len)
@@ -189,21 +208,15 @@ int mica_boot_prepare(struct mica_vm *vm, const struct mica_layout *l, const str
 	bi->hostfn_count = p->hostfn_count;
 	bi->hostfn_table_len = p->hostfn_table_len;
 	bi->flags = p->flags;
-	int r = mica_boot_refresh(vm, err);
-	if (r)
-		return r;
 
-	struct mica_vm_cpu cpu = {
-		.rip = img->entry,
-		.rsp = build_stack(mem, l, img),
-		.cr3 = l->pt_base,
-		.gdt = GDT_GPA,
-		.gdt_limit = GDT_ENTRIES * 8 - 1,
-		.idt = IDT_GPA,
-		.idt_limit = MICA_FAULT_VECTORS * 16 - 1,
-		.tss = TSS_GPA,
-		.tss_limit = TSS_LIMIT,
-		.lstar = img->hdr.syscall_entry,
-	};
-	return mica_vm_init_cpu(vm, &cpu, err);
+	memset(cpu, 0, sizeof(*cpu));
+	cpu->rip = img->entry;
+	cpu->gpr[MICA_CPU_RSP_INDEX] = build_stack(mem, l, img);
+	cpu->rflags = 0x2;
+	/* FXSAVE image of the reset state: FCW 0x37f, MXCSR 0x1f80 */
+	cpu->fxsave[0] = 0x7f;
+	cpu->fxsave[1] = 0x03;
+	uint32_t mxcsr = 0x1f80;
+	memcpy(cpu->fxsave + 24, &mxcsr, 4);
+	return 0;
 }

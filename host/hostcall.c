@@ -1,364 +1,111 @@
-/*
- * Async host functions and MICA_HC_SLEEP.
- *
- * Each sandbox has a completion queue (struct mica_async), made on its first
- * request. A call in flight holds a reference to the queue, not to the
- * sandbox, so it may be completed from any thread at any time: after its
- * request ended (the queue's generation moved on), or after the sandbox was
- * freed (the queue is closed), the completion is dropped. Completing wakes
- * the vCPU thread through an eventfd, which the SLEEP handler polls;
- * mica_sandbox_interrupt writes to it too.
- */
-#include <errno.h>
-#include <poll.h>
-#include <pthread.h>
+/* Synchronous host functions: MICA_HC_HOSTCALL and the mica_hostcall API. */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 
-#include "exits.h"
 #include "hostcall.h"
+#include "hypercall.h"
 
-/* What a guest may keep the host holding for it: its calls in flight and
- * their copied arguments (untrusted JS decides both). */
-#define ASYNC_MAX_CALLS 4096
-#define ASYNC_MAX_BYTES (64u << 20)
-
-/* Largest completion payload: it must fit MICA_GPA_IN with its header. */
-#define COMPLETION_MAX (MICA_IN_SIZE - 2 * sizeof(struct mica_completion))
-
-struct node {
-	struct node *next;
-	uint64_t id;
-	uint32_t kind; /* enum mica_completion_kind */
-	uint32_t len;
-	char data[];
-};
-
-struct mica_async {
-	atomic_int refs; /* the sandbox's, plus one per call in flight */
-	pthread_mutex_t lock;
-	int efd;
-	uint64_t gen; /* the current request */
-	int closed;   /* the sandbox is gone */
-	struct node *head, **tail;
-	unsigned held_calls; /* calls in flight and the bytes of their arguments */
-	size_t held_bytes;
-};
-
-struct mica_async_call {
-	struct mica_async *q;
-	uint64_t gen;
-	uint64_t id;
-	char *args;
-	size_t args_len;
-	uint32_t args_kind; /* enum mica_kind */
-};
-
-/* Wakes the vCPU thread if it sleeps in MICA_HC_SLEEP (or its next sleep). */
-static void wake(struct mica_async *q)
-{
-	uint64_t one = 1;
-	ssize_t r = write(q->efd, &one, sizeof(one));
-	(void)r; /* a full counter already means "wake up" */
-}
-
-static void drop_queue(struct mica_async *q)
-{
-	while (q->head) {
-		struct node *n = q->head;
-		q->head = n->next;
-		free(n);
-	}
-	q->tail = &q->head;
-}
-
-static void unref(struct mica_async *q)
-{
-	if (atomic_fetch_sub(&q->refs, 1) != 1)
-		return;
-	drop_queue(q);
-	close(q->efd);
-	pthread_mutex_destroy(&q->lock);
-	free(q);
-}
-
-int mica_async_begin(mica_sandbox *sb, mica_error *err)
-{
-	struct mica_async *q = atomic_load(&sb->async);
-	if (!q) {
-		q = calloc(1, sizeof(*q));
-		if (!q)
-			return mica_err(err, MICA_ERR_SYSTEM, "out of memory");
-		q->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		if (q->efd < 0) {
-			free(q);
-			return mica_err_errno(err, MICA_ERR_SYSTEM, "eventfd");
-		}
-		pthread_mutex_init(&q->lock, NULL);
-		atomic_init(&q->refs, 1);
-		q->tail = &q->head;
-		atomic_store(&sb->async, q);
-	}
-	pthread_mutex_lock(&q->lock);
-	q->gen++;
-	drop_queue(q);
-	pthread_mutex_unlock(&q->lock);
-	return 0;
-}
-
-void mica_async_detach(mica_sandbox *sb)
-{
-	struct mica_async *q = atomic_exchange(&sb->async, NULL);
-	if (!q)
-		return;
-	pthread_mutex_lock(&q->lock);
-	q->closed = 1;
-	drop_queue(q);
-	pthread_mutex_unlock(&q->lock);
-	unref(q);
-}
-
-void mica_async_wake(mica_sandbox *sb)
-{
-	struct mica_async *q = atomic_load(&sb->async);
-	if (q)
-		wake(q);
-}
-
-/* ---- the public API ------------------------------------------------------ */
-
-int mica_runtime_register_async(mica_runtime *rt, const char *module, const char *name, mica_async_fn fn,
-				void *userdata)
-{
-	if (!rt || !fn)
-		return MICA_ERR_INVALID;
-	int rc = mica_hostfn_add(rt, module, name, NULL, fn, userdata);
-	return rc;
-}
-
-const char *mica_async_args(const mica_async_call *call, size_t *len)
+const char *mica_hostcall_args(const mica_hostcall *call, size_t *len)
 {
 	if (len)
 		*len = call->args_len;
 	return call->args;
 }
 
-int mica_async_is_bytes(const mica_async_call *call)
+int mica_hostcall_is_bytes(const mica_hostcall *call)
 {
 	return call->args_kind == MICA_KIND_BYTES;
 }
 
-static int finish(mica_async_call *c, const void *s, size_t len, uint32_t kind)
+static int answer(mica_hostcall *call, const void *s, size_t len, int failed, uint32_t kind)
 {
-	static const char too_big[] = "host function result too large (3 MiB or more)";
-	int rc = MICA_OK;
-	if (len > COMPLETION_MAX) {
-		s = too_big;
-		len = sizeof(too_big) - 1;
-		kind = MICA_COMPLETION_ERROR;
-		rc = MICA_ERR_INVALID;
-	}
-	struct mica_async *q = c->q;
-	struct node *n = malloc(sizeof(*n) + (len ? len : 1));
-	pthread_mutex_lock(&q->lock);
-	q->held_calls--;
-	q->held_bytes -= c->args_len;
-	pthread_mutex_unlock(&q->lock);
-	if (n) {
-		n->next = NULL;
-		n->id = c->id;
-		n->kind = kind;
-		n->len = (uint32_t)len;
+	if (len >= MICA_IN_SIZE)
+		return MICA_ERR_INVALID;
+	if (call->mem) { /* into the guest's request buffer, NUL-terminated */
+		static const char nul = 0;
+		if ((len && mica_mem_write(call->mem, MICA_GPA_IN, s, len)) ||
+		    mica_mem_write(call->mem, MICA_GPA_IN + len, &nul, 1))
+			return MICA_ERR_SYSTEM;
+	} else {
+		char *copy = malloc(len ? len : 1);
+		if (!copy)
+			return MICA_ERR_SYSTEM;
 		if (len)
-			memcpy(n->data, s, len);
-	} else {
-		rc = MICA_ERR_SYSTEM;
+			memcpy(copy, s, len);
+		free(call->result);
+		call->result = copy;
 	}
-	pthread_mutex_lock(&q->lock);
-	int take = n && !q->closed && q->gen == c->gen;
-	if (take) {
-		*q->tail = n;
-		q->tail = &n->next;
-	}
-	pthread_mutex_unlock(&q->lock);
-	if (take) {
-		wake(q);
-	} else {
-		free(n);
-	}
-	unref(q);
-	free(c->args);
-	free(c);
-	return rc;
+	call->result_len = len;
+	call->result_kind = kind;
+	call->failed = failed;
+	call->answered = 1;
+	return MICA_OK;
 }
 
-int mica_async_complete(mica_async_call *call, const char *json, size_t len)
+int mica_hostcall_return(mica_hostcall *call, const char *json, size_t len)
 {
-	if (!call)
-		return MICA_ERR_INVALID;
-	return finish(call, json, json ? len : 0, MICA_COMPLETION_JSON);
+	return answer(call, json, json ? len : 0, 0, MICA_KIND_JSON);
 }
 
-int mica_async_complete_bytes(mica_async_call *call, const void *data, size_t len)
+int mica_hostcall_return_bytes(mica_hostcall *call, const void *data, size_t len)
 {
-	if (!call)
-		return MICA_ERR_INVALID;
 	if (!data && len)
-		return mica_async_fail(call, "host function returned no data");
-	return finish(call, data, len, MICA_COMPLETION_BYTES);
+		return MICA_ERR_INVALID;
+	return answer(call, data, len, 0, MICA_KIND_BYTES);
 }
 
-int mica_async_fail(mica_async_call *call, const char *message)
+int mica_hostcall_fail(mica_hostcall *call, const char *message)
 {
-	if (!call)
-		return MICA_ERR_INVALID;
 	if (!message)
 		message = "host function failed";
-	return finish(call, message, strlen(message), MICA_COMPLETION_ERROR);
+	return answer(call, message, strlen(message), 1, MICA_KIND_JSON);
 }
 
-/* ---- hypercalls ---------------------------------------------------------- */
-
-static int abi_fault(mica_sandbox *sb, mica_error *err, const char *what, uint64_t gpa)
+static int overlaps_in(uint64_t gpa, uint64_t len)
 {
-	return mica_exits_fault(sb, MICA_ERR_FAULT, err, "guest ABI violation: %s at 0x%llx", what,
-				(unsigned long long)gpa);
+	return len && gpa < MICA_GPA_IN + MICA_IN_SIZE && MICA_GPA_IN < gpa + len;
 }
 
-int mica_exit_async(mica_sandbox *sb, uint64_t gpa, mica_error *err)
+int mica_hc_hostcall(mica_sandbox *sb, uint64_t gpa, int64_t deadline, mica_error *err)
 {
-	struct mica_hc_async req;
-	const void *p = mica_gpa_check(&sb->vm, gpa, sizeof(req));
-	if (!p)
-		return abi_fault(sb, err, "async host call structure", gpa);
-	memcpy(&req, p, sizeof(req));
-	const char *args = mica_gpa_check(&sb->vm, req.args, req.args_len);
-	if (!args || req.fn >= sb->nfns || req.args_kind > MICA_KIND_BYTES)
-		return abi_fault(sb, err, "async host call arguments", req.args);
-	struct mica_async *q = atomic_load(&sb->async);
-	mica_async_call *c = calloc(1, sizeof(*c));
-	char *copy = malloc(req.args_len ? req.args_len : 1);
-	if (!c || !copy || !q) {
-		free(c);
-		free(copy);
-		sb->dead = MICA_ERR_SYSTEM;
-		return mica_err(err, MICA_ERR_SYSTEM, "out of memory starting an async host call");
-	}
-	memcpy(copy, args, req.args_len);
-	atomic_fetch_add(&q->refs, 1);
-	c->q = q;
-	c->id = req.id;
-	c->args = copy;
-	c->args_len = req.args_len;
-	c->args_kind = req.args_kind;
-	pthread_mutex_lock(&q->lock);
-	c->gen = q->gen;
-	int over = q->held_calls >= ASYNC_MAX_CALLS || req.args_len > ASYNC_MAX_BYTES - q->held_bytes;
-	q->held_calls++;
-	q->held_bytes += req.args_len;
-	pthread_mutex_unlock(&q->lock);
-	if (over) {
-		mica_async_fail(c, "too many async host calls in flight (at most 4096, with 64 MiB "
-				   "of arguments)");
-		return 0;
-	}
-
+	(void)deadline;
+	struct mica_hc_hostcall req;
+	if (!mica_guest_writable(sb, gpa, sizeof(req)) || mica_mem_read(&sb->mem, gpa, &req, sizeof(req)))
+		return mica_abi_violation(sb, err, "host call structure", gpa);
+	if (req.fn >= sb->nfns || !mica_mem_check(&sb->mem, req.args, req.args_len))
+		return mica_sandbox_kill(sb, MICA_ERR_FAULT, err,
+					 "guest ABI violation: host call %u with %llu argument bytes at 0x%llx", req.fn,
+					 (unsigned long long)req.args_len, (unsigned long long)req.args);
+	if (req.args_kind > MICA_KIND_BYTES)
+		return mica_sandbox_kill(sb, MICA_ERR_FAULT, err,
+					 "guest ABI violation: host call %u with argument kind %u", req.fn,
+					 req.args_kind);
+	/* The answer is written to MICA_GPA_IN while the callback may still
+	 * read the arguments in place. */
+	if (overlaps_in(req.args, req.args_len))
+		return mica_sandbox_kill(sb, MICA_ERR_FAULT, err,
+					 "guest ABI violation: host call %u arguments at 0x%llx overlap the request "
+					 "buffer",
+					 req.fn, (unsigned long long)req.args);
+	void *copy;
+	const char *args = mica_mem_view(&sb->mem, req.args, req.args_len, &copy);
+	if (!args)
+		return mica_sandbox_kill(sb, MICA_ERR_SYSTEM, err, "cannot read %llu bytes of host call arguments",
+					 (unsigned long long)req.args_len);
+	mica_hostcall call = {.args = args, .args_len = req.args_len, .args_kind = req.args_kind, .mem = &sb->mem};
 	const struct mica_hostfn *f = &sb->fns[req.fn];
-	if (f->afn) {
-		f->afn(c, f->userdata);
-		return 0;
-	}
-	/* A sync function (a snapshot's guest may think otherwise): call it now,
-	 * its answer is the completion. */
-	mica_hostcall hc = {.args = copy, .args_len = req.args_len, .args_kind = req.args_kind};
-	f->fn(&hc, f->userdata);
-	uint32_t kind = hc.result_kind == MICA_KIND_BYTES ? MICA_COMPLETION_BYTES : MICA_COMPLETION_JSON;
-	finish(c, hc.result, hc.result_len, hc.failed ? MICA_COMPLETION_ERROR : kind);
-	free(hc.result);
-	return 0;
-}
-
-/* Moves queued completions to MICA_GPA_IN, as many as fit. */
-static void deliver(mica_sandbox *sb, struct mica_async *q, struct mica_hc_sleep *out)
-{
-	uint8_t *in = sb->vm.mem + MICA_GPA_IN;
-	uint64_t used = 0;
-	uint32_t count = 0;
-	pthread_mutex_lock(&q->lock);
-	while (q->head) {
-		struct node *n = q->head;
-		uint64_t need = sizeof(struct mica_completion) + ((n->len + 8ull) & ~7ull);
-		if (used + need > MICA_IN_SIZE)
-			break;
-		struct mica_completion h = {.id = n->id, .kind = n->kind, .len = n->len};
-		memcpy(in + used, &h, sizeof(h));
-		memcpy(in + used + sizeof(h), n->data, n->len);
-		in[used + sizeof(h) + n->len] = 0; /* JSON parsers want the NUL */
-		used += need;
-		count++;
-		q->head = n->next;
-		free(n);
-	}
-	if (!q->head)
-		q->tail = &q->head;
-	out->more = q->head != NULL;
-	pthread_mutex_unlock(&q->lock);
-	mica_vm_dirty_mark(&sb->vm, MICA_GPA_IN, used ? used : 1);
-	out->count = count;
-	out->len = used;
-}
-
-int mica_exit_sleep(mica_sandbox *sb, uint64_t gpa, int64_t deadline, mica_error *err)
-{
-	struct mica_hc_sleep *hc = mica_guest_writable(sb, gpa, sizeof(*hc));
-	if (!hc)
-		return abi_fault(sb, err, "sleep structure", gpa);
-	struct mica_hc_sleep req;
-	memcpy(&req, hc, sizeof(req));
-	req.count = req.more = 0;
-	req.len = 0;
-	struct mica_async *q = atomic_load(&sb->async);
-	if (!q)
-		return abi_fault(sb, err, "sleep before any request", gpa);
-	int64_t now = mica_now_ns();
-	/* 0: no timer. Waits are capped at a day (the number is the guest's). */
-	int64_t wake = 0;
-	if (req.timeout_ns != UINT64_MAX)
-		wake = now + (int64_t)(req.timeout_ns < 86400000000000ull ? req.timeout_ns : 86400000000000ull);
-	for (;;) {
-		/* an interrupt or the deadline: mica_vm_run says which */
-		if (atomic_load(&sb->interrupt) || (deadline && now >= deadline))
-			break;
-		pthread_mutex_lock(&q->lock);
-		int have = q->head != NULL;
-		pthread_mutex_unlock(&q->lock);
-		if (have) {
-			deliver(sb, q, &req);
-			break;
-		}
-		if (wake && now >= wake)
-			break;
-		int64_t until = wake;
-		if (deadline && (!until || deadline < until))
-			until = deadline;
-		struct pollfd pfd = {.fd = q->efd, .events = POLLIN};
-		struct timespec ts;
-		if (until) {
-			int64_t d = until - now;
-			ts.tv_sec = d / 1000000000;
-			ts.tv_nsec = d % 1000000000;
-		}
-		/* MICA_SIGNAL (the deadline timer, a kick) ends it with EINTR */
-		if (ppoll(&pfd, 1, until ? &ts : NULL, NULL) > 0) {
-			uint64_t v;
-			ssize_t r = read(q->efd, &v, sizeof(v));
-			(void)r;
-		}
-		now = mica_now_ns();
-	}
-	memcpy(hc, &req, sizeof(req));
-	mica_vm_dirty_mark(&sb->vm, gpa, sizeof(req));
+	if (f->fn)
+		f->fn(&call, f->userdata);
+	else /* registered async: only a guest of a mismatched snapshot asks */
+		mica_hostcall_fail(&call, "this host function is async: the runtime registered it "
+					  "with mica_runtime_register_async");
+	free(copy);
+	if (!call.answered) /* undefined */
+		mica_hostcall_return(&call, "", 0);
+	req.failed = (uint32_t)call.failed;
+	req.result_len = call.result_len;
+	req.result_kind = call.failed ? MICA_KIND_JSON : call.result_kind;
+	if (mica_mem_write(&sb->mem, gpa, &req, sizeof(req)))
+		return mica_abi_violation(sb, err, "host call structure", gpa);
 	return 0;
 }

@@ -51,6 +51,18 @@ static int find_header(struct mica_image *img, const Elf64_Ehdr *eh, mica_error 
 		    !in_exec(img, h->syscall_entry, 1) ||
 		    !in_exec(img, h->fault_stubs, (uint64_t)h->fault_stub_stride * MICA_FAULT_VECTORS))
 			return mica_err(err, MICA_ERR_INVALID, "guest image: entry stubs outside its code");
+		/* The process backend's stubs: all or none (then it runs on KVM only). */
+		const uint64_t proc[] = {h->proc_enter,	    h->proc_sigsys,   h->proc_fault,
+					 h->proc_restorer,  h->proc_notify_ip, h->proc_wait_ip,
+					 h->proc_scan_ip,   h->proc_drop_ip};
+		int named = 0, inside = 0;
+		for (size_t k = 0; k < sizeof(proc) / sizeof(proc[0]); k++) {
+			named += proc[k] != 0;
+			inside += in_exec(img, proc[k], 1);
+		}
+		if (named && inside != (int)(sizeof(proc) / sizeof(proc[0])))
+			return mica_err(err, MICA_ERR_INVALID, "guest image: process stubs outside its code");
+		img->proc = named != 0;
 		return 0;
 	}
 	return mica_err(err, MICA_ERR_INVALID, "guest image: no %s section", MICA_IMAGE_SECTION);

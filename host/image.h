@@ -25,6 +25,7 @@ struct mica_image {
 	int nsegs;
 	struct mica_image_seg segs[MICA_IMAGE_MAX_SEGS];
 	struct mica_image_header hdr;
+	int proc; /* 1: the header names the process backend's stubs, all in its code */
 };
 
 /* Checks that data is a loadable mica guest: ELF64 x86-64 ET_EXEC, PT_LOAD

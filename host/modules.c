@@ -8,6 +8,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "hypercall.h"
 #include "modules.h"
 
 int mica_modules_open(const char *dir, int *fd, mica_error *err)
@@ -78,4 +79,32 @@ int mica_modules_read(int root_fd, const char *name, size_t max, char **src, siz
 	}
 	close(fd);
 	return rc;
+}
+
+/* ---- MICA_HC_MODULE ------------------------------------------------------ */
+
+int mica_hc_module(mica_sandbox *sb, uint64_t gpa, int64_t deadline, mica_error *err)
+{
+	(void)deadline;
+	struct mica_hc_module req;
+	char path[4097], why[256];
+	if (!mica_guest_writable(sb, gpa, sizeof(req)) || mica_mem_read(&sb->mem, gpa, &req, sizeof(req)) ||
+	    req.name_len == 0 || req.name_len > 4096 || mica_mem_read(&sb->mem, req.name, path, req.name_len) ||
+	    memchr(path, 0, req.name_len))
+		return mica_abi_violation(sb, err, "module request", gpa);
+	path[req.name_len] = 0;
+	char *src;
+	size_t len;
+	int found = mica_modules_read(sb->module_root, path, MICA_IN_SIZE - 1, &src, &len, why, sizeof(why)) == 0;
+	const char *text = found ? src : why;
+	size_t n = found ? len : strlen(why);
+	static const char nul = 0;
+	int bad = mica_mem_write(&sb->mem, MICA_GPA_IN, text, n) || mica_mem_write(&sb->mem, MICA_GPA_IN + n, &nul, 1);
+	if (found)
+		free(src);
+	req.failed = !found;
+	req.result_len = n;
+	if (bad || mica_mem_write(&sb->mem, gpa, &req, sizeof(req)))
+		return mica_abi_violation(sb, err, "module request", gpa);
+	return 0;
 }

@@ -1,20 +1,53 @@
-/* mica_runtime: KVM, the guest image and the host function registry. */
+/* mica_runtime: the backend, the guest image and the host function registry. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "sandbox.h"
+#include "runtime.h"
 
 extern const uint8_t mica_guest_image[];
 extern const uint8_t mica_guest_image_end[];
 
+const char *mica_backend_name(mica_backend backend)
+{
+	switch (backend) {
+	case MICA_BACKEND_AUTO:
+		return "auto";
+	case MICA_BACKEND_KVM:
+		return "kvm";
+	case MICA_BACKEND_PROCESS:
+		return "process";
+	}
+	return "unknown";
+}
+
+/* Opens backend b for rt; on failure err says why. */
+static int open_backend(mica_runtime *rt, mica_backend b, const mica_runtime_options *opts, mica_error *err)
+{
+	const struct mica_backend_ops *ops = b == MICA_BACKEND_KVM ? &mica_kvm_ops : &mica_proc_ops;
+	if (b == MICA_BACKEND_PROCESS && !rt->image.proc)
+		return mica_err(err, MICA_ERR_SYSTEM,
+				"process backend unavailable: the guest image has no process stubs");
+	int rc = ops->open(opts, &rt->bk, err);
+	if (rc)
+		return rc;
+	rt->ops = ops;
+	rt->backend = b;
+	return 0;
+}
+
 mica_runtime *mica_runtime_new(const mica_runtime_options *opts, mica_error *err)
 {
+	mica_backend want = opts ? opts->backend : MICA_BACKEND_AUTO;
+	if (want != MICA_BACKEND_AUTO && want != MICA_BACKEND_KVM && want != MICA_BACKEND_PROCESS) {
+		mica_err(err, MICA_ERR_INVALID, "unknown backend %d", (int)want);
+		return NULL;
+	}
 	mica_runtime *rt = calloc(1, sizeof(*rt));
 	if (!rt) {
 		mica_err(err, MICA_ERR_SYSTEM, "out of memory");
 		return NULL;
 	}
-	rt->kvm.fd = -1;
 	const void *img = mica_guest_image;
 	size_t len = (size_t)(mica_guest_image_end - mica_guest_image);
 	if (opts && opts->guest_image) {
@@ -30,7 +63,18 @@ mica_runtime *mica_runtime_new(const mica_runtime_options *opts, mica_error *err
 	if (mica_image_parse(&rt->image, img, len, err))
 		goto fail;
 	mica_sha256(img, len, rt->image_sha256);
-	if (mica_kvm_open(&rt->kvm, opts && opts->kvm_path ? opts->kvm_path : "/dev/kvm", err))
+	if (want != MICA_BACKEND_PROCESS) {
+		mica_error kvm_err;
+		if (open_backend(rt, MICA_BACKEND_KVM, opts, &kvm_err) == 0)
+			return rt;
+		if (want == MICA_BACKEND_KVM) { /* never a silent fallback */
+			if (err)
+				*err = kvm_err;
+			goto fail;
+		}
+		snprintf(rt->kvm_why, sizeof(rt->kvm_why), "%.250s", kvm_err.message);
+	}
+	if (open_backend(rt, MICA_BACKEND_PROCESS, opts, err))
 		goto fail;
 	return rt;
 fail:
@@ -42,11 +86,28 @@ void mica_runtime_free(mica_runtime *rt)
 {
 	if (!rt)
 		return;
-	if (rt->kvm.fd >= 0)
-		mica_kvm_close(&rt->kvm);
+	if (rt->ops)
+		rt->ops->close(rt->bk);
 	free(rt->image_data);
 	free(rt->fns);
 	free(rt);
+}
+
+mica_backend mica_runtime_backend(const mica_runtime *rt)
+{
+	return rt->backend;
+}
+
+void mica_runtime_describe(const mica_runtime *rt, char *buf, size_t len)
+{
+	if (!len)
+		return;
+	buf[0] = 0;
+	size_t n = 0;
+	if (rt->kvm_why[0])
+		n = (size_t)snprintf(buf, len, "kvm not used: %s\n", rt->kvm_why);
+	if (n < len)
+		rt->ops->describe(rt->bk, buf + n, len - n);
 }
 
 int mica_hostfn_name_ok(const char *s, size_t n)
@@ -112,67 +173,4 @@ int mica_hostfns_copy(struct mica_hostfn **dst, size_t *dst_n, const struct mica
 	memcpy(*dst, src, n * sizeof(*src));
 	*dst_n = n;
 	return 0;
-}
-
-const char *mica_hostcall_args(const mica_hostcall *call, size_t *len)
-{
-	if (len)
-		*len = call->args_len;
-	return call->args;
-}
-
-int mica_hostcall_is_bytes(const mica_hostcall *call)
-{
-	return call->args_kind == MICA_KIND_BYTES;
-}
-
-static int hostcall_answer(mica_hostcall *call, const void *s, size_t len, int failed, uint32_t kind)
-{
-	if (len >= MICA_IN_SIZE)
-		return MICA_ERR_INVALID;
-	if (call->out) { /* into the guest's request buffer: no copy of our own */
-		if (len >= call->out_cap)
-			return MICA_ERR_INVALID;
-		if (len)
-			memmove(call->out, s, len);
-		call->out[len] = 0;
-		if (len + 1 > call->out_max)
-			call->out_max = len + 1;
-		call->result_len = len;
-		call->result_kind = kind;
-		call->failed = failed;
-		call->answered = 1;
-		return MICA_OK;
-	}
-	char *copy = malloc(len ? len : 1);
-	if (!copy)
-		return MICA_ERR_SYSTEM;
-	if (len)
-		memcpy(copy, s, len);
-	free(call->result);
-	call->result = copy;
-	call->result_len = len;
-	call->result_kind = kind;
-	call->failed = failed;
-	call->answered = 1;
-	return MICA_OK;
-}
-
-int mica_hostcall_return(mica_hostcall *call, const char *json, size_t len)
-{
-	return hostcall_answer(call, json, json ? len : 0, 0, MICA_KIND_JSON);
-}
-
-int mica_hostcall_return_bytes(mica_hostcall *call, const void *data, size_t len)
-{
-	if (!data && len)
-		return MICA_ERR_INVALID;
-	return hostcall_answer(call, data, len, 0, MICA_KIND_BYTES);
-}
-
-int mica_hostcall_fail(mica_hostcall *call, const char *message)
-{
-	if (!message)
-		message = "host function failed";
-	return hostcall_answer(call, message, strlen(message), 1, MICA_KIND_JSON);
 }

@@ -1,10 +1,11 @@
-/* mica_sandbox: one micro-VM and the requests it serves. */
+/* mica_sandbox: one guest and the requests it serves. */
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "exits.h"
-#include "hostcall.h"
+#include "async.h"
+#include "hypercall.h"
 #include "modules.h"
 #include "sandbox.h"
 
@@ -33,8 +34,7 @@ int mica_limits_check(const mica_limits *l, mica_error *err)
 	return 0;
 }
 
-/* "module\0name\0" for each function, as the guest reads it at boot. */
-static char *hostfn_table(const mica_sandbox *sb, uint32_t *len)
+char *mica_hostfn_table(const mica_sandbox *sb, uint32_t *len)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < sb->nfns; i++)
@@ -60,9 +60,31 @@ mica_sandbox *mica_sandbox_alloc(mica_runtime *rt, mica_error *err)
 		return NULL;
 	}
 	sb->rt = rt;
-	sb->vm.vm_fd = sb->vm.vcpu_fd = -1;
 	sb->module_root = -1;
 	return sb;
+}
+
+int mica_sandbox_dies(mica_sandbox *sb, mica_code code)
+{
+	sb->dead = code;
+	mica_async_forget(sb);
+	return code;
+}
+
+int mica_sandbox_kill(mica_sandbox *sb, mica_code code, mica_error *err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	mica_err_v(err, code, fmt, ap);
+	va_end(ap);
+	return mica_sandbox_dies(sb, code);
+}
+
+int mica_sandbox_refresh(mica_sandbox *sb, mica_error *err)
+{
+	uint64_t khz, tsc;
+	int rc = sb->rt->ops->clock(sb, &khz, &tsc, err);
+	return rc ? rc : mica_boot_refresh(&sb->mem, khz, tsc, err);
 }
 
 mica_sandbox *mica_sandbox_new(mica_runtime *rt, const mica_limits *limits, mica_error *err)
@@ -85,9 +107,10 @@ mica_sandbox *mica_sandbox_new(mica_runtime *rt, const mica_limits *limits, mica
 		.js_heap_limit = sb->limits.heap_bytes,
 		.output_limit = sb->limits.output_bytes,
 		.hostfn_count = (uint32_t)sb->nfns,
-		.flags = sb->limits.deterministic ? MICA_BOOT_DETERMINISTIC : 0,
+		.flags = (sb->limits.deterministic ? MICA_BOOT_DETERMINISTIC : 0) |
+			 (rt->backend == MICA_BACKEND_PROCESS ? MICA_BOOT_PROCESS : 0),
 	};
-	table = hostfn_table(sb, &bp.hostfn_table_len);
+	table = mica_hostfn_table(sb, &bp.hostfn_table_len);
 	if (!table || bp.hostfn_table_len >= MICA_IN_SIZE) {
 		mica_err(err, MICA_ERR_SYSTEM, "cannot build the host function table");
 		goto fail;
@@ -95,18 +118,26 @@ mica_sandbox *mica_sandbox_new(mica_runtime *rt, const mica_limits *limits, mica
 	bp.hostfn_table = table;
 	if (mica_layout_compute(&sb->layout, &rt->image, &bp, err))
 		goto fail;
-	if (mica_vm_create(&sb->vm, &rt->kvm, sb->limits.memory_bytes, err))
+	if (rt->ops->create(sb, -1, 0, err))
 		goto fail;
-	if (mica_boot_prepare(&sb->vm, &sb->layout, &rt->image, &bp, err))
+	/* A new guest's memory is reachable in place on every backend. */
+	uint8_t *mem = mica_mem_direct(&sb->mem, 0, sb->limits.memory_bytes);
+	struct mica_cpu cpu;
+	if (!mem) {
+		mica_err(err, MICA_ERR_SYSTEM, "the backend gave no writable view of a new guest's memory");
+		goto fail;
+	}
+	if (mica_boot_image(mem, &sb->layout, &rt->image, &bp, &cpu, err) || mica_sandbox_refresh(sb, err) ||
+	    rt->ops->start(sb, &cpu, err))
 		goto fail;
 	free(table);
 	table = NULL;
 	/* Boot: run until the guest's first WAIT says QuickJS is ready. */
-	struct mica_exit_result res;
-	int rc = mica_exits_run(sb, &res, err);
-	if (rc == MICA_OK && res.status != MICA_GS_READY)
-		rc = mica_err(err, MICA_ERR_FAULT, "guest did not become ready (status %u)", res.status);
-	free(res.text);
+	int rc = mica_hypercall_serve(sb, err);
+	if (rc == MICA_OK && sb->reply.status != MICA_GS_READY)
+		rc = mica_err(err, MICA_ERR_FAULT, "guest did not become ready (status %u)", sb->reply.status);
+	free(sb->reply.text);
+	sb->reply.text = NULL;
 	if (rc)
 		goto fail;
 	return sb;
@@ -121,11 +152,12 @@ void mica_sandbox_free(mica_sandbox *sb)
 	if (!sb)
 		return;
 	mica_async_detach(sb); /* late completions become no-ops */
-	if (sb->vm.vm_fd >= 0)
-		mica_vm_destroy(&sb->vm);
+	if (sb->bk)
+		sb->rt->ops->destroy(sb);
 	mica_snapshot_free(sb->snap);
 	if (sb->module_root >= 0)
 		close(sb->module_root);
+	free(sb->reply.text);
 	free(sb->fns);
 	free(sb);
 }
@@ -156,9 +188,69 @@ void mica_sandbox_interrupt(mica_sandbox *sb)
 {
 	atomic_store(&sb->interrupt, 1);
 	mica_async_wake(sb); /* a guest sleeping in MICA_HC_SLEEP */
-	int tid = atomic_load(&sb->runner);
-	if (tid)
-		mica_vm_kick(tid);
+	sb->rt->ops->kick(sb);
+}
+
+/* ---- MICA_HC_WAIT -------------------------------------------------------- */
+
+int mica_hc_wait(mica_sandbox *sb, uint64_t gpa, int64_t deadline, mica_error *err)
+{
+	(void)deadline;
+	struct mica_hc_wait w;
+	if (!mica_guest_writable(sb, gpa, sizeof(w)) || mica_mem_read(&sb->mem, gpa, &w, sizeof(w)))
+		return mica_abi_violation(sb, err, "wait structure", gpa);
+	if (w.result_len >= MICA_RESULT_MAX || !mica_mem_check(&sb->mem, w.result, w.result_len))
+		return mica_sandbox_kill(sb, MICA_ERR_FAULT, err, "guest ABI violation: result of %llu bytes at 0x%llx",
+					 (unsigned long long)w.result_len, (unsigned long long)w.result);
+	if (w.kind > MICA_KIND_BYTES)
+		return mica_sandbox_kill(sb, MICA_ERR_FAULT, err, "guest ABI violation: result kind %u", w.kind);
+	struct mica_reply *r = &sb->reply;
+	r->text = malloc(w.result_len + 1);
+	if (!r->text)
+		return mica_sandbox_kill(sb, MICA_ERR_SYSTEM, err, "out of memory copying a %llu-byte result",
+					 (unsigned long long)w.result_len);
+	if (mica_mem_read(&sb->mem, w.result, r->text, w.result_len)) {
+		free(r->text);
+		r->text = NULL;
+		return mica_sandbox_kill(sb, MICA_ERR_FAULT, err, "guest ABI violation: result of %llu bytes at 0x%llx",
+					 (unsigned long long)w.result_len, (unsigned long long)w.result);
+	}
+	r->text[w.result_len] = 0;
+	r->len = w.result_len;
+	r->status = w.status;
+	r->kind = w.kind;
+	sb->wait_gpa = gpa;
+	return MICA_HC_DONE;
+}
+
+/* Puts one request where the parked guest reads it: small ones in the
+ * inline area (in place on every backend), others in the request buffer. */
+static int put_request(mica_sandbox *sb, uint32_t op, uint32_t flags, const char *name, size_t nlen,
+		       const char *data, size_t len, mica_error *err)
+{
+	struct mica_hc_wait w;
+	memset(&w, 0, sizeof(w));
+	w.op = op;
+	w.flags = flags;
+	w.name_len = nlen;
+	w.data_len = len;
+	w.request = nlen + len + 2 <= MICA_INLINE_SIZE ? MICA_GPA_INLINE : MICA_GPA_IN;
+	/* name, NUL, data, NUL: one write where the host reaches in place */
+	size_t total = nlen + len + 2;
+	uint8_t *p = mica_mem_direct(&sb->mem, w.request, total), *buf = NULL;
+	if (!p && !(p = buf = malloc(total)))
+		return mica_err(err, MICA_ERR_SYSTEM, "out of memory");
+	memcpy(p, name, nlen + 1);
+	if (len)
+		memcpy(p + nlen + 1, data, len);
+	p[nlen + 1 + len] = 0;
+	int bad = buf && mica_mem_write(&sb->mem, w.request, buf, total);
+	free(buf);
+	if (bad || mica_mem_write(&sb->mem, sb->wait_gpa, &w, sizeof(w)))
+		return mica_err(err, MICA_ERR_FAULT, "guest is not waiting for a request");
+	sb->keep_inline = w.request == MICA_GPA_INLINE ? total : 0;
+	sb->keep_in = w.request == MICA_GPA_IN ? total : 0;
+	return 0;
 }
 
 /* Sends one request to the parked guest and runs it to its next WAIT.
@@ -189,25 +281,15 @@ static int request(mica_sandbox *sb, uint32_t op, uint32_t flags, const char *na
 	if (len > MICA_IN_SIZE - 2 || nlen > MICA_IN_SIZE - 2 - len)
 		return mica_err(err, MICA_ERR_INVALID, "request too large: %zu bytes (the limit is %llu)",
 				nlen + len, (unsigned long long)MICA_IN_SIZE - 2);
-	struct mica_hc_wait *w = mica_gpa_check(&sb->vm, sb->wait_gpa, sizeof(*w));
-	uint8_t *in = mica_gpa_check(&sb->vm, MICA_GPA_IN, MICA_IN_SIZE);
-	if (!w || !in)
-		return mica_err(err, MICA_ERR_FAULT, "guest is not waiting for a request");
-	memcpy(in, name, nlen + 1);
-	if (len)
-		memcpy(in + nlen + 1, data, len);
-	in[nlen + 1 + len] = 0;
-	mica_vm_dirty_mark(&sb->vm, MICA_GPA_IN, nlen + len + 2);
-	mica_vm_dirty_mark(&sb->vm, sb->wait_gpa, sizeof(*w));
-	w->op = op;
-	w->flags = flags;
-	w->name_len = nlen;
-	w->data_len = len;
-
-	struct mica_exit_result res;
-	int rc = mica_exits_run(sb, &res, err);
+	int rc = put_request(sb, op, flags, name, nlen, data, len, err);
 	if (rc)
 		return rc;
+
+	rc = mica_hypercall_serve(sb, err);
+	if (rc)
+		return rc;
+	struct mica_reply res = sb->reply;
+	memset(&sb->reply, 0, sizeof(sb->reply));
 	if (res.status == MICA_GS_OK && res.kind == MICA_KIND_BYTES && op != MICA_OP_CALL)
 		res.status = UINT32_MAX; /* bytes only answer calls */
 	switch (res.status) {
@@ -233,12 +315,12 @@ static int request(mica_sandbox *sb, uint32_t op, uint32_t flags, const char *na
 		rc = mica_err(err, MICA_ERR_MEMORY, "memory limit exceeded: %s", res.text);
 		break;
 	default:
-		sb->dead = MICA_ERR_FAULT;
 		if (res.status == UINT32_MAX)
-			rc = mica_err(err, MICA_ERR_FAULT, "guest broke the protocol: bytes for a request "
-							   "that is not a call");
+			rc = mica_sandbox_kill(sb, MICA_ERR_FAULT, err,
+					       "guest broke the protocol: bytes for a request that is not a call");
 		else
-			rc = mica_err(err, MICA_ERR_FAULT, "guest broke the protocol: status %u", res.status);
+			rc = mica_sandbox_kill(sb, MICA_ERR_FAULT, err, "guest broke the protocol: status %u",
+					       res.status);
 	}
 	free(res.text);
 	return rc;

@@ -19,9 +19,10 @@
 
 #include "le.h"
 #include "sandbox.h"
+#include "snapshot.h"
 
 #define PAGE MICA_PAGE_SIZE
-#define FORMAT_VERSION 1
+#define FORMAT_VERSION 2
 #define MACHINE_X86_64 62 /* ELF e_machine */
 
 /* The fixed header: field offsets. All integers little endian. */
@@ -31,7 +32,7 @@ enum {
 	H_ABI = 12,           /* u32 MICA_ABI_VERSION */
 	H_IMAGE = 16,         /* SHA-256 of the guest image, 32 bytes */
 	H_MACHINE = 48,       /* u32 */
-	H_CPU_SIZE = 52,      /* u32 bytes of vCPU state */
+	H_CPU_SIZE = 52,      /* u32 bytes of register state (CPU_SIZE) */
 	H_NFNS = 56,          /* u32 host functions */
 	H_FNS_SIZE = 60,      /* u32 bytes of the host function table */
 	H_NPAGES = 64,        /* u64 page records */
@@ -40,11 +41,14 @@ enum {
 	H_STACK = 88,         /* u64 limits.stack_bytes */
 	H_OUTPUT = 96,        /* u64 limits.output_bytes */
 	H_TIMEOUT = 104,      /* u32 limits.timeout_ms */
-	H_RESERVED = 108,     /* u32, 0 */
+	H_BACKEND = 108,      /* u32 the backend that made it: 1 KVM, 2 process */
 	H_LAYOUT = 112,       /* 7 x u64: struct mica_layout in field order */
 	H_WAIT = 168,         /* u64 wait_gpa */
 	HDR_SIZE = 176,
 };
+/* The registers (struct mica_cpu): 20 u64 (gpr[16], rip, rflags, fs_base,
+ * gs_base), then the 512-byte FXSAVE image. */
+#define CPU_SIZE (20 * 8 + 512)
 #define MAGIC "MICASNAP"
 #define RECORD_SIZE (8 + PAGE)
 #define SUM_SIZE MICA_SHA256_LEN
@@ -68,6 +72,26 @@ static void layout_get(const uint8_t *p, struct mica_layout *l)
 			  &l->stack_top, &l->pt_base,    &l->pt_size};
 	for (int i = 0; i < 7; i++)
 		*f[i] = mica_get64(p + 8 * i);
+}
+
+static void cpu_put(uint8_t *p, const struct mica_cpu *c)
+{
+	const uint64_t f[4] = {c->rip, c->rflags, c->fs_base, c->gs_base};
+	for (int i = 0; i < 16; i++)
+		mica_put64(p + 8 * i, c->gpr[i]);
+	for (int i = 0; i < 4; i++)
+		mica_put64(p + 128 + 8 * i, f[i]);
+	memcpy(p + 160, c->fxsave, sizeof(c->fxsave));
+}
+
+static void cpu_get(const uint8_t *p, struct mica_cpu *c)
+{
+	uint64_t *f[4] = {&c->rip, &c->rflags, &c->fs_base, &c->gs_base};
+	for (int i = 0; i < 16; i++)
+		c->gpr[i] = mica_get64(p + 8 * i);
+	for (int i = 0; i < 4; i++)
+		*f[i] = mica_get64(p + 128 + 8 * i);
+	memcpy(c->fxsave, p + 160, sizeof(c->fxsave));
 }
 
 /* ---- save ---------------------------------------------------------------- */
@@ -179,7 +203,7 @@ static void header(const mica_snapshot *s, uint64_t npages, size_t fns_size, uin
 	mica_put32(h + H_ABI, MICA_ABI_VERSION);
 	memcpy(h + H_IMAGE, s->image_sha256, MICA_SHA256_LEN);
 	mica_put32(h + H_MACHINE, MACHINE_X86_64);
-	mica_put32(h + H_CPU_SIZE, sizeof(s->cpu));
+	mica_put32(h + H_CPU_SIZE, CPU_SIZE);
 	mica_put32(h + H_NFNS, (uint32_t)s->nfns);
 	mica_put32(h + H_FNS_SIZE, (uint32_t)fns_size);
 	mica_put64(h + H_NPAGES, npages);
@@ -188,6 +212,7 @@ static void header(const mica_snapshot *s, uint64_t npages, size_t fns_size, uin
 	mica_put64(h + H_STACK, s->limits.stack_bytes);
 	mica_put64(h + H_OUTPUT, s->limits.output_bytes);
 	mica_put32(h + H_TIMEOUT, s->limits.timeout_ms);
+	mica_put32(h + H_BACKEND, (uint32_t)s->made_by);
 	layout_put(h + H_LAYOUT, &s->layout);
 	mica_put64(h + H_WAIT, s->wait_gpa);
 }
@@ -202,7 +227,9 @@ static int write_body(struct writer *w, const mica_snapshot *s, const uint64_t *
 	}
 	fns_table(s, t);
 	header(s, npages, fns_size, h);
-	int rc = w_put(w, h, sizeof(h), 1) || w_put(w, t, fns_size, 1) || w_put(w, &s->cpu, sizeof(s->cpu), 1);
+	uint8_t cpu[CPU_SIZE];
+	cpu_put(cpu, &s->cpu);
+	int rc = w_put(w, h, sizeof(h), 1) || w_put(w, t, fns_size, 1) || w_put(w, cpu, sizeof(cpu), 1);
 	free(t);
 	for (uint64_t i = 0; i < npages && !rc; i++) {
 		uint8_t rec[8];
@@ -351,12 +378,13 @@ static int check_header(const mica_runtime *rt, const char *path, const uint8_t 
 			   MICA_ABI_VERSION);
 	if (memcmp(h + H_IMAGE, rt->image_sha256, MICA_SHA256_LEN))
 		return BAD("made by another mica build (guest image differs)", path);
-	if (mica_get32(h + H_MACHINE) != MACHINE_X86_64 || mica_get32(h + H_CPU_SIZE) != sizeof(struct mica_vm_state))
-		return BAD("made for another machine (machine %u with %u bytes of vCPU state; this is x86-64 "
-			   "with %zu)",
-			   path, mica_get32(h + H_MACHINE), mica_get32(h + H_CPU_SIZE), sizeof(struct mica_vm_state));
-	if (mica_get32(h + H_RESERVED))
-		return BAD("corrupted (reserved field is %u)", path, mica_get32(h + H_RESERVED));
+	if (mica_get32(h + H_MACHINE) != MACHINE_X86_64 || mica_get32(h + H_CPU_SIZE) != CPU_SIZE)
+		return BAD("made for another machine (machine %u with %u bytes of register state; this is "
+			   "x86-64 with %u)",
+			   path, mica_get32(h + H_MACHINE), mica_get32(h + H_CPU_SIZE), CPU_SIZE);
+	uint32_t backend = mica_get32(h + H_BACKEND);
+	if (backend != MICA_BACKEND_KVM && backend != MICA_BACKEND_PROCESS)
+		return BAD("corrupted (made by backend %u)", path, backend);
 
 	uint64_t mem = mica_get64(h + H_MEMORY), heap = mica_get64(h + H_HEAP), stack = mica_get64(h + H_STACK),
 		 out = mica_get64(h + H_OUTPUT);
@@ -533,7 +561,8 @@ mica_snapshot *mica_snapshot_load(mica_runtime *rt, const char *path, mica_error
 	s->pages = npages;
 	s->limits = lim;
 	s->layout = lay;
-	memcpy(&s->cpu, cpu, sizeof(s->cpu));
+	cpu_get(cpu, &s->cpu);
+	s->made_by = (mica_backend)mica_get32(buf + H_BACKEND);
 	s->wait_gpa = mica_get64(buf + H_WAIT);
 	s->fns = fns;
 	s->nfns = nfns;

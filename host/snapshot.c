@@ -6,64 +6,7 @@
 #include <unistd.h>
 
 #include "sandbox.h"
-
-#define PAGE MICA_PAGE_SIZE
-
-/* Marks in vec the pages swapped out, which mincore() calls not resident;
- * best effort (no pagemap, no swap: nothing to add). */
-static void add_swapped(const struct mica_vm *vm, unsigned char *vec, uint64_t n)
-{
-	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	uint64_t entries[512];
-	for (uint64_t i = 0; i < n; i += 512) {
-		uint64_t k = n - i < 512 ? n - i : 512;
-		off_t off = (off_t)(((uintptr_t)vm->mem / PAGE + i) * 8);
-		if (pread(fd, entries, k * 8, off) != (ssize_t)(k * 8))
-			break;
-		for (uint64_t j = 0; j < k; j++)
-			if (entries[j] & (1ull << 62)) /* swapped */
-				vec[i + j] |= 1;
-	}
-	close(fd);
-}
-
-/* Copies the pages the guest ever touched (resident or swapped out) into
- * the snapshot's memfd; untouched pages stay holes and read as zeroes. */
-static int copy_touched(const struct mica_vm *vm, int fd, uint64_t *pages, mica_error *err)
-{
-	uint64_t n = vm->mem_size / PAGE;
-	unsigned char *vec = malloc(n);
-	if (!vec)
-		return mica_err(err, MICA_ERR_SYSTEM, "out of memory");
-	int rc = 0;
-	if (mincore(vm->mem, vm->mem_size, vec) < 0) {
-		rc = mica_err_errno(err, MICA_ERR_SYSTEM, "mincore");
-		goto out;
-	}
-	add_swapped(vm, vec, n);
-	*pages = 0;
-	for (uint64_t i = 0; i < n;) {
-		if (!(vec[i] & 1)) {
-			i++;
-			continue;
-		}
-		uint64_t j = i;
-		while (j < n && (vec[j] & 1))
-			j++;
-		size_t len = (j - i) * PAGE;
-		if (pwrite(fd, vm->mem + i * PAGE, len, (off_t)(i * PAGE)) != (ssize_t)len) {
-			rc = mica_err_errno(err, MICA_ERR_SYSTEM, "cannot write snapshot memory");
-			goto out;
-		}
-		*pages += j - i;
-		i = j;
-	}
-out:
-	free(vec);
-	return rc;
-}
+#include "snapshot.h"
 
 mica_snapshot *mica_snapshot_alloc(uint64_t mem_size, mica_error *err)
 {
@@ -105,19 +48,15 @@ mica_snapshot *mica_snapshot_take(mica_sandbox *sb, mica_error *err)
 		mica_err(err, MICA_ERR_INVALID, "only an idle, healthy sandbox can be snapshotted");
 		return NULL;
 	}
-	mica_snapshot *s = mica_snapshot_alloc(sb->vm.mem_size, err);
+	mica_snapshot *s = mica_snapshot_alloc(sb->limits.memory_bytes, err);
 	if (!s)
 		return NULL;
-	if (copy_touched(&sb->vm, s->memfd, &s->pages, err) || mica_snapshot_seal(s, err))
-		goto fail;
-	/* Parked in MICA_HC_WAIT: KVM finishes the `out` on the next KVM_RUN,
-	 * so finish it now and save the state past it. */
-	if (mica_vm_complete_io(&sb->vm, err) || mica_vm_save(&sb->vm, &s->cpu, err))
+	if (sb->rt->ops->capture(sb, s->memfd, &s->pages, &s->cpu, err) || mica_snapshot_seal(s, err))
 		goto fail;
 	s->limits = sb->limits;
-	s->limits.memory_bytes = sb->vm.mem_size;
 	s->layout = sb->layout;
 	s->wait_gpa = sb->wait_gpa;
+	s->made_by = sb->rt->backend;
 	memcpy(s->image_sha256, sb->rt->image_sha256, sizeof(s->image_sha256));
 	if (mica_hostfns_copy(&s->fns, &s->nfns, sb->fns, sb->nfns, err))
 		goto fail;
@@ -164,24 +103,33 @@ static int bind_hostfns(mica_sandbox *sb, const mica_runtime *rt, const mica_sna
 	return 0;
 }
 
-/* Points sb's VM at the snapshot's memory and vCPU, with fresh entropy. A
- * new VM maps the snapshot copy-on-write; a used one copies back just the
- * pages written since (KVM's dirty log plus the host's own writes), which
- * keeps every other page mapped and is cheaper than re-mapping (measured:
- * re-mapping made the next call fault its pages in again, ~0.5 ms). */
-static int resume_snapshot(mica_sandbox *sb, int fresh, mica_error *err)
+/* The guest must know which transport to use: its boot info says so. */
+static int set_transport(mica_sandbox *sb, mica_error *err)
 {
-	mica_snapshot *s = sb->snap;
-	uint64_t pages;
-	int rc = fresh ? 0 : mica_vm_dirty_restore(&sb->vm, s->ref, &pages, err);
+	struct mica_boot_info bi;
+	if (mica_mem_read(&sb->mem, MICA_GPA_INFO, &bi, sizeof(bi)))
+		return mica_err(err, MICA_ERR_SYSTEM, "cannot read the guest's boot info");
+	uint32_t want = (bi.flags & ~MICA_BOOT_PROCESS) |
+			(sb->rt->backend == MICA_BACKEND_PROCESS ? MICA_BOOT_PROCESS : 0);
+	if (want == bi.flags)
+		return 0;
+	bi.flags = want;
+	return mica_mem_write(&sb->mem, MICA_GPA_INFO, &bi, sizeof(bi))
+		       ? mica_err(err, MICA_ERR_SYSTEM, "cannot write the guest's boot info")
+		       : 0;
+}
+
+/* After the backend put memory and registers back: the snapshot's limits,
+ * fresh entropy and time, and a guest that can run again. */
+static int resumed(mica_sandbox *sb, mica_error *err)
+{
+	int rc = set_transport(sb, err);
 	if (!rc)
-		rc = mica_vm_restore(&sb->vm, &s->cpu, err);
-	if (!rc)
-		rc = mica_boot_refresh(&sb->vm, err);
+		rc = mica_sandbox_refresh(sb, err);
 	if (rc)
 		return rc;
-	sb->limits = s->limits;
-	sb->wait_gpa = s->wait_gpa;
+	sb->limits = sb->snap->limits;
+	sb->wait_gpa = sb->snap->wait_gpa;
 	sb->dead = MICA_OK;
 	atomic_store(&sb->interrupt, 0);
 	return 0;
@@ -193,19 +141,20 @@ mica_sandbox *mica_sandbox_from_snapshot(mica_runtime *rt, mica_snapshot *s, mic
 	if (!sb)
 		return NULL;
 	sb->layout = s->layout;
+	sb->limits = s->limits;
 	sb->snap = s;
 	atomic_fetch_add(&s->refs, 1);
 	if (memcmp(s->image_sha256, rt->image_sha256, sizeof(s->image_sha256)) != 0) {
 		mica_err(err, MICA_ERR_INVALID, "the snapshot was made with another guest image");
-		mica_sandbox_free(sb);
-		return NULL;
+		goto fail;
 	}
-	if (bind_hostfns(sb, rt, s, err) || mica_vm_create_from(&sb->vm, &rt->kvm, s->limits.memory_bytes, s->memfd, err) ||
-	    resume_snapshot(sb, 1, err)) {
-		mica_sandbox_free(sb);
-		return NULL;
-	}
+	if (bind_hostfns(sb, rt, s, err) || rt->ops->create(sb, s->memfd, 1, err) || resumed(sb, err) ||
+	    rt->ops->start(sb, &s->cpu, err))
+		goto fail;
 	return sb;
+fail:
+	mica_sandbox_free(sb);
+	return NULL;
 }
 
 int mica_sandbox_reset(mica_sandbox *sb, mica_error *err)
@@ -215,8 +164,11 @@ int mica_sandbox_reset(mica_sandbox *sb, mica_error *err)
 	if (atomic_load(&sb->runner))
 		return mica_err(err, MICA_ERR_INVALID, "sandbox busy");
 	sb->result_bytes = 0;
-	int rc = resume_snapshot(sb, 0, err);
+	const struct mica_snap_mem sm = {.memfd = sb->snap->memfd, .ref = sb->snap->ref, .cpu = &sb->snap->cpu};
+	int rc = sb->rt->ops->reset(sb, &sm, err);
+	if (!rc)
+		rc = resumed(sb, err);
 	if (rc)
-		sb->dead = rc;
+		mica_sandbox_dies(sb, (mica_code)rc);
 	return rc;
 }

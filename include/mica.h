@@ -1,15 +1,30 @@
 /*
- * libmica: run untrusted JavaScript in hardware-isolated KVM micro-VMs.
+ * libmica: run untrusted JavaScript (QuickJS) in a sandbox, on one of two
+ * backends that run the same guest image behind this one API:
  *
- * A mica_runtime holds the KVM handle, the guest image and the registered
- * host functions. A mica_sandbox is one micro-VM with QuickJS inside. A
+ *   - KVM (MICA_BACKEND_KVM): each sandbox is a KVM virtual machine with
+ *     one vCPU, no devices and no guest kernel. Between tenants stands the
+ *     hypervisor: the guest reaches the host only through mica's hypercalls.
+ *   - process (MICA_BACKEND_PROCESS): each sandbox is a child process
+ *     confined before its first instruction: a seccomp filter that lets
+ *     through only the transport's few system calls (every other call is
+ *     served by the guest's own emulation), no capabilities, no new
+ *     privileges, its own user, pid, net, ipc, uts and mount namespaces
+ *     where the kernel allows them, a cgroup memory and pid limit where one
+ *     can be made, no file descriptors but the transport's. Between tenants
+ *     stands the host kernel's seccomp-filtered surface: a smaller barrier
+ *     than a hypervisor, but it works wherever Linux runs.
+ *
+ * A mica_runtime holds the backend, the guest image and the registered
+ * host functions. A mica_sandbox is one guest with QuickJS inside. A
  * sandbox is used by one thread at a time; mica_sandbox_interrupt() may be
  * called from any thread. The library never exits, aborts or prints: every
  * fallible call returns a mica_code and fills an optional mica_error.
  *
- * Signals: a call that runs the guest may be interrupted by the real-time
- * signal MICA_SIGNAL (SIGRTMIN + 7) sent to its own thread; libmica installs
- * a no-op handler for it in mica_runtime_new(). Do not block or reuse it.
+ * Signals: on the KVM backend a call that runs the guest may be interrupted
+ * by the real-time signal MICA_SIGNAL (SIGRTMIN + 7) sent to its own
+ * thread; libmica installs a no-op handler for it in mica_runtime_new(). Do
+ * not block or reuse it. The process backend uses no signal in the host.
  */
 #ifndef MICA_H
 #define MICA_H
@@ -31,8 +46,8 @@ typedef enum mica_code {
 	MICA_ERR_INVALID = 2,     /* bad argument or input: JSON, syntax, handler name */
 	MICA_ERR_TIMEOUT = 3,     /* the wall-clock limit was reached */
 	MICA_ERR_MEMORY = 4,      /* the JS heap limit was reached */
-	MICA_ERR_FAULT = 5,       /* the guest faulted or broke the ABI; sandbox is dead */
-	MICA_ERR_SYSTEM = 6,      /* KVM unavailable, host out of resources, internal */
+	MICA_ERR_FAULT = 5,       /* the guest faulted, died or broke the ABI; sandbox is dead */
+	MICA_ERR_SYSTEM = 6,      /* backend unavailable, host out of resources, internal */
 	MICA_ERR_INTERRUPTED = 7, /* mica_sandbox_interrupt() */
 } mica_code;
 
@@ -48,16 +63,34 @@ typedef struct mica_snapshot mica_snapshot;
 
 /* ---- runtime ------------------------------------------------------------- */
 
+typedef enum mica_backend {
+	MICA_BACKEND_AUTO = 0,    /* KVM when kvm_path can be opened, else process */
+	MICA_BACKEND_KVM = 1,     /* KVM or nothing: never falls back */
+	MICA_BACKEND_PROCESS = 2, /* a confined child process per sandbox */
+} mica_backend;
+
 typedef struct mica_runtime_options {
 	/* Guest ELF image; NULL selects the image built into libmica (tests use
 	 * this to run hostile guests). Copied by mica_runtime_new(). */
 	const void *guest_image;
 	size_t guest_image_len;
 	const char *kvm_path; /* NULL: "/dev/kvm" */
+	mica_backend backend; /* MICA_BACKEND_AUTO (0) by default */
 } mica_runtime_options;
 
-/* Opens KVM and checks the guest image. opts may be NULL. */
+/* Checks the guest image and opens the backend opts asks for (opts may be
+ * NULL: AUTO). A backend that cannot be used here is MICA_ERR_SYSTEM with
+ * the reason (e.g. "hypervisor unavailable: cannot open /dev/kvm: No such
+ * file or directory"); AUTO falls back from KVM to process only. */
 mica_runtime *mica_runtime_new(const mica_runtime_options *opts, mica_error *err);
+/* The backend rt runs sandboxes on (never AUTO). */
+mica_backend mica_runtime_backend(const mica_runtime *rt);
+/* "auto", "kvm" or "process". */
+const char *mica_backend_name(mica_backend backend);
+/* What rt isolates sandboxes with, one fact per line ("seccomp: ...",
+ * "namespaces: ..."; first "kvm not used: <why>" when AUTO fell back to the
+ * process backend), NUL-terminated and cut to len bytes. */
+void mica_runtime_describe(const mica_runtime *rt, char *buf, size_t len);
 /* Frees the runtime. All its sandboxes must be freed first. */
 void mica_runtime_free(mica_runtime *rt);
 
@@ -152,8 +185,8 @@ void mica_limits_default(mica_limits *limits);
 /* Console output of the guest: stream 1 = stdout, 2 = stderr. */
 typedef void (*mica_console_fn)(void *userdata, int stream, const char *data, size_t len);
 
-/* Creates a micro-VM, boots the guest and initialises QuickJS. limits may
- * be NULL for the defaults. */
+/* Creates a guest (a micro-VM or a child process), boots it and initialises
+ * QuickJS. limits may be NULL for the defaults. */
 mica_sandbox *mica_sandbox_new(mica_runtime *rt, const mica_limits *limits, mica_error *err);
 void mica_sandbox_free(mica_sandbox *sb);
 

@@ -3,6 +3,7 @@
 #define MICA_TEST_SUPPORT_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -64,5 +65,51 @@ static inline char *call_json(mica_sandbox *sb, const char *fn, const char *ev, 
 		      r_ ? r_ : "error", e_.message, want);                                        \
 		free(r_);                                                                          \
 	} while (0)
+
+/* A guest image read from a file. */
+struct image {
+	uint8_t *data;
+	size_t len;
+};
+
+/* Reads a guest image; fails the test if it is missing. */
+static inline int file_load(const char *path, struct image *img)
+{
+	img->data = NULL;
+	img->len = 0;
+	FILE *f = fopen(path, "rb");
+	if (f && fseek(f, 0, SEEK_END) == 0) {
+		long n = ftell(f);
+		img->data = n > 0 ? malloc((size_t)n) : NULL;
+		rewind(f);
+		if (img->data && fread(img->data, 1, (size_t)n, f) == (size_t)n)
+			img->len = (size_t)n;
+	}
+	if (f)
+		fclose(f);
+	CHECK(img->len, "cannot read %s (make build/tests/test_hostile builds it)", path);
+	if (!img->len) {
+		free(img->data);
+		img->data = NULL;
+	}
+	return img->len != 0;
+}
+
+/* Reads the hostile image NAME (tests/hostile): build/hostile/NAME.elf, or
+ * $MICA_HOSTILE_DIR/NAME.elf. */
+static inline int image_load(const char *name, struct image *img)
+{
+	const char *dir = getenv("MICA_HOSTILE_DIR") ? getenv("MICA_HOSTILE_DIR") : "build/hostile";
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s.elf", dir, name);
+	return file_load(path, img);
+}
+
+/* A runtime on the backend under test for a hostile image. */
+static inline mica_runtime *image_runtime(const struct image *img, mica_error *err)
+{
+	mica_runtime_options o = {.guest_image = img->data, .guest_image_len = img->len};
+	return mica_runtime_new(harness_options(&o), err);
+}
 
 #endif

@@ -5,7 +5,8 @@ TESTD := $(BUILD)/tests
 
 TEST_PROGS := $(TESTD)/test_console_js $(TESTD)/test_web_js $(TESTD)/test_arena $(TESTD)/test_api $(TESTD)/test_conformance \
 	      $(TESTD)/test_parity $(TESTD)/test_hostile $(TESTD)/test_snapshot $(TESTD)/test_pool \
-	      $(TESTD)/test_snapfile $(TESTD)/test_bytecode $(TESTD)/test_async $(TESTD)/test_crypto $(TESTD)/test_binary
+	      $(TESTD)/test_snapfile $(TESTD)/test_bytecode $(TESTD)/test_async $(TESTD)/test_crypto $(TESTD)/test_binary \
+	      $(TESTD)/test_backend $(TESTD)/test_proc
 
 include tests/hostile/hostile.mk
 
@@ -23,7 +24,7 @@ $(TESTD)/test_arena: tests/unit/test_arena.c guest/arena.c guest/arena.h
 	@mkdir -p $(@D)
 	$(CC) $(HOST_CFLAGS) $(HOST_LDFLAGS) -Iguest -o $@ tests/unit/test_arena.c guest/arena.c
 
-$(TESTD)/test_%: tests/api/test_%.c tests/harness.h tests/support.h include/mica.h $(BUILD)/libmica.a
+$(TESTD)/test_%: tests/api/test_%.c tests/harness.h tests/support.h include/mica.h include/mica_abi.h $(BUILD)/libmica.a
 	@mkdir -p $(@D)
 	$(CC) $(HOST_CFLAGS) $(HOST_LDFLAGS) -Itests -o $@ $< $(BUILD)/libmica.a $(HOST_LDLIBS)
 

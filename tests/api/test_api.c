@@ -83,7 +83,7 @@ struct fx {
 static int fx_runtime(struct fx *f)
 {
 	memset(f, 0, sizeof(*f));
-	f->rt = mica_runtime_new(NULL, &f->err);
+	f->rt = mica_runtime_new(harness_opts(), &f->err);
 	CHECK(f->rt, "mica_runtime_new: %s", f->err.message);
 	return f->rt ? 0 : -1;
 }
@@ -149,7 +149,7 @@ static int fx_call(struct fx *f, const char *handler, const char *event)
 /* Opens the fixture or ends the test. */
 #define OPEN(f, limits)                                                                            \
 	do {                                                                                       \
-		NEED_KVM();                                                                        \
+		NEED_BACKEND();                                                                        \
 		if (fx_open(f, limits))                                                            \
 			return;                                                                    \
 	} while (0)
@@ -189,7 +189,7 @@ TEST(lifecycle)
 TEST(runtime_bad_kvm_path)
 {
 	mica_error err = {0};
-	mica_runtime_options o = {.kvm_path = "/nonexistent/kvm"};
+	mica_runtime_options o = {.kvm_path = "/nonexistent/kvm", .backend = MICA_BACKEND_KVM};
 	mica_runtime *rt = mica_runtime_new(&o, &err);
 	CHECK(!rt, "runtime created without KVM");
 	CHECK(err.code == MICA_ERR_SYSTEM, "code %d", err.code);
@@ -214,7 +214,7 @@ TEST(runtime_bad_image)
 /* Many sandboxes alive at once in one runtime, each with its own globals. */
 TEST(many_sandboxes)
 {
-	NEED_KVM();
+	NEED_BACKEND();
 	struct fx f;
 	if (fx_runtime(&f))
 		return;
@@ -575,7 +575,7 @@ static int64_t timed_failure(struct fx *f, const char *code, int want)
 
 TEST(timeout)
 {
-	NEED_KVM();
+	NEED_BACKEND();
 	mica_limits l;
 	mica_limits_default(&l);
 	l.timeout_ms = 200;
@@ -627,7 +627,7 @@ TEST(set_timeout)
  * both with the default limits and with an explicit heap limit. */
 static void memory_bomb(const char *code)
 {
-	NEED_KVM();
+	NEED_BACKEND();
 	mica_limits small;
 	limits_small(&small);
 	const mica_limits *limits[] = {NULL, &small};
@@ -720,7 +720,7 @@ static void check_bad_limits(mica_runtime *rt, const mica_limits *l, const char 
 
 TEST(bad_limits)
 {
-	NEED_KVM();
+	NEED_BACKEND();
 	struct fx f;
 	if (fx_runtime(&f))
 		return;
@@ -870,7 +870,7 @@ static int fx_open_host(struct fx *f, struct host_state *st)
 
 #define OPEN_HOST(f, st)                                                                           \
 	do {                                                                                       \
-		NEED_KVM();                                                                        \
+		NEED_BACKEND();                                                                        \
 		if (fx_open_host(f, st))                                                           \
 			return;                                                                    \
 	} while (0)
@@ -1010,7 +1010,7 @@ static void hf_noop(mica_hostcall *call, void *userdata)
 
 TEST(hostfn_register_validation)
 {
-	NEED_KVM();
+	NEED_BACKEND();
 	struct fx f;
 	if (fx_runtime(&f))
 		return;
@@ -1064,7 +1064,7 @@ static void hf_count(mica_hostcall *call, void *userdata)
 
 TEST(hostfn_userdata)
 {
-	NEED_KVM();
+	NEED_BACKEND();
 	struct fx f;
 	if (fx_runtime(&f))
 		return;
@@ -1083,7 +1083,7 @@ TEST(hostfn_userdata)
 
 TEST(hostfn_registered_later)
 {
-	NEED_KVM();
+	NEED_BACKEND();
 	struct fx f;
 	if (fx_runtime(&f) || fx_sandbox(&f, NULL)) {
 		fx_close(&f);

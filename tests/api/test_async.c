@@ -147,7 +147,7 @@ static void pair(mica_async_call *call, void *userdata)
 static mica_runtime *runtime(void)
 {
 	mica_error err;
-	mica_runtime *rt = mica_runtime_new(NULL, &err);
+	mica_runtime *rt = mica_runtime_new(harness_opts(), &err);
 	CHECK(rt, "mica_runtime_new: %s", err.message);
 	if (!rt)
 		return NULL;
@@ -179,7 +179,7 @@ static int eval_in(mica_runtime *rt, const mica_limits *lim, const char *code, s
 
 TEST(timers_order_and_args)
 {
-	NEED_KVM();
+	NEED_BACKEND();
 	mica_runtime *rt = runtime();
 	if (!rt)
 		return;
@@ -211,7 +211,7 @@ TEST(timers_order_and_args)
 
 TEST(clear_timeout_and_interval)
 {
-	NEED_KVM();
+	NEED_BACKEND();
 	mica_runtime *rt = runtime();
 	if (!rt)
 		return;
@@ -232,7 +232,7 @@ TEST(clear_timeout_and_interval)
 
 TEST(request_rules)
 {
-	NEED_KVM();
+	NEED_BACKEND();
 	mica_runtime *rt = runtime();
 	if (!rt)
 		return;
@@ -274,7 +274,7 @@ TEST(request_rules)
 
 TEST(sleep_takes_wall_time_not_cpu)
 {
-	NEED_KVM();
+	NEED_BACKEND();
 	mica_runtime *rt = runtime();
 	if (!rt)
 		return;
@@ -315,7 +315,7 @@ static void *interrupt_later(void *arg)
 
 TEST(interrupt_during_sleep)
 {
-	NEED_KVM();
+	NEED_BACKEND();
 	mica_runtime *rt = runtime();
 	if (!rt)
 		return;
@@ -366,7 +366,7 @@ TEST(interrupt_during_sleep)
 
 TEST(timeout_during_sleep)
 {
-	NEED_KVM();
+	NEED_BACKEND();
 	mica_runtime *rt = runtime();
 	if (!rt)
 		return;
@@ -387,7 +387,7 @@ TEST(timeout_during_sleep)
 
 TEST(async_host_fn_from_thread)
 {
-	NEED_KVM();
+	NEED_BACKEND();
 	mica_runtime *rt = runtime();
 	if (!rt)
 		return;
@@ -437,7 +437,7 @@ TEST(async_host_fn_from_thread)
 
 TEST(hundred_in_flight)
 {
-	NEED_KVM();
+	NEED_BACKEND();
 	mica_runtime *rt = runtime();
 	if (!rt)
 		return;
@@ -474,7 +474,7 @@ TEST(hundred_in_flight)
 
 TEST(late_completions_are_harmless)
 {
-	NEED_KVM();
+	NEED_BACKEND();
 	mica_runtime *rt = runtime();
 	if (!rt)
 		return;
@@ -524,7 +524,7 @@ TEST(late_completions_are_harmless)
  * host bounds it (64 MiB of arguments, 4096 calls) and rejects the rest. */
 TEST(held_arguments_are_bounded)
 {
-	NEED_KVM();
+	NEED_BACKEND();
 	mica_runtime *rt = runtime();
 	if (!rt)
 		return;
@@ -564,7 +564,7 @@ TEST(held_arguments_are_bounded)
  * must survive it. */
 TEST(then_getter_during_a_batch)
 {
-	NEED_KVM();
+	NEED_BACKEND();
 	mica_runtime *rt = runtime();
 	if (!rt)
 		return;
@@ -597,7 +597,7 @@ TEST(then_getter_during_a_batch)
 
 TEST(deterministic_replay)
 {
-	NEED_KVM();
+	NEED_BACKEND();
 	mica_runtime *rt = runtime();
 	if (!rt)
 		return;

@@ -140,7 +140,7 @@ static const char module_src[] =
 static mica_runtime *runtime(void)
 {
 	mica_error err;
-	mica_runtime *rt = mica_runtime_new(NULL, &err);
+	mica_runtime *rt = mica_runtime_new(harness_opts(), &err);
 	CHECK(rt, "mica_runtime_new: %s", err.message);
 	if (!rt)
 		return NULL;
@@ -226,7 +226,7 @@ static void expect_bytes_call(mica_sandbox *sb, const char *handler, const void 
 
 TEST(event_bytes)
 {
-	NEED_KVM();
+	NEED_BACKEND();
 	mica_runtime *rt;
 	mica_sandbox *sb = loaded(&rt, 0);
 	if (sb) {
@@ -267,7 +267,7 @@ TEST(event_bytes)
 
 TEST(binary_results)
 {
-	NEED_KVM();
+	NEED_BACKEND();
 	mica_runtime *rt;
 	mica_sandbox *sb = loaded(&rt, 0);
 	if (sb) {
@@ -299,7 +299,7 @@ TEST(binary_results)
 
 TEST(binary_results_from_snapshot_clones)
 {
-	NEED_KVM();
+	NEED_BACKEND();
 	mica_runtime *rt;
 	mica_sandbox *sb = loaded(&rt, 0);
 	mica_error err;
@@ -322,7 +322,7 @@ TEST(binary_results_from_snapshot_clones)
 
 TEST(host_function_bytes)
 {
-	NEED_KVM();
+	NEED_BACKEND();
 	mica_runtime *rt;
 	mica_sandbox *sb = loaded(&rt, 0);
 	if (sb)
@@ -344,7 +344,7 @@ TEST(host_function_bytes)
 
 TEST(async_host_function_bytes)
 {
-	NEED_KVM();
+	NEED_BACKEND();
 	mica_runtime *rt;
 	mica_sandbox *sb = loaded(&rt, 0);
 	if (sb)
@@ -354,7 +354,7 @@ TEST(async_host_function_bytes)
 
 TEST(large_payloads)
 {
-	NEED_KVM();
+	NEED_BACKEND();
 	mica_runtime *rt;
 	mica_sandbox *sb = loaded(&rt, 128);
 	if (!sb) {

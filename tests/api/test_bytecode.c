@@ -64,7 +64,7 @@ static void on_console(void *ud, int stream, const char *data, size_t len)
 static mica_runtime *runtime(void)
 {
 	mica_error err = {0};
-	mica_runtime *rt = mica_runtime_new(NULL, &err);
+	mica_runtime *rt = mica_runtime_new(harness_opts(), &err);
 	CHECK(rt, "mica_runtime_new: %s", err.message);
 	return rt;
 }
@@ -121,7 +121,7 @@ static const char app_js[] =
 
 TEST(same_results_as_source)
 {
-	NEED_KVM();
+	NEED_BACKEND();
 	mica_error err = {0};
 	struct out os = {0}, ob = {0};
 	mica_runtime *rt = runtime();
@@ -171,7 +171,7 @@ out:
 
 TEST(layout_matches_the_docs)
 {
-	NEED_KVM();
+	NEED_BACKEND();
 	mica_error err = {0};
 	mica_runtime *rt = runtime();
 	size_t len = 0;
@@ -223,7 +223,7 @@ out:
 
 TEST(top_level_await)
 {
-	NEED_KVM();
+	NEED_BACKEND();
 	mica_error err = {0};
 	struct out o = {0};
 	mica_runtime *rt = runtime();
@@ -267,7 +267,7 @@ static void hf_twice(mica_hostcall *call, void *ud)
 
 TEST(imports_resolve_when_loaded)
 {
-	NEED_KVM();
+	NEED_BACKEND();
 	mica_error err = {0};
 	struct out o = {0};
 	mica_runtime *rt = runtime();
@@ -334,7 +334,7 @@ out:
  * placeholders that stood in for imports are not found by name. */
 TEST(compiling_leaves_imports_alone)
 {
-	NEED_KVM();
+	NEED_BACKEND();
 	mica_error err = {0};
 	mica_runtime *rt = runtime();
 	mica_sandbox *sb = rt ? sandbox(rt, NULL) : NULL;
@@ -358,7 +358,7 @@ out:
 /* A snapshot of a sandbox loaded from bytecode works like any other. */
 TEST(snapshot_after_bytecode)
 {
-	NEED_KVM();
+	NEED_BACKEND();
 	mica_error err = {0};
 	mica_runtime *rt = runtime();
 	size_t len = 0;
@@ -388,7 +388,7 @@ out:
 
 TEST(syntax_error_at_compile)
 {
-	NEED_KVM();
+	NEED_BACKEND();
 	mica_error err = {0};
 	mica_runtime *rt = runtime();
 	mica_sandbox *sb = rt ? sandbox(rt, NULL) : NULL;
@@ -469,7 +469,7 @@ static void mutate(mica_runtime *rt, mica_sandbox *sb, const uint8_t *good, size
 
 TEST(refuses_bad_files)
 {
-	NEED_KVM();
+	NEED_BACKEND();
 	mica_error err = {0};
 	mica_runtime *rt = runtime();
 	size_t len = 0;
@@ -575,7 +575,7 @@ out:
  * sound (ASan watches) and its other sandboxes keep working. */
 TEST(tampered_bytecode_stays_in_its_sandbox)
 {
-	NEED_KVM();
+	NEED_BACKEND();
 	mica_error err = {0};
 	mica_runtime *rt = runtime();
 	size_t len = 0;

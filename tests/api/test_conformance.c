@@ -36,7 +36,7 @@ static void on_console(void *userdata, int stream, const char *data, size_t len)
 
 static void run_qjs_test(const char *file)
 {
-	NEED_KVM();
+	NEED_BACKEND();
 	const char *dir = getenv("MICA_QJS_TESTS");
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/%s", dir && *dir ? dir : "build/quickjs/tests", file);
@@ -47,7 +47,7 @@ static void run_qjs_test(const char *file)
 		return;
 
 	mica_error err = {0};
-	mica_runtime *rt = mica_runtime_new(NULL, &err);
+	mica_runtime *rt = mica_runtime_new(harness_opts(), &err);
 	CHECK(rt, "mica_runtime_new: %s", err.message);
 	mica_limits l;
 	mica_limits_default(&l);

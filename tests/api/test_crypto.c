@@ -25,7 +25,7 @@ static int runtime_open(void)
 	if (rt)
 		return 0;
 	mica_error err;
-	rt = mica_runtime_new(NULL, &err);
+	rt = mica_runtime_new(harness_opts(), &err);
 	CHECK(rt, "mica_runtime_new: %s", err.message);
 	return rt ? 0 : -1;
 }
@@ -67,7 +67,7 @@ static mica_sandbox *sandbox(void)
 	} while (0)
 
 #define OPEN(sb)                                                                                   \
-	NEED_KVM();                                                                                \
+	NEED_BACKEND();                                                                                \
 	mica_sandbox *sb = sandbox();                                                              \
 	if (!sb)                                                                                   \
 		return
@@ -607,7 +607,7 @@ out:
 /* The generator ran (and buffered output) before the snapshot. */
 TEST(clones_and_resets_used_before_snapshot)
 {
-	NEED_KVM();
+	NEED_BACKEND();
 	check_streams("const early = crypto.getRandomValues(new Uint8Array(16));\n"
 		      "const more = () => crypto.getRandomValues(new Uint8Array(16));\n" RAND_EXPORT);
 }
@@ -615,7 +615,7 @@ TEST(clones_and_resets_used_before_snapshot)
 /* crypto.js was not even loaded when the snapshot was taken. */
 TEST(clones_and_resets_lazy)
 {
-	NEED_KVM();
+	NEED_BACKEND();
 	check_streams("const more = () => crypto.getRandomValues(new Uint8Array(16));\n" RAND_EXPORT);
 }
 

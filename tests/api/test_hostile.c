@@ -35,48 +35,6 @@ _Static_assert(GS_READY == MICA_GS_READY && GS_OK == MICA_GS_OK, "hostile.h stat
 
 /* ---- helpers -------------------------------------------------------------- */
 
-struct image {
-	uint8_t *data;
-	size_t len;
-};
-
-/* Reads a guest image; fails the test if it is missing. */
-static int file_load(const char *path, struct image *img)
-{
-	img->data = NULL;
-	img->len = 0;
-	FILE *f = fopen(path, "rb");
-	if (f && fseek(f, 0, SEEK_END) == 0) {
-		long n = ftell(f);
-		img->data = n > 0 ? malloc((size_t)n) : NULL;
-		rewind(f);
-		if (img->data && fread(img->data, 1, (size_t)n, f) == (size_t)n)
-			img->len = (size_t)n;
-	}
-	if (f)
-		fclose(f);
-	CHECK(img->len, "cannot read %s (make build/tests/test_hostile builds it)", path);
-	if (!img->len) {
-		free(img->data);
-		img->data = NULL;
-	}
-	return img->len != 0;
-}
-
-/* Reads the hostile image NAME. */
-static int image_load(const char *name, struct image *img)
-{
-	const char *dir = getenv("MICA_HOSTILE_DIR") ? getenv("MICA_HOSTILE_DIR") : "build/hostile";
-	char path[512];
-	snprintf(path, sizeof(path), "%s/%s.elf", dir, name);
-	return file_load(path, img);
-}
-
-static mica_runtime *runtime_for(const struct image *img, mica_error *err)
-{
-	mica_runtime_options o = {.guest_image = img->data, .guest_image_len = img->len};
-	return mica_runtime_new(&o, err);
-}
 
 /* Does pattern [p, end) match all of s? */
 static int glob(const char *p, const char *end, const char *s)
@@ -119,7 +77,7 @@ static void answer(mica_hostcall *call, void *userdata)
 static mica_runtime *hostile_runtime(const struct image *img)
 {
 	mica_error err = {0};
-	mica_runtime *rt = runtime_for(img, &err);
+	mica_runtime *rt = image_runtime(img, &err);
 	CHECK(rt, "mica_runtime_new: %s", err.message);
 	if (rt)
 		CHECK(mica_runtime_register(rt, "test", "answer", answer, NULL) == MICA_OK,
@@ -160,6 +118,8 @@ static void check_time(const char *what, int code, int64_t ms)
 #define PORT(port, dir, size)                                                                      \
 	"guest fault: unexpected I/O port " port " access (" dir ", " size " bytes)"
 #define TIMED_OUT "time limit exceeded: the operation ran longer than 300 ms"
+/* The process backend reports the signal a CPU exception arrived as. */
+#define SIG(pattern, sig) pattern ", SIG" sig
 #define OR	  "|"
 
 /* X(image, expected code of mica_sandbox_new, message pattern) */
@@ -199,7 +159,7 @@ static void check_time(const char *what, int code, int64_t ms)
 	X(read_null, MICA_ERR_FAULT, PF("0x0", "0x4"))                                             \
 	X(read_boot_page, MICA_ERR_FAULT, PF("0x1000", "0x5"))                                     \
 	X(read_page_tables, MICA_ERR_FAULT, PF("0x3fffff8", "0x4"))                                \
-	X(write_boot_info, MICA_ERR_FAULT, PF("0x4000", "0x7"))                                    \
+	X(write_boot_info, MICA_ERR_FAULT, PF("0x10000", "0x7"))                                    \
 	X(stack_overflow, MICA_ERR_FAULT,                                                          \
 	  "guest fault: stack overflow (vector 14, page fault on the stack guard page at address " \
 	  "0x*, rip 0x*)")                                                                         \
@@ -217,11 +177,63 @@ static void check_time(const char *what, int code, int64_t ms)
 	X(int3, MICA_ERR_FAULT, GP("0x1a") OR EXC("3 (breakpoint)", "0x0"))                        \
 	X(int80, MICA_ERR_FAULT, GP("0x402") OR EXC("6 (invalid opcode)", "0x0"))                  \
 	X(wrmsr, MICA_ERR_FAULT, GP("0x0"))                                                        \
-	X(iret_to_cpl0, MICA_ERR_FAULT, GP("0x8"))                                                 \
-	X(triple_fault, MICA_ERR_FAULT, "guest fault: triple fault (the vCPU shut down)")          \
-	X(cpl0_spin, MICA_ERR_TIMEOUT, TIMED_OUT)                                                  \
-	X(cpl0_hlt, MICA_ERR_FAULT, "guest fault: the guest halted")                               \
-	X(cpl0_mmio, MICA_ERR_FAULT, "guest fault: access to unbacked physical address 0x80000000")
+	X(iret_to_cpl0, MICA_ERR_FAULT, GP("0x8"))
+
+/* Where the process backend says otherwise: the I/O port and privileged
+ * instructions fault in a process (general protection), pages the KVM
+ * guest has as supervisor-only are not there at all, and each fault names
+ * its signal. X(image, pattern); the codes are the same. */
+#define PROC_CASES(X)                                                                              \
+	X(port_unknown, SIG(GP("0x0"), "SEGV"))                                                    \
+	X(port_in, SIG(GP("0x0"), "SEGV"))                                                         \
+	X(port_outb, SIG(GP("0x0"), "SEGV"))                                                       \
+	X(port_rep_outsb, SIG(GP("0x0"), "SEGV"))                                                  \
+	X(port_rep_outsl, SIG(GP("0x0"), "SEGV"))                                                  \
+	X(fault_port_spoof, SIG(GP("0x0"), "SEGV"))                                                \
+	X(write_text, SIG(PF("0x401*", "0x7"), "SEGV"))                                            \
+	X(exec_stack, SIG(PF("0x*", "0x15"), "SEGV"))                                              \
+	X(exec_heap, SIG(PF("0x*", "0x15"), "SEGV"))                                               \
+	X(read_null, SIG(PF("0x0", "0x4"), "SEGV"))                                                \
+	X(read_boot_page, SIG(PF("0x1000", "0x4"), "SEGV"))                                        \
+	X(read_page_tables, SIG(PF("0x3fffff8", "0x4"), "SEGV"))                                   \
+	/* a read-only page not mapped in yet (0x6) or mapped (0x7) */                             \
+	X(write_boot_info, SIG(PF("0x10000", "0x6"), "SEGV") OR SIG(PF("0x10000", "0x7"), "SEGV")) \
+	X(stack_overflow,                                                                          \
+	  "guest fault: stack overflow (vector 14, page fault on the stack guard page at address " \
+	  "0x*, rip 0x*, SIGSEGV)")                                                                \
+	X(stack_noncanonical, SIG(EXC("12 (stack fault)", "0x0"), "BUS"))                          \
+	X(load_noncanonical, SIG(GP("0x0"), "SEGV"))                                               \
+	/* the kernel cannot deliver SIGSYS on a stack at 0 */                                     \
+	X(syscall_bad_rsp, "guest fault: the kernel sent SIGSEGV at rip 0x* with the stack at 0x0 " \
+			   "(no CPU exception: a signal it could not deliver)")                    \
+	X(hlt, SIG(GP("0x0"), "SEGV"))                                                             \
+	X(cli_hlt, SIG(GP("0x0"), "SEGV"))                                                         \
+	X(ud2, SIG(EXC("6 (invalid opcode)", "0x0"), "ILL"))                                       \
+	X(div0, SIG(EXC("0 (divide error)", "0x0"), "FPE"))                                        \
+	X(int3, SIG(EXC("3 (breakpoint)", "0x0"), "TRAP"))                                         \
+	/* a 32-bit system call (killed by the filter), or no IA-32 emulation */                   \
+	X(int80, SIG(GP("0x402"), "SEGV") OR                                                       \
+		     "guest fault: the guest process made a system call the sandbox forbids*")     \
+	X(wrmsr, SIG(GP("0x0"), "SEGV"))                                                           \
+	X(iret_to_cpl0, SIG(GP("0x8"), "SEGV"))                                                    \
+	X(proto_ud2, SIG(EXC("6 (invalid opcode)", "0x0"), "ILL"))
+
+struct proc_case {
+	const char *name, *pattern;
+};
+#define PROC_CASE(name, pattern) {#name, pattern},
+static const struct proc_case proc_cases[] = {PROC_CASES(PROC_CASE)};
+
+/* The pattern for image name on the backend under test. */
+static const char *pattern_for(const char *name, const char *kvm_pattern)
+{
+	if (harness_running_backend() != MICA_BACKEND_PROCESS)
+		return kvm_pattern;
+	for (size_t i = 0; i < sizeof(proc_cases) / sizeof(proc_cases[0]); i++)
+		if (!strcmp(proc_cases[i].name, name))
+			return proc_cases[i].pattern;
+	return kvm_pattern;
+}
 
 /* Boots image NAME in a 64 MiB sandbox and checks mica_sandbox_new's outcome. */
 static void expect_boot(const char *name, int code, const char *pattern)
@@ -229,6 +241,7 @@ static void expect_boot(const char *name, int code, const char *pattern)
 	struct image img;
 	if (!image_load(name, &img))
 		return;
+	pattern = pattern_for(name, pattern);
 	mica_runtime *rt = hostile_runtime(&img);
 	if (rt) {
 		mica_limits lim;
@@ -252,10 +265,26 @@ static void expect_boot(const char *name, int code, const char *pattern)
 #define BOOT_TEST(name, code, pattern)                                                             \
 	TEST(boot_##name)                                                                          \
 	{                                                                                          \
-		NEED_KVM();                                                                        \
+		NEED_BACKEND();                                                                        \
 		expect_boot(#name, code, pattern);                                                 \
 	}
 BOOT_CASES(BOOT_TEST)
+
+/* These bring their own CPL0 code: a micro-VM has a CPL0, a process none. */
+#define CPL0_CASES(X)                                                                              \
+	X(triple_fault, MICA_ERR_FAULT, "guest fault: triple fault (the vCPU shut down)")          \
+	X(cpl0_spin, MICA_ERR_TIMEOUT, TIMED_OUT)                                                  \
+	X(cpl0_hlt, MICA_ERR_FAULT, "guest fault: the guest halted")                               \
+	X(cpl0_mmio, MICA_ERR_FAULT, "guest fault: access to unbacked physical address 0x80000000")
+#define CPL0_TEST(name, code, pattern)                                                             \
+	TEST(boot_##name)                                                                          \
+	{                                                                                          \
+		NEED_BACKEND();                                                                        \
+		if (harness_running_backend() == MICA_BACKEND_PROCESS)                             \
+			SKIP("an image with its own CPL0 code runs on KVM only");                 \
+		expect_boot(#name, code, pattern);                                                 \
+	}
+CPL0_CASES(CPL0_TEST)
 
 /* ---- a guest that breaks the protocol after a good start ------------------ */
 
@@ -278,13 +307,13 @@ BOOT_CASES(BOOT_TEST)
 	X(result_wild, "result_wild", "[1]", MICA_ERR_FAULT,                                       \
 	  ABI("result of 3 bytes at 0xffffffffff000000"))                                          \
 	X(result_huge, "result_huge", "[1]", MICA_ERR_FAULT,                                       \
-	  ABI("result of 9223372036854775808 bytes at 0x100*"))                                    \
+	  ABI("result of 9223372036854775808 bytes at 0x12*"))                                     \
 	X(wait_wild, "wait_wild", "{}", MICA_ERR_FAULT, ABI("wait structure at 0xfffff000"))       \
 	X(bytes_echo, "bytes_echo", "[7]", MICA_OK, "[7]")                                         \
 	X(bytes_wild, "bytes_wild", "[1]", MICA_ERR_FAULT,                                         \
 	  ABI("result of 3 bytes at 0xffffffffff000000"))                                          \
 	X(bytes_huge, "bytes_huge", "[1]", MICA_ERR_FAULT,                                         \
-	  ABI("result of 9223372036854775808 bytes at 0x100*"))                                    \
+	  ABI("result of 9223372036854775808 bytes at 0x12*"))                                     \
 	X(result_kind_bad, "kind_bad", "[1]", MICA_ERR_FAULT, ABI("result kind 7"))                \
 	X(hostcall_bytes, "hostcall_bytes", "ab", MICA_OK, "42")                                   \
 	X(hostcall_bytes_wild, "hostcall_bytes_wild", "{}", MICA_ERR_FAULT,                        \
@@ -382,15 +411,15 @@ static void expect_proto(const char *handler, const char *event, int code, const
 #define PROTO_TEST(name, handler, event, code, pattern)                                            \
 	TEST(proto_##name)                                                                         \
 	{                                                                                          \
-		NEED_KVM();                                                                        \
-		expect_proto(handler, event, code, pattern);                                       \
+		NEED_BACKEND();                                                                        \
+		expect_proto(handler, event, code, pattern_for("proto_" #name, pattern));          \
 	}
 PROTO_CASES(PROTO_TEST)
 
 /* Bytes answer calls only: an eval said to return bytes breaks the protocol. */
 TEST(proto_bytes_for_eval)
 {
-	NEED_KVM();
+	NEED_BACKEND();
 	struct image img = {0};
 	struct console con = {0};
 	mica_runtime *rt;
@@ -414,7 +443,7 @@ TEST(proto_bytes_for_eval)
  * then one truncation note, and the next call starts afresh. */
 TEST(proto_flood)
 {
-	NEED_KVM();
+	NEED_BACKEND();
 	struct image img = {0};
 	struct console con = {0};
 	mica_runtime *rt;
@@ -560,7 +589,7 @@ static void too_many_segments(struct elf *e)
 	  "guest image: truncated .mica_header")                                                   \
 	X(header_magic, mica_header(e)->magic ^= 1, "guest image: bad header magic")               \
 	X(abi_version, mica_header(e)->abi_version = MICA_ABI_VERSION + 1,                         \
-	  "guest image: ABI version 3, host speaks 2")                                             \
+	  "guest image: ABI version 4, host speaks 3")                                             \
 	X(stubs_outside, mica_header(e)->fault_stubs = MICA_GPA_IMAGE,                             \
 	  "guest image: entry stubs outside its code")                                             \
 	X(stubs_past_text,                                                                         \
@@ -578,7 +607,7 @@ static void too_many_segments(struct elf *e)
 #define IMAGE_TEST(name, mutation, pattern)                                                        \
 	TEST(image_##name)                                                                         \
 	{                                                                                          \
-		NEED_KVM();                                                                        \
+		NEED_BACKEND();                                                                        \
 		struct image img;                                                                  \
 		if (!image_load("proto", &img))                                                    \
 			return;                                                                    \
@@ -586,7 +615,7 @@ static void too_many_segments(struct elf *e)
 		mutation;                                                                          \
 		img = (struct image){e->d, e->len};                                                \
 		mica_error err = {0};                                                              \
-		mica_runtime *rt = runtime_for(&img, &err);                                        \
+		mica_runtime *rt = image_runtime(&img, &err);                                        \
 		CHECK(!rt, "the image was accepted");                                              \
 		check_outcome(#name, rt ? MICA_OK : err.code, &err, MICA_ERR_INVALID, pattern);    \
 		mica_runtime_free(rt);                                                             \
@@ -598,12 +627,12 @@ IMAGE_CASES(IMAGE_TEST)
  * mutation alone. */
 TEST(image_base_valid)
 {
-	NEED_KVM();
+	NEED_BACKEND();
 	struct image img;
 	if (!image_load("proto", &img))
 		return;
 	mica_error err = {0};
-	mica_runtime *rt = runtime_for(&img, &err);
+	mica_runtime *rt = image_runtime(&img, &err);
 	CHECK(rt, "%s", err.message);
 	mica_runtime_free(rt);
 	free(img.data);
@@ -613,7 +642,7 @@ TEST(image_base_valid)
  * when the sandbox is created, as the caller's input. */
 TEST(image_too_big_for_memory)
 {
-	NEED_KVM();
+	NEED_BACKEND();
 	struct image img;
 	if (!image_load("proto", &img))
 		return;
@@ -677,7 +706,7 @@ static void fuzz(struct image base)
 		if (fuzz_next() % 16 == 0)
 			img.len = fuzz_next() % base.len;
 		mica_error err = {0};
-		mica_runtime *rt = runtime_for(&img, &err);
+		mica_runtime *rt = image_runtime(&img, &err);
 		if (!rt) {
 			CHECK(err.code == MICA_ERR_INVALID &&
 				  matches(err.message, "guest image: *"),
@@ -706,7 +735,7 @@ static void fuzz(struct image base)
 
 TEST(image_fuzz_proto)
 {
-	NEED_KVM();
+	NEED_BACKEND();
 	struct image img;
 	if (image_load("proto", &img))
 		fuzz(img);
@@ -715,7 +744,7 @@ TEST(image_fuzz_proto)
 /* The real guest (musl, QuickJS): many more sections and symbols. */
 TEST(image_fuzz_guest)
 {
-	NEED_KVM();
+	NEED_BACKEND();
 	struct image img;
 	if (file_load("build/guest/mica-guest.elf", &img))
 		fuzz(img);
@@ -766,6 +795,7 @@ int main(void)
 #define RUN_PROTO(name, ...) RUN(proto_##name);
 #define RUN_IMAGE(name, ...) RUN(image_##name);
 	BOOT_CASES(RUN_BOOT)
+	CPL0_CASES(RUN_BOOT)
 	PROTO_CASES(RUN_PROTO)
 	RUN(proto_bytes_for_eval);
 	RUN(proto_flood);

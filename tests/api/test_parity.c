@@ -378,7 +378,7 @@ static int mica_open(void)
 		return 0;
 	mica_error err = {0};
 	if (!mica_rt)
-		mica_rt = mica_runtime_new(NULL, &err);
+		mica_rt = mica_runtime_new(harness_opts(), &err);
 	CHECK(mica_rt, "mica_runtime_new: %s", err.message);
 	if (!mica_rt)
 		return -1;
@@ -468,7 +468,7 @@ static void check_parity(const char *const *exprs, size_t count, int ulps)
 #define PARITY_TEST(name)                                                                          \
 	TEST(name)                                                                                 \
 	{                                                                                          \
-		NEED_KVM();                                                                        \
+		NEED_BACKEND();                                                                        \
 		check_parity(name##_exprs, COUNT(name##_exprs), 0);                                \
 	}
 
@@ -478,7 +478,7 @@ PARITY_TEST(number)
 
 TEST(libm)
 {
-	NEED_KVM();
+	NEED_BACKEND();
 	check_parity(libm_exprs, COUNT(libm_exprs), 1);
 }
 
@@ -490,7 +490,7 @@ PARITY_TEST(env)
 
 TEST(date_now)
 {
-	NEED_KVM();
+	NEED_BACKEND();
 	if (!native_ctx || mica_open())
 		return;
 	for (int i = 0; i < 3; i++) {

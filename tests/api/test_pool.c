@@ -69,7 +69,7 @@ static void fx_close(struct fx *f)
 static int fx_open(struct fx *f, unsigned pool_size)
 {
 	memset(f, 0, sizeof(*f));
-	f->rt = mica_runtime_new(NULL, &f->err);
+	f->rt = mica_runtime_new(harness_opts(), &f->err);
 	CHECK(f->rt, "mica_runtime_new: %s", f->err.message);
 	if (!f->rt)
 		return -1;
@@ -100,7 +100,7 @@ fail:
 
 #define OPEN(f, size)                                                                              \
 	do {                                                                                       \
-		NEED_KVM();                                                                        \
+		NEED_BACKEND();                                                                        \
 		if (fx_open(f, size))                                                              \
 			return;                                                                    \
 	} while (0)
@@ -167,9 +167,9 @@ static void host_noop(mica_hostcall *call, void *userdata)
 /* A snapshot that uses host functions the pool's runtime lacks. */
 TEST(pool_new_missing_host_function)
 {
-	NEED_KVM();
+	NEED_BACKEND();
 	mica_error e;
-	mica_runtime *rt = mica_runtime_new(NULL, &e), *rt2 = mica_runtime_new(NULL, &e);
+	mica_runtime *rt = mica_runtime_new(harness_opts(), &e), *rt2 = mica_runtime_new(harness_opts(), &e);
 	CHECK(rt && rt2, "mica_runtime_new: %s", e.message);
 	mica_sandbox *sb = NULL;
 	mica_snapshot *snap = NULL;

@@ -31,7 +31,7 @@ enum {
 	H_STACK = 88,
 	H_OUTPUT = 96,
 	H_TIMEOUT = 104,
-	H_RESERVED = 108,
+	H_BACKEND = 108, /* 1 KVM, 2 process */
 	H_LAYOUT = 112, /* mem_size heap_start heap_end stack_bottom stack_top pt_base pt_size */
 	H_WAIT = 168,
 	HDR = 176,
@@ -220,7 +220,7 @@ static mica_snapshot *make_snapshot(mica_runtime *rt, const mica_limits *lim, co
 static mica_runtime *runtime(void)
 {
 	mica_error err = {0};
-	mica_runtime *rt = mica_runtime_new(NULL, &err);
+	mica_runtime *rt = mica_runtime_new(harness_opts(), &err);
 	CHECK(rt, "mica_runtime_new: %s", err.message);
 	return rt;
 }
@@ -235,7 +235,7 @@ static mica_sandbox *clone_of(mica_runtime *rt, mica_snapshot *s)
 
 TEST(round_trip)
 {
-	NEED_KVM();
+	NEED_BACKEND();
 	mica_runtime *rt = runtime();
 	if (!rt)
 		return;
@@ -294,7 +294,7 @@ out:
 
 TEST(loaded_snapshot_outlives_runtime_and_gives_fresh_entropy)
 {
-	NEED_KVM();
+	NEED_BACKEND();
 	mica_runtime *rt = runtime();
 	if (!rt)
 		return;
@@ -323,7 +323,7 @@ TEST(loaded_snapshot_outlives_runtime_and_gives_fresh_entropy)
 
 TEST(limits_round_trip)
 {
-	NEED_KVM();
+	NEED_BACKEND();
 	mica_runtime *rt = runtime();
 	if (!rt)
 		return;
@@ -344,7 +344,10 @@ TEST(limits_round_trip)
 	CHECK(f && len > HDR, "read back");
 	if (f && len > HDR) {
 		CHECK(!memcmp(f + H_MAGIC, "MICASNAP", 8), "magic");
-		CHECK(get32(f + H_FORMAT) == 1, "format %u", get32(f + H_FORMAT));
+		CHECK(get32(f + H_FORMAT) == 2, "format %u", get32(f + H_FORMAT));
+		CHECK(get32(f + H_BACKEND) == (uint32_t)mica_runtime_backend(rt), "backend %u",
+		      get32(f + H_BACKEND));
+		CHECK(get32(f + H_CPU_SIZE) == 20 * 8 + 512, "register state of %u bytes", get32(f + H_CPU_SIZE));
 		CHECK(get64(f + H_MEMORY) == 40 * MIB, "memory %llu", (unsigned long long)get64(f + H_MEMORY));
 		CHECK(get64(f + H_STACK) == 256 * 1024, "stack");
 		CHECK(get64(f + H_HEAP) == 20 * MIB, "heap");
@@ -423,7 +426,7 @@ static const char host_js[] =
 
 TEST(hostfns_survive_a_file)
 {
-	NEED_KVM();
+	NEED_BACKEND();
 	mica_error err = {0};
 	int n1 = 0, n2 = 100;
 	mica_runtime *rt1 = runtime(), *rt2 = runtime(), *rt3 = runtime();
@@ -551,7 +554,7 @@ static int load_good(mica_runtime *rt, struct good *g, const char *name)
 
 TEST(refuses_bad_files)
 {
-	NEED_KVM();
+	NEED_BACKEND();
 	mica_error err = {0};
 	int n = 0;
 	mica_runtime *rt = runtime(), *rt_host = runtime();
@@ -602,7 +605,7 @@ TEST(refuses_bad_files)
 
 	/* One flipped bit anywhere the sizes do not live: the checksum. */
 	size_t flips[] = {H_ABI, H_IMAGE + 5, H_MACHINE, H_MEMORY + 2, H_HEAP, H_STACK + 1, H_OUTPUT,
-			  H_TIMEOUT, H_RESERVED + 3, H_LAYOUT + 20, H_WAIT, HDR + 3, g.rec - 1, g.rec,
+			  H_TIMEOUT, H_BACKEND + 3, H_LAYOUT + 20, H_WAIT, HDR + 3, g.rec - 1, g.rec,
 			  g.rec + 8, g.rec + RECORD * (g.npages - 1) + 4000, g.len - SUM - 1, g.len - SUM,
 			  g.len - 1};
 	for (size_t i = 0; i < sizeof(flips) / sizeof(flips[0]); i++)
@@ -629,11 +632,12 @@ TEST(refuses_bad_files)
 
 	/* Each check on its own, the checksum made to match. */
 	mutate(rt, &g, "magic", H_MAGIC, 1, 0x01, "not a mica snapshot");
-	mutate(rt, &g, "format version", H_FORMAT, 4, 2, "format version 2, this mica reads 1");
+	mutate(rt, &g, "format version", H_FORMAT, 4, 1, "format version 1, this mica reads 2");
 	mutate(rt, &g, "ABI version", H_ABI, 4, 99, "made by another mica build (guest ABI version 99");
 	mutate(rt, &g, "image hash", H_IMAGE + 31, 1, 0x80, "made by another mica build (guest image differs)");
 	mutate(rt, &g, "machine", H_MACHINE, 4, 183, "made for another machine");
-	mutate(rt, &g, "reserved", H_RESERVED, 4, 1, "reserved");
+	mutate(rt, &g, "backend", H_BACKEND, 4, 3, "made by backend 3");
+	mutate(rt, &g, "no backend", H_BACKEND, 4, 0, "made by backend 0");
 	mutate(rt, &g, "memory too small", H_MEMORY, 8, 8 * MIB, "bad limits: guest memory");
 	mutate(rt, &g, "memory not in pages", H_MEMORY, 8, 64 * MIB + 100, "bad limits: guest memory");
 	mutate(rt, &g, "stack too small", H_STACK, 8, 4096, "bad limits: stack");
@@ -656,7 +660,7 @@ TEST(refuses_bad_files)
 	/* sizes in the header that no file can have */
 	mutate(rt, &g, "huge page count", H_NPAGES, 8, 1ull << 40, "corrupted");
 	mutate(rt, &g, "huge table", H_FNS_SIZE, 4, 0xffffffffu, "corrupted");
-	mutate(rt, &g, "huge vCPU state", H_CPU_SIZE, 4, 1u << 30, "corrupted");
+	mutate(rt, &g, "huge register state", H_CPU_SIZE, 4, 1u << 30, "corrupted");
 	mutate(rt, &g, "one page fewer", H_NPAGES, 8, g.npages - 1, "corrupted");
 	mutate(rt, &g, "one page more", H_NPAGES, 8, g.npages + 1, "truncated");
 
@@ -684,7 +688,7 @@ out0:
 
 TEST(save_errors)
 {
-	NEED_KVM();
+	NEED_BACKEND();
 	mica_runtime *rt = runtime();
 	if (!rt)
 		return;

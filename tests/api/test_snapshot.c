@@ -118,7 +118,7 @@ static int snapfx_open(struct snapfx *s, const mica_limits *limits, const char *
 {
 	if (!s->rt) {
 		memset(s, 0, sizeof(*s));
-		s->rt = mica_runtime_new(NULL, &s->err);
+		s->rt = mica_runtime_new(harness_opts(), &s->err);
 		CHECK(s->rt, "mica_runtime_new: %s", s->err.message);
 		if (!s->rt)
 			return -1;
@@ -143,7 +143,7 @@ fail:
 
 #define OPEN_SNAP(s, limits, module)                                                               \
 	do {                                                                                       \
-		NEED_KVM();                                                                        \
+		NEED_BACKEND();                                                                        \
 		memset(s, 0, sizeof(*(s)));                                                        \
 		if (snapfx_open(s, limits, module))                                                \
 			return;                                                                    \
@@ -245,9 +245,9 @@ TEST(clone_eval_and_load)
 
 TEST(snapshot_refused_for_dead_sandbox)
 {
-	NEED_KVM();
+	NEED_BACKEND();
 	mica_error err;
-	mica_runtime *rt = mica_runtime_new(NULL, &err);
+	mica_runtime *rt = mica_runtime_new(harness_opts(), &err);
 	CHECK(rt, "%s", err.message);
 	if (!rt)
 		return;
@@ -655,58 +655,74 @@ TEST(reset_revives_interrupted)
 	snapfx_close(&s);
 }
 
-/* Reads a whole file; NULL if it cannot. */
-static unsigned char *read_file(const char *path, size_t *len)
+/* A snapshot of a booted proto.elf (tests/hostile/proto.c) in s. */
+static int proto_snapshot(struct snapfx *s)
 {
-	FILE *f = fopen(path, "rb");
-	unsigned char *data = NULL;
-	*len = 0;
-	if (f && fseek(f, 0, SEEK_END) == 0) {
-		long n = ftell(f);
-		rewind(f);
-		data = n > 0 ? malloc((size_t)n) : NULL;
-		if (data && fread(data, 1, (size_t)n, f) == (size_t)n) {
-			*len = (size_t)n;
-		} else {
-			free(data);
-			data = NULL;
+	memset(s, 0, sizeof(*s));
+	struct image img;
+	if (!image_load("proto", &img))
+		return -1;
+	s->rt = image_runtime(&img, &s->err);
+	free(img.data);
+	CHECK(s->rt, "proto runtime: %s", s->err.message);
+	if (!s->rt)
+		return -1;
+	mica_limits l;
+	mica_limits_default(&l);
+	l.timeout_ms = 200;
+	s->base = mica_sandbox_new(s->rt, &l, &s->err);
+	CHECK(s->base, "proto sandbox: %s", s->err.message);
+	if (s->base)
+		s->snap = mica_snapshot_take(s->base, &s->err);
+	CHECK(s->snap, "snapshot: %s", s->err.message);
+	return s->snap ? 0 : -1;
+}
+
+/* A guest that owns its sandbox hides a value wherever it can write (its
+ * memory, the shared window, the request buffer, the signal stack, the
+ * thread pointer, a vector register) and answers as if nothing happened:
+ * a reset must leave none of it for the next call. Without a reset (the
+ * same sandbox, reused) it is all there: the test can tell. */
+TEST(reset_forgets_what_the_guest_hid)
+{
+	NEED_BACKEND();
+	struct snapfx s;
+	if (proto_snapshot(&s)) {
+		snapfx_close(&s);
+		return;
+	}
+	mica_sandbox *sb = clone_of(&s);
+	if (sb) {
+		const char *clean = "[0,0,0,0,0,0,0,0]";
+		int proc = mica_runtime_backend(s.rt) == MICA_BACKEND_PROCESS;
+		/* the signal stack is the process backend's alone */
+		const char *stashed = proc ? "[4242,4242,4242,4242,4242,4242,1,4242]" : "[4242,4242,4242,4242,4242,0,1,4242]";
+		CHECK_CALL(sb, "peek", "0", clean);
+		CHECK_CALL(sb, "stash", "4242", "4242");
+		CHECK_CALL(sb, "peek", "0", stashed);
+		CHECK_RESET(sb);
+		CHECK_CALL(sb, "peek", "0", clean);
+		for (int i = 0; i < 3; i++) { /* and again: the pages it wrote stay mapped */
+			CHECK_CALL(sb, "stash", "4242", "4242");
+			CHECK_RESET(sb);
+			CHECK_CALL(sb, "peek", "0", clean);
 		}
 	}
-	if (f)
-		fclose(f);
-	return data;
+	mica_sandbox_free(sb);
+	snapfx_close(&s);
 }
 
 /* A guest that faults or breaks the ABI on request (tests/hostile/proto.c):
  * each kind of death, then a reset, then it answers again. */
 TEST(reset_revives_faulted)
 {
-	NEED_KVM();
-	const char *dir = getenv("MICA_HOSTILE_DIR") ? getenv("MICA_HOSTILE_DIR") : "build/hostile";
-	char path[512];
-	snprintf(path, sizeof(path), "%s/proto.elf", dir);
-	size_t len;
-	unsigned char *img = read_file(path, &len);
-	CHECK(img, "cannot read %s (make build/tests/test_hostile builds it)", path);
-	if (!img)
-		return;
-	mica_runtime_options opts = {.guest_image = img, .guest_image_len = len};
+	NEED_BACKEND();
 	struct snapfx s;
-	memset(&s, 0, sizeof(s));
-	s.rt = mica_runtime_new(&opts, &s.err);
-	free(img);
-	CHECK(s.rt, "proto runtime: %s", s.err.message);
-	if (!s.rt)
+	if (proto_snapshot(&s)) {
+		snapfx_close(&s);
 		return;
-	mica_limits l;
-	mica_limits_default(&l);
-	l.timeout_ms = 200;
-	s.base = mica_sandbox_new(s.rt, &l, &s.err);
-	CHECK(s.base, "proto sandbox: %s", s.err.message);
-	if (s.base)
-		s.snap = mica_snapshot_take(s.base, &s.err);
-	CHECK(s.snap, "snapshot: %s", s.err.message);
-	mica_sandbox *sb = s.snap ? clone_of(&s) : NULL;
+	}
+	mica_sandbox *sb = clone_of(&s);
 	if (sb) {
 		static const struct {
 			const char *handler;
@@ -733,9 +749,9 @@ TEST(reset_revives_faulted)
 
 TEST(reset_booted_sandbox_invalid)
 {
-	NEED_KVM();
+	NEED_BACKEND();
 	mica_error err;
-	mica_runtime *rt = mica_runtime_new(NULL, &err);
+	mica_runtime *rt = mica_runtime_new(harness_opts(), &err);
 	CHECK(rt, "%s", err.message);
 	if (!rt)
 		return;
@@ -845,10 +861,10 @@ static const char host_module[] = "import { add } from 'host:math';\n"
 
 TEST(hostfn_in_clones)
 {
-	NEED_KVM();
+	NEED_BACKEND();
 	struct snapfx s;
 	memset(&s, 0, sizeof(s));
-	s.rt = mica_runtime_new(NULL, &s.err);
+	s.rt = mica_runtime_new(harness_opts(), &s.err);
 	CHECK(s.rt, "%s", s.err.message);
 	if (!s.rt)
 		return;
@@ -864,7 +880,7 @@ TEST(hostfn_in_clones)
 	mica_sandbox_free(sb);
 
 	/* Another runtime binds the functions by name to its own callbacks... */
-	mica_runtime *rt2 = mica_runtime_new(NULL, &s.err);
+	mica_runtime *rt2 = mica_runtime_new(harness_opts(), &s.err);
 	CHECK(rt2, "%s", s.err.message);
 	if (rt2) {
 		mica_error e;
@@ -1025,6 +1041,7 @@ int main(void)
 	RUN(reset_revives_timeout);
 	RUN(reset_restores_limits);
 	RUN(reset_revives_interrupted);
+	RUN(reset_forgets_what_the_guest_hid);
 	RUN(reset_revives_faulted);
 	RUN(reset_booted_sandbox_invalid);
 	RUN(reset_and_call_across_threads);

@@ -61,7 +61,7 @@ c:	CONSOLE_S 3, 0x400000, 5
 	jnz 1b
 	HC(HC_WAIT, w)
 	.data
-c:	CONSOLE_S 1, 0x400000, 0x100000
+c:	CONSOLE_S 1, MICA_GPA_IN, 0x100000
 w:	WAIT_S GS_READY, 0, 0
 #elif defined(CASE_console_forever) /* exits to the host without end */
 1:	HC(HC_CONSOLE, c)

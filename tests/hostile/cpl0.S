@@ -18,6 +18,7 @@
 	.long STUB_STRIDE
 	.quad cpl0
 	.quad stubs
+	.fill 8, 8, 0	/* no process stubs: KVM only */
 
 	.text
 	.globl _start
@@ -42,7 +43,7 @@ _start:
 	movq $(pdpt + 7), pml4
 #endif
 	ud2			/* into cpl0 */
-	HC(HC_EXIT, resumed_exit)
+	HC_OUT(HC_EXIT, resumed_exit)
 1:	jmp 1b
 
 /* CPL0, from the #UD stub (or `syscall`). */

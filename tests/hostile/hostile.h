@@ -19,7 +19,8 @@
 /* Layout constants without mica_abi.h's C suffixes, and struct
  * mica_boot_info offsets. */
 #define GPA_BOOT 0x1000
-#define GPA_INFO 0x4000
+#define GPA_INFO 0x10000
+#define BI_FLAGS 12
 #define BI_MEM_SIZE 16
 #define BI_HEAP_START 24
 
@@ -35,8 +36,12 @@
 #define RESUMED_MSG "the host resumed the guest after an ABI violation"
 
 #ifdef __ASSEMBLER__
-/* One hypercall: `outl %eax` to the call's port, eax = addr. */
-#define HC(n, addr) mov $(addr), %eax; outl %eax, $(MICA_PORT_BASE + (n))
+/* One hypercall with the structure at addr, by the backend's transport
+ * (tests/hostile/transport.S): `outl` to the call's port under KVM, a park
+ * in guest/proc.S in a process. Clobbers what a call may. */
+#define HC(n, addr) mov $(addr), %esi; mov $(n), %edi; call hostile_hc
+/* The KVM transport alone: `outl %eax` to the call's port, eax = addr. */
+#define HC_OUT(n, addr) mov $(addr), %eax; outl %eax, $(MICA_PORT_BASE + (n))
 
 /* The hypercall structures of mica_abi.h. */
 .macro WAIT_S status, result, len

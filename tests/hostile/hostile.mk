@@ -3,8 +3,10 @@
 # sanitized, so they always go to build/hostile whatever $(BUILD) is.
 #
 #   cases.S  one image per case (-DCASE_<name>), with the real guest/boot.S
-#   cpl0.S   its own image header and stubs, to misbehave at CPL0
-#   proto.c  follows the protocol, then misbehaves on request
+#            and the process backend's stubs (guest/proc*.[cS]): they run on
+#            both backends, hypercalls through transport.S
+#   cpl0.S   its own image header and stubs, to misbehave at CPL0 (KVM only)
+#   proto.c  follows the protocol, then misbehaves on request (both backends)
 
 HOSTILED := build/hostile
 
@@ -33,26 +35,37 @@ HOSTILE_LD := ld -static -nostdlib -z max-page-size=4096 -z separate-code -z noe
 	      -Ttext-segment=0x400000 -e _start
 HOSTILE_DEPS := tests/hostile/hostile.h include/mica_abi.h tests/hostile/hostile.mk
 
-$(HOSTILED)/boot.o: guest/boot.S include/mica_abi.h
+$(HOSTILED)/boot.o: guest/boot.S include/mica_abi.h | $(DEPS)
 	@mkdir -p $(@D)
 	$(CC) -c $< -o $@
-$(HOSTILED)/case-%.o: tests/hostile/cases.S $(HOSTILE_DEPS)
+# The process backend's stubs, as the real guest has them.
+HOSTILE_PROC := $(addprefix $(HOSTILED)/,proc.o proc_signal.o proc_reset.o transport.o)
+$(HOSTILED)/proc.o: guest/proc.S include/mica_abi.h | $(DEPS)
+	@mkdir -p $(@D)
+	$(CC) -c $< -o $@
+$(HOSTILED)/proc_%.o: guest/proc_%.c guest/guest.h include/mica_abi.h | $(DEPS)
+	@mkdir -p $(@D)
+	$(CC) $(HOSTILE_CFLAGS) -c $< -o $@
+$(HOSTILED)/transport.o: tests/hostile/transport.S $(HOSTILE_DEPS) | $(DEPS)
+	@mkdir -p $(@D)
+	$(CC) $(HOSTILE_ASFLAGS) -c $< -o $@
+$(HOSTILED)/case-%.o: tests/hostile/cases.S $(HOSTILE_DEPS) | $(DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(HOSTILE_ASFLAGS) -DCASE_$* -c $< -o $@
-$(HOSTILED)/cpl0-%.o: tests/hostile/cpl0.S $(HOSTILE_DEPS)
+$(HOSTILED)/cpl0-%.o: tests/hostile/cpl0.S $(HOSTILE_DEPS) | $(DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(HOSTILE_ASFLAGS) -DCASE_$* -c $< -o $@
 # proto.c keeps SSE values live across its WAIT: test_snapshot checks through
 # it that snapshots keep XMM state (KVM_GET_FPU lost it on kvm_pvm; XSAVE does not).
-$(HOSTILED)/proto.o: tests/hostile/proto.c $(HOSTILE_DEPS)
+$(HOSTILED)/proto.o: tests/hostile/proto.c $(HOSTILE_DEPS) | $(DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(HOSTILE_CFLAGS) -c $< -o $@
 
-$(HOSTILE_CASE_ELFS): $(HOSTILED)/%.elf: $(HOSTILED)/case-%.o $(HOSTILED)/boot.o
+$(HOSTILE_CASE_ELFS): $(HOSTILED)/%.elf: $(HOSTILED)/case-%.o $(HOSTILED)/boot.o $(HOSTILE_PROC)
 	$(HOSTILE_LD) -o $@ $^
 $(HOSTILE_CPL0_ELFS): $(HOSTILED)/%.elf: $(HOSTILED)/cpl0-%.o
 	$(HOSTILE_LD) -o $@ $^
-$(HOSTILED)/proto.elf: $(HOSTILED)/proto.o $(HOSTILED)/boot.o
+$(HOSTILED)/proto.elf: $(HOSTILED)/proto.o $(HOSTILED)/boot.o $(HOSTILE_PROC)
 	$(HOSTILE_LD) -o $@ $^
 
 .PRECIOUS: $(HOSTILED)/case-%.o $(HOSTILED)/cpl0-%.o

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -10,7 +11,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "vm.h"
+#include "kvm.h"
+#include "sys.h"
 
 #define MSR_IA32_TSC 0x10
 #define MSR_STAR 0xc0000081
@@ -61,27 +63,13 @@ static void install_signal(void)
 	sigaction(MICA_SIGNAL, &sa, NULL);
 }
 
-pid_t mica_thread_id(void)
-{
-	static __thread pid_t tid;
-	if (!tid)
-		tid = (pid_t)syscall(SYS_gettid);
-	return tid;
-}
-
-int64_t mica_now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 int mica_kvm_open(struct mica_kvm *kvm, const char *path, mica_error *err)
 {
 	memset(kvm, 0, sizeof(*kvm));
 	kvm->fd = open(path, O_RDWR | O_CLOEXEC);
 	if (kvm->fd < 0)
 		return mica_err_errno(err, MICA_ERR_SYSTEM, "hypervisor unavailable: cannot open %s", path);
+	snprintf(kvm->path, sizeof(kvm->path), "%s", path);
 	int ver = ioctl(kvm->fd, KVM_GET_API_VERSION, 0);
 	if (ver != KVM_API_VERSION) {
 		mica_err(err, MICA_ERR_SYSTEM, "hypervisor unavailable: %s has KVM API %d, need %d", path,
@@ -147,11 +135,11 @@ static size_t dirty_words(const struct mica_vm *vm)
 	return (vm->mem_size / MICA_PAGE_SIZE + 63) / 64;
 }
 
-/* The memory slot; with a snapshot fd, also the logs resets copy back by. */
-static int set_memory(struct mica_vm *vm, int fd, mica_error *err)
+/* The memory slot; with log, also the logs resets copy back by. */
+static int set_memory(struct mica_vm *vm, int log, mica_error *err)
 {
 	uint32_t flags = 0;
-	if (fd >= 0) {
+	if (log) {
 		vm->dirty = calloc(dirty_words(vm), 8);
 		vm->host_dirty = calloc(dirty_words(vm), 8);
 		if (!vm->dirty || !vm->host_dirty)
@@ -175,13 +163,8 @@ static int set_memory(struct mica_vm *vm, int fd, mica_error *err)
 	return 0;
 }
 
-int mica_vm_create(struct mica_vm *vm, const struct mica_kvm *kvm, uint64_t mem_size, mica_error *err)
-{
-	return mica_vm_create_from(vm, kvm, mem_size, -1, err);
-}
-
-int mica_vm_create_from(struct mica_vm *vm, const struct mica_kvm *kvm, uint64_t mem_size, int fd,
-			mica_error *err)
+int mica_vm_create(struct mica_vm *vm, const struct mica_kvm *kvm, uint64_t mem_size, int fd, int log,
+		   mica_error *err)
 {
 	memset(vm, 0, sizeof(*vm));
 	vm->vm_fd = vm->vcpu_fd = -1;
@@ -201,7 +184,7 @@ int mica_vm_create_from(struct mica_vm *vm, const struct mica_kvm *kvm, uint64_t
 		goto fail;
 	}
 	vm->mem_size = mem_size;
-	if (set_memory(vm, fd, err))
+	if (set_memory(vm, log, err))
 		goto fail;
 	/* Needed by VMX hosts without unrestricted guest; harmless elsewhere. */
 	if (ioctl(kvm->fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_TSS_ADDR) > 0)
@@ -260,7 +243,21 @@ static void set_segment(struct kvm_segment *s, uint16_t sel, int code)
 	s->g = 1;
 }
 
-int mica_vm_init_cpu(struct mica_vm *vm, const struct mica_vm_cpu *cpu, mica_error *err)
+/* rflags bits a CPL3 guest owns (CF, PF, AF, ZF, SF, TF, DF, OF, AC, ID);
+ * the rest is ours: IOPL=3 (hypercalls are `out` from CPL3), IF clear. */
+#define RFLAGS_USER 0x254dd5ull
+#define RFLAGS_KVM 0x3002ull
+
+/* FXSAVE image -> KVM's XSAVE area: the legacy region, and an XSAVE header
+ * that says x87 and SSE are there (every other component: initial state). */
+static void xsave_from(struct kvm_xsave *x, const uint8_t fxsave[512])
+{
+	memset(x, 0, sizeof(*x));
+	memcpy(x->region, fxsave, 512);
+	x->region[512 / 4] = 3; /* XSTATE_BV: x87 | SSE */
+}
+
+int mica_vm_load(struct mica_vm *vm, const struct mica_vm_sys *sys, const struct mica_cpu *cpu, mica_error *err)
 {
 	struct kvm_sregs sregs;
 	if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
@@ -268,9 +265,11 @@ int mica_vm_init_cpu(struct mica_vm *vm, const struct mica_vm_cpu *cpu, mica_err
 	set_segment(&sregs.cs, MICA_SEL_UCODE, 1);
 	set_segment(&sregs.ds, MICA_SEL_UDATA, 0);
 	sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
+	sregs.fs.base = cpu->fs_base;
+	sregs.gs.base = cpu->gs_base;
 	memset(&sregs.tr, 0, sizeof(sregs.tr));
-	sregs.tr.base = cpu->tss;
-	sregs.tr.limit = (uint32_t)cpu->tss_limit;
+	sregs.tr.base = sys->tss;
+	sregs.tr.limit = (uint32_t)sys->tss_limit;
 	sregs.tr.selector = MICA_SEL_TSS;
 	sregs.tr.type = 11; /* busy 64-bit TSS */
 	sregs.tr.present = 1;
@@ -278,56 +277,56 @@ int mica_vm_init_cpu(struct mica_vm *vm, const struct mica_vm_cpu *cpu, mica_err
 	sregs.ldt.type = 2;
 	sregs.ldt.present = 1;
 	sregs.ldt.limit = 0xffff;
-	sregs.gdt.base = cpu->gdt;
-	sregs.gdt.limit = (uint16_t)cpu->gdt_limit;
-	sregs.idt.base = cpu->idt;
-	sregs.idt.limit = (uint16_t)cpu->idt_limit;
+	sregs.gdt.base = sys->gdt;
+	sregs.gdt.limit = (uint16_t)sys->gdt_limit;
+	sregs.idt.base = sys->idt;
+	sregs.idt.limit = (uint16_t)sys->idt_limit;
 	sregs.cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
-	sregs.cr3 = cpu->cr3;
+	sregs.cr2 = 0;
+	sregs.cr3 = sys->cr3;
 	sregs.cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_FSGSBASE;
 	sregs.efer = EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE;
-	if (ioctl(vm->vcpu_fd, KVM_SET_SREGS, &sregs) < 0)
-		return mica_err_errno(err, MICA_ERR_SYSTEM, "KVM_SET_SREGS");
+	memset(sregs.interrupt_bitmap, 0, sizeof(sregs.interrupt_bitmap));
 
 	struct {
 		struct kvm_msrs hdr;
-		struct kvm_msr_entry e[3];
+		struct kvm_msr_entry e[4];
 	} msrs;
 	memset(&msrs, 0, sizeof(msrs));
-	msrs.hdr.nmsrs = 3;
+	msrs.hdr.nmsrs = 4;
 	msrs.e[0].index = MSR_STAR;
 	msrs.e[0].data = ((uint64_t)MICA_SEL_KCODE << 32) | ((uint64_t)0x1b << 48);
 	msrs.e[1].index = MSR_LSTAR;
-	msrs.e[1].data = cpu->lstar;
+	msrs.e[1].data = sys->lstar;
 	msrs.e[2].index = MSR_SFMASK;
 	msrs.e[2].data = 0x40700; /* IF, TF, DF, AC */
-	if (ioctl(vm->vcpu_fd, KVM_SET_MSRS, &msrs) != 3)
-		return mica_err_errno(err, MICA_ERR_SYSTEM, "KVM_SET_MSRS");
+	msrs.e[3].index = MSR_KERNEL_GS_BASE;
 
-	struct kvm_fpu fpu;
-	memset(&fpu, 0, sizeof(fpu));
-	fpu.fcw = 0x37f;
-	fpu.mxcsr = 0x1f80;
-	if (ioctl(vm->vcpu_fd, KVM_SET_FPU, &fpu) < 0)
-		return mica_err_errno(err, MICA_ERR_SYSTEM, "KVM_SET_FPU");
+	struct kvm_xsave xsave;
+	xsave_from(&xsave, cpu->fxsave);
+	struct kvm_debugregs dbg;
+	memset(&dbg, 0, sizeof(dbg));
+	dbg.dr6 = 0xffff0ff0;
+	dbg.dr7 = 0x400;
+	struct kvm_vcpu_events ev;
+	memset(&ev, 0, sizeof(ev));
 
 	struct kvm_regs regs;
 	memset(&regs, 0, sizeof(regs));
+	const uint64_t *g = cpu->gpr;
+	regs.rax = g[0], regs.rcx = g[1], regs.rdx = g[2], regs.rbx = g[3];
+	regs.rsp = g[4], regs.rbp = g[5], regs.rsi = g[6], regs.rdi = g[7];
+	regs.r8 = g[8], regs.r9 = g[9], regs.r10 = g[10], regs.r11 = g[11];
+	regs.r12 = g[12], regs.r13 = g[13], regs.r14 = g[14], regs.r15 = g[15];
 	regs.rip = cpu->rip;
-	regs.rsp = cpu->rsp;
-	regs.rflags = 0x3002; /* IOPL=3: hypercalls are `out` from CPL3 */
-	if (ioctl(vm->vcpu_fd, KVM_SET_REGS, &regs) < 0)
-		return mica_err_errno(err, MICA_ERR_SYSTEM, "KVM_SET_REGS");
+	regs.rflags = (cpu->rflags & RFLAGS_USER) | RFLAGS_KVM;
+
+	if (ioctl(vm->vcpu_fd, KVM_SET_SREGS, &sregs) < 0 || ioctl(vm->vcpu_fd, KVM_SET_MSRS, &msrs) != 4 ||
+	    ioctl(vm->vcpu_fd, KVM_SET_XSAVE, &xsave) < 0 || ioctl(vm->vcpu_fd, KVM_SET_DEBUGREGS, &dbg) < 0 ||
+	    ioctl(vm->vcpu_fd, KVM_SET_VCPU_EVENTS, &ev) < 0 || ioctl(vm->vcpu_fd, KVM_SET_REGS, &regs) < 0)
+		return mica_err_errno(err, MICA_ERR_SYSTEM, "cannot load the vCPU state");
 	return 0;
 }
-
-static const uint32_t saved_msrs[MICA_VM_NMSRS] = {MSR_STAR,	 MSR_LSTAR,   MSR_CSTAR,	 MSR_SFMASK,
-						     MSR_FS_BASE, MSR_GS_BASE, MSR_KERNEL_GS_BASE};
-
-struct msr_list {
-	struct kvm_msrs hdr;
-	struct kvm_msr_entry e[MICA_VM_NMSRS];
-};
 
 int mica_vm_complete_io(struct mica_vm *vm, mica_error *err)
 {
@@ -342,50 +341,26 @@ int mica_vm_complete_io(struct mica_vm *vm, mica_error *err)
 	return 0;
 }
 
-int mica_vm_save(struct mica_vm *vm, struct mica_vm_state *st, mica_error *err)
+int mica_vm_save(struct mica_vm *vm, struct mica_cpu *cpu, mica_error *err)
 {
-	memset(st, 0, sizeof(*st));
-	struct msr_list m;
-	memset(&m, 0, sizeof(m));
-	m.hdr.nmsrs = MICA_VM_NMSRS;
-	for (int i = 0; i < MICA_VM_NMSRS; i++)
-		m.e[i].index = saved_msrs[i];
-	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &st->regs) < 0 ||
-	    ioctl(vm->vcpu_fd, KVM_GET_SREGS, &st->sregs) < 0 ||
-	    ioctl(vm->vcpu_fd, KVM_GET_XSAVE, &st->xsave) < 0 ||
-	    ioctl(vm->vcpu_fd, KVM_GET_MSRS, &m) != MICA_VM_NMSRS ||
-	    ioctl(vm->vcpu_fd, KVM_GET_DEBUGREGS, &st->debugregs) < 0 ||
-	    ioctl(vm->vcpu_fd, KVM_GET_XCRS, &st->xcrs) < 0 ||
-	    ioctl(vm->vcpu_fd, KVM_GET_VCPU_EVENTS, &st->events) < 0)
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	struct kvm_xsave xsave;
+	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0 || ioctl(vm->vcpu_fd, KVM_GET_SREGS, &sregs) < 0 ||
+	    ioctl(vm->vcpu_fd, KVM_GET_XSAVE, &xsave) < 0)
 		return mica_err_errno(err, MICA_ERR_SYSTEM, "cannot read the vCPU state");
-	memcpy(st->msrs, m.e, sizeof(st->msrs));
+	memset(cpu, 0, sizeof(*cpu));
+	uint64_t *g = cpu->gpr;
+	g[0] = regs.rax, g[1] = regs.rcx, g[2] = regs.rdx, g[3] = regs.rbx;
+	g[4] = regs.rsp, g[5] = regs.rbp, g[6] = regs.rsi, g[7] = regs.rdi;
+	g[8] = regs.r8, g[9] = regs.r9, g[10] = regs.r10, g[11] = regs.r11;
+	g[12] = regs.r12, g[13] = regs.r13, g[14] = regs.r14, g[15] = regs.r15;
+	cpu->rip = regs.rip;
+	cpu->rflags = regs.rflags & RFLAGS_USER;
+	cpu->fs_base = sregs.fs.base;
+	cpu->gs_base = sregs.gs.base;
+	memcpy(cpu->fxsave, xsave.region, sizeof(cpu->fxsave));
 	return 0;
-}
-
-int mica_vm_restore(struct mica_vm *vm, const struct mica_vm_state *st, mica_error *err)
-{
-	struct msr_list m;
-	memset(&m, 0, sizeof(m));
-	m.hdr.nmsrs = MICA_VM_NMSRS;
-	memcpy(m.e, st->msrs, sizeof(m.e));
-	if (ioctl(vm->vcpu_fd, KVM_SET_SREGS, &st->sregs) < 0 ||
-	    ioctl(vm->vcpu_fd, KVM_SET_MSRS, &m) != MICA_VM_NMSRS ||
-	    ioctl(vm->vcpu_fd, KVM_SET_XCRS, &st->xcrs) < 0 ||
-	    ioctl(vm->vcpu_fd, KVM_SET_XSAVE, &st->xsave) < 0 ||
-	    ioctl(vm->vcpu_fd, KVM_SET_DEBUGREGS, &st->debugregs) < 0 ||
-	    ioctl(vm->vcpu_fd, KVM_SET_VCPU_EVENTS, &st->events) < 0 ||
-	    ioctl(vm->vcpu_fd, KVM_SET_REGS, &st->regs) < 0)
-		return mica_err_errno(err, MICA_ERR_SYSTEM, "cannot load the vCPU state");
-	return 0;
-}
-
-
-void mica_vm_dirty_mark(struct mica_vm *vm, uint64_t gpa, uint64_t len)
-{
-	if (!vm->host_dirty || len == 0)
-		return;
-	for (uint64_t p = gpa / MICA_PAGE_SIZE; p <= (gpa + len - 1) / MICA_PAGE_SIZE; p++)
-		vm->host_dirty[p / 64] |= 1ull << (p % 64);
 }
 
 int mica_vm_dirty_restore(struct mica_vm *vm, const uint8_t *ref, uint64_t *pages, mica_error *err)

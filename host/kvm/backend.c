@@ -1,0 +1,249 @@
+/* The KVM backend: struct mica_backend_ops over host/kvm/vm.c. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "kvm.h"
+#include "sandbox.h"
+
+#define PAGE MICA_PAGE_SIZE
+
+static int kvm_open(const mica_runtime_options *opts, void **state, mica_error *err)
+{
+	struct mica_kvm *kvm = calloc(1, sizeof(*kvm));
+	if (!kvm)
+		return mica_err(err, MICA_ERR_SYSTEM, "out of memory");
+	int rc = mica_kvm_open(kvm, opts && opts->kvm_path ? opts->kvm_path : "/dev/kvm", err);
+	if (rc) {
+		free(kvm);
+		return rc;
+	}
+	*state = kvm;
+	return 0;
+}
+
+static void kvm_close(void *state)
+{
+	struct mica_kvm *kvm = state;
+	mica_kvm_close(kvm);
+	free(kvm);
+}
+
+static void kvm_describe(void *state, char *buf, size_t len)
+{
+	const struct mica_kvm *kvm = state;
+	snprintf(buf, len,
+		 "hypervisor: KVM (%s): one micro-VM per sandbox, one vCPU, no devices, no guest kernel\n"
+		 "guest: ring 3; its system calls never leave the VM\n",
+		 kvm->path);
+}
+
+static int kvm_create(mica_sandbox *sb, int memfd, int resettable, mica_error *err)
+{
+	struct mica_vm *vm = calloc(1, sizeof(*vm));
+	if (!vm)
+		return mica_err(err, MICA_ERR_SYSTEM, "out of memory");
+	int rc = mica_vm_create(vm, sb->rt->bk, sb->limits.memory_bytes, memfd, resettable, err);
+	if (rc) {
+		free(vm);
+		return rc;
+	}
+	sb->bk = vm;
+	sb->mem = (struct mica_guestmem){.size = vm->mem_size,
+					 .direct = vm->mem,
+					 .direct_lo = 0,
+					 .direct_hi = vm->mem_size,
+					 .dirty = vm->host_dirty};
+	return 0;
+}
+
+static void kvm_destroy(mica_sandbox *sb)
+{
+	struct mica_vm *vm = sb->bk;
+	mica_vm_destroy(vm);
+	free(vm);
+	sb->bk = NULL;
+	memset(&sb->mem, 0, sizeof(sb->mem));
+}
+
+static int kvm_start(mica_sandbox *sb, const struct mica_cpu *cpu, mica_error *err)
+{
+	const struct mica_vm_sys sys = {
+		.cr3 = sb->layout.pt_base,
+		.gdt = MICA_BOOT_GDT,
+		.gdt_limit = MICA_BOOT_GDT_LIMIT,
+		.idt = MICA_BOOT_IDT,
+		.idt_limit = MICA_BOOT_IDT_LIMIT,
+		.tss = MICA_BOOT_TSS,
+		.tss_limit = MICA_BOOT_TSS_LIMIT,
+		.lstar = sb->rt->image.hdr.syscall_entry,
+	};
+	return mica_vm_load(sb->bk, &sys, cpu, err);
+}
+
+static int kvm_begin(mica_sandbox *sb, int64_t deadline, mica_error *err)
+{
+	return mica_vm_arm(sb->bk, deadline, err);
+}
+
+static void kvm_end(mica_sandbox *sb)
+{
+	mica_vm_disarm(sb->bk);
+}
+
+static void kvm_kick(mica_sandbox *sb)
+{
+	int tid = atomic_load(&sb->runner);
+	if (tid)
+		mica_vm_kick(tid);
+}
+
+static int kvm_run(mica_sandbox *sb, int64_t deadline, struct mica_exit *ex, mica_error *err)
+{
+	struct mica_vm *vm = sb->bk;
+	int rc = mica_vm_run(vm, deadline, &sb->interrupt, err);
+	if (rc)
+		return rc;
+	struct kvm_run *run = vm->run;
+	memset(ex, 0, sizeof(*ex));
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO: {
+		uint16_t port = run->io.port;
+		if (port == MICA_HC_FAULT_PORT) { /* a CPL0 exception stub: the facts in registers */
+			struct kvm_regs r;
+			if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &r) < 0)
+				return mica_err(err, MICA_ERR_FAULT, "guest fault (registers unreadable)");
+			ex->kind = MICA_EXIT_FAULT;
+			ex->fault = (struct mica_fault){
+				.vector = r.rdi, .error = r.rsi, .rip = r.rdx, .addr = r.rcx, .rsp = r.r8};
+			return 0;
+		}
+		if (run->io.direction != KVM_EXIT_IO_OUT || run->io.size != 4 || run->io.count != 1 ||
+		    port < MICA_PORT_BASE || port >= MICA_PORT_BASE + MICA_HC_COUNT)
+			return mica_err(err, MICA_ERR_FAULT, "guest fault: unexpected I/O port 0x%x access (%s, %u bytes)",
+					port, run->io.direction == KVM_EXIT_IO_OUT ? "out" : "in", run->io.size);
+		uint32_t gpa;
+		memcpy(&gpa, (uint8_t *)run + run->io.data_offset, 4);
+		ex->kind = MICA_EXIT_CALL;
+		ex->nr = (uint32_t)(port - MICA_PORT_BASE);
+		ex->arg = gpa;
+		return 0;
+	}
+	case KVM_EXIT_SHUTDOWN:
+		return mica_err(err, MICA_ERR_FAULT, "guest fault: triple fault (the vCPU shut down)");
+	case KVM_EXIT_HLT:
+		return mica_err(err, MICA_ERR_FAULT, "guest fault: the guest halted");
+	case KVM_EXIT_MMIO:
+		return mica_err(err, MICA_ERR_FAULT, "guest fault: access to unbacked physical address 0x%llx",
+				(unsigned long long)run->mmio.phys_addr);
+	case KVM_EXIT_INTERNAL_ERROR:
+		return mica_err(err, MICA_ERR_FAULT,
+				"guest fault: KVM could not emulate an instruction (internal error, suberror %u)",
+				run->internal.suberror);
+	case KVM_EXIT_FAIL_ENTRY:
+		return mica_err(err, MICA_ERR_SYSTEM, "KVM could not enter the guest (reason 0x%llx)",
+				(unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+	default:
+		return mica_err(err, MICA_ERR_FAULT, "guest fault: unexpected VM exit %u", run->exit_reason);
+	}
+}
+
+/* Marks in vec the pages swapped out, which mincore() calls not resident;
+ * best effort (no pagemap, no swap: nothing to add). */
+static void add_swapped(const struct mica_vm *vm, unsigned char *vec, uint64_t n)
+{
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	uint64_t entries[512];
+	for (uint64_t i = 0; i < n; i += 512) {
+		uint64_t k = n - i < 512 ? n - i : 512;
+		off_t off = (off_t)(((uintptr_t)vm->mem / PAGE + i) * 8);
+		if (pread(fd, entries, k * 8, off) != (ssize_t)(k * 8))
+			break;
+		for (uint64_t j = 0; j < k; j++)
+			if (entries[j] & (1ull << 62)) /* swapped */
+				vec[i + j] |= 1;
+	}
+	close(fd);
+}
+
+/* Copies the pages the guest ever touched (resident or swapped out) into
+ * fd; untouched pages stay holes and read as zeroes. */
+static int copy_touched(const struct mica_vm *vm, int fd, uint64_t *pages, mica_error *err)
+{
+	uint64_t n = vm->mem_size / PAGE;
+	unsigned char *vec = malloc(n);
+	if (!vec)
+		return mica_err(err, MICA_ERR_SYSTEM, "out of memory");
+	int rc = 0;
+	if (mincore(vm->mem, vm->mem_size, vec) < 0) {
+		rc = mica_err_errno(err, MICA_ERR_SYSTEM, "mincore");
+		goto out;
+	}
+	add_swapped(vm, vec, n);
+	*pages = 0;
+	for (uint64_t i = 0; i < n;) {
+		if (!(vec[i] & 1)) {
+			i++;
+			continue;
+		}
+		uint64_t j = i;
+		while (j < n && (vec[j] & 1))
+			j++;
+		size_t len = (j - i) * PAGE;
+		if (pwrite(fd, vm->mem + i * PAGE, len, (off_t)(i * PAGE)) != (ssize_t)len) {
+			rc = mica_err_errno(err, MICA_ERR_SYSTEM, "cannot write snapshot memory");
+			goto out;
+		}
+		*pages += j - i;
+		i = j;
+	}
+out:
+	free(vec);
+	return rc;
+}
+
+static int kvm_capture(mica_sandbox *sb, int memfd, uint64_t *pages, struct mica_cpu *cpu, mica_error *err)
+{
+	struct mica_vm *vm = sb->bk;
+	/* Parked in MICA_HC_WAIT: KVM finishes the `out` on the next KVM_RUN,
+	 * so finish it now and save the state past it. */
+	if (copy_touched(vm, memfd, pages, err) || mica_vm_complete_io(vm, err) || mica_vm_save(vm, cpu, err))
+		return err ? err->code : MICA_ERR_SYSTEM;
+	return 0;
+}
+
+static int kvm_reset(mica_sandbox *sb, const struct mica_snap_mem *snap, mica_error *err)
+{
+	uint64_t pages;
+	int rc = mica_vm_dirty_restore(sb->bk, snap->ref, &pages, err);
+	return rc ? rc : kvm_start(sb, snap->cpu, err);
+}
+
+static int kvm_clock(mica_sandbox *sb, uint64_t *tsc_khz, uint64_t *tsc, mica_error *err)
+{
+	return mica_vm_tsc(sb->bk, tsc_khz, tsc, err);
+}
+
+const struct mica_backend_ops mica_kvm_ops = {
+	.name = "kvm",
+	.open = kvm_open,
+	.close = kvm_close,
+	.describe = kvm_describe,
+	.create = kvm_create,
+	.start = kvm_start,
+	.destroy = kvm_destroy,
+	.begin = kvm_begin,
+	.end = kvm_end,
+	.run = kvm_run,
+	.kick = kvm_kick,
+	.capture = kvm_capture,
+	.reset = kvm_reset,
+	.clock = kvm_clock,
+};

@@ -1,0 +1,251 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+
+static int put(const char *dir, const char *file, const char *value)
+{
+	char path[PATH_MAX];
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, file) >= sizeof(path))
+		return -1;
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = write(fd, value, strlen(value));
+	close(fd);
+	return n == (ssize_t)strlen(value) ? 0 : -1;
+}
+
+/* This process's cgroup path in the hierarchy of controller (v1), or in
+ * the unified one (controller NULL), from /proc/self/cgroup. */
+static int own_path(const char *controller, char *out, size_t len)
+{
+	FILE *f = fopen("/proc/self/cgroup", "re");
+	if (!f)
+		return -1;
+	char line[1024];
+	int found = -1;
+	while (found && fgets(line, sizeof(line), f)) {
+		char *ctl = strchr(line, ':'), *path = ctl ? strchr(ctl + 1, ':') : NULL;
+		if (!path)
+			continue;
+		*path++ = 0;
+		ctl++;
+		path[strcspn(path, "\n")] = 0;
+		int match = 0;
+		if (!controller)
+			match = !strcmp(line, "0") && !*ctl;
+		else
+			for (char *save = NULL, *t = strtok_r(ctl, ",", &save); t && !match; t = strtok_r(NULL, ",", &save))
+				match = !strcmp(t, controller);
+		if (match) {
+			found = (size_t)snprintf(out, len, "%s", strcmp(path, "/") ? path : "") >= len ? -1 : 0;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/* Where the hierarchy holding controller is mounted (v1), from mountinfo. */
+static int mount_point(const char *controller, char *out, size_t len)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return -1;
+	char line[2048];
+	int found = -1;
+	while (found && fgets(line, sizeof(line), f)) {
+		char *sep = strstr(line, " - ");
+		if (!sep)
+			continue;
+		char mnt[1024], type[64], src[256], opts[512];
+		if (sscanf(line, "%*s %*s %*s %*s %1023s", mnt) != 1 ||
+		    sscanf(sep + 3, "%63s %255s %511s", type, src, opts) != 3)
+			continue;
+		if (!strcmp(type, "cgroup")) {
+			for (char *o = strtok(opts, ","); o && found; o = strtok(NULL, ","))
+				if (!strcmp(o, controller))
+					found = 0;
+			if (!found && (size_t)snprintf(out, len, "%s", mnt) >= len)
+				found = -1;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+static int make_runtime_dir(char *dir, size_t len, const char *base, const char *own)
+{
+	static atomic_uint seq;
+	if ((size_t)snprintf(dir, len, "%s%s/mica-%d-%u", base, own, (int)getpid(), atomic_fetch_add(&seq, 1)) >= len) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return mkdir(dir, 0755);
+}
+
+void mica_cgroups_open(struct mica_cgroups *cg)
+{
+	memset(cg, 0, sizeof(*cg));
+	pthread_mutex_init(&cg->lock, NULL);
+	char own[PATH_MAX], base[PATH_MAX], controllers[256] = "";
+	/* v2, if its memory controller is there */
+	FILE *f = fopen("/sys/fs/cgroup/cgroup.controllers", "re");
+	if (f) {
+		if (!fgets(controllers, sizeof(controllers), f))
+			controllers[0] = 0;
+		fclose(f);
+	}
+	if (strstr(controllers, "memory") && !own_path(NULL, own, sizeof(own))) {
+		/* A child can only use the controllers its parent hands down. */
+		if (make_runtime_dir(cg->dir[0], sizeof(cg->dir[0]), "/sys/fs/cgroup", own) == 0) {
+			if (put(cg->dir[0], "cgroup.subtree_control", "+memory +pids") == 0) {
+				cg->version = 2;
+				return;
+			}
+			rmdir(cg->dir[0]);
+		}
+		snprintf(cg->why, sizeof(cg->why),
+			 "cgroup v2: cannot make a cgroup with the memory controller under /sys/fs/cgroup%.120s: %s", own,
+			 strerror(errno));
+		return;
+	}
+	/* v1: the memory and pids hierarchies */
+	const char *ctl[2] = {"memory", "pids"};
+	for (int i = 0; i < 2; i++) {
+		if (mount_point(ctl[i], base, sizeof(base)) || own_path(ctl[i], own, sizeof(own))) {
+			snprintf(cg->why, sizeof(cg->why), "no cgroup with a %s controller is mounted", ctl[i]);
+			goto fail;
+		}
+		if (make_runtime_dir(cg->dir[i], sizeof(cg->dir[i]), base, own)) {
+			snprintf(cg->why, sizeof(cg->why), "cgroup v1: cannot make %.160s: %s", cg->dir[i], strerror(errno));
+			cg->dir[i][0] = 0;
+			goto fail;
+		}
+	}
+	cg->version = 1;
+	return;
+fail:
+	for (int i = 0; i < 2; i++)
+		if (cg->dir[i][0])
+			rmdir(cg->dir[i]);
+	memset(cg->dir, 0, sizeof(cg->dir));
+}
+
+static void slot_dir(const struct mica_cgroups *cg, int h, unsigned slot, char *out, size_t len)
+{
+	if ((size_t)snprintf(out, len, "%s/sb%u", cg->dir[h], slot) >= len)
+		out[0] = 0; /* no such directory: mkdir and open fail */
+}
+
+void mica_cgroups_close(struct mica_cgroups *cg)
+{
+	char dir[PATH_MAX];
+	int hier = cg->version == 1 ? 2 : cg->version == 2 ? 1 : 0;
+	for (unsigned i = 0; i < cg->nslots; i++)
+		for (int h = 0; h < hier; h++) {
+			slot_dir(cg, h, i, dir, sizeof(dir));
+			rmdir(dir);
+		}
+	for (int h = 0; h < hier; h++)
+		rmdir(cg->dir[h]);
+	free(cg->slots);
+	pthread_mutex_destroy(&cg->lock);
+	memset(cg, 0, sizeof(*cg));
+}
+
+/* Makes slot's directories and sets its limits. */
+static int prepare(struct mica_cgroups *cg, unsigned slot, uint64_t limit, int fresh)
+{
+	char dir[PATH_MAX], value[32];
+	snprintf(value, sizeof(value), "%llu", (unsigned long long)limit);
+	if (cg->version == 2) {
+		slot_dir(cg, 0, slot, dir, sizeof(dir));
+		if (fresh && mkdir(dir, 0755) && errno != EEXIST)
+			return -1;
+		return put(dir, "memory.max", value) || put(dir, "pids.max", "1") ? -1 : 0;
+	}
+	for (int h = 0; h < 2; h++) {
+		slot_dir(cg, h, slot, dir, sizeof(dir));
+		if (fresh && mkdir(dir, 0755) && errno != EEXIST)
+			return -1;
+		if (put(dir, h == 0 ? "memory.limit_in_bytes" : "pids.max", h == 0 ? value : "1"))
+			return -1;
+	}
+	return 0;
+}
+
+/* 1 if a process is still in slot's cgroup: the one a freed sandbox had,
+ * killed but not gone yet, whose memory still counts against the limit. */
+static int occupied(const struct mica_cgroups *cg, unsigned slot)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 16], c;
+	slot_dir(cg, 0, slot, dir, sizeof(dir));
+	if ((size_t)snprintf(path, sizeof(path), "%s/cgroup.procs", dir) >= sizeof(path))
+		return 1;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 1;
+	ssize_t n = read(fd, &c, 1);
+	close(fd);
+	return n != 0;
+}
+
+int mica_cgroups_get(struct mica_cgroups *cg, uint64_t limit, int fds[2], int *slot)
+{
+	if (!cg->version)
+		return 0;
+	pthread_mutex_lock(&cg->lock);
+	unsigned i = 0;
+	while (i < cg->nslots && (cg->slots[i].used || occupied(cg, i)))
+		i++;
+	int fresh = i == cg->nslots;
+	if (fresh) {
+		struct mica_cgroup_slot *s = realloc(cg->slots, (cg->nslots + 1) * sizeof(*s));
+		if (!s) {
+			pthread_mutex_unlock(&cg->lock);
+			return 0;
+		}
+		cg->slots = s;
+		s[cg->nslots++] = (struct mica_cgroup_slot){0};
+	}
+	cg->slots[i].used = 1;
+	pthread_mutex_unlock(&cg->lock);
+
+	int n = 0;
+	if ((fresh || cg->slots[i].limit != limit) && prepare(cg, i, limit, fresh))
+		goto fail;
+	cg->slots[i].limit = limit;
+	for (int h = 0; h < (cg->version == 1 ? 2 : 1); h++) {
+		char dir[PATH_MAX], path[PATH_MAX + 16];
+		slot_dir(cg, h, i, dir, sizeof(dir));
+		if ((size_t)snprintf(path, sizeof(path), "%s/cgroup.procs", dir) >= sizeof(path))
+			goto fail;
+		if ((fds[n] = open(path, O_WRONLY | O_CLOEXEC)) < 0)
+			goto fail;
+		n++;
+	}
+	*slot = (int)i;
+	return n;
+fail:
+	while (n)
+		close(fds[--n]);
+	mica_cgroups_put(cg, (int)i);
+	return 0;
+}
+
+void mica_cgroups_put(struct mica_cgroups *cg, int slot)
+{
+	if (slot < 0 || !cg->version)
+		return;
+	pthread_mutex_lock(&cg->lock);
+	cg->slots[slot].used = 0;
+	pthread_mutex_unlock(&cg->lock);
+}

@@ -1,0 +1,331 @@
+/*
+ * Starting and talking to the zygote. It is this runtime's child, started
+ * with clone(CLONE_VM | CLONE_VFORK) into new namespaces and exec'd from a
+ * memfd holding the loader: nothing of the host's memory or descriptors
+ * reaches it but its control socket.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "zygote.h"
+
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x10u
+#endif
+
+extern const uint8_t mica_loader_image[];
+extern const uint8_t mica_loader_image_end[];
+
+#define REPORT_TIMEOUT_MS 10000
+
+static const struct {
+	unsigned flag;
+	const char *name;
+} namespaces[] = {{CLONE_NEWUSER, "user"}, {CLONE_NEWPID, "pid"},   {CLONE_NEWNET, "net"},
+		  {CLONE_NEWIPC, "ipc"},   {CLONE_NEWUTS, "uts"},   {CLONE_NEWNS, "mount"},
+		  {CLONE_NEWCGROUP, "cgroup"}};
+#define NNS (sizeof(namespaces) / sizeof(namespaces[0]))
+
+void mica_zygote_ns_names(unsigned ns, char *buf, size_t len)
+{
+	size_t n = 0;
+	buf[0] = 0;
+	for (size_t i = 0; i < NNS; i++)
+		if ((ns & namespaces[i].flag) && n < len)
+			n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? " " : "", namespaces[i].name);
+}
+
+/* What the child of clone() needs, prepared before it: it shares our
+ * memory until exec and may only make system calls. */
+struct start {
+	unsigned ns;
+	int probe; /* only try the namespaces: exit at once */
+	int sock, image;
+	char uid_map[32], gid_map[32];
+};
+
+static void put(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		ssize_t r = write(fd, s, strlen(s));
+		(void)r;
+		close(fd);
+	}
+}
+
+static int start_child(void *arg)
+{
+	struct start *s = arg;
+	if (s->probe)
+		_exit(0);
+	/* Root in its own user namespace (mapped to us), so that it keeps its
+	 * capabilities there across exec, until it drops them. */
+	if (s->ns & CLONE_NEWUSER) {
+		put("/proc/self/setgroups", "deny");
+		put("/proc/self/uid_map", s->uid_map);
+		put("/proc/self/gid_map", s->gid_map);
+	}
+	/* the socket to 3, the loader to 4, whatever numbers they had */
+	int sock = fcntl(s->sock, F_DUPFD, 5), image = fcntl(s->image, F_DUPFD_CLOEXEC, 5);
+	if (sock < 0 || image < 0 || dup3(sock, 3, 0) < 0 || dup3(image, 4, O_CLOEXEC) < 0)
+		_exit(127);
+	syscall(SYS_close_range, 0, 2, 0);
+	syscall(SYS_close_range, 5, ~0u, 0);
+	char *argv[] = {"mica-zygote", NULL}, *envp[] = {NULL};
+	syscall(SYS_execveat, 4, "", argv, envp, AT_EMPTY_PATH);
+	_exit(127);
+}
+
+/* clone() into ns; the zygote's pidfd, or -1 with errno. */
+static int clone_into(struct start *s, unsigned ns, int probe)
+{
+	enum { STACK = 64 << 10 };
+	char *stack = mmap(NULL, STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (stack == MAP_FAILED)
+		return -1;
+	s->ns = ns;
+	s->probe = probe;
+	int pidfd = -1;
+	/* No exit signal: the application's SIGCHLD handling never sees it. */
+	int pid = clone(start_child, stack + STACK, (int)(CLONE_VM | CLONE_VFORK | CLONE_PIDFD | ns), s, &pidfd);
+	int e = errno;
+	munmap(stack, STACK);
+	if (pid < 0) {
+		errno = e;
+		return -1;
+	}
+	return pidfd;
+}
+
+static void reap(int pidfd)
+{
+	siginfo_t si;
+	while (waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED | __WALL) < 0 && errno == EINTR)
+		;
+	close(pidfd);
+}
+
+/* The namespaces the kernel allows, each tried alone (with a user
+ * namespace if that works: the others need it when we are not root). */
+static unsigned choose_ns(struct start *s, unsigned *refused)
+{
+	unsigned all = 0, got = 0;
+	int fd;
+	for (size_t i = 0; i < NNS; i++)
+		all |= namespaces[i].flag;
+	for (size_t i = 0; i < NNS; i++) {
+		unsigned want = namespaces[i].flag | (namespaces[i].flag != CLONE_NEWUSER ? got & CLONE_NEWUSER : 0);
+		if ((fd = clone_into(s, want, 1)) >= 0) {
+			reap(fd);
+			got |= namespaces[i].flag;
+		}
+	}
+	if (got && (fd = clone_into(s, got, 1)) >= 0)
+		reap(fd);
+	else
+		got = 0;
+	*refused = all & ~got;
+	return got;
+}
+
+int mica_zygote_start(struct mica_zygote *z, mica_error *err)
+{
+	memset(z, 0, sizeof(*z));
+	z->sock = z->pidfd = -1;
+	int sv[2] = {-1, -1}, rc;
+	struct start s = {.image = -1};
+	s.image = memfd_create("mica-loader", MFD_CLOEXEC | MFD_EXEC);
+	if (s.image < 0 && errno == EINVAL)
+		s.image = memfd_create("mica-loader", MFD_CLOEXEC);
+	size_t len = (size_t)(mica_loader_image_end - mica_loader_image);
+	if (s.image < 0 || write(s.image, mica_loader_image, len) != (ssize_t)len) {
+		rc = mica_err_errno(err, MICA_ERR_SYSTEM, "process backend unavailable: cannot make the loader");
+		goto fail;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		rc = mica_err_errno(err, MICA_ERR_SYSTEM, "process backend unavailable: socketpair");
+		goto fail;
+	}
+	s.sock = sv[1];
+	snprintf(s.uid_map, sizeof(s.uid_map), "0 %u 1", (unsigned)getuid());
+	snprintf(s.gid_map, sizeof(s.gid_map), "0 %u 1", (unsigned)getgid());
+	/* All of them, else (rarely) those the kernel allows one by one. */
+	for (size_t i = 0; i < NNS; i++)
+		z->ns |= namespaces[i].flag;
+	z->pidfd = clone_into(&s, z->ns, 0);
+	if (z->pidfd < 0) {
+		z->ns = choose_ns(&s, &z->refused);
+		z->pidfd = clone_into(&s, z->ns, 0);
+	}
+	if (z->pidfd < 0) {
+		rc = mica_err_errno(err, MICA_ERR_SYSTEM, "process backend unavailable: cannot start the zygote");
+		goto fail;
+	}
+	close(sv[1]);
+	sv[1] = -1;
+	z->sock = sv[0];
+	sv[0] = -1;
+	/* It says "R" once running; EOF means it died (the exec failed). */
+	struct pollfd p = {.fd = z->sock, .events = POLLIN};
+	char c = 0;
+	if (poll(&p, 1, REPORT_TIMEOUT_MS) != 1 || read(z->sock, &c, 1) != 1 || c != 'R') {
+		rc = mica_err(err, MICA_ERR_SYSTEM, "process backend unavailable: the zygote did not start");
+		goto fail;
+	}
+	close(s.image);
+	pthread_mutex_init(&z->lock, NULL);
+	return 0;
+fail:
+	if (s.image >= 0)
+		close(s.image);
+	if (sv[0] >= 0)
+		close(sv[0]);
+	if (sv[1] >= 0)
+		close(sv[1]);
+	if (z->sock >= 0)
+		close(z->sock);
+	if (z->pidfd >= 0)
+		reap(z->pidfd);
+	z->sock = z->pidfd = -1;
+	return rc;
+}
+
+void mica_zygote_stop(struct mica_zygote *z)
+{
+	if (z->pidfd < 0)
+		return;
+	close(z->sock); /* EOF: it exits, and its pid namespace with it */
+	reap(z->pidfd);
+	pthread_mutex_destroy(&z->lock);
+	z->sock = z->pidfd = -1;
+}
+
+static int send_locked(struct mica_zygote *z, const void *m, size_t len, const int *fds, int nfds)
+{
+	struct iovec iov = {.iov_base = (void *)m, .iov_len = len};
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int) * (5 + MICA_ZY_MAX_CGROUPS))];
+	} c;
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+	if (nfds) {
+		memset(&c, 0, sizeof(c));
+		msg.msg_control = c.buf;
+		msg.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
+		struct cmsghdr *h = CMSG_FIRSTHDR(&msg);
+		h->cmsg_level = SOL_SOCKET;
+		h->cmsg_type = SCM_RIGHTS;
+		h->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
+		memcpy(CMSG_DATA(h), fds, sizeof(int) * (size_t)nfds);
+	}
+	pthread_mutex_lock(&z->lock);
+	ssize_t n;
+	while ((n = sendmsg(z->sock, &msg, MSG_NOSIGNAL)) < 0 && errno == EINTR)
+		;
+	pthread_mutex_unlock(&z->lock);
+	return n == (ssize_t)len ? 0 : -1;
+}
+
+void mica_zygote_kill(struct mica_zygote *z, uint32_t id)
+{
+	struct mica_zy_kill k = {.op = MICA_ZY_KILL, .id = id};
+	send_locked(z, &k, sizeof(k), NULL, 0);
+}
+
+/* One report from the spawn's socket, with its descriptor and sender. */
+static int read_report(int fd, struct mica_zy_report *r, int *passed, pid_t *pid)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	if (poll(&p, 1, REPORT_TIMEOUT_MS) != 1)
+		return -1;
+	struct iovec iov = {.iov_base = r, .iov_len = sizeof(*r)};
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(struct ucred))];
+	} c;
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.buf, .msg_controllen = sizeof(c)};
+	ssize_t n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+	if (n != (ssize_t)sizeof(*r))
+		return -1;
+	for (struct cmsghdr *h = CMSG_FIRSTHDR(&msg); h; h = CMSG_NXTHDR(&msg, h)) {
+		if (h->cmsg_level != SOL_SOCKET)
+			continue;
+		if (h->cmsg_type == SCM_RIGHTS && h->cmsg_len == CMSG_LEN(sizeof(int)))
+			memcpy(passed, CMSG_DATA(h), sizeof(int));
+		else if (h->cmsg_type == SCM_CREDENTIALS) {
+			struct ucred cred;
+			memcpy(&cred, CMSG_DATA(h), sizeof(cred));
+			*pid = cred.pid;
+		}
+	}
+	return 0;
+}
+
+int mica_zygote_spawn(struct mica_zygote *z, const struct mica_zy_spawn *m, const int *fds,
+		      struct mica_zy_child *child, mica_error *err)
+{
+	child->mem = -1;
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return mica_err_errno(err, MICA_ERR_SYSTEM, "cannot start a sandbox process: socketpair");
+	int one = 1;
+	setsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
+	int all[5 + MICA_ZY_MAX_CGROUPS];
+	memcpy(all, fds, 4 * sizeof(int));
+	all[4] = sv[1];
+	memcpy(all + 5, fds + 4, m->ncgroups * sizeof(int));
+	int rc = send_locked(z, m, sizeof(*m), all, 5 + (int)m->ncgroups);
+	close(sv[1]);
+	if (rc) {
+		close(sv[0]);
+		return mica_err_errno(err, MICA_ERR_SYSTEM, "cannot start a sandbox process: the zygote is gone");
+	}
+	int have_id = 0, ready = 0;
+	rc = MICA_OK;
+	while (rc == MICA_OK && !(have_id && ready)) {
+		struct mica_zy_report r;
+		int passed = -1;
+		pid_t pid = 0;
+		if (read_report(sv[0], &r, &passed, &pid)) {
+			rc = mica_err(err, MICA_ERR_SYSTEM, "cannot start a sandbox process: it did not report");
+		} else if (r.err) {
+			r.why[sizeof(r.why) - 1] = 0;
+			errno = r.err;
+			rc = mica_err_errno(err, MICA_ERR_SYSTEM, "cannot start a sandbox process: %s",
+					    r.kind == MICA_ZY_ID ? "fork" : r.why);
+		} else if (r.kind == MICA_ZY_ID && !have_id) {
+			child->id = r.id;
+			have_id = 1;
+		} else if (r.kind == MICA_ZY_READY && !ready && passed >= 0 && pid > 0) {
+			child->mem = passed;
+			child->pid = pid;
+			ready = 1;
+			passed = -1;
+		} else {
+			rc = mica_err(err, MICA_ERR_SYSTEM, "cannot start a sandbox process: a bad report");
+		}
+		if (passed >= 0)
+			close(passed);
+	}
+	close(sv[0]);
+	if (rc) {
+		if (have_id)
+			mica_zygote_kill(z, child->id);
+		if (child->mem >= 0)
+			close(child->mem);
+		child->mem = -1;
+	}
+	return rc;
+}

@@ -1,0 +1,572 @@
+/*
+ * The process backend's own promises (docs/process-backend.md), checked
+ * from the outside as a user would: /proc of a live sandbox (seccomp, no
+ * new privileges, no capabilities, its own namespaces, only the
+ * transport's descriptors, no mapping of the host's), and a hostile guest
+ * (tests/hostile/proto.c) making raw system calls, which must achieve
+ * nothing: each traps into the guest's own dispatcher (-ENOSYS) or kills
+ * the sandbox, the host lives on, and the next call or sandbox works.
+ *
+ * On the KVM backend there is no process to look at: every test skips.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "mica_abi.h"
+#include "support.h"
+
+#define ENOSYS_TEXT "-38"
+
+/* The process backend, or a skip. */
+#define NEED_PROCESS()                                                                              \
+	do {                                                                                        \
+		NEED_BACKEND();                                                                     \
+		if (harness_running_backend() != MICA_BACKEND_PROCESS)                              \
+			SKIP("the process backend's own test");                                     \
+	} while (0)
+
+/* ---- the processes of a runtime ------------------------------------------- */
+
+/* The parent pid of pid, from /proc/pid/stat; 0 if it is gone. */
+static pid_t parent_of(pid_t pid)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	const char *p = strrchr(buf, ')'); /* the name may hold anything */
+	int ppid = 0;
+	if (!p || sscanf(p + 2, "%*c %d", &ppid) != 1)
+		return 0;
+	return ppid;
+}
+
+/* The children of pid (at most max), by scanning /proc. */
+static int children_of(pid_t pid, pid_t *out, int max)
+{
+	DIR *d = opendir("/proc");
+	int n = 0;
+	struct dirent *e;
+	while (d && (e = readdir(d)) && n < max) {
+		pid_t p = (pid_t)atoi(e->d_name);
+		if (p > 0 && parent_of(p) == pid)
+			out[n++] = p;
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* The zygote of the one runtime this test has open, and its children. */
+static pid_t zygote(void)
+{
+	pid_t z[8];
+	int n = children_of(getpid(), z, 8);
+	CHECK(n == 1, "%d children of the test, want the one zygote", n);
+	return n == 1 ? z[0] : 0;
+}
+
+static int alive(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
+	return access(path, F_OK) == 0 && parent_of(pid) != 0;
+}
+
+/* The value of "Key:" in /proc/pid/status, or "" */
+static void status_field(pid_t pid, const char *key, char *out, size_t len)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	out[0] = 0;
+	FILE *f = fopen(path, "r");
+	size_t k = strlen(key);
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, k) && line[k] == ':') {
+			const char *v = line + k + 1;
+			while (*v == ' ' || *v == '\t')
+				v++;
+			snprintf(out, len, "%.*s", (int)strcspn(v, "\n"), v);
+		}
+	if (f)
+		fclose(f);
+}
+
+/* A fixture: a runtime on the process backend, one sandbox, its process. */
+struct fx {
+	mica_runtime *rt;
+	mica_sandbox *sb;
+	pid_t zygote, child;
+	struct image img;
+};
+
+static void fx_close(struct fx *f)
+{
+	mica_sandbox_free(f->sb);
+	mica_runtime_free(f->rt);
+	free(f->img.data);
+	memset(f, 0, sizeof(*f));
+}
+
+/* With image (NULL: the built-in guest). */
+static int fx_open(struct fx *f, const char *image)
+{
+	memset(f, 0, sizeof(*f));
+	mica_error err = {0};
+	if (image) {
+		if (!image_load(image, &f->img))
+			return -1;
+		f->rt = image_runtime(&f->img, &err);
+	} else {
+		f->rt = mica_runtime_new(harness_opts(), &err);
+	}
+	CHECK(f->rt, "runtime: %s", err.message);
+	if (f->rt)
+		f->sb = mica_sandbox_new(f->rt, NULL, &err);
+	CHECK(f->sb, "sandbox: %s", err.message);
+	if (f->sb && (f->zygote = zygote())) {
+		pid_t kids[4];
+		int n = children_of(f->zygote, kids, 4);
+		CHECK(n == 1, "the zygote has %d children, want the one sandbox", n);
+		f->child = n == 1 ? kids[0] : 0;
+	}
+	if (!f->child) {
+		fx_close(f);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- /proc of a live sandbox ---------------------------------------------- */
+
+TEST(proc_status_confined)
+{
+	NEED_PROCESS();
+	struct fx f;
+	if (fx_open(&f, NULL))
+		return;
+	char v[128];
+	status_field(f.child, "Seccomp", v, sizeof(v));
+	CHECK(!strcmp(v, "2"), "Seccomp: %s, want 2 (filter)", v);
+	status_field(f.child, "NoNewPrivs", v, sizeof(v));
+	CHECK(!strcmp(v, "1"), "NoNewPrivs: %s", v);
+	static const char *caps[] = {"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"};
+	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+		status_field(f.child, caps[i], v, sizeof(v));
+		CHECK(!strcmp(v, "0000000000000000"), "%s: %s, want none", caps[i], v);
+	}
+	status_field(f.zygote, "CapEff", v, sizeof(v));
+	CHECK(!strcmp(v, "0000000000000000"), "the zygote's CapEff: %s, want none", v);
+	/* and it still answers */
+	char *res = NULL;
+	size_t len;
+	mica_error err;
+	CHECK(mica_sandbox_eval(f.sb, "x.js", "6 * 7", 5, &res, &len, &err) == MICA_OK && !strcmp(res, "42"),
+	      "eval: %s", err.message);
+	free(res);
+	fx_close(&f);
+}
+
+/* Its namespaces differ from ours for every one the runtime says it got. */
+TEST(proc_namespaces)
+{
+	NEED_PROCESS();
+	struct fx f;
+	if (fx_open(&f, NULL))
+		return;
+	char facts[2048];
+	mica_runtime_describe(f.rt, facts, sizeof(facts));
+	const char *line = strstr(facts, "namespaces: ");
+	CHECK(line, "describe names no namespaces: %s", facts);
+	static const struct {
+		const char *name, *proc;
+	} ns[] = {{"user", "user"}, {"pid", "pid"}, {"net", "net"}, {"ipc", "ipc"},
+		  {"uts", "uts"},   {"mount", "mnt"}, {"cgroup", "cgroup"}};
+	int got = 0;
+	for (size_t i = 0; line && i < sizeof(ns) / sizeof(ns[0]); i++) {
+		char word[32];
+		snprintf(word, sizeof(word), " %s", ns[i].name);
+		const char *eol = strchr(line, '\n'), *refused = strstr(line, "(refused");
+		const char *at = strstr(line + strlen("namespaces:"), word);
+		int obtained = at && (!eol || at < eol) && (!refused || at < refused);
+		char mine[PATH_MAX], theirs[PATH_MAX], path[64];
+		snprintf(path, sizeof(path), "/proc/self/ns/%s", ns[i].proc);
+		ssize_t a = readlink(path, mine, sizeof(mine) - 1);
+		snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)f.child, ns[i].proc);
+		ssize_t b = readlink(path, theirs, sizeof(theirs) - 1);
+		CHECK(a > 0 && b > 0, "readlink ns/%s: %s", ns[i].proc, strerror(errno));
+		if (a <= 0 || b <= 0)
+			continue;
+		mine[a] = theirs[b] = 0;
+		if (obtained) {
+			got++;
+			CHECK(strcmp(mine, theirs), "%s namespace shared with the host: %s", ns[i].name, mine);
+		}
+	}
+	CHECK(got > 0 || strstr(facts, "namespaces: none"), "no namespace obtained, and none said: %s", facts);
+	fx_close(&f);
+}
+
+/* Descriptors: the transport's, and nothing else. */
+TEST(proc_descriptors)
+{
+	NEED_PROCESS();
+	struct fx f;
+	if (fx_open(&f, NULL))
+		return;
+	char dir[64];
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)f.child);
+	DIR *d = opendir(dir);
+	CHECK(d, "opendir %s: %s", dir, strerror(errno));
+	int n = 0;
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		int fd = atoi(e->d_name);
+		char path[384], target[256];
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		ssize_t k = readlink(path, target, sizeof(target) - 1);
+		target[k > 0 ? k : 0] = 0;
+		n++;
+		if (fd == MICA_PROC_FD_GO || fd == MICA_PROC_FD_NOTIFY)
+			CHECK(!strcmp(target, "anon_inode:[eventfd]"), "fd %d is %s", fd, target);
+		else if (fd == MICA_PROC_FD_PAGEMAP)
+			CHECK(strstr(target, "/pagemap"), "fd %d is %s", fd, target);
+		else
+			CHECK(0, "fd %d (%s) open in the sandbox", fd, target);
+	}
+	if (d)
+		closedir(d);
+	CHECK(n == 3, "%d descriptors, want 3", n);
+	char v[64];
+	snprintf(dir, sizeof(dir), "/proc/%d/limits", (int)f.child);
+	FILE *lf = fopen(dir, "r");
+	char line[256];
+	int core = 0, files = 0, procs = 0;
+	while (lf && fgets(line, sizeof(line), lf)) {
+		core |= !strncmp(line, "Max core file size", 18) && strstr(line, " 0 ");
+		files |= !strncmp(line, "Max open files", 14) && strstr(line, " 3 ");
+		procs |= !strncmp(line, "Max processes", 13) && strstr(line, " 0 ");
+	}
+	if (lf)
+		fclose(lf);
+	CHECK(core && files && procs, "rlimits: core %d, files %d, processes %d", core, files, procs);
+	status_field(f.child, "Threads", v, sizeof(v));
+	CHECK(!strcmp(v, "1"), "Threads: %s", v);
+	fx_close(&f);
+}
+
+/* Mappings: the guest's memory and its snapshot view, nothing of the loader
+ * (no program of ours, no vDSO, no process stack). */
+TEST(proc_mappings)
+{
+	NEED_PROCESS();
+	struct fx f;
+	if (fx_open(&f, NULL))
+		return;
+	char path[64], line[512];
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)f.child);
+	FILE *m = fopen(path, "r");
+	CHECK(m, "%s: %s", path, strerror(errno));
+	int n = 0;
+	while (m && fgets(line, sizeof(line), m)) {
+		unsigned long long lo, hi;
+		if (sscanf(line, "%llx-%llx", &lo, &hi) != 2)
+			continue;
+		n++;
+		int guest = lo >= MICA_GPA_WINDOW && hi <= 64ull << 20;
+		int vsyscall = lo >= 0xffffffffff600000ull; /* cannot be unmapped */
+		CHECK(guest || vsyscall, "a mapping outside the guest: %s", line);
+		CHECK(!strstr(line, "[vdso]") && !strstr(line, "[stack]") && !strstr(line, "mica-loader"),
+		      "left over: %s", line);
+		CHECK(!strstr(line, "rwx"), "writable and executable: %s", line);
+	}
+	if (m)
+		fclose(m);
+	CHECK(n > 5, "%d mappings", n);
+	fx_close(&f);
+}
+
+/* ---- raw system calls from a hostile guest -------------------------------- */
+
+static char *call(mica_sandbox *sb, const char *fn, const char *event, mica_error *err)
+{
+	char *res = NULL;
+	size_t len;
+	memset(err, 0, sizeof(*err));
+	if (mica_sandbox_call(sb, fn, event, strlen(event), &res, &len, err) != MICA_OK) {
+		free(res);
+		return NULL;
+	}
+	return res;
+}
+
+/* Each: a system call number and arguments that would do harm if the
+ * kernel ran them ("nr a1 a2 ..."), refused with -ENOSYS by the guest's own
+ * dispatcher. Addresses: 0x400000 is the image, 0x11000 the mailbox. */
+static const struct {
+	const char *what, *args;
+} refused[] = {
+	{"open", "2 4194304 0 0"},
+	{"openat", "257 18446744073709551516 4194304 0 0"},
+	{"socket", "41 2 1 0"},
+	{"connect", "42 0 4194304 16"},
+	{"execve", "59 4194304 0 0"},
+	{"fork", "57"},
+	{"vfork", "58"},
+	{"clone", "56 17 0 0 0 0"},
+	{"clone3", "435 4194304 88"},
+	{"ptrace", "101 16 1 0 0"},
+	{"kill of the zygote", "62 1 9"},
+	{"kill of everyone", "62 18446744073709551615 9"},
+	{"tgkill", "234 1 1 9"},
+	{"process_vm_readv", "310 1 4194304 1 4194304 1 0"},
+	{"mmap MAP_SHARED", "9 0 4096 3 33 18446744073709551615 0"},
+	{"mmap PROT_EXEC", "9 0 4096 7 34 18446744073709551615 0"},
+	{"mprotect PROT_EXEC", "10 4194304 4096 7"},
+	{"munmap", "11 4194304 4096"},
+	{"mremap", "25 4194304 4096 8192 1"},
+	{"unshare", "272 268435456"},
+	{"setns", "308 0 0"},
+	{"mount", "165 4194304 4194304 4194304 0 0"},
+	{"io_uring_setup", "425 8 4194304"},
+	{"bpf", "321 0 4194304 72"},
+	{"userfaultfd", "323 0"},
+	{"perf_event_open", "298 4194304 0 18446744073709551615 18446744073709551615 0"},
+	{"keyctl", "250 0 0 0 0 0"},
+	{"ioctl TIOCSTI", "16 0 21522 4194304"},
+	{"ioctl PAGEMAP_SCAN from the guest", "16 2 3227543056 4194304"},
+	{"prctl PR_SET_SECCOMP", "157 22 2 4194304"},
+	{"prctl PR_SET_DUMPABLE", "157 4 1"},
+	{"seccomp to loosen the filter", "317 1 0 4194304"},
+	{"futex on the mailbox", "202 69632 1 1 0 0 0"},
+	{"futex anywhere", "202 4194304 0 0 0 0 0"},
+	{"read the answer out of the stub", "0 0 69712 8"},
+	{"write a park out of the stub", "1 1 86016 8"},
+	{"madvise out of the stub", "28 4194304 4096 4"},
+	{"close a transport descriptor", "3 0"},
+	{"dup2 over one", "33 2 1"},
+	{"arch_prctl ARCH_GET_FS", "158 4099 69632"},
+	{"timer_create", "222 1 0 69632"},
+	{"setitimer", "38 0 69632 0"},
+	{"alarm", "37 1"},
+	{"rseq", "334 69632 32 0 0"},
+	{"set_robust_list", "273 69632 24"},
+	{"getppid", "110"},
+};
+
+/* The sandbox answers -ENOSYS to each and goes on answering. */
+TEST(proc_raw_syscalls_refused)
+{
+	NEED_PROCESS();
+	struct fx f;
+	if (fx_open(&f, "proto"))
+		return;
+	pid_t before[8];
+	int kids = children_of(f.zygote, before, 8);
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		mica_error err;
+		char *res = call(f.sb, "sys", refused[i].args, &err);
+		CHECK(res && !strcmp(res, ENOSYS_TEXT), "%s (%s): %s%s", refused[i].what, refused[i].args,
+		      res ? "returned " : "", res ? res : err.message);
+		free(res);
+		res = call(f.sb, "echo", "[1]", &err);
+		CHECK(res && !strcmp(res, "[1]"), "after %s: %s", refused[i].what, res ? res : err.message);
+		free(res);
+	}
+	pid_t after[8];
+	CHECK(children_of(f.zygote, after, 8) == kids, "the zygote's children changed: %d", kids);
+	CHECK(alive(f.child), "the sandbox died");
+	fx_close(&f);
+}
+
+/* A fork bomb makes no process at all. */
+TEST(proc_fork_bomb)
+{
+	NEED_PROCESS();
+	struct fx f;
+	if (fx_open(&f, "proto"))
+		return;
+	for (int i = 0; i < 200; i++) {
+		mica_error err;
+		char *res = call(f.sb, "sys", i % 2 ? "57" : "56 17 0 0 0 0", &err);
+		int ok = res && !strcmp(res, ENOSYS_TEXT);
+		free(res);
+		CHECK(ok, "fork %d: %s", i, err.message);
+		if (!ok)
+			break;
+	}
+	pid_t kids[8];
+	CHECK(children_of(f.zygote, kids, 8) == 1, "more than the one sandbox process");
+	CHECK(children_of(f.child, kids, 8) == 0, "the sandbox has children");
+	fx_close(&f);
+}
+
+/* What the filter kills for, not traps: the process dies with SIGSYS, the
+ * call fails with a guest fault that says so, the next sandbox works. */
+TEST(proc_killed_by_the_filter)
+{
+	NEED_PROCESS();
+	static const struct {
+		const char *what, *fn, *args, *pattern;
+	} kills[] = {
+		/* rt_sigreturn would let the guest set its signal mask and stack */
+		{"rt_sigreturn", "sys", "15", "made a system call the sandbox forbids"},
+		/* the x32 ABI: another table of system calls */
+		{"an x32 system call", "sys", "1073741863", "made a system call the sandbox forbids"},
+		/* a 32-bit system call, or a #GP where the kernel has no IA-32 */
+		{"int 0x80", "int80", "0", ""},
+	};
+	for (size_t i = 0; i < sizeof(kills) / sizeof(kills[0]); i++) {
+		struct fx f;
+		if (fx_open(&f, "proto"))
+			return;
+		mica_error err;
+		char *res = call(f.sb, kills[i].fn, kills[i].args, &err);
+		CHECK(!res && err.code == MICA_ERR_FAULT, "%s: %s %s", kills[i].what, res ? res : "code", err.message);
+		CHECK(strstr(err.message, kills[i].pattern), "%s: %s", kills[i].what, err.message);
+		free(res);
+		int64_t t0 = now_ms();
+		while (alive(f.child) && now_ms() - t0 < 2000)
+			sleep_ms(5);
+		CHECK(!alive(f.child), "%s: the sandbox process lives on", kills[i].what);
+		mica_sandbox_free(f.sb);
+		f.sb = mica_sandbox_new(f.rt, NULL, &err);
+		CHECK(f.sb, "%s: a new sandbox: %s", kills[i].what, err.message);
+		res = f.sb ? call(f.sb, "echo", "[9]", &err) : NULL;
+		CHECK(res && !strcmp(res, "[9]"), "%s: the next sandbox: %s", kills[i].what, err.message);
+		free(res);
+		fx_close(&f);
+	}
+}
+
+/* exit_group is allowed: the guest ends itself, the host says so. */
+TEST(proc_exit_group)
+{
+	NEED_PROCESS();
+	struct fx f;
+	if (fx_open(&f, "proto"))
+		return;
+	mica_error err;
+	char *res = call(f.sb, "sys", "231 7", &err);
+	CHECK(!res && err.code == MICA_ERR_FAULT && strstr(err.message, "guest exited with code 7"), "%s",
+	      err.message);
+	free(res);
+	fx_close(&f);
+}
+
+/* The mailbox is the guest's to write, never to trust: a park with a call
+ * number of its own, the reset's pinned calls with garbage. */
+TEST(proc_mailbox_out_of_protocol)
+{
+	NEED_PROCESS();
+	struct fx f;
+	if (fx_open(&f, "proto"))
+		return;
+	mica_error err;
+	char *res = call(f.sb, "scan", "0", &err); /* the pinned ioctl with a wild pointer */
+	CHECK(res && atoi(res) < 0, "PAGEMAP_SCAN with garbage: %s", res ? res : err.message);
+	free(res);
+	res = call(f.sb, "echo", "[2]", &err);
+	CHECK(res && !strcmp(res, "[2]"), "after the scan: %s", res ? res : err.message);
+	free(res);
+	res = call(f.sb, "forge", "99", &err);
+	CHECK(!res && err.code == MICA_ERR_FAULT && strstr(err.message, "unknown hypercall 99"), "forged: %s",
+	      err.message);
+	free(res);
+	fx_close(&f);
+}
+
+/* A guest that spins holds its time limit, no longer: killed within 100 ms
+ * of the deadline, its process gone, and no zombie is left. */
+TEST(proc_spin_is_killed_on_time)
+{
+	NEED_PROCESS();
+	struct fx f;
+	if (fx_open(&f, "proto"))
+		return;
+	mica_sandbox_set_timeout(f.sb, 200);
+	mica_error err;
+	int64_t t0 = now_ms();
+	char *res = call(f.sb, "spin", "0", &err);
+	int64_t dt = now_ms() - t0;
+	CHECK(!res && err.code == MICA_ERR_TIMEOUT, "spin: %s", err.message);
+	CHECK(dt >= 195 && dt < 300, "the call returned after %lld ms, the limit is 200", (long long)dt);
+	free(res);
+	while (alive(f.child) && now_ms() - t0 < 2000)
+		sleep_ms(5);
+	CHECK(!alive(f.child), "the spinning process lives on");
+	fx_close(&f);
+	pid_t kids[4];
+	CHECK(children_of(getpid(), kids, 4) == 0, "a process of ours is left: %d", (int)kids[0]);
+}
+
+/* SIGKILL of the host: the zygote and every sandbox go with it. */
+TEST(proc_host_killed)
+{
+	NEED_PROCESS();
+	int p[2];
+	if (pipe(p)) {
+		CHECK(0, "pipe: %s", strerror(errno));
+		return;
+	}
+	pid_t host = fork();
+	if (host == 0) {
+		close(p[0]);
+		mica_error err;
+		mica_runtime *rt = mica_runtime_new(harness_opts(), &err);
+		mica_sandbox *a = rt ? mica_sandbox_new(rt, NULL, &err) : NULL;
+		mica_sandbox *b = rt ? mica_sandbox_new(rt, NULL, &err) : NULL;
+		char c = a && b ? 'y' : 'n';
+		if (write(p[1], &c, 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(p[1]);
+	char c = 0;
+	CHECK(read(p[0], &c, 1) == 1 && c == 'y', "the host process did not start its sandboxes");
+	close(p[0]);
+	pid_t z[4], kids[8];
+	int nz = children_of(host, z, 4), nk = nz == 1 ? children_of(z[0], kids, 8) : 0;
+	CHECK(nz == 1 && nk == 2, "%d zygotes, %d sandboxes", nz, nk);
+	kill(host, SIGKILL);
+	waitpid(host, NULL, 0);
+	int64_t t0 = now_ms();
+	int left = 1;
+	while (left && now_ms() - t0 < 3000) {
+		left = nz == 1 && alive(z[0]);
+		for (int i = 0; i < nk; i++)
+			left |= alive(kids[i]);
+		if (left)
+			sleep_ms(10);
+	}
+	CHECK(!left, "processes of a killed host live on");
+}
+
+int main(void)
+{
+	RUN(proc_status_confined);
+	RUN(proc_namespaces);
+	RUN(proc_descriptors);
+	RUN(proc_mappings);
+	RUN(proc_raw_syscalls_refused);
+	RUN(proc_fork_bomb);
+	RUN(proc_killed_by_the_filter);
+	RUN(proc_exit_group);
+	RUN(proc_mailbox_out_of_protocol);
+	RUN(proc_spin_is_killed_on_time);
+	RUN(proc_host_killed);
+	return harness_report();
+}
