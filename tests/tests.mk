@@ -1,5 +1,7 @@
-# Tests. `make test` runs every suite on the plain build, then again on an
-# ASan+UBSan build (build/asan). tests/run.sh sums the suites' counts.
+# Tests. `make test` first builds a fresh copy of the project where the
+# compilers arrive late (tests/fresh-clone.sh), then runs every suite on the
+# plain build, then again on an ASan+UBSan build (build/asan). tests/run.sh
+# sums the suites' counts.
 
 TESTD := $(BUILD)/tests
 
@@ -33,13 +35,17 @@ $(TESTD)/test_parity: tests/api/test_parity.c tests/harness.h $(BUILD)/libmica.a
 	$(CC) $(HOST_CFLAGS) $(HOST_LDFLAGS) -Itests -isystem $(QJS) -o $@ $< $(BUILD)/libmica.a \
 		$(NATIVE_QJS_OBJS) $(HOST_LDLIBS) -lm
 
-.PHONY: test-suites
+.PHONY: test-suites test-fresh
 test: deps
+	tests/fresh-clone.sh
 	$(MAKE) test-suites
 	$(MAKE) BUILD=build/asan SAN=1 test-suites
 
 test-plain: deps
 	$(MAKE) test-suites
+
+test-fresh:
+	tests/fresh-clone.sh
 
 test-asan: deps
 	$(MAKE) BUILD=build/asan SAN=1 test-suites
