@@ -83,7 +83,8 @@ mica_proc_wait_ip:
 	ret
 
 /*
- * RESTORE (and RESET, which first puts memory back): load every register
+ * RESTORE (and RESET, which first puts memory back; RESET_PARK puts memory
+ * back and parks again, for a spare the host keeps): load every register
  * from ctrl. The segment registers, both bases and the full register file
  * (xrstor brings every component ctrl does not hold to its initial state:
  * AVX, AVX-512, PKRU) leave nothing of the guest's own.
@@ -91,14 +92,16 @@ mica_proc_wait_ip:
 mica_proc_restore:
 	cld
 	mov $SCRATCH_TOP, %rsp
-	cmpl $MICA_PROC_RESET, CTRL(MICA_CTRL_MODE)
-	jne 2f
-	call mica_proc_reset
-	xor %eax, %eax			/* the stack and buffers the reset used */
+	cmpl $MICA_PROC_RESTORE, CTRL(MICA_CTRL_MODE)
+	je 2f
+	call mica_proc_reset		/* RESET and RESET_PARK */
+2:	xor %eax, %eax			/* the loader's enter block, the reset's stack and buffers */
 	mov $MICA_GPA_SCRATCH, %edi
 	mov $MICA_SCRATCH_SIZE, %ecx
 	rep stosb
-2:	xor %eax, %eax
+	cmpl $MICA_PROC_RESET_PARK, CTRL(MICA_CTRL_MODE)
+	je mica_proc_park		/* a spare: the host answers RESTORE when it reuses it */
+	xor %eax, %eax
 	mov %ax, %ds
 	mov %ax, %es
 	mov %ax, %fs

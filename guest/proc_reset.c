@@ -133,7 +133,8 @@ void mica_proc_reset(void)
 	restore_private();
 	/* The shared pages the guest writes, but for the host's new request. */
 	uint64_t keep = CTRL->keep_inline < MICA_INLINE_SIZE ? CTRL->keep_inline : MICA_INLINE_SIZE;
-	zero(MICA_GPA_MAILBOX + 64, MICA_PAGE_SIZE - 64);
+	/* the mailbox but the WAIT structure the host answered in it */
+	zero(MICA_GPA_MAILBOX + sizeof(struct mica_hc_wait), MICA_PAGE_SIZE - sizeof(struct mica_hc_wait));
 	zero(MICA_GPA_INLINE + keep, MICA_INLINE_SIZE - keep);
 	zero(MICA_GPA_CONSOLE, MICA_CONSOLE_SIZE);
 	uint64_t n = CTRL->post_len < sizeof(CTRL->post) ? CTRL->post_len : sizeof(CTRL->post);

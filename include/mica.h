@@ -76,6 +76,14 @@ typedef struct mica_runtime_options {
 	size_t guest_image_len;
 	const char *kvm_path; /* NULL: "/dev/kvm" */
 	mica_backend backend; /* MICA_BACKEND_AUTO (0) by default */
+	/* Process backend: how many idle processes the runtime keeps for the
+	 * next clone of the same snapshot. A freed clone's process puts its
+	 * memory back to the snapshot through the trusted reset path (as
+	 * mica_sandbox_reset does) and waits; a clone made from it is then
+	 * loaded with the snapshot's registers, without a new process. So a
+	 * fresh clone gets the isolation of a reset, not of a new process.
+	 * 0: 16; negative: none (every clone a new process). */
+	int process_spares;
 } mica_runtime_options;
 
 /* Checks the guest image and opens the backend opts asks for (opts may be

@@ -84,6 +84,8 @@
 #define MICA_PROC_CONTINUE 0 /* return to the caller */
 #define MICA_PROC_RESTORE 1  /* load the registers in ctrl (a new child) */
 #define MICA_PROC_RESET 2    /* put memory back to the snapshot, then RESTORE */
+#define MICA_PROC_RESET_PARK 3 /* put memory back to the snapshot, then park again
+				  (a spare process, kept for the next clone) */
 
 /* What the loader hands proc_enter (rdi), in the scratch area: a count, up
  * to MICA_PROC_ENTER_RANGES (address, length) pairs to unmap, and at
@@ -306,7 +308,7 @@ struct mica_proc_cpu {
 
 struct mica_proc_ctrl {
 	uint64_t one;   /* 1: the value a park writes to MICA_PROC_FD_NOTIFY */
-	uint32_t mode;  /* MICA_PROC_CONTINUE, _RESTORE or _RESET */
+	uint32_t mode;  /* MICA_PROC_CONTINUE, _RESTORE, _RESET or _RESET_PARK */
 	uint32_t flags; /* MICA_PROC_* */
 	struct mica_proc_cpu cpu; /* 16 */
 	/* MICA_PROC_RESET: the guest's private memory [priv_lo, priv_hi) is put

@@ -73,16 +73,8 @@ static void kvm_destroy(mica_sandbox *sb)
 
 static int kvm_start(mica_sandbox *sb, const struct mica_cpu *cpu, mica_error *err)
 {
-	const struct mica_vm_sys sys = {
-		.cr3 = sb->layout.pt_base,
-		.gdt = MICA_BOOT_GDT,
-		.gdt_limit = MICA_BOOT_GDT_LIMIT,
-		.idt = MICA_BOOT_IDT,
-		.idt_limit = MICA_BOOT_IDT_LIMIT,
-		.tss = MICA_BOOT_TSS,
-		.tss_limit = MICA_BOOT_TSS_LIMIT,
-		.lstar = sb->rt->image.hdr.syscall_entry,
-	};
+	struct mica_vm_sys sys;
+	mica_vm_sys_of(&sys, &sb->layout, &sb->rt->image);
 	return mica_vm_load(sb->bk, &sys, cpu, err);
 }
 

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "backend.h"
+#include "boot.h"
 
 /* What a runtime keeps of /dev/kvm: shared by all its VMs. */
 struct mica_kvm {
@@ -48,6 +49,9 @@ struct mica_vm_sys {
 	uint64_t gdt, gdt_limit, idt, idt_limit, tss, tss_limit;
 	uint64_t lstar; /* syscall entry */
 };
+
+/* The system state of a guest laid out as l, running img. */
+void mica_vm_sys_of(struct mica_vm_sys *sys, const struct mica_layout *l, const struct mica_image *img);
 
 /* Opens KVM at path, checks its API and reads the supported CPUID. Installs
  * the no-op MICA_SIGNAL handler (once per process). */

@@ -257,6 +257,20 @@ static void xsave_from(struct kvm_xsave *x, const uint8_t fxsave[512])
 	x->region[512 / 4] = 3; /* XSTATE_BV: x87 | SSE */
 }
 
+void mica_vm_sys_of(struct mica_vm_sys *sys, const struct mica_layout *l, const struct mica_image *img)
+{
+	*sys = (struct mica_vm_sys){
+		.cr3 = l->pt_base,
+		.gdt = MICA_BOOT_GDT,
+		.gdt_limit = MICA_BOOT_GDT_LIMIT,
+		.idt = MICA_BOOT_IDT,
+		.idt_limit = MICA_BOOT_IDT_LIMIT,
+		.tss = MICA_BOOT_TSS,
+		.tss_limit = MICA_BOOT_TSS_LIMIT,
+		.lstar = img->hdr.syscall_entry,
+	};
+}
+
 int mica_vm_load(struct mica_vm *vm, const struct mica_vm_sys *sys, const struct mica_cpu *cpu, mica_error *err)
 {
 	struct kvm_sregs sregs;

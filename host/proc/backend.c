@@ -17,12 +17,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <x86intrin.h>
@@ -38,8 +40,11 @@
 #define WINDOW_SIZE (MICA_SHARED_END - MICA_GPA_WINDOW)
 /* Pages a reset copies back before it drops the rest (then they fault in). */
 #define COPY_MAX 512
-/* How long a new child may take to park for the first time. */
+/* How long a new child may take to park for the first time (and a spare
+ * to finish its reset). */
 #define READY_TIMEOUT_MS 10000
+/* Spares kept when mica_runtime_options.process_spares is 0. */
+#define SPARES_DEFAULT 16
 /* rflags bits the guest owns (as on KVM); a CPL3 process adds IF. */
 #define RFLAGS_USER 0x254dd5ull
 #define RFLAGS_PROC 0x202ull
@@ -52,6 +57,11 @@ struct mica_proc {
 	uint64_t tsc0;       /* TSC and CLOCK_MONOTONIC at open: the TSC's rate */
 	int64_t ns0;
 	_Atomic uint64_t tsc_khz;
+	/* Idle children of freed clones, oldest first, each resetting (or
+	 * reset) to its snapshot: for the next clone of the same snapshot. */
+	pthread_mutex_t spare_lock;
+	struct proc_sb **spare;
+	int nspare, spare_max;
 };
 
 struct proc_sb {
@@ -71,6 +81,9 @@ struct proc_sb {
 	uint32_t mode;  /* MICA_PROC_*: what the next answer says */
 	struct mica_cpu pending; /* the registers RESTORE and RESET load */
 	int cg;         /* cgroup slot, or -1 */
+	uint64_t mem_size;
+	dev_t key_dev;  /* a spare: the inode of its snapshot's memfd (base) */
+	ino_t key_ino;
 };
 
 static void *in_window(const struct proc_sb *s, uint64_t gpa)
@@ -99,17 +112,28 @@ static void cpu_features(struct mica_proc *p)
 		p->mxcsr_mask = 0xffbf;
 }
 
+static void release(struct proc_sb *s);
+
 static int proc_open(const mica_runtime_options *opts, void **state, mica_error *err)
 {
-	(void)opts;
 	struct mica_proc *p = calloc(1, sizeof(*p));
 	if (!p)
 		return mica_err(err, MICA_ERR_SYSTEM, "out of memory");
+	int spares = opts ? opts->process_spares : 0;
+	p->spare_max = spares < 0 ? 0 : spares ? spares : SPARES_DEFAULT;
+	p->spare = calloc((size_t)p->spare_max + 1, sizeof(*p->spare));
+	if (!p->spare) {
+		free(p);
+		return mica_err(err, MICA_ERR_SYSTEM, "out of memory");
+	}
+	pthread_mutex_init(&p->spare_lock, NULL);
 	p->tsc0 = __rdtsc();
 	p->ns0 = mica_now_ns();
 	cpu_features(p);
 	int rc = mica_zygote_start(&p->zy, err);
 	if (rc) {
+		pthread_mutex_destroy(&p->spare_lock);
+		free(p->spare);
 		free(p);
 		return rc;
 	}
@@ -126,8 +150,12 @@ static int proc_open(const mica_runtime_options *opts, void **state, mica_error 
 static void proc_close(void *state)
 {
 	struct mica_proc *p = state;
+	for (int i = 0; i < p->nspare; i++)
+		release(p->spare[i]);
 	mica_zygote_stop(&p->zy); /* every child dies with it */
 	mica_cgroups_close(&p->cg);
+	pthread_mutex_destroy(&p->spare_lock);
+	free(p->spare);
 	free(p);
 }
 
@@ -266,6 +294,15 @@ static void set_ctrl(mica_sandbox *sb, struct proc_sb *s)
 	c->mode = s->mode;
 	if (s->mode == MICA_PROC_CONTINUE)
 		return;
+	int spare = s->mode == MICA_PROC_RESET_PARK; /* no registers, no request */
+	c->priv_lo = MICA_SHARED_END;
+	c->priv_hi = sb->layout.stack_top;
+	c->copy_max = COPY_MAX;
+	c->keep_inline = spare ? 0 : sb->keep_inline;
+	c->keep_in = spare ? 0 : sb->keep_in;
+	c->post_len = 0;
+	if (spare)
+		return;
 	const struct mica_cpu *cpu = &s->pending;
 	memcpy(c->cpu.gpr, cpu->gpr, sizeof(c->cpu.gpr));
 	c->cpu.rip = cpu->rip;
@@ -279,14 +316,8 @@ static void set_ctrl(mica_sandbox *sb, struct proc_sb *s)
 	mxcsr &= s->p->mxcsr_mask;
 	memcpy(c->xsave + 24, &mxcsr, 4);
 	c->xsave[512] = 3; /* XSTATE_BV: x87 | SSE; every other component to its initial state */
-	c->priv_lo = MICA_SHARED_END;
-	c->priv_hi = sb->layout.stack_top;
-	c->copy_max = COPY_MAX;
-	c->keep_inline = sb->keep_inline;
-	c->keep_in = sb->keep_in;
 	/* The request's WAIT structure: where the guest keeps it, the reset
 	 * would put back what the snapshot had there. */
-	c->post_len = 0;
 	if (s->mode == MICA_PROC_RESET && mica_guest_writable(sb, sb->wait_gpa, sizeof(struct mica_hc_wait)) &&
 	    !mica_mem_read(&sb->mem, sb->wait_gpa, c->post, sizeof(struct mica_hc_wait))) {
 		c->post_gpa = sb->wait_gpa;
@@ -407,32 +438,133 @@ static int spawn(mica_sandbox *sb, struct proc_sb *s, mica_error *err)
 
 /* ---- the operations ---------------------------------------------------------- */
 
-static void proc_destroy(mica_sandbox *sb)
+/* The child killed and everything of it freed. */
+static void release(struct proc_sb *s)
 {
-	struct proc_sb *s = sb->bk;
 	kill_child(s);
 	int fds[] = {s->go, s->notify, s->mem, s->winfd, s->base_owned ? s->base : -1};
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
 	if (s->full)
-		munmap(s->full, sb->limits.memory_bytes);
+		munmap(s->full, s->mem_size);
 	else if (s->window)
 		munmap(s->window, WINDOW_SIZE);
 	mica_cgroups_put(&s->p->cg, s->cg);
 	free(s);
+}
+
+/* Keeps sb's child as a spare if it can serve another clone of the same
+ * snapshot: parked in the stub, with the snapshot's view to reset from.
+ * It resets now, in the background (MICA_PROC_RESET_PARK), and parks again:
+ * its memory is the snapshot's before it is kept waiting. */
+static int keep_spare(mica_sandbox *sb, struct proc_sb *s)
+{
+	struct mica_proc *p = s->p;
+	struct stat st;
+	int from_snapshot = !s->base_owned || s->key_ino; /* a clone, or a spare's again */
+	if (!p->spare_max || !s->alive || !s->parked || !s->resettable || !from_snapshot || s->full)
+		return 0;
+	if (!s->key_ino) {
+		/* its own reference to the snapshot's memfd: the key stays unique */
+		int base = fcntl(s->base, F_DUPFD_CLOEXEC, 3);
+		if (base < 0 || fstat(base, &st) < 0) {
+			if (base >= 0)
+				close(base);
+			return 0;
+		}
+		s->base = base;
+		s->base_owned = 1;
+		s->key_dev = st.st_dev;
+		s->key_ino = st.st_ino;
+	}
+	s->mode = MICA_PROC_RESET_PARK;
+	set_ctrl(sb, s);
+	s->mode = MICA_PROC_CONTINUE;
+	s->parked = 0;
+	uint64_t one = 1;
+	if (write(s->go, &one, sizeof(one)) != sizeof(one))
+		return 0;
+	struct proc_sb *evicted = NULL;
+	pthread_mutex_lock(&p->spare_lock);
+	if (p->nspare == p->spare_max) {
+		evicted = p->spare[0];
+		memmove(p->spare, p->spare + 1, (size_t)--p->nspare * sizeof(*p->spare));
+	}
+	p->spare[p->nspare++] = s;
+	pthread_mutex_unlock(&p->spare_lock);
+	if (evicted)
+		release(evicted);
+	return 1;
+}
+
+/* The newest spare of the snapshot whose memfd is memfd, parked after its
+ * reset; NULL if there is none. */
+static struct proc_sb *take_spare(mica_sandbox *sb, struct mica_proc *p, int memfd)
+{
+	struct stat st;
+	if (!p->spare_max || fstat(memfd, &st) < 0)
+		return NULL;
+	for (;;) {
+		struct proc_sb *s = NULL;
+		pthread_mutex_lock(&p->spare_lock);
+		for (int i = p->nspare - 1; i >= 0 && !s; i--)
+			if (p->spare[i]->key_dev == st.st_dev && p->spare[i]->key_ino == st.st_ino &&
+			    p->spare[i]->mem_size == sb->limits.memory_bytes) {
+				s = p->spare[i];
+				memmove(p->spare + i, p->spare + i + 1, (size_t)(p->nspare - i - 1) * sizeof(*p->spare));
+				p->nspare--;
+			}
+		pthread_mutex_unlock(&p->spare_lock);
+		if (!s)
+			return NULL;
+		mica_error ignored;
+		if (s->parked || wait_notify(sb, s, mica_now_ns() + (int64_t)READY_TIMEOUT_MS * 1000000, &ignored) == 1)
+			return s;
+		release(s); /* died or hung in its reset: try the next */
+	}
+}
+
+static void proc_destroy(mica_sandbox *sb)
+{
+	struct proc_sb *s = sb->bk;
+	if (!keep_spare(sb, s))
+		release(s);
 	sb->bk = NULL;
 	memset(&sb->mem, 0, sizeof(sb->mem));
+}
+
+/* A sandbox's view of a live child: the window in place, the rest through
+ * its /proc/<pid>/mem. */
+static void attach(mica_sandbox *sb, struct proc_sb *s)
+{
+	sb->bk = s;
+	sb->mem = (struct mica_guestmem){.size = s->mem_size,
+					 .direct = s->window,
+					 .direct_lo = MICA_GPA_WINDOW,
+					 .direct_hi = MICA_SHARED_END,
+					 .slow_read = slow_read,
+					 .slow_write = slow_write,
+					 .slow_ctx = s};
 }
 
 static int proc_create(mica_sandbox *sb, int memfd, int resettable, mica_error *err)
 {
 	uint64_t size = sb->limits.memory_bytes;
-	struct proc_sb *s = calloc(1, sizeof(*s));
+	struct proc_sb *s = memfd >= 0 ? take_spare(sb, sb->rt->bk, memfd) : NULL;
+	if (s) { /* start() loads the registers: its memory is the snapshot's */
+		attach(sb, s);
+		if (pread(memfd, in_window(s, MICA_GPA_INFO), PAGE, MICA_GPA_INFO) == PAGE)
+			return 0;
+		mica_err_errno(err, MICA_ERR_SYSTEM, "cannot read the snapshot");
+		proc_destroy(sb);
+		return MICA_ERR_SYSTEM;
+	}
+	s = calloc(1, sizeof(*s));
 	if (!s)
 		return mica_err(err, MICA_ERR_SYSTEM, "out of memory");
 	*s = (struct proc_sb){.p = sb->rt->bk, .go = -1, .notify = -1, .mem = -1, .winfd = -1, .base = -1, .cg = -1,
-			      .resettable = resettable};
+			      .resettable = resettable, .mem_size = size};
 	sb->bk = s;
 	s->go = eventfd(0, EFD_CLOEXEC);
 	s->notify = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -486,6 +618,8 @@ static int proc_start(mica_sandbox *sb, const struct mica_cpu *cpu, mica_error *
 	struct proc_sb *s = sb->bk;
 	s->pending = *cpu;
 	s->mode = MICA_PROC_RESTORE;
+	if (s->alive) /* a spare */
+		return 0;
 	int rc = spawn(sb, s, err);
 	if (rc)
 		return rc;
@@ -499,13 +633,7 @@ static int proc_start(mica_sandbox *sb, const struct mica_cpu *cpu, mica_error *
 	}
 	close(s->winfd);
 	s->winfd = -1;
-	sb->mem = (struct mica_guestmem){.size = sb->limits.memory_bytes,
-					 .direct = s->window,
-					 .direct_lo = MICA_GPA_WINDOW,
-					 .direct_hi = MICA_SHARED_END,
-					 .slow_read = slow_read,
-					 .slow_write = slow_write,
-					 .slow_ctx = s};
+	attach(sb, s);
 	return 0;
 }
 

@@ -512,6 +512,155 @@ TEST(proc_spin_is_killed_on_time)
 	CHECK(children_of(getpid(), kids, 4) == 0, "a process of ours is left: %d", (int)kids[0]);
 }
 
+/* ---- spare processes ------------------------------------------------------- */
+
+/* A runtime on the process backend running the proto guest with spares
+ * (mica_runtime_options.process_spares), a parked sandbox and its
+ * snapshot. */
+struct spares {
+	mica_runtime *rt;
+	mica_sandbox *base;
+	mica_snapshot *snap;
+	pid_t zygote, base_pid;
+};
+
+static int spares_open(struct spares *x, int spares)
+{
+	memset(x, 0, sizeof(*x));
+	struct image img;
+	if (!image_load("proto", &img))
+		return -1;
+	mica_runtime_options o = {.guest_image = img.data, .guest_image_len = img.len, .process_spares = spares};
+	mica_error err = {0};
+	x->rt = mica_runtime_new(harness_options(&o), &err);
+	free(img.data);
+	CHECK(x->rt, "runtime: %s", err.message);
+	x->base = x->rt ? mica_sandbox_new(x->rt, NULL, &err) : NULL;
+	CHECK(!x->rt || x->base, "sandbox: %s", err.message);
+	x->snap = x->base ? mica_snapshot_take(x->base, &err) : NULL;
+	CHECK(!x->base || x->snap, "snapshot: %s", err.message);
+	if (x->snap && (x->zygote = zygote()) && children_of(x->zygote, &x->base_pid, 1) == 1)
+		return 0;
+	CHECK(!x->snap, "no zygote with the one sandbox");
+	return -1;
+}
+
+static void spares_close(struct spares *x)
+{
+	mica_snapshot_free(x->snap);
+	mica_sandbox_free(x->base);
+	mica_runtime_free(x->rt);
+	pid_t kids[4];
+	CHECK(children_of(getpid(), kids, 4) == 0, "a process of ours is left: %d", (int)kids[0]);
+}
+
+/* The zygote's children but the base sandbox's, after the ones that are
+ * going have gone (up to 2 s). */
+static int others(const struct spares *x, pid_t *out, int max, int want)
+{
+	int64_t t0 = now_ms();
+	for (;;) {
+		pid_t all[64];
+		int n = children_of(x->zygote, all, 64), k = 0;
+		for (int i = 0; i < n; i++)
+			if (all[i] != x->base_pid && k < max)
+				out[k++] = all[i];
+		if (k == want || now_ms() - t0 > 2000)
+			return k;
+		sleep_ms(5);
+	}
+}
+
+static mica_sandbox *clone_of(struct spares *x)
+{
+	mica_error err;
+	mica_sandbox *sb = mica_sandbox_from_snapshot(x->rt, x->snap, &err);
+	CHECK(sb, "clone: %s", err.message);
+	return sb;
+}
+
+/* A freed clone's process serves the next clone of the snapshot, and
+ * nothing the last tenant hid anywhere it could write is left for it. */
+TEST(proc_spare_reused_clean)
+{
+	NEED_PROCESS();
+	struct spares x;
+	if (spares_open(&x, 0) == 0) {
+		mica_sandbox *a = clone_of(&x);
+		pid_t pa = 0, pb = 0;
+		mica_error err;
+		if (a) {
+			CHECK(others(&x, &pa, 1, 1) == 1, "the clone has no process of its own");
+			char *r = call(a, "stash", "4242", &err);
+			CHECK(r && !strcmp(r, "4242"), "stash: %s", r ? r : err.message);
+			free(r);
+			mica_sandbox_free(a);
+			CHECK(alive(pa), "the freed clone's process is not kept");
+		}
+		mica_sandbox *b = a ? clone_of(&x) : NULL;
+		if (b) {
+			CHECK(others(&x, &pb, 1, 1) == 1 && pb == pa, "the next clone runs in %d, not the spare %d",
+			      (int)pb, (int)pa);
+			char *r = call(b, "peek", "0", &err);
+			CHECK(r && !strcmp(r, "[0,0,0,0,0,0,0,0,0,0]"), "peek: %s", r ? r : err.message);
+			free(r);
+			r = call(b, "echo", "\"again\"", &err);
+			CHECK(r && !strcmp(r, "\"again\""), "echo: %s", r ? r : err.message);
+			free(r);
+			mica_sandbox_free(b);
+		}
+	}
+	spares_close(&x);
+}
+
+/* process_spares < 0: every clone is a new process, and a freed one goes. */
+TEST(proc_spares_off)
+{
+	NEED_PROCESS();
+	struct spares x;
+	if (spares_open(&x, -1) == 0) {
+		pid_t pa = 0, pb = 0;
+		mica_sandbox *a = clone_of(&x);
+		if (a) {
+			others(&x, &pa, 1, 1);
+			mica_sandbox_free(a);
+			CHECK(others(&x, &pa, 1, 0) == 0, "the freed clone's process lives on");
+		}
+		mica_sandbox *b = a ? clone_of(&x) : NULL;
+		if (b) {
+			CHECK(others(&x, &pb, 1, 1) == 1 && pb != pa, "the clone reused process %d", (int)pb);
+			mica_sandbox_free(b);
+		}
+	}
+	spares_close(&x);
+}
+
+/* At most process_spares are kept; a clone that faulted is never one. */
+TEST(proc_spares_bounded)
+{
+	NEED_PROCESS();
+	struct spares x;
+	if (spares_open(&x, 2) == 0) {
+		mica_sandbox *sb[4];
+		for (int i = 0; i < 4; i++)
+			sb[i] = clone_of(&x);
+		for (int i = 0; i < 4; i++)
+			mica_sandbox_free(sb[i]);
+		pid_t kept[8];
+		CHECK(others(&x, kept, 8, 2) == 2, "%d spares kept, want 2", others(&x, kept, 8, 2));
+		mica_sandbox *a = clone_of(&x), *b = clone_of(&x);
+		mica_error err;
+		char *r = a ? call(a, "ud2", "0", &err) : NULL;
+		CHECK(a && !r && err.code == MICA_ERR_FAULT, "ud2: %s", r ? r : err.message);
+		free(r);
+		mica_sandbox_free(a);
+		mica_sandbox_free(b);
+		CHECK(others(&x, kept, 8, 1) == 1, "%d spares kept after a fault, want the healthy one",
+		      others(&x, kept, 8, 1));
+	}
+	spares_close(&x);
+}
+
 /* SIGKILL of the host: the zygote and every sandbox go with it. */
 TEST(proc_host_killed)
 {
@@ -568,5 +717,8 @@ int main(void)
 	RUN(proc_mailbox_out_of_protocol);
 	RUN(proc_spin_is_killed_on_time);
 	RUN(proc_host_killed);
+	RUN(proc_spare_reused_clean);
+	RUN(proc_spares_off);
+	RUN(proc_spares_bounded);
 	return harness_report();
 }

@@ -693,10 +693,11 @@ TEST(reset_forgets_what_the_guest_hid)
 	}
 	mica_sandbox *sb = clone_of(&s);
 	if (sb) {
-		const char *clean = "[0,0,0,0,0,0,0,0]";
+		const char *clean = "[0,0,0,0,0,0,0,0,0,0]";
 		int proc = mica_runtime_backend(s.rt) == MICA_BACKEND_PROCESS;
-		/* the signal stack is the process backend's alone */
-		const char *stashed = proc ? "[4242,4242,4242,4242,4242,4242,1,4242]" : "[4242,4242,4242,4242,4242,0,1,4242]";
+		/* the signal stack and the scratch area are the process backend's alone */
+		const char *stashed = proc ? "[4242,4242,4242,4242,4242,4242,1,4242,4242,4242]"
+					   : "[4242,4242,4242,4242,4242,0,1,4242,4242,0]";
 		CHECK_CALL(sb, "peek", "0", clean);
 		CHECK_CALL(sb, "stash", "4242", "4242");
 		CHECK_CALL(sb, "peek", "0", stashed);

@@ -135,11 +135,12 @@ static uint64_t fs_base(void)
 	return v;
 }
 
-#define STASH_SLOTS 8
+#define STASH_SLOTS 10
 
 /* The places a guest that owns its sandbox could keep something for the
  * next tenant: its memory (private, the shared window, the request buffer,
- * the signal stack), the thread pointer and a vector register. */
+ * the signal stack, the mailbox past the WAIT structure, the scratch
+ * area), the thread pointer and a vector register. */
 static void stash(uint64_t v)
 {
 	hidden = v;
@@ -147,8 +148,10 @@ static void stash(uint64_t v)
 	((volatile uint64_t *)MICA_GPA_CONSOLE)[10] = v;
 	((volatile uint64_t *)(MICA_GPA_IN + 0x200000))[0] = v;
 	((volatile uint64_t *)(MICA_GPA_INLINE + 0x2000))[0] = v;
+	((volatile uint64_t *)MICA_GPA_MAILBOX)[7] = v; /* call[56]: past struct mica_hc_wait */
 	if (in_process()) {
 		((volatile uint64_t *)MICA_GPA_SIGSTACK)[10] = v;
+		((volatile uint64_t *)MICA_GPA_SCRATCH)[10] = v;
 		uint64_t a[7] = {158, 0x1002, (uint64_t)(uintptr_t)stash_tls}; /* arch_prctl(SET_FS) */
 		raw_syscall(a);
 	} else {
@@ -169,6 +172,8 @@ static void peek(void)
 	peeked[5] = in_process() ? ((volatile uint64_t *)MICA_GPA_SIGSTACK)[10] : 0;
 	peeked[6] = fs_base() == (uint64_t)(uintptr_t)stash_tls;
 	__asm__ volatile("movq %%xmm15, %0" : "=r"(peeked[7]));
+	peeked[8] = ((volatile uint64_t *)MICA_GPA_MAILBOX)[7];
+	peeked[9] = in_process() ? ((volatile uint64_t *)MICA_GPA_SCRATCH)[10] : 0;
 }
 
 static char list_text[STASH_SLOTS * 24 + 2];
