@@ -177,8 +177,10 @@ static void proc_describe(void *state, char *buf, size_t len)
 		 "capabilities: none, no_new_privs\n"
 		 "namespaces: %s%s%s%s\n"
 		 "%s\n"
-		 "rlimits: no core dumps, 3 descriptors, no processes, address space = guest memory\n",
-		 *got ? got : "none", *refused ? " (refused: " : "", refused, *refused ? ")" : "", cg);
+		 "rlimits: no core dumps, 3 descriptors, no processes, address space = guest memory\n"
+		 "spares: %d idle processes kept for clones of the same snapshot, reset before reuse\n",
+		 *got ? got : "none", *refused ? " (refused: " : "", refused, *refused ? ")" : "", cg,
+		 p->spare_max);
 }
 
 /* ---- guest memory outside the window ---------------------------------------- */
