@@ -150,5 +150,5 @@ clean:
 	rm -rf build
 
 format:
-	clang-format -i include/*.h host/*.[ch] host/kvm/*.[ch] host/proc/*.[ch] guest/*.[ch] cli/*.c \
-		tests/*.h tests/api/*.c bench/*.c
+	clang-format -i include/*.h host/*.[ch] host/kvm/*.[ch] host/proc/*.[ch] guest/*.[ch] guest/tools/*.c cli/*.c \
+		tests/*.h tests/api/*.c tests/unit/*.c tests/hostile/*.c bench/*.[ch] examples/plugin/*.c

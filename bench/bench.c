@@ -69,7 +69,8 @@ static mica_sandbox *sandbox_with(mica_runtime *rt, const char *src)
 }
 
 /* One call, timed on the host around the whole API call. */
-static double timed_call(mica_sandbox *sb, const char *handler, const char *event, const char *expect)
+static double timed_call(mica_sandbox *sb, const char *handler, const char *event,
+			 const char *expect)
 {
 	mica_error err;
 	char *res;
@@ -161,8 +162,12 @@ static double run_loopers(enum loop_kind kind, int nthreads, int64_t duration, m
 		die("run_loopers: at most 2 threads");
 	pthread_barrier_init(&go, NULL, (unsigned)nthreads);
 	for (int i = 0; i < nthreads; i++) {
-		l[i] = (struct looper){
-		    .kind = kind, .rt = rt, .snap = snap, .pool = pool, .duration = duration, .go = &go};
+		l[i] = (struct looper){.kind = kind,
+				       .rt = rt,
+				       .snap = snap,
+				       .pool = pool,
+				       .duration = duration,
+				       .go = &go};
 		if (kind == LOOP_RESET)
 			l[i].sb = clone_of(rt, snap);
 		if (pthread_create(&l[i].thread, NULL, looper_main, &l[i]))
@@ -198,10 +203,11 @@ struct run {
 	/* its floor: a bare round trip, and a bare create */
 	const char *rt_name, *create_name;
 	double rt_floor, create_floor;
-	struct samples sb_new, sb_free, calls, fib_mica, fib_native, cl_new, cl_first, cl_second, cl_free,
-	    rs_call, rs_only, rs_after, live_new, live_free, np_new, np_first;
+	struct samples sb_new, sb_free, calls, fib_mica, fib_native, cl_new, cl_first, cl_second,
+	    cl_free, rs_call, rs_only, rs_after, live_new, live_free, np_new, np_first;
 	int spares; /* process backend: rows 4 and 7 also in new processes */
-	struct thru thr[8]; /* pool 1, 2; fresh 1, 2; reset 1, 2 threads; fresh, new processes 1, 2 */
+	struct thru
+	    thr[8]; /* pool 1, 2; fresh 1, 2; reset 1, 2 threads; fresh, new processes 1, 2 */
 	double fib_per_sb[FIB_SBS];
 	struct mem m0, m1, m2, m3; /* row 8: before, idle, after a call, freed */
 	int live, live_checked;
@@ -219,7 +225,8 @@ static void name_samples(struct run *r)
 	r->calls.name = "2. trivial handler call (sandbox_call)";
 	r->fib_mica.name = "3. fib(27) in mica (one sandbox_call)";
 	r->fib_native.name = "   fib(27) native QuickJS (JS_Call)";
-	r->cl_new.name = r->spares ? "4. restore-to-ready (from_snapshot), spare" : "4. restore-to-ready (from_snapshot)";
+	r->cl_new.name = r->spares ? "4. restore-to-ready (from_snapshot), spare"
+				   : "4. restore-to-ready (from_snapshot)";
 	r->np_new.name = "   restore-to-ready, new process";
 	r->np_first.name = "   first call in it";
 	r->cl_first.name = "   first call in a fresh clone";
@@ -230,10 +237,14 @@ static void name_samples(struct run *r)
 	r->rs_after.name = "   call right after a reset";
 	r->live_new.name = "9. from_snapshot while up to 5000 live";
 	r->live_free.name = "   mica_sandbox_free of those";
-	const char *t[8] = {"6. pool acquire+call+release, 1 thread", "   pool acquire+call+release, 2 threads",
-			    "7. clone+call+free per call, 1 thread",  "   clone+call+free per call, 2 threads",
-			    "   reset+call per call, 1 thread",	      "   reset+call per call, 2 threads",
-			    "   clone+call+free, new processes, 1 thread", "   clone+call+free, new processes, 2 threads"};
+	const char *t[8] = {"6. pool acquire+call+release, 1 thread",
+			    "   pool acquire+call+release, 2 threads",
+			    "7. clone+call+free per call, 1 thread",
+			    "   clone+call+free per call, 2 threads",
+			    "   reset+call per call, 1 thread",
+			    "   reset+call per call, 2 threads",
+			    "   clone+call+free, new processes, 1 thread",
+			    "   clone+call+free, new processes, 2 threads"};
 	for (int i = 0; i < 8; i++)
 		r->thr[i].name = t[i];
 }
@@ -300,14 +311,14 @@ static void bench_live(mica_runtime *rt, mica_snapshot *snap, struct run *r)
 	while (r->live < LIVE_MAX) {
 		if (r->live % 100 == 0 && r->live) {
 			if (now_ns() - begin > LIVE_BUDGET_NS) {
-				snprintf(r->live_stop, sizeof(r->live_stop), "time budget (%lld s) spent",
-					 LIVE_BUDGET_NS / 1000000000);
+				snprintf(r->live_stop, sizeof(r->live_stop),
+					 "time budget (%lld s) spent", LIVE_BUDGET_NS / 1000000000);
 				break;
 			}
 			long avail = proc_kb("/proc/meminfo", "MemAvailable");
 			if (avail < LIVE_MIN_AVAIL_KB) {
-				snprintf(r->live_stop, sizeof(r->live_stop), "host MemAvailable down to %ld MiB",
-					 avail / 1024);
+				snprintf(r->live_stop, sizeof(r->live_stop),
+					 "host MemAvailable down to %ld MiB", avail / 1024);
 				break;
 			}
 		}
@@ -452,7 +463,8 @@ static void bench_backend(struct run *r)
 			die("mica_pool_new: %s", err.message);
 		run_loopers(LOOP_POOL, 2, THRU_NS / 10, rt, snap, pool, NULL);
 		for (int t = 1; t <= 2; t++)
-			r->thr[t - 1].rate = run_loopers(LOOP_POOL, t, THRU_NS, rt, snap, pool, &r->thr[t - 1].lat);
+			r->thr[t - 1].rate =
+			    run_loopers(LOOP_POOL, t, THRU_NS, rt, snap, pool, &r->thr[t - 1].lat);
 		mica_pool_free(pool);
 	}
 
@@ -460,12 +472,15 @@ static void bench_backend(struct run *r)
 	 * call (one clone per thread); one thread too, for the scaling. */
 	run_loopers(LOOP_FRESH, 2, THRU_NS / 10, rt, snap, NULL, NULL);
 	for (int t = 1; t <= 2; t++)
-		r->thr[1 + t].rate = run_loopers(LOOP_FRESH, t, THRU_NS, rt, snap, NULL, &r->thr[1 + t].lat);
+		r->thr[1 + t].rate =
+		    run_loopers(LOOP_FRESH, t, THRU_NS, rt, snap, NULL, &r->thr[1 + t].lat);
 	run_loopers(LOOP_RESET, 2, THRU_NS / 10, rt, snap, NULL, NULL);
 	for (int t = 1; t <= 2; t++)
-		r->thr[3 + t].rate = run_loopers(LOOP_RESET, t, THRU_NS, rt, snap, NULL, &r->thr[3 + t].lat);
+		r->thr[3 + t].rate =
+		    run_loopers(LOOP_RESET, t, THRU_NS, rt, snap, NULL, &r->thr[3 + t].lat);
 	for (int t = 1; t <= 2 && r->spares; t++)
-		r->thr[5 + t].rate = run_loopers(LOOP_FRESH, t, THRU_NS, rt_new, snap, NULL, &r->thr[5 + t].lat);
+		r->thr[5 + t].rate =
+		    run_loopers(LOOP_FRESH, t, THRU_NS, rt_new, snap, NULL, &r->thr[5 + t].lat);
 
 	/* 8. What idle clones add, and after one call each. */
 	{
@@ -494,9 +509,10 @@ static void bench_backend(struct run *r)
 		mica_runtime_free(rt_new);
 	mica_runtime_free(rt);
 
-	struct samples *all[] = {&r->sb_new,  &r->sb_free, &r->calls,	 &r->fib_mica,	&r->fib_native,
-				 &r->cl_new,  &r->cl_first, &r->cl_second, &r->cl_free, &r->rs_call,
-				 &r->rs_only, &r->rs_after, &r->live_new,  &r->live_free};
+	struct samples *all[] = {&r->sb_new,	 &r->sb_free,  &r->calls,    &r->fib_mica,
+				 &r->fib_native, &r->cl_new,   &r->cl_first, &r->cl_second,
+				 &r->cl_free,	 &r->rs_call,  &r->rs_only,  &r->rs_after,
+				 &r->live_new,	 &r->live_free};
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		finish(all[i]);
 	for (int i = 0; i < (r->spares ? 8 : 6); i++)
@@ -515,9 +531,9 @@ static void print_backend(const struct run *r, const struct run *kvm)
 		return;
 	}
 	printf("\n  %-48s %7s  %10s  %10s  %10s\n", "", "runs", "median", "p90", "p99");
-	const struct samples *all[] = {&r->sb_new,  &r->sb_free,  &r->calls,   &r->fib_mica, &r->fib_native,
-				       &r->cl_new,  &r->cl_first, &r->cl_second, &r->cl_free, &r->rs_call,
-				       &r->rs_only, &r->rs_after};
+	const struct samples *all[] = {&r->sb_new,     &r->sb_free, &r->calls,	  &r->fib_mica,
+				       &r->fib_native, &r->cl_new,  &r->cl_first, &r->cl_second,
+				       &r->cl_free,    &r->rs_call, &r->rs_only,  &r->rs_after};
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
 		row(all[i]);
 		if (all[i] == &r->cl_free && r->spares) {
@@ -545,15 +561,18 @@ static void print_backend(const struct run *r, const struct run *kvm)
 		snprintf(n, sizeof(n), "   restore-to-ready, new process / %s", r->create_name);
 		ratio(n, r->np_new.median / r->create_floor, "x", "-", -1);
 	}
-	ratio("   first call in a clone / trivial call", r->cl_first.median / r->calls.median, "x", "-", -1);
-	ratio("5. reset + call", r->rs_call.median / 1e3, " us", "<= 300 us", r->rs_call.median <= 300e3);
+	ratio("   first call in a clone / trivial call", r->cl_first.median / r->calls.median, "x",
+	      "-", -1);
+	ratio("5. reset + call", r->rs_call.median / 1e3, " us", "<= 300 us",
+	      r->rs_call.median <= 300e3);
 	snprintf(n, sizeof(n), "   reset + call / %s", r->rt_name);
 	ratio(n, r->rs_call.median / r->rt_floor, "x", "-", -1);
 	if (kvm && kvm->ok && kvm != r) {
 		double x = r->rs_call.median / kvm->rs_call.median;
 		ratio("   reset + call / the KVM backend's", x, "x", "<= 2x", x <= 2);
 	}
-	ratio("   call after a reset / trivial call", r->rs_after.median / r->calls.median, "x", "-", -1);
+	ratio("   call after a reset / trivial call", r->rs_after.median / r->calls.median, "x",
+	      "-", -1);
 	printf("  fib(27) median per sandbox:");
 	for (int k = 0; k < FIB_SBS; k++)
 		printf(" %.2f", r->fib_per_sb[k] / 1e6);
@@ -563,41 +582,50 @@ static void print_backend(const struct run *r, const struct run *kvm)
 	for (int i = 0; i < (r->spares ? 8 : 6); i++) {
 		char a[32], b[32];
 		int fresh2 = i == 3;
-		printf("  %-48s %12.0f  %-10s %s / %s %s\n", r->thr[i].name, r->thr[i].rate, fresh2 ? ">= 1000" : "-",
-		       fmt_time(a, sizeof(a), r->thr[i].lat.median), fmt_time(b, sizeof(b), r->thr[i].lat.p99),
+		printf("  %-48s %12.0f  %-10s %s / %s %s\n", r->thr[i].name, r->thr[i].rate,
+		       fresh2 ? ">= 1000" : "-", fmt_time(a, sizeof(a), r->thr[i].lat.median),
+		       fmt_time(b, sizeof(b), r->thr[i].lat.p99),
 		       fresh2 ? (r->thr[i].rate >= 1000 ? "MET" : "MISSED") : "");
 	}
 
 	double nm = CLONES_MEM;
-	snprintf(n, sizeof(n), "8. memory per clone (of %d%s)", CLONES_MEM, r->spares ? ", new processes" : "");
+	snprintf(n, sizeof(n), "8. memory per clone (of %d%s)", CLONES_MEM,
+		 r->spares ? ", new processes" : "");
 	heading(n, "value", "goal", "this run");
-	double idle = mem_per(&r->m0, &r->m1, CLONES_MEM), used = mem_per(&r->m0, &r->m2, CLONES_MEM);
+	double idle = mem_per(&r->m0, &r->m1, CLONES_MEM),
+	       used = mem_per(&r->m0, &r->m2, CLONES_MEM);
 	ratio("kernel + private, idle clone", idle, " KiB", "<= 200 KiB", idle <= 200);
 	ratio("kernel + private, after one call", used, " KiB", "-", -1);
-	ratio("   of which host process private, idle", (double)(r->m1.self_priv - r->m0.self_priv) / nm, " KiB",
+	ratio("   of which host process private, idle",
+	      (double)(r->m1.self_priv - r->m0.self_priv) / nm, " KiB", "-", -1);
+	ratio("   of which children private, idle",
+	      (double)(r->m1.kids_priv - r->m0.kids_priv) / nm, " KiB", "-", -1);
+	ratio("   of which shmem (memfds), idle", (double)(r->m1.shmem - r->m0.shmem) / nm, " KiB",
 	      "-", -1);
-	ratio("   of which children private, idle", (double)(r->m1.kids_priv - r->m0.kids_priv) / nm, " KiB", "-",
-	      -1);
-	ratio("   of which shmem (memfds), idle", (double)(r->m1.shmem - r->m0.shmem) / nm, " KiB", "-", -1);
-	ratio("   of which kernel (slab, stacks, page tables)", (double)(r->m1.kernel - r->m0.kernel) / nm, " KiB",
-	      "-", -1);
-	ratio("host MemAvailable drop, idle clone", (double)(r->m0.avail - r->m1.avail) / nm, " KiB", "-", -1);
+	ratio("   of which kernel (slab, stacks, page tables)",
+	      (double)(r->m1.kernel - r->m0.kernel) / nm, " KiB", "-", -1);
+	ratio("host MemAvailable drop, idle clone", (double)(r->m0.avail - r->m1.avail) / nm,
+	      " KiB", "-", -1);
 	ratio("left after freeing all (total)", mem_per(&r->m0, &r->m3, 1) / 1024, " MiB", "-", -1);
 
 	heading("9. live clones of one snapshot", "value", "goal", "this run");
 	snprintf(g, sizeof(g), "%d", r->live);
-	printf("  %-48s %12s  %-10s %s\n", "alive at once", g, ">= 5000", r->live >= LIVE_MAX ? "MET" : "MISSED");
+	printf("  %-48s %12s  %-10s %s\n", "alive at once", g, ">= 5000",
+	       r->live >= LIVE_MAX ? "MET" : "MISSED");
 	if (r->live < LIVE_MAX)
 		printf("  %-48s %s\n", "stopped by", r->live_stop);
 	row(&r->live_new);
 	row(&r->live_free);
-	printf("  %-48s %9.2f s to create, %.2f s to free\n", "all of them", r->live_create_s, r->live_free_s);
-	printf("  %-48s %9.1f KiB per clone\n", "kernel + private, all alive", mem_per(&r->l0, &r->l1, r->live));
+	printf("  %-48s %9.2f s to create, %.2f s to free\n", "all of them", r->live_create_s,
+	       r->live_free_s);
+	printf("  %-48s %9.1f KiB per clone\n", "kernel + private, all alive",
+	       mem_per(&r->l0, &r->l1, r->live));
 	printf("  %-48s %9.1f KiB per clone\n", "host MemAvailable drop",
 	       (double)(r->l0.avail - r->l1.avail) / r->live);
-	printf("  %-48s %ld fds, %ld maps, %ld processes\n", "this process, all alive", r->live_fds, r->live_maps,
-	       r->l1.kids);
-	printf("  %-48s %d of %d answered\n", "a call in every 50th, all alive", r->live_checked, r->live_checked);
+	printf("  %-48s %ld fds, %ld maps, %ld processes\n", "this process, all alive", r->live_fds,
+	       r->live_maps, r->l1.kids);
+	printf("  %-48s %d of %d answered\n", "a call in every 50th, all alive", r->live_checked,
+	       r->live_checked);
 }
 
 /* ---- start-up from source vs bytecode -------------------------------------- */
@@ -611,14 +639,16 @@ static char *generated_module(void)
 	if (!s)
 		die("out of memory");
 	for (int i = 0; i < GEN_FUNCS; i++)
-		n += (size_t)snprintf(s + n, cap - n,
-				      "function f%d(a, b) {\n"
-				      "  const o = { k: a, v: [b, %d, 'n%d'], w: (x) => x * %d + a };\n"
-				      "  if (a > b) return o.v.length + o.w(%d) + f%d(b, a);\n"
-				      "  return `f%d:${a}:${b}:${o.k}:${o.v.join('-')}`;\n"
-				      "}\n",
-				      i, i, i, i % 13 + 1, i, i ? i - 1 : 0, i);
-	snprintf(s + n, cap - n, "export function h(e) { return [f0(1, 2), f%d(2, 3)]; }\n", GEN_FUNCS - 1);
+		n += (size_t)snprintf(
+		    s + n, cap - n,
+		    "function f%d(a, b) {\n"
+		    "  const o = { k: a, v: [b, %d, 'n%d'], w: (x) => x * %d + a };\n"
+		    "  if (a > b) return o.v.length + o.w(%d) + f%d(b, a);\n"
+		    "  return `f%d:${a}:${b}:${o.k}:${o.v.join('-')}`;\n"
+		    "}\n",
+		    i, i, i, i % 13 + 1, i, i ? i - 1 : 0, i);
+	snprintf(s + n, cap - n, "export function h(e) { return [f0(1, 2), f%d(2, 3)]; }\n",
+		 GEN_FUNCS - 1);
 	return s;
 }
 
@@ -639,8 +669,8 @@ static void bench_bytecode(mica_runtime *rt)
 			die("mica_sandbox_new: %s", err.message);
 		free(file);
 		int64_t t0 = now_ns();
-		check(mica_sandbox_compile(sb, "gen.js", src, src_len, &file, &file_len, &err), &err,
-		      "mica_sandbox_compile");
+		check(mica_sandbox_compile(sb, "gen.js", src, src_len, &file, &file_len, &err),
+		      &err, "mica_sandbox_compile");
 		if (i >= 3)
 			add(&compile_s, (double)(now_ns() - t0));
 		mica_sandbox_free(sb);
@@ -653,7 +683,8 @@ static void bench_bytecode(mica_runtime *rt)
 				die("mica_sandbox_new: %s", err.message);
 			int64_t t0 = now_ns();
 			if (k == 0)
-				check(mica_sandbox_load(sb, "gen.js", src, src_len, &err), &err, "mica_sandbox_load");
+				check(mica_sandbox_load(sb, "gen.js", src, src_len, &err), &err,
+				      "mica_sandbox_load");
 			else
 				check(mica_sandbox_load_bytecode(sb, file, file_len, &err), &err,
 				      "mica_sandbox_load_bytecode");
@@ -663,7 +694,8 @@ static void bench_bytecode(mica_runtime *rt)
 			if (i == 0) {
 				char *res = NULL;
 				size_t len;
-				check(mica_sandbox_call(sb, "h", "null", 4, &res, &len, &err), &err, "h");
+				check(mica_sandbox_call(sb, "h", "null", 4, &res, &len, &err), &err,
+				      "h");
 				if (k && strcmp(res, want))
 					die("bytecode gave %s, source %s", res, want);
 				if (k)
@@ -682,7 +714,8 @@ static void bench_bytecode(mica_runtime *rt)
 	char title[96];
 	snprintf(title, sizeof(title), "== start-up: source vs bytecode (%s backend)",
 		 mica_backend_name(mica_runtime_backend(rt)));
-	printf("\n%s\n\n  %-48s %7s  %10s  %10s  %10s\n", title, "", "runs", "median", "p90", "p99");
+	printf("\n%s\n\n  %-48s %7s  %10s  %10s  %10s\n", title, "", "runs", "median", "p90",
+	       "p99");
 	row(&src_s);
 	row(&bc_s);
 	row(&compile_s);
@@ -691,6 +724,17 @@ static void bench_bytecode(mica_runtime *rt)
 	samples_free(&src_s);
 	samples_free(&bc_s);
 	samples_free(&compile_s);
+}
+
+/* The bytecode rows on the default backend. */
+static void bench_bytecode_default(void)
+{
+	mica_error err;
+	mica_runtime *rt = mica_runtime_new(NULL, &err);
+	if (!rt)
+		die("mica_runtime_new: %s", err.message);
+	bench_bytecode(rt);
+	mica_runtime_free(rt);
 }
 
 /* ---- main ------------------------------------------------------------------ */
@@ -707,12 +751,7 @@ int main(void)
 	int64_t start = now_ns();
 	const char *only = getenv("MICA_BENCH_ONLY");
 	if (only && !strcmp(only, "bytecode")) {
-		mica_error err;
-		mica_runtime *rt = mica_runtime_new(NULL, &err);
-		if (!rt)
-			die("mica_runtime_new: %s", err.message);
-		bench_bytecode(rt);
-		mica_runtime_free(rt);
+		bench_bytecode_default();
 		return 0;
 	}
 
@@ -738,7 +777,8 @@ int main(void)
 		kvm.create_floor = kf.create.median;
 		bench_backend(&kvm);
 	} else {
-		snprintf(kvm.why, sizeof(kvm.why), "%s", wanted("kvm") ? kvm_why : "not in MICA_BENCH_BACKENDS");
+		snprintf(kvm.why, sizeof(kvm.why), "%s",
+			 wanted("kvm") ? kvm_why : "not in MICA_BENCH_BACKENDS");
 	}
 	mica_limits lim;
 	mica_limits_default(&lim);
@@ -753,7 +793,8 @@ int main(void)
 		proc.create_floor = 1;
 		bench_backend(&proc);
 		if (proc.ok) {
-			floor_fork(&fork_only, &fork_cycle, lim.memory_bytes, proc.clone_rss * 1024, 300);
+			floor_fork(&fork_only, &fork_cycle, lim.memory_bytes, proc.clone_rss * 1024,
+				   300);
 			finish(&fork_only);
 			finish(&fork_cycle);
 			proc.create_floor = fork_cycle.median;
@@ -763,8 +804,8 @@ int main(void)
 	}
 
 	printf("\nmica benchmark (times per operation, after warm-up)\n");
-	printf("\n== floors, measured in this run\n\n  %-48s %7s  %10s  %10s  %10s\n", "", "runs", "median", "p90",
-	       "p99");
+	printf("\n== floors, measured in this run\n\n  %-48s %7s  %10s  %10s  %10s\n", "", "runs",
+	       "median", "p90", "p99");
 	if (have_kvm) {
 		row(&kf.create);
 		row(&kf.destroy);
@@ -794,17 +835,14 @@ int main(void)
 			   {"reset + call", &kvm.rs_call, &proc.rs_call}};
 		for (size_t i = 0; i < sizeof(cmp) / sizeof(cmp[0]); i++) {
 			char a[32], b[32];
-			printf("  %-48s %s  %s  %.2fx\n", cmp[i].name, fmt_time(a, sizeof(a), cmp[i].k->median),
-			       fmt_time(b, sizeof(b), cmp[i].p->median), cmp[i].p->median / cmp[i].k->median);
+			printf("  %-48s %s  %s  %.2fx\n", cmp[i].name,
+			       fmt_time(a, sizeof(a), cmp[i].k->median),
+			       fmt_time(b, sizeof(b), cmp[i].p->median),
+			       cmp[i].p->median / cmp[i].k->median);
 		}
 	}
 
-	mica_error err;
-	mica_runtime *rt = mica_runtime_new(NULL, &err);
-	if (!rt)
-		die("mica_runtime_new: %s", err.message);
-	bench_bytecode(rt);
-	mica_runtime_free(rt);
+	bench_bytecode_default();
 	printf("\ntotal %.1f s\n", (double)(now_ns() - start) / 1e9);
 	return 0;
 }

@@ -16,8 +16,8 @@
 #include "image.h"
 #include "kvm.h"
 
-#define MIB (1ull << 20)
-#define VM_MEM (64 * MIB)
+#define MIB	      (1ull << 20)
+#define VM_MEM	      (64 * MIB)
 #define EXITLOOP_PORT 0xf0 /* bench/guests/exitloop.S: BENCH_PORT */
 
 /* The exit-loop guest, linked in so the binary runs from any directory. */
@@ -74,7 +74,8 @@ void floor_eventfd_rtt(struct samples *s, int n)
 
 /* Runs in a child of its own, so that what is forked has only the size
  * asked for (not the bench's); the times come back in shared memory. */
-void floor_fork(struct samples *fork_only, struct samples *cycle, size_t mem, size_t resident, int n)
+void floor_fork(struct samples *fork_only, struct samples *cycle, size_t mem, size_t resident,
+		int n)
 {
 	size_t bytes = (size_t)n * 2 * sizeof(double);
 	double *t = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -84,8 +85,8 @@ void floor_fork(struct samples *fork_only, struct samples *cycle, size_t mem, si
 	if (helper < 0)
 		die("fork: %s", strerror(errno));
 	if (helper == 0) {
-		uint8_t *m = mmap(NULL, mem, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-				  -1, 0);
+		uint8_t *m = mmap(NULL, mem, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 		if (m == MAP_FAILED)
 			_exit(1);
 		for (size_t off = 0; off < resident && off < mem; off += 4096)
@@ -118,18 +119,21 @@ void floor_fork(struct samples *fork_only, struct samples *cycle, size_t mem, si
 /* The least a micro-VM needs, in raw ioctls: VM, one 64 MiB slot, one vCPU
  * and its kvm_run mapping; memory never touched. Teardown is timed apart:
  * closing the last fd destroys the VM. */
-static void raw_vm_cycle(int kvm_fd, size_t run_size, struct samples *create, struct samples *destroy)
+static void raw_vm_cycle(int kvm_fd, size_t run_size, struct samples *create,
+			 struct samples *destroy)
 {
 	int64_t t0 = now_ns();
 	int vm = ioctl(kvm_fd, KVM_CREATE_VM, 0);
 	if (vm < 0)
 		die("KVM_CREATE_VM: %s", strerror(errno));
-	void *mem = mmap(NULL, VM_MEM, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
-			 0);
+	void *mem = mmap(NULL, VM_MEM, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (mem == MAP_FAILED)
 		die("mmap guest memory: %s", strerror(errno));
-	struct kvm_userspace_memory_region region = {
-	    .slot = 0, .guest_phys_addr = 0, .memory_size = VM_MEM, .userspace_addr = (uintptr_t)mem};
+	struct kvm_userspace_memory_region region = {.slot = 0,
+						     .guest_phys_addr = 0,
+						     .memory_size = VM_MEM,
+						     .userspace_addr = (uintptr_t)mem};
 	if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region) < 0)
 		die("KVM_SET_USER_MEMORY_REGION: %s", strerror(errno));
 	int vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
@@ -156,11 +160,13 @@ static void boot_exitloop(const struct mica_kvm *kvm, struct mica_vm *vm)
 	mica_error err;
 	struct mica_image img;
 	struct mica_layout layout;
-	struct mica_boot_params bp = {.mem_size = VM_MEM, .stack_size = 1 * MIB, .output_limit = MIB};
+	struct mica_boot_params bp = {
+	    .mem_size = VM_MEM, .stack_size = 1 * MIB, .output_limit = MIB};
 	struct mica_cpu cpu;
 	struct mica_vm_sys sys;
-	check(mica_image_parse(&img, exitloop_image, (size_t)(exitloop_image_end - exitloop_image), &err), &err,
-	      "exit-loop image");
+	check(mica_image_parse(&img, exitloop_image, (size_t)(exitloop_image_end - exitloop_image),
+			       &err),
+	      &err, "exit-loop image");
 	check(mica_layout_compute(&layout, &img, &bp, &err), &err, "exit-loop layout");
 	check(mica_vm_create(vm, kvm, VM_MEM, -1, 0, &err), &err, "exit-loop VM");
 	check(mica_boot_image(vm->mem, &layout, &img, &bp, &cpu, &err), &err, "exit-loop boot");
@@ -194,7 +200,8 @@ int floor_kvm(struct kvm_floors *f, const char *path, char *why, size_t len)
 		return -1;
 	}
 	for (int i = 0; i < 10 + 150; i++)
-		raw_vm_cycle(kvm.fd, kvm.run_size, i >= 10 ? &f->create : NULL, i >= 10 ? &f->destroy : NULL);
+		raw_vm_cycle(kvm.fd, kvm.run_size, i >= 10 ? &f->create : NULL,
+			     i >= 10 ? &f->destroy : NULL);
 	/* The first KVM_RUNs enter the guest for the first time: warm-up. */
 	struct mica_vm vm;
 	uint32_t expect = 0;

@@ -102,8 +102,8 @@ struct mem mem_now(void)
 
 double mem_per(const struct mem *a, const struct mem *b, long n)
 {
-	long kb = (b->self_priv - a->self_priv) + (b->kids_priv - a->kids_priv) + (b->shmem - a->shmem) +
-		  (b->kernel - a->kernel);
+	long kb = (b->self_priv - a->self_priv) + (b->kids_priv - a->kids_priv) +
+		  (b->shmem - a->shmem) + (b->kernel - a->kernel);
 	return (double)kb / (double)n;
 }
 

@@ -8,14 +8,14 @@
 #define MICA_BENCH_MEMORY_H
 
 struct mem {
-	long self_priv;  /* KiB: this process, smaps_rollup Private_* */
+	long self_priv; /* KiB: this process, smaps_rollup Private_* */
 	long self_rss;
-	long kids_priv;  /* KiB: every descendant, smaps_rollup Private_* */
+	long kids_priv; /* KiB: every descendant, smaps_rollup Private_* */
 	long kids_rss;
-	long kids;       /* how many descendants */
-	long shmem;      /* KiB: the host's Shmem (memfd pages) */
-	long kernel;     /* KiB: the host's Slab + KernelStack + PageTables + SecPageTables */
-	long avail;      /* KiB: the host's MemAvailable */
+	long kids;   /* how many descendants */
+	long shmem;  /* KiB: the host's Shmem (memfd pages) */
+	long kernel; /* KiB: the host's Slab + KernelStack + PageTables + SecPageTables */
+	long avail;  /* KiB: the host's MemAvailable */
 };
 
 struct mem mem_now(void);

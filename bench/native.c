@@ -27,8 +27,9 @@ struct native *native_new(const char *src, const char *fn)
 	JS_AddIntrinsicOperators(ctx);
 	JS_EnableBignumExt(ctx, 1);
 	/* Loaded as the guest loads a module (guest/main.c do_load). */
-	JSValue m = JS_Eval(ctx, src, strlen(src), "native.js",
-			    JS_EVAL_TYPE_MODULE | JS_EVAL_FLAG_COMPILE_ONLY | JS_EVAL_FLAG_ASYNC_MODULE);
+	JSValue m =
+	    JS_Eval(ctx, src, strlen(src), "native.js",
+		    JS_EVAL_TYPE_MODULE | JS_EVAL_FLAG_COMPILE_ONLY | JS_EVAL_FLAG_ASYNC_MODULE);
 	if (JS_IsException(m))
 		die("native QuickJS: the module does not compile");
 	JSModuleDef *md = JS_VALUE_GET_PTR(m);

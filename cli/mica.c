@@ -22,86 +22,87 @@
 #define EXIT_USAGE MICA_ERR_INVALID
 
 static const char usage[] =
-	"usage: mica run FILE.js [--handler NAME [EVENT]] [options]\n"
-	"       mica run --snapshot SNAP --handler NAME [EVENT] [options]\n"
-	"       mica snapshot FILE.js -o SNAP [options]\n"
-	"       mica compile FILE.js -o FILE.mbc [--modules DIR] [options]\n"
-	"       mica eval CODE [options]\n"
-	"       mica info [--backend auto|kvm|process]\n"
-	"       mica --help | --version\n"
-	"  EVENT: --event JSON | --event-file PATH|- | --event-bytes PATH|-\n"
-	"\n"
-	"  run        evaluate FILE.js as an ES module; with --handler, call its export\n"
-	"             NAME (or global function NAME) with the event and print the\n"
-	"             JSON result, one line per call; a result that is binary data\n"
-	"             (ArrayBuffer, typed array, DataView) is written raw instead,\n"
-	"             its bytes only, without a newline\n"
-	"  snapshot   evaluate FILE.js as an ES module and save the sandbox, as it is\n"
-	"             then, to SNAP; `run --snapshot SNAP` starts from there instead\n"
-	"             of booting and loading FILE.js again\n"
-	"  compile    compile FILE.js (an ES module) to bytecode, without running it,\n"
-	"             in a sandbox; `run FILE.mbc` (and `snapshot FILE.mbc`) load the\n"
-	"             bytecode instead of parsing the source. A .mbc file is known by\n"
-	"             its contents, not its name, and only this mica build runs it.\n"
-	"             Imports are not compiled: they are resolved when it runs (give\n"
-	"             compile the same --modules DIR as run, to name FILE.js alike)\n"
-	"  eval       evaluate CODE as a script and print its completion value\n"
-	"  info       the version, the backend runs would use, which backends work\n"
-	"             here (and why not), what each isolates with, the default limits\n"
-	"\n"
-	"options:\n"
-	"  --handler NAME       function to call after the module has loaded\n"
-	"  --event JSON         the event passed to the handler (default: null)\n"
-	"  --event-file PATH    read the event from PATH ('-' for stdin); with --repeat,\n"
-	"                       one event per line (blank lines skipped), N of them\n"
-	"  --event-bytes PATH   pass the bytes of PATH ('-' for stdin) as a Uint8Array\n"
-	"                       event, unparsed (at most 3 MiB); with --repeat, the\n"
-	"                       same bytes for every call\n"
-	"  --modules DIR        let modules import files under DIR (relative imports,\n"
-	"                       resolved against the importer); FILE.js must be in DIR.\n"
-	"                       Without it only host: modules can be imported\n"
-	"  --snapshot SNAP      run: start from a snapshot file instead of FILE.js\n"
-	"  -o, --output FILE    snapshot, compile: the file to write\n"
-	"  --repeat N           call the handler N times (default 1); with --event, the\n"
-	"                       same event each time\n"
-	"  --isolation MODE     what one call sees of the calls before it (default reuse):\n"
-	"                         reuse  one sandbox for all calls: module state (and\n"
-	"                                anything a call leaves behind) carries over\n"
-	"                         reset  one sandbox, reset to the post-load snapshot\n"
-	"                                before every call: nothing carries over\n"
-	"                         fresh  a new sandbox from the post-load snapshot for\n"
-	"                                every call: nothing carries over\n"
-	"                       (reset and fresh get fresh Math.random seeds per call)\n"
-	"  --timeout MS         wall-clock limit for the whole run, all calls together\n"
-	"                       (default 10000)\n"
-	"  --memory MB          guest memory in MiB (default 64, 16..2048; a snapshot\n"
-	"                       keeps the size it was made with)\n"
-	"  --deterministic      replayable runs: fixed Math.random seed, virtual clock\n"
-	"                       (starts at 2024-01-01, 1 us per read, jumps to due\n"
-	"                       timers without sleeping); a snapshot keeps its mode\n"
-	"  --backend B          where sandboxes run: auto (KVM if /dev/kvm opens, else a\n"
-	"                       process), kvm (KVM or nothing: exit 6 with the reason)\n"
-	"                       or process (a confined child process); default auto,\n"
-	"                       or MICA_BACKEND\n"
-	"  -v, --verbose        say on stderr which backend runs the sandboxes\n"
-	"  -h, --help           show this help\n"
-	"  -V, --version        show the version\n"
-	"\n"
-	"A call that fails ends the run with its exit code; the lines of the calls\n"
-	"before it have been printed.\n"
-	"\n"
-	"environment: MICA_BACKEND     the backend when --backend is not given\n"
-	"             MICA_KVM_DEVICE  the KVM device (default /dev/kvm)\n"
-	"\n"
-	"exit codes: 0 ok, 1 uncaught exception, 2 usage or bad input (also a bad\n"
-	"            snapshot or bytecode file), 3 time limit, 4 memory limit, 5 guest fault,\n"
-	"            6 backend unavailable or internal\n";
+    "usage: mica run FILE.js [--handler NAME [EVENT]] [options]\n"
+    "       mica run --snapshot SNAP --handler NAME [EVENT] [options]\n"
+    "       mica snapshot FILE.js -o SNAP [options]\n"
+    "       mica compile FILE.js -o FILE.mbc [--modules DIR] [options]\n"
+    "       mica eval CODE [options]\n"
+    "       mica info [--backend auto|kvm|process]\n"
+    "       mica --help | --version\n"
+    "  EVENT: --event JSON | --event-file PATH|- | --event-bytes PATH|-\n"
+    "\n"
+    "  run        evaluate FILE.js as an ES module; with --handler, call its export\n"
+    "             NAME (or global function NAME) with the event and print the\n"
+    "             JSON result, one line per call; a result that is binary data\n"
+    "             (ArrayBuffer, typed array, DataView) is written raw instead,\n"
+    "             its bytes only, without a newline\n"
+    "  snapshot   evaluate FILE.js as an ES module and save the sandbox, as it is\n"
+    "             then, to SNAP; `run --snapshot SNAP` starts from there instead\n"
+    "             of booting and loading FILE.js again\n"
+    "  compile    compile FILE.js (an ES module) to bytecode, without running it,\n"
+    "             in a sandbox; `run FILE.mbc` (and `snapshot FILE.mbc`) load the\n"
+    "             bytecode instead of parsing the source. A .mbc file is known by\n"
+    "             its contents, not its name, and only this mica build runs it.\n"
+    "             Imports are not compiled: they are resolved when it runs (give\n"
+    "             compile the same --modules DIR as run, to name FILE.js alike)\n"
+    "  eval       evaluate CODE as a script and print its completion value\n"
+    "  info       the version, the backend runs would use, which backends work\n"
+    "             here (and why not), what each isolates with, the default limits\n"
+    "\n"
+    "options:\n"
+    "  --handler NAME       function to call after the module has loaded\n"
+    "  --event JSON         the event passed to the handler (default: null)\n"
+    "  --event-file PATH    read the event from PATH ('-' for stdin); with --repeat,\n"
+    "                       one event per line (blank lines skipped), N of them\n"
+    "  --event-bytes PATH   pass the bytes of PATH ('-' for stdin) as a Uint8Array\n"
+    "                       event, unparsed (at most 3 MiB); with --repeat, the\n"
+    "                       same bytes for every call\n"
+    "  --modules DIR        let modules import files under DIR (relative imports,\n"
+    "                       resolved against the importer); FILE.js must be in DIR.\n"
+    "                       Without it only host: modules can be imported\n"
+    "  --snapshot SNAP      run: start from a snapshot file instead of FILE.js\n"
+    "  -o, --output FILE    snapshot, compile: the file to write\n"
+    "  --repeat N           call the handler N times (default 1); with --event, the\n"
+    "                       same event each time\n"
+    "  --isolation MODE     what one call sees of the calls before it (default reuse):\n"
+    "                         reuse  one sandbox for all calls: module state (and\n"
+    "                                anything a call leaves behind) carries over\n"
+    "                         reset  one sandbox, reset to the post-load snapshot\n"
+    "                                before every call: nothing carries over\n"
+    "                         fresh  a new sandbox from the post-load snapshot for\n"
+    "                                every call: nothing carries over\n"
+    "                       (reset and fresh get fresh Math.random seeds per call)\n"
+    "  --timeout MS         wall-clock limit for the whole run, all calls together\n"
+    "                       (default 10000)\n"
+    "  --memory MB          guest memory in MiB (default 64, 16..2048; a snapshot\n"
+    "                       keeps the size it was made with)\n"
+    "  --deterministic      replayable runs: fixed Math.random seed, virtual clock\n"
+    "                       (starts at 2024-01-01, 1 us per read, jumps to due\n"
+    "                       timers without sleeping); a snapshot keeps its mode\n"
+    "  --backend B          where sandboxes run: auto (KVM if /dev/kvm opens, else a\n"
+    "                       process), kvm (KVM or nothing: exit 6 with the reason)\n"
+    "                       or process (a confined child process); default auto,\n"
+    "                       or MICA_BACKEND\n"
+    "  -v, --verbose        say on stderr which backend runs the sandboxes\n"
+    "  -h, --help           show this help\n"
+    "  -V, --version        show the version\n"
+    "\n"
+    "A call that fails ends the run with its exit code; the lines of the calls\n"
+    "before it have been printed.\n"
+    "\n"
+    "environment: MICA_BACKEND     the backend when --backend is not given\n"
+    "             MICA_KVM_DEVICE  the KVM device (default /dev/kvm)\n"
+    "\n"
+    "exit codes: 0 ok, 1 uncaught exception, 2 usage or bad input (also a bad\n"
+    "            snapshot or bytecode file), 3 time limit, 4 memory limit, 5 guest fault,\n"
+    "            6 backend unavailable or internal\n";
 
 enum isolation { ISO_REUSE, ISO_RESET, ISO_FRESH };
 static const char *const iso_names[] = {"reuse", "reset", "fresh"};
 
 struct opts {
-	const char *cmd, *target, *handler, *event, *event_file, *event_bytes, *snapshot, *output, *modules;
+	const char *cmd, *target, *handler, *event, *event_file, *event_bytes, *snapshot, *output,
+	    *modules;
 	long timeout_ms, memory_mb, repeat;
 	int memory_set, repeat_set, iso_set, deterministic, verbose;
 	enum isolation iso;
@@ -172,7 +173,8 @@ static void on_console(void *ud, int stream, const char *data, size_t len)
 
 static int parse_backend(const char *s, mica_backend *b)
 {
-	static const mica_backend all[] = {MICA_BACKEND_AUTO, MICA_BACKEND_KVM, MICA_BACKEND_PROCESS};
+	static const mica_backend all[] = {MICA_BACKEND_AUTO, MICA_BACKEND_KVM,
+					   MICA_BACKEND_PROCESS};
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		if (!strcmp(s, mica_backend_name(all[i]))) {
 			*b = all[i];
@@ -187,7 +189,8 @@ static long parse_num(const char *s, const char *flag, long min, long max, int *
 	errno = 0;
 	long v = strtol(s, &end, 10);
 	if (errno || end == s || *end || v < min || v > max) {
-		fprintf(stderr, "mica: %s wants a whole number from %ld to %ld, not '%s'\n", flag, min, max, s);
+		fprintf(stderr, "mica: %s wants a whole number from %ld to %ld, not '%s'\n", flag,
+			min, max, s);
 		*bad = 1;
 	}
 	return v;
@@ -196,15 +199,17 @@ static long parse_num(const char *s, const char *flag, long min, long max, int *
 /* The combinations of commands and options that make sense. */
 static int check_args(const struct opts *o)
 {
-	int run = !strcmp(o->cmd, "run"), snap = !strcmp(o->cmd, "snapshot"), eval = !strcmp(o->cmd, "eval");
+	int run = !strcmp(o->cmd, "run"), snap = !strcmp(o->cmd, "snapshot"),
+	    eval = !strcmp(o->cmd, "eval");
 	int comp = !strcmp(o->cmd, "compile"), info = !strcmp(o->cmd, "info");
 	if (!run && !snap && !eval && !comp && !info)
 		return fail(EXIT_USAGE, "unknown command '%s' (see mica --help)", o->cmd, "");
 	if (info) {
 		if (o->target)
 			return fail(EXIT_USAGE, "info takes no argument ('%s')", o->target, "");
-		if (o->handler || o->event || o->event_file || o->event_bytes || o->snapshot || o->output ||
-		    o->modules || o->repeat_set || o->iso_set || o->memory_set || o->deterministic)
+		if (o->handler || o->event || o->event_file || o->event_bytes || o->snapshot ||
+		    o->output || o->modules || o->repeat_set || o->iso_set || o->memory_set ||
+		    o->deterministic)
 			return fail(EXIT_USAGE, "info takes only --backend", "", "");
 		return 0;
 	}
@@ -215,11 +220,14 @@ static int check_args(const struct opts *o)
 	if (o->snapshot && !run)
 		return fail(EXIT_USAGE, "--snapshot works with run only", "", "");
 	if (o->snapshot && !o->handler)
-		return fail(EXIT_USAGE, "--snapshot needs --handler (the module has already run)", "", "");
+		return fail(EXIT_USAGE, "--snapshot needs --handler (the module has already run)",
+			    "", "");
 	if (o->snapshot && o->memory_set)
-		return fail(EXIT_USAGE, "--memory cannot change a snapshot (it keeps its memory size)", "", "");
+		return fail(EXIT_USAGE,
+			    "--memory cannot change a snapshot (it keeps its memory size)", "", "");
 	if (o->snapshot && o->deterministic)
-		return fail(EXIT_USAGE, "--deterministic cannot change a snapshot (it keeps its mode)", "", "");
+		return fail(EXIT_USAGE,
+			    "--deterministic cannot change a snapshot (it keeps its mode)", "", "");
 	if (snap && !o->output)
 		return fail(EXIT_USAGE, "snapshot needs -o SNAP, the file to write", "", "");
 	if (comp && !o->output)
@@ -227,9 +235,12 @@ static int check_args(const struct opts *o)
 	if (o->output && !snap && !comp)
 		return fail(EXIT_USAGE, "-o works with snapshot and compile only", "", "");
 	if (!!o->event + !!o->event_file + !!o->event_bytes > 1)
-		return fail(EXIT_USAGE, "give one of --event, --event-file and --event-bytes, not several", "", "");
+		return fail(EXIT_USAGE,
+			    "give one of --event, --event-file and --event-bytes, not several", "",
+			    "");
 	if ((o->event || o->event_file || o->event_bytes) && !o->handler)
-		return fail(EXIT_USAGE, "--event, --event-file and --event-bytes need --handler", "", "");
+		return fail(EXIT_USAGE, "--event, --event-file and --event-bytes need --handler",
+			    "", "");
 	if ((o->repeat_set || o->iso_set) && !o->handler)
 		return fail(EXIT_USAGE, "--repeat and --isolation need --handler", "", "");
 	if (o->handler && !run)
@@ -239,16 +250,23 @@ static int check_args(const struct opts *o)
 
 static int parse_args(int argc, char **argv, struct opts *o)
 {
-	static const struct option longopts[] = {
-		{"handler", required_argument, 0, 'H'},	 {"event", required_argument, 0, 'e'},
-		{"event-file", required_argument, 0, 'f'}, {"timeout", required_argument, 0, 't'},
-		{"event-bytes", required_argument, 0, 'b'},
-		{"memory", required_argument, 0, 'm'},	 {"snapshot", required_argument, 0, 's'},
-		{"output", required_argument, 0, 'o'},	 {"repeat", required_argument, 0, 'n'},
-		{"isolation", required_argument, 0, 'i'}, {"help", no_argument, 0, 'h'},
-		{"modules", required_argument, 0, 'M'}, {"deterministic", no_argument, 0, 'D'},
-		{"version", no_argument, 0, 'V'},	 {"backend", required_argument, 0, 'B'},
-		{"verbose", no_argument, 0, 'v'},	 {0, 0, 0, 0}};
+	static const struct option longopts[] = {{"handler", required_argument, 0, 'H'},
+						 {"event", required_argument, 0, 'e'},
+						 {"event-file", required_argument, 0, 'f'},
+						 {"timeout", required_argument, 0, 't'},
+						 {"event-bytes", required_argument, 0, 'b'},
+						 {"memory", required_argument, 0, 'm'},
+						 {"snapshot", required_argument, 0, 's'},
+						 {"output", required_argument, 0, 'o'},
+						 {"repeat", required_argument, 0, 'n'},
+						 {"isolation", required_argument, 0, 'i'},
+						 {"help", no_argument, 0, 'h'},
+						 {"modules", required_argument, 0, 'M'},
+						 {"deterministic", no_argument, 0, 'D'},
+						 {"version", no_argument, 0, 'V'},
+						 {"backend", required_argument, 0, 'B'},
+						 {"verbose", no_argument, 0, 'v'},
+						 {0, 0, 0, 0}};
 	int bad = 0, c;
 	o->timeout_ms = 10000;
 	o->memory_mb = 64;
@@ -277,7 +295,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case 'v': o->verbose = 1; break;
 		case 'B':
 			if (parse_backend(optarg, &o->backend))
-				return fail(EXIT_USAGE, "--backend wants auto, kvm or process, not '%s'", optarg, "");
+				return fail(EXIT_USAGE,
+					    "--backend wants auto, kvm or process, not '%s'",
+					    optarg, "");
 			o->backend_from = "--backend";
 			break;
 		case 'e': o->event = optarg; break;
@@ -299,7 +319,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			while (k < 3 && strcmp(optarg, iso_names[k]))
 				k++;
 			if (k == 3)
-				return fail(EXIT_USAGE, "--isolation wants reuse, reset or fresh, not '%s'", optarg, "");
+				return fail(EXIT_USAGE,
+					    "--isolation wants reuse, reset or fresh, not '%s'",
+					    optarg, "");
 			o->iso = (enum isolation)k;
 			o->iso_set = 1;
 			break;
@@ -309,7 +331,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case ':':
 			return fail(EXIT_USAGE, "option '%s' needs a value", argv[optind - 1], "");
 		default:
-			return fail(EXIT_USAGE, "unknown option '%s' (see mica --help)", argv[optind - 1], "");
+			return fail(EXIT_USAGE, "unknown option '%s' (see mica --help)",
+				    argv[optind - 1], "");
 		}
 		if (bad)
 			return EXIT_USAGE;
@@ -320,7 +343,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	const char *env = getenv("MICA_BACKEND");
 	if (!o->backend_from && env && *env) {
 		if (parse_backend(env, &o->backend))
-			return fail(EXIT_USAGE, "MICA_BACKEND wants auto, kvm or process, not '%s'", env, "");
+			return fail(EXIT_USAGE, "MICA_BACKEND wants auto, kvm or process, not '%s'",
+				    env, "");
 		o->backend_from = "MICA_BACKEND";
 	}
 	return check_args(o);
@@ -334,11 +358,13 @@ static int read_events(const struct opts *o, struct events *ev)
 	if (o->event_bytes) {
 		ev->buf = read_file(o->event_bytes, &len);
 		if (!ev->buf)
-			return fail(EXIT_USAGE, "cannot read event file '%s': %s", o->event_bytes, strerror(errno));
+			return fail(EXIT_USAGE, "cannot read event file '%s': %s", o->event_bytes,
+				    strerror(errno));
 	} else if (o->event_file) {
 		ev->buf = read_file(o->event_file, &len);
 		if (!ev->buf)
-			return fail(EXIT_USAGE, "cannot read event file '%s': %s", o->event_file, strerror(errno));
+			return fail(EXIT_USAGE, "cannot read event file '%s': %s", o->event_file,
+				    strerror(errno));
 	} else {
 		ev->buf = strdup(o->event ? o->event : "null");
 		len = ev->buf ? strlen(ev->buf) : 0;
@@ -374,7 +400,8 @@ static int read_events(const struct opts *o, struct events *ev)
 		char a[32], b[32];
 		snprintf(a, sizeof(a), "%zu", lines);
 		snprintf(b, sizeof(b), "%zu", cap);
-		fprintf(stderr, "mica: event file '%s' has %s events (one per line); --repeat wants %s\n",
+		fprintf(stderr,
+			"mica: event file '%s' has %s events (one per line); --repeat wants %s\n",
 			o->event_file, a, b);
 		return EXIT_USAGE;
 	}
@@ -413,8 +440,8 @@ struct ctx {
 	long long deadline;
 	char *source; /* FILE.js */
 	size_t source_len;
-	char *entry; /* FILE.js's module name: its path relative to --modules */
-	int bytecode; /* FILE is a bytecode file (by its magic): load, not parse */
+	char *entry;	  /* FILE.js's module name: its path relative to --modules */
+	int bytecode;	  /* FILE is a bytecode file (by its magic): load, not parse */
 	struct events ev; /* with --handler */
 	mica_runtime *rt;
 	mica_error err;
@@ -426,7 +453,8 @@ static int budget(struct ctx *c, mica_sandbox *sb)
 	long long left = c->deadline - now_ms();
 	if (left <= 0) {
 		c->err.code = MICA_ERR_TIMEOUT;
-		snprintf(c->err.message, sizeof(c->err.message), "time limit exceeded: %ld ms", c->o->timeout_ms);
+		snprintf(c->err.message, sizeof(c->err.message), "time limit exceeded: %ld ms",
+			 c->o->timeout_ms);
 		return MICA_ERR_TIMEOUT;
 	}
 	mica_sandbox_set_timeout(sb, (uint32_t)left);
@@ -483,7 +511,8 @@ static int boot_and_load(struct ctx *c, mica_sandbox **out)
 	else if (!(rc = budget(c, sb)) && c->bytecode)
 		rc = outcome(c, mica_sandbox_load_bytecode(sb, c->source, c->source_len, &c->err));
 	else if (!rc)
-		rc = outcome(c, mica_sandbox_load(sb, c->entry ? c->entry : c->o->target, c->source, c->source_len, &c->err));
+		rc = outcome(c, mica_sandbox_load(sb, c->entry ? c->entry : c->o->target, c->source,
+						  c->source_len, &c->err));
 	if (rc) {
 		mica_sandbox_free(sb);
 		return report(&c->err);
@@ -525,12 +554,13 @@ static int calls(struct ctx *c, mica_sandbox *sb, mica_snapshot *snap)
 		rc = budget(c, sb);
 		if (!rc && o->event_bytes) {
 			void *res = NULL;
-			rc = outcome(c, mica_sandbox_call_bytes(sb, o->handler, ev->ev[k], ev->len[k], &res,
-								&result_len, &is_bytes, &c->err));
+			rc = outcome(c, mica_sandbox_call_bytes(sb, o->handler, ev->ev[k],
+								ev->len[k], &res, &result_len,
+								&is_bytes, &c->err));
 			result = res;
 		} else if (!rc) {
-			rc = outcome(c, mica_sandbox_call(sb, o->handler, ev->ev[k], ev->len[k], &result,
-							  &result_len, &c->err));
+			rc = outcome(c, mica_sandbox_call(sb, o->handler, ev->ev[k], ev->len[k],
+							  &result, &result_len, &c->err));
 			is_bytes = mica_sandbox_result_is_bytes(sb);
 		}
 		if (rc) {
@@ -613,7 +643,8 @@ static int write_atomically(const char *path, const void *data, size_t len)
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k <= 0)
-			rc = fail(MICA_ERR_SYSTEM, "cannot write '%s': %s", tmp, strerror(k ? errno : EIO));
+			rc = fail(MICA_ERR_SYSTEM, "cannot write '%s': %s", tmp,
+				  strerror(k ? errno : EIO));
 		else
 			done += (size_t)k;
 	}
@@ -622,7 +653,8 @@ static int write_atomically(const char *path, const void *data, size_t len)
 	if (close(fd) < 0 && !rc)
 		rc = fail(MICA_ERR_SYSTEM, "cannot write '%s': %s", tmp, strerror(errno));
 	if (!rc && rename(tmp, path))
-		rc = fail(MICA_ERR_SYSTEM, "cannot rename '%s' to the output: %s", tmp, strerror(errno));
+		rc = fail(MICA_ERR_SYSTEM, "cannot rename '%s' to the output: %s", tmp,
+			  strerror(errno));
 	if (rc)
 		unlink(tmp);
 	free(tmp);
@@ -643,8 +675,9 @@ static int cmd_compile(struct ctx *c)
 	size_t file_len = 0;
 	int rc = budget(c, sb);
 	if (!rc)
-		rc = outcome(c, mica_sandbox_compile(sb, c->entry ? c->entry : c->o->target, c->source,
-						     c->source_len, &file, &file_len, &c->err));
+		rc = outcome(c,
+			     mica_sandbox_compile(sb, c->entry ? c->entry : c->o->target, c->source,
+						  c->source_len, &file, &file_len, &c->err));
 	mica_sandbox_free(sb);
 	if (rc)
 		rc = report(&c->err);
@@ -665,7 +698,8 @@ static int cmd_eval(struct ctx *c)
 	const char *code = c->o->target;
 	int rc = budget(c, sb);
 	if (!rc)
-		rc = outcome(c, mica_sandbox_eval(sb, "<eval>", code, strlen(code), &result, &result_len, &c->err));
+		rc = outcome(c, mica_sandbox_eval(sb, "<eval>", code, strlen(code), &result,
+						  &result_len, &c->err));
 	if (rc) {
 		rc = report(&c->err);
 	} else if (result_len) {
@@ -699,8 +733,8 @@ static int read_inputs(struct ctx *c)
 		if (!root) {
 			int e = errno;
 			free(file);
-			return fail(EXIT_USAGE, "cannot use '%s' as the module root: %s", o->modules,
-				    strerror(e));
+			return fail(EXIT_USAGE, "cannot use '%s' as the module root: %s",
+				    o->modules, strerror(e));
 		}
 		size_t n = strlen(root);
 		if (root && file && !strncmp(file, root, n) && file[n] == '/')
@@ -708,13 +742,15 @@ static int read_inputs(struct ctx *c)
 		free(root);
 		free(file);
 		if (!c->entry)
-			return fail(EXIT_USAGE, "'%s' is not inside the module root '%s'", o->target, o->modules);
+			return fail(EXIT_USAGE, "'%s' is not inside the module root '%s'",
+				    o->target, o->modules);
 	}
 	if (o->snapshot) {
 		/* unreadable is a usage error, like a missing FILE.js */
 		int fd = open(o->snapshot, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 		if (fd < 0)
-			return fail(EXIT_USAGE, "cannot read snapshot '%s': %s", o->snapshot, strerror(errno));
+			return fail(EXIT_USAGE, "cannot read snapshot '%s': %s", o->snapshot,
+				    strerror(errno));
 		close(fd);
 	}
 	if (o->output) {
@@ -760,7 +796,8 @@ static int cmd_info(const struct opts *o)
 	info_backend(MICA_BACKEND_PROCESS, kvm_path);
 	mica_limits l;
 	mica_limits_default(&l);
-	printf("default limits: memory %zu MiB (16..2048), stack %zu KiB, time %u ms per run, console %zu KiB per "
+	printf("default limits: memory %zu MiB (16..2048), stack %zu KiB, time %u ms per run, "
+	       "console %zu KiB per "
 	       "call, JS heap: what memory leaves\n",
 	       l.memory_bytes >> 20, l.stack_bytes >> 10, l.timeout_ms, l.output_bytes >> 10);
 	return fflush(stdout) ? MICA_ERR_SYSTEM : 0;
@@ -777,7 +814,8 @@ int main(int argc, char **argv)
 	struct ctx c = {.o = &o, .deadline = now_ms() + o.timeout_ms};
 	rc = read_inputs(&c);
 	if (!rc) {
-		mica_runtime_options ro = {.kvm_path = getenv("MICA_KVM_DEVICE"), .backend = o.backend};
+		mica_runtime_options ro = {.kvm_path = getenv("MICA_KVM_DEVICE"),
+					   .backend = o.backend};
 		c.rt = mica_runtime_new(&ro, &c.err);
 		if (!c.rt)
 			rc = report(&c.err);
@@ -785,8 +823,9 @@ int main(int argc, char **argv)
 			char facts[1024];
 			mica_runtime_describe(c.rt, facts, sizeof(facts));
 			const char *why = strncmp(facts, "kvm not used: ", 14) ? NULL : facts + 14;
-			fprintf(stderr, "mica: backend: %s%s%.*s%s\n", mica_backend_name(mica_runtime_backend(c.rt)),
-				why ? " (kvm: " : "", why ? (int)strcspn(why, "\n") : 0, why ? why : "", why ? ")" : "");
+			fprintf(stderr, "mica: backend: %s%s%.*s%s\n",
+				mica_backend_name(mica_runtime_backend(c.rt)), why ? " (kvm: " : "",
+				why ? (int)strcspn(why, "\n") : 0, why ? why : "", why ? ")" : "");
 		}
 		if (!c.rt)
 			;

@@ -53,20 +53,22 @@ struct lazy_script {
 };
 
 static const char *const web_globals[] = {
-	"DOMException", "TextEncoder",	   "TextDecoder",     "atob",	       "btoa",
-	"URL",		"URLSearchParams", "structuredClone", "queueMicrotask", "performance"};
+    "DOMException", "TextEncoder",     "TextDecoder",	  "atob",	    "btoa",
+    "URL",	    "URLSearchParams", "structuredClone", "queueMicrotask", "performance"};
 static const char *const crypto_globals[] = {"crypto", "Crypto", "SubtleCrypto", "CryptoKey"};
 
 /* web.js takes it for performance.now() and deletes it */
 static int prepare_web(JSContext *c, JSValueConst global)
 {
-	return JS_SetPropertyStr(c, global, "__mica_hrtime", JS_NewCFunction(c, js_hrtime, "__mica_hrtime", 0));
+	return JS_SetPropertyStr(c, global, "__mica_hrtime",
+				 JS_NewCFunction(c, js_hrtime, "__mica_hrtime", 0));
 }
 
 #define COUNT(a) (int)(sizeof(a) / sizeof((a)[0]))
 static struct lazy_script lazy[] = {
-	{web_globals, COUNT(web_globals), mica_js_web, &mica_js_web_size, prepare_web, 0},
-	{crypto_globals, COUNT(crypto_globals), mica_js_crypto, &mica_js_crypto_size, mica_crypto_prepare, 0},
+    {web_globals, COUNT(web_globals), mica_js_web, &mica_js_web_size, prepare_web, 0},
+    {crypto_globals, COUNT(crypto_globals), mica_js_crypto, &mica_js_crypto_size,
+     mica_crypto_prepare, 0},
 };
 #define LAZY_SHIFT 8 /* magic = script << LAZY_SHIFT | name */
 
@@ -86,7 +88,8 @@ static int load_lazy(JSContext *c, struct lazy_script *l)
 	return r < 0 ? -1 : eval_bytecode(c, l->code, *l->size);
 }
 
-static JSValue js_lazy_get(JSContext *c, JSValueConst this_val, int argc, JSValueConst *argv, int magic)
+static JSValue js_lazy_get(JSContext *c, JSValueConst this_val, int argc, JSValueConst *argv,
+			   int magic)
 {
 	(void)this_val, (void)argc, (void)argv;
 	struct lazy_script *l = &lazy[magic >> LAZY_SHIFT];
@@ -98,7 +101,8 @@ static JSValue js_lazy_get(JSContext *c, JSValueConst this_val, int argc, JSValu
 	return v;
 }
 
-static JSValue js_lazy_set(JSContext *c, JSValueConst this_val, int argc, JSValueConst *argv, int magic)
+static JSValue js_lazy_set(JSContext *c, JSValueConst this_val, int argc, JSValueConst *argv,
+			   int magic)
 {
 	(void)this_val;
 	struct lazy_script *l = &lazy[magic >> LAZY_SHIFT];
@@ -118,11 +122,12 @@ static void define_lazy_globals(JSValueConst global)
 			const char *name = lazy[s].names[i];
 			int magic = s << LAZY_SHIFT | i;
 			JSAtom a = JS_NewAtom(ctx, name);
-			JS_DefinePropertyGetSet(
-				ctx, global, a,
-				JS_NewCFunctionMagic(ctx, js_lazy_get, name, 0, JS_CFUNC_generic_magic, magic),
-				JS_NewCFunctionMagic(ctx, js_lazy_set, name, 1, JS_CFUNC_generic_magic, magic),
-				JS_PROP_CONFIGURABLE);
+			JS_DefinePropertyGetSet(ctx, global, a,
+						JS_NewCFunctionMagic(ctx, js_lazy_get, name, 0,
+								     JS_CFUNC_generic_magic, magic),
+						JS_NewCFunctionMagic(ctx, js_lazy_set, name, 1,
+								     JS_CFUNC_generic_magic, magic),
+						JS_PROP_CONFIGURABLE);
 			JS_FreeAtom(ctx, a);
 		}
 	}
@@ -135,7 +140,8 @@ JSValue mica_inspect(JSValueConst v)
 
 void mica_builtins_init(JSValueConst global)
 {
-	JS_SetPropertyStr(ctx, global, "__mica_write", JS_NewCFunction(ctx, js_write, "__mica_write", 2));
+	JS_SetPropertyStr(ctx, global, "__mica_write",
+			  JS_NewCFunction(ctx, js_write, "__mica_write", 2));
 	if (eval_bytecode(ctx, mica_js_console, mica_js_console_size) < 0)
 		mica_guest_exit(2, "the runtime's console.js failed to evaluate");
 	define_lazy_globals(global);

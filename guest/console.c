@@ -5,7 +5,7 @@
 
 /* In the window, where both backends' hosts read a flush in place. */
 #define CONSOLE_BUF MICA_CONSOLE_SIZE
-#define buf ((char *)MICA_GPA_CONSOLE)
+#define buf	    ((char *)MICA_GPA_CONSOLE)
 
 static size_t buf_len;
 static int buf_stream = 1;
@@ -55,7 +55,8 @@ void mica_console_write(int stream, const char *data, size_t len)
 _Noreturn void mica_guest_exit(int64_t code, const char *msg)
 {
 	mica_console_flush();
-	struct mica_hc_exit hc = {.code = code, .msg = (uint64_t)(uintptr_t)msg, .msg_len = strlen(msg)};
+	struct mica_hc_exit hc = {
+	    .code = code, .msg = (uint64_t)(uintptr_t)msg, .msg_len = strlen(msg)};
 	for (;;)
 		mica_hypercall(MICA_HC_EXIT, &hc, sizeof(hc));
 }

@@ -15,7 +15,6 @@
 
 #include "runtime.h"
 
-
 /* Erases secrets in a way the compiler cannot drop as a dead store. */
 static void wipe(void *p, size_t n)
 {
@@ -36,7 +35,8 @@ static uint64_t load64_be(const uint8_t *p)
 
 static void store32_be(uint8_t *p, uint32_t v)
 {
-	p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8), p[3] = (uint8_t)v;
+	p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8),
+	p[3] = (uint8_t)v;
 }
 
 static void store64_be(uint8_t *p, uint64_t v)
@@ -69,16 +69,16 @@ struct hash_ctx {
 		uint64_t w64[8]; /* SHA-384, SHA-512 */
 	} h;
 	uint8_t block[128];
-	size_t fill;    /* bytes in block */
+	size_t fill;	/* bytes in block */
 	uint64_t total; /* bytes hashed so far */
 };
 
 struct hash_alg {
-	int id;              /* the bits the JS side names it by: 1 for SHA-1 */
+	int id;		     /* the bits the JS side names it by: 1 for SHA-1 */
 	size_t block_size;   /* 64 or 128 */
 	size_t digest_size;  /* bytes of output */
 	size_t length_bytes; /* size of the message length field: 8 or 16 */
-	int words64;         /* state words are 64-bit */
+	int words64;	     /* state words are 64-bit */
 	void (*compress)(struct hash_ctx *hc, const uint8_t *block);
 	uint64_t iv[8];
 };
@@ -108,14 +108,14 @@ static void sha1_compress(struct hash_ctx *hc, const uint8_t *p)
 }
 
 static const uint32_t K256[64] = {
-	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-	0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-	0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-	0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-	0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-	0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-	0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-	0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
 
 static void sha256_compress(struct hash_ctx *hc, const uint8_t *p)
 {
@@ -143,22 +143,26 @@ static void sha256_compress(struct hash_ctx *hc, const uint8_t *p)
 }
 
 static const uint64_t K512[80] = {
-	0x428a2f98d728ae22, 0x7137449123ef65cd, 0xb5c0fbcfec4d3b2f, 0xe9b5dba58189dbbc, 0x3956c25bf348b538,
-	0x59f111f1b605d019, 0x923f82a4af194f9b, 0xab1c5ed5da6d8118, 0xd807aa98a3030242, 0x12835b0145706fbe,
-	0x243185be4ee4b28c, 0x550c7dc3d5ffb4e2, 0x72be5d74f27b896f, 0x80deb1fe3b1696b1, 0x9bdc06a725c71235,
-	0xc19bf174cf692694, 0xe49b69c19ef14ad2, 0xefbe4786384f25e3, 0x0fc19dc68b8cd5b5, 0x240ca1cc77ac9c65,
-	0x2de92c6f592b0275, 0x4a7484aa6ea6e483, 0x5cb0a9dcbd41fbd4, 0x76f988da831153b5, 0x983e5152ee66dfab,
-	0xa831c66d2db43210, 0xb00327c898fb213f, 0xbf597fc7beef0ee4, 0xc6e00bf33da88fc2, 0xd5a79147930aa725,
-	0x06ca6351e003826f, 0x142929670a0e6e70, 0x27b70a8546d22ffc, 0x2e1b21385c26c926, 0x4d2c6dfc5ac42aed,
-	0x53380d139d95b3df, 0x650a73548baf63de, 0x766a0abb3c77b2a8, 0x81c2c92e47edaee6, 0x92722c851482353b,
-	0xa2bfe8a14cf10364, 0xa81a664bbc423001, 0xc24b8b70d0f89791, 0xc76c51a30654be30, 0xd192e819d6ef5218,
-	0xd69906245565a910, 0xf40e35855771202a, 0x106aa07032bbd1b8, 0x19a4c116b8d2d0c8, 0x1e376c085141ab53,
-	0x2748774cdf8eeb99, 0x34b0bcb5e19b48a8, 0x391c0cb3c5c95a63, 0x4ed8aa4ae3418acb, 0x5b9cca4f7763e373,
-	0x682e6ff3d6b2b8a3, 0x748f82ee5defb2fc, 0x78a5636f43172f60, 0x84c87814a1f0ab72, 0x8cc702081a6439ec,
-	0x90befffa23631e28, 0xa4506cebde82bde9, 0xbef9a3f7b2c67915, 0xc67178f2e372532b, 0xca273eceea26619c,
-	0xd186b8c721c0c207, 0xeada7dd6cde0eb1e, 0xf57d4f7fee6ed178, 0x06f067aa72176fba, 0x0a637dc5a2c898a6,
-	0x113f9804bef90dae, 0x1b710b35131c471b, 0x28db77f523047d84, 0x32caab7b40c72493, 0x3c9ebe0a15c9bebc,
-	0x431d67c49c100d4c, 0x4cc5d4becb3e42b6, 0x597f299cfc657e2a, 0x5fcb6fab3ad6faec, 0x6c44198c4a475817};
+    0x428a2f98d728ae22, 0x7137449123ef65cd, 0xb5c0fbcfec4d3b2f, 0xe9b5dba58189dbbc,
+    0x3956c25bf348b538, 0x59f111f1b605d019, 0x923f82a4af194f9b, 0xab1c5ed5da6d8118,
+    0xd807aa98a3030242, 0x12835b0145706fbe, 0x243185be4ee4b28c, 0x550c7dc3d5ffb4e2,
+    0x72be5d74f27b896f, 0x80deb1fe3b1696b1, 0x9bdc06a725c71235, 0xc19bf174cf692694,
+    0xe49b69c19ef14ad2, 0xefbe4786384f25e3, 0x0fc19dc68b8cd5b5, 0x240ca1cc77ac9c65,
+    0x2de92c6f592b0275, 0x4a7484aa6ea6e483, 0x5cb0a9dcbd41fbd4, 0x76f988da831153b5,
+    0x983e5152ee66dfab, 0xa831c66d2db43210, 0xb00327c898fb213f, 0xbf597fc7beef0ee4,
+    0xc6e00bf33da88fc2, 0xd5a79147930aa725, 0x06ca6351e003826f, 0x142929670a0e6e70,
+    0x27b70a8546d22ffc, 0x2e1b21385c26c926, 0x4d2c6dfc5ac42aed, 0x53380d139d95b3df,
+    0x650a73548baf63de, 0x766a0abb3c77b2a8, 0x81c2c92e47edaee6, 0x92722c851482353b,
+    0xa2bfe8a14cf10364, 0xa81a664bbc423001, 0xc24b8b70d0f89791, 0xc76c51a30654be30,
+    0xd192e819d6ef5218, 0xd69906245565a910, 0xf40e35855771202a, 0x106aa07032bbd1b8,
+    0x19a4c116b8d2d0c8, 0x1e376c085141ab53, 0x2748774cdf8eeb99, 0x34b0bcb5e19b48a8,
+    0x391c0cb3c5c95a63, 0x4ed8aa4ae3418acb, 0x5b9cca4f7763e373, 0x682e6ff3d6b2b8a3,
+    0x748f82ee5defb2fc, 0x78a5636f43172f60, 0x84c87814a1f0ab72, 0x8cc702081a6439ec,
+    0x90befffa23631e28, 0xa4506cebde82bde9, 0xbef9a3f7b2c67915, 0xc67178f2e372532b,
+    0xca273eceea26619c, 0xd186b8c721c0c207, 0xeada7dd6cde0eb1e, 0xf57d4f7fee6ed178,
+    0x06f067aa72176fba, 0x0a637dc5a2c898a6, 0x113f9804bef90dae, 0x1b710b35131c471b,
+    0x28db77f523047d84, 0x32caab7b40c72493, 0x3c9ebe0a15c9bebc, 0x431d67c49c100d4c,
+    0x4cc5d4becb3e42b6, 0x597f299cfc657e2a, 0x5fcb6fab3ad6faec, 0x6c44198c4a475817};
 
 static void sha512_compress(struct hash_ctx *hc, const uint8_t *p)
 {
@@ -186,15 +190,31 @@ static void sha512_compress(struct hash_ctx *hc, const uint8_t *p)
 }
 
 static const struct hash_alg hash_algs[] = {
-	{1, 64, 20, 8, 0, sha1_compress, {0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0}},
-	{256, 64, 32, 8, 0, sha256_compress,
-	 {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19}},
-	{384, 128, 48, 16, 1, sha512_compress,
-	 {0xcbbb9d5dc1059ed8, 0x629a292a367cd507, 0x9159015a3070dd17, 0x152fecd8f70e5939, 0x67332667ffc00b31,
-	  0x8eb44a8768581511, 0xdb0c2e0d64f98fa7, 0x47b5481dbefa4fa4}},
-	{512, 128, 64, 16, 1, sha512_compress,
-	 {0x6a09e667f3bcc908, 0xbb67ae8584caa73b, 0x3c6ef372fe94f82b, 0xa54ff53a5f1d36f1, 0x510e527fade682d1,
-	  0x9b05688c2b3e6c1f, 0x1f83d9abfb41bd6b, 0x5be0cd19137e2179}},
+    {1, 64, 20, 8, 0, sha1_compress, {0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0}},
+    {256,
+     64,
+     32,
+     8,
+     0,
+     sha256_compress,
+     {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab,
+      0x5be0cd19}},
+    {384,
+     128,
+     48,
+     16,
+     1,
+     sha512_compress,
+     {0xcbbb9d5dc1059ed8, 0x629a292a367cd507, 0x9159015a3070dd17, 0x152fecd8f70e5939,
+      0x67332667ffc00b31, 0x8eb44a8768581511, 0xdb0c2e0d64f98fa7, 0x47b5481dbefa4fa4}},
+    {512,
+     128,
+     64,
+     16,
+     1,
+     sha512_compress,
+     {0x6a09e667f3bcc908, 0xbb67ae8584caa73b, 0x3c6ef372fe94f82b, 0xa54ff53a5f1d36f1,
+      0x510e527fade682d1, 0x9b05688c2b3e6c1f, 0x1f83d9abfb41bd6b, 0x5be0cd19137e2179}},
 };
 
 static const struct hash_alg *hash_find(int id)
@@ -296,12 +316,13 @@ static void hmac(const struct hash_alg *alg, const uint8_t *key, size_t key_len,
 
 /* ---- CSPRNG: ChaCha20 with fast key erasure -------------------------------- */
 
-#define QR(a, b, c, d)                                                   \
-	(a += b, d = rol32(d ^ a, 16), c += d, b = rol32(b ^ c, 12), \
-	 a += b, d = rol32(d ^ a, 8), c += d, b = rol32(b ^ c, 7))
+#define QR(a, b, c, d)                                                                             \
+	(a += b, d = rol32(d ^ a, 16), c += d, b = rol32(b ^ c, 12), a += b, d = rol32(d ^ a, 8),  \
+	 c += d, b = rol32(b ^ c, 7))
 
 /* RFC 8439, 2.3: one 64-byte block of key stream. */
-static void chacha20_block(const uint32_t key[8], uint32_t counter, const uint32_t nonce[3], uint8_t out[64])
+static void chacha20_block(const uint32_t key[8], uint32_t counter, const uint32_t nonce[3],
+			   uint8_t out[64])
 {
 	uint32_t in[16] = {0x61707865, 0x3320646e, 0x79622d32, 0x6b206574};
 	memcpy(in + 4, key, 32);
@@ -493,10 +514,10 @@ static JSValue js_equal(JSContext *c, JSValueConst this_val, int argc, JSValueCo
 }
 
 static const JSCFunctionListEntry native_funcs[] = {
-	JS_CFUNC_DEF("random", 1, js_random),
-	JS_CFUNC_DEF("digest", 2, js_digest),
-	JS_CFUNC_DEF("hmac", 3, js_hmac),
-	JS_CFUNC_DEF("equal", 2, js_equal),
+    JS_CFUNC_DEF("random", 1, js_random),
+    JS_CFUNC_DEF("digest", 2, js_digest),
+    JS_CFUNC_DEF("hmac", 3, js_hmac),
+    JS_CFUNC_DEF("equal", 2, js_equal),
 };
 
 /* crypto.js's native half, as a hidden global it captures and deletes. */
@@ -505,6 +526,7 @@ int mica_crypto_prepare(JSContext *c, JSValueConst global)
 	JSValue native = JS_NewObject(c);
 	if (JS_IsException(native))
 		return -1;
-	JS_SetPropertyFunctionList(c, native, native_funcs, sizeof(native_funcs) / sizeof(native_funcs[0]));
+	JS_SetPropertyFunctionList(c, native, native_funcs,
+				   sizeof(native_funcs) / sizeof(native_funcs[0]));
 	return JS_SetPropertyStr(c, global, "__mica_crypto", native) < 0 ? -1 : 0;
 }

@@ -28,7 +28,8 @@ static inline void mica_hypercall(unsigned nr, void *arg, size_t len)
 	else
 		__asm__ volatile("outl %0, %w1"
 				 :
-				 : "a"((uint32_t)MICA_GPA_MAILBOX), "Nd"((uint16_t)(MICA_PORT_BASE + nr))
+				 : "a"((uint32_t)MICA_GPA_MAILBOX),
+				   "Nd"((uint16_t)(MICA_PORT_BASE + nr))
 				 : "memory");
 	__builtin_memcpy(arg, mb->call, len);
 }

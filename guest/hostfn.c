@@ -78,7 +78,8 @@ static int host_args(JSContext *c, int argc, JSValueConst *argv, struct hostargs
 
 /* An async host function: the arguments go with MICA_HC_ASYNC, a promise
  * comes back (settled by timers.c when the completion arrives). */
-static JSValue js_hostcall_async(JSContext *c, JSValueConst this_val, int argc, JSValueConst *argv, int fn)
+static JSValue js_hostcall_async(JSContext *c, JSValueConst this_val, int argc, JSValueConst *argv,
+				 int fn)
 {
 	(void)this_val;
 	struct hostargs a;
@@ -89,7 +90,8 @@ static JSValue js_hostcall_async(JSContext *c, JSValueConst this_val, int argc, 
 	return p;
 }
 
-static JSValue js_hostcall(JSContext *c, JSValueConst this_val, int argc, JSValueConst *argv, int fn)
+static JSValue js_hostcall(JSContext *c, JSValueConst this_val, int argc, JSValueConst *argv,
+			   int fn)
 {
 	(void)this_val;
 	struct hostargs a;
@@ -130,8 +132,9 @@ static int host_module_init(JSContext *c, JSModuleDef *m)
 	for (uint32_t i = 0; i < hostfn_count && ret == 0; i++) {
 		if (strcmp(hostfns[i].module, mname + 5) != 0)
 			continue;
-		JSValue f = JS_NewCFunctionMagic(c, hostfns[i].async ? js_hostcall_async : js_hostcall,
-						 hostfns[i].name, 0, JS_CFUNC_generic_magic, (int)i);
+		JSValue f =
+		    JS_NewCFunctionMagic(c, hostfns[i].async ? js_hostcall_async : js_hostcall,
+					 hostfns[i].name, 0, JS_CFUNC_generic_magic, (int)i);
 		ret = JS_SetModuleExport(c, m, hostfns[i].name, f);
 	}
 	JS_FreeCString(c, mname);
@@ -151,9 +154,11 @@ JSModuleDef *mica_host_module(JSContext *c, const char *name)
 			return NULL;
 	}
 	if (!m)
-		JS_ThrowReferenceError(c, "could not load module '%s': the host registered no functions "
-					  "in module '%s'",
-				       name, name + 5);
+		JS_ThrowReferenceError(
+		    c,
+		    "could not load module '%s': the host registered no functions "
+		    "in module '%s'",
+		    name, name + 5);
 	return m;
 }
 

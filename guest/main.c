@@ -12,8 +12,8 @@
 
 JSRuntime *rt;
 JSContext *ctx;
-static JSValue user_ns;          /* namespace of the loaded module */
-static JSValue unhandled;        /* first rejected promise nobody handled */
+static JSValue user_ns;	  /* namespace of the loaded module */
+static JSValue unhandled; /* first rejected promise nobody handled */
 static JSValue unhandled_reason;
 
 struct reply {
@@ -37,7 +37,8 @@ static void reply_free(struct reply *r)
 
 /* ---- replies ------------------------------------------------------------- */
 
-static void reply_set(struct reply *r, uint32_t status, const char *prefix, const char *s, size_t len)
+static void reply_set(struct reply *r, uint32_t status, const char *prefix, const char *s,
+		      size_t len)
 {
 	size_t plen = prefix ? strlen(prefix) : 0;
 	r->status = status;
@@ -127,7 +128,8 @@ static void reply_exception(struct reply *r, uint32_t status, const char *prefix
 	JS_FreeValue(ctx, e);
 	if (JS_IsException(text)) {
 		JS_FreeValue(ctx, JS_GetException(ctx));
-		reply_set(r, oom ? MICA_GS_OOM : status, NULL, "exception (could not be formatted)", 34);
+		reply_set(r, oom ? MICA_GS_OOM : status, NULL, "exception (could not be formatted)",
+			  34);
 		return;
 	}
 	reply_value(r, status, prefix, text);
@@ -198,8 +200,8 @@ static void forget_rejection(void)
 	unhandled = unhandled_reason = JS_UNDEFINED;
 }
 
-static void on_rejection(JSContext *c, JSValueConst promise, JSValueConst reason, JS_BOOL is_handled,
-			 void *opaque)
+static void on_rejection(JSContext *c, JSValueConst promise, JSValueConst reason,
+			 JS_BOOL is_handled, void *opaque)
 {
 	(void)opaque;
 	if (!is_handled && JS_IsUndefined(unhandled)) {
@@ -255,8 +257,9 @@ static void do_load(const char *name, const char *src, size_t len, struct reply 
 
 static void do_load_module(const char *name, const char *src, size_t len, struct reply *r)
 {
-	JSValue m = JS_Eval(ctx, src, len, name,
-			    JS_EVAL_TYPE_MODULE | JS_EVAL_FLAG_COMPILE_ONLY | JS_EVAL_FLAG_ASYNC_MODULE);
+	JSValue m =
+	    JS_Eval(ctx, src, len, name,
+		    JS_EVAL_TYPE_MODULE | JS_EVAL_FLAG_COMPILE_ONLY | JS_EVAL_FLAG_ASYNC_MODULE);
 	if (JS_IsException(m)) {
 		reply_exception(r, MICA_GS_SYNTAX, NULL);
 		return;
@@ -297,8 +300,9 @@ static void run_module(JSValue m, struct reply *r)
 static void do_compile(const char *name, const char *src, size_t len, struct reply *r)
 {
 	mica_compiling = 1;
-	JSValue m = JS_Eval(ctx, src, len, name,
-			    JS_EVAL_TYPE_MODULE | JS_EVAL_FLAG_COMPILE_ONLY | JS_EVAL_FLAG_ASYNC_MODULE);
+	JSValue m =
+	    JS_Eval(ctx, src, len, name,
+		    JS_EVAL_TYPE_MODULE | JS_EVAL_FLAG_COMPILE_ONLY | JS_EVAL_FLAG_ASYNC_MODULE);
 	mica_compiling = 0;
 	if (JS_IsException(m)) {
 		reply_exception(r, MICA_GS_SYNTAX, NULL);
@@ -313,8 +317,8 @@ static void do_compile(const char *name, const char *src, size_t len, struct rep
 	}
 	if (n >= MICA_IN_SIZE - 2) { /* it could never be loaded again */
 		js_free(ctx, bc);
-		reply_set(r, MICA_GS_BAD_INPUT, NULL, "compiled module too large (3 MiB of bytecode or more)",
-			  53);
+		reply_set(r, MICA_GS_BAD_INPUT, NULL,
+			  "compiled module too large (3 MiB of bytecode or more)", 53);
 		return;
 	}
 	reply_set(r, MICA_GS_OK, NULL, (const char *)bc, n);
@@ -390,8 +394,10 @@ static int reply_bytes(struct reply *r, JSValue v)
 	if (len >= MICA_RESULT_MAX) {
 		JS_FreeValue(ctx, v);
 		char msg[128];
-		int n = snprintf(msg, sizeof(msg), "RangeError: binary result of %zu bytes is too large (the limit "
-						   "is %llu)", len, (unsigned long long)MICA_RESULT_MAX - 1);
+		int n = snprintf(msg, sizeof(msg),
+				 "RangeError: binary result of %zu bytes is too large (the limit "
+				 "is %llu)",
+				 len, (unsigned long long)MICA_RESULT_MAX - 1);
 		reply_set(r, MICA_GS_EXCEPTION, NULL, msg, (size_t)n);
 		return 1;
 	}
@@ -407,7 +413,8 @@ static int reply_bytes(struct reply *r, JSValue v)
 static void do_call(const char *name, const char *event, size_t len, int bytes, struct reply *r)
 {
 	/* Bytes become a Uint8Array: one copy, since the request buffer is reused. */
-	JSValue ev = bytes ? mica_new_bytes(ctx, event, len) : JS_ParseJSON(ctx, event, len, "<event>");
+	JSValue ev =
+	    bytes ? mica_new_bytes(ctx, event, len) : JS_ParseJSON(ctx, event, len, "<event>");
 	if (JS_IsException(ev) && bytes) {
 		reply_exception(r, MICA_GS_EXCEPTION, NULL);
 		return;
@@ -426,11 +433,13 @@ static void do_call(const char *name, const char *event, size_t len, int bytes, 
 		JS_FreeValue(ctx, ev);
 		JS_FreeValue(ctx, fn);
 		char msg[320];
-		int n = snprintf(msg, sizeof(msg),
-				 "no handler named '%.200s': the module exports no such function and "
-				 "there is no such global function",
-				 name);
-		reply_set(r, MICA_GS_BAD_INPUT, NULL, msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1);
+		int n =
+		    snprintf(msg, sizeof(msg),
+			     "no handler named '%.200s': the module exports no such function and "
+			     "there is no such global function",
+			     name);
+		reply_set(r, MICA_GS_BAD_INPUT, NULL, msg,
+			  (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1);
 		return;
 	}
 	JSValue res = check_rejections(settle(JS_Call(ctx, fn, JS_UNDEFINED, 1, &ev)));
@@ -532,8 +541,9 @@ int main(void)
 		forget_rejection();
 		oom = 0;
 		uint64_t room = w.request == MICA_GPA_INLINE ? MICA_INLINE_SIZE : MICA_IN_SIZE;
-		if ((w.request != MICA_GPA_INLINE && w.request != MICA_GPA_IN) || w.name_len > room ||
-		    w.data_len > room - w.name_len || room - w.name_len - w.data_len < 2) {
+		if ((w.request != MICA_GPA_INLINE && w.request != MICA_GPA_IN) ||
+		    w.name_len > room || w.data_len > room - w.name_len ||
+		    room - w.name_len - w.data_len < 2) {
 			reply_set(&r, MICA_GS_BAD_INPUT, NULL, "request too large", 17);
 			continue;
 		}
@@ -541,23 +551,14 @@ int main(void)
 		const char *data = name + w.name_len + 1;
 		drain_loop = w.op != MICA_OP_CALL;
 		switch (w.op) {
-		case MICA_OP_LOAD:
-			do_load(name, data, w.data_len, &r);
-			break;
+		case MICA_OP_LOAD: do_load(name, data, w.data_len, &r); break;
 		case MICA_OP_CALL:
 			do_call(name, data, w.data_len, (w.flags & MICA_REQ_BYTES) != 0, &r);
 			break;
-		case MICA_OP_EVAL:
-			do_eval(name, data, w.data_len, &r);
-			break;
-		case MICA_OP_COMPILE:
-			do_compile(name, data, w.data_len, &r);
-			break;
-		case MICA_OP_LOAD_BYTECODE:
-			do_load_bytecode(name, data, w.data_len, &r);
-			break;
-		default:
-			reply_set(&r, MICA_GS_BAD_INPUT, NULL, "unknown request", 15);
+		case MICA_OP_EVAL: do_eval(name, data, w.data_len, &r); break;
+		case MICA_OP_COMPILE: do_compile(name, data, w.data_len, &r); break;
+		case MICA_OP_LOAD_BYTECODE: do_load_bytecode(name, data, w.data_len, &r); break;
+		default: reply_set(&r, MICA_GS_BAD_INPUT, NULL, "unknown request", 15);
 		}
 		mica_loop_reset(); /* what is still pending ends with its request */
 	}

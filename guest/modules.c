@@ -53,7 +53,8 @@ static int import_line(const char *name, const char *spec)
 		for (const char *p = sources[i].src; *p; p++) {
 			if (*p == '\n')
 				line++;
-			else if ((*p == '"' || *p == '\'') && !strncmp(p + 1, spec, n) && p[n + 1] == *p)
+			else if ((*p == '"' || *p == '\'') && !strncmp(p + 1, spec, n) &&
+				 p[n + 1] == *p)
 				return line;
 		}
 	}
@@ -113,10 +114,11 @@ static JSModuleDef *load_user_module(JSContext *c, const char *name)
 		int line = import_line(importer, specifier);
 		char where[256] = "";
 		if (importer)
-			snprintf(where, sizeof(where), line ? " (imported at %.200s:%d)" : " (imported by %.200s)",
+			snprintf(where, sizeof(where),
+				 line ? " (imported at %.200s:%d)" : " (imported by %.200s)",
 				 importer, line);
-		JS_ThrowReferenceError(c, "could not load module '%s'%s: %.*s", specifier ? specifier : name,
-				       where, (int)len, src);
+		JS_ThrowReferenceError(c, "could not load module '%s'%s: %.*s",
+				       specifier ? specifier : name, where, (int)len, src);
 		return NULL;
 	}
 	mica_sources_add(name, src, len);

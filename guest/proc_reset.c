@@ -14,7 +14,7 @@
 #include "../include/mica_abi.h"
 
 /* Linux UAPI (<linux/fs.h>, 6.7): PAGEMAP_SCAN. */
-#define PAGE_IS_FILE (1u << 2)
+#define PAGE_IS_FILE	(1u << 2)
 #define PAGE_IS_PRESENT (1u << 3)
 #define PAGE_IS_SWAPPED (1u << 4)
 #define PAGE_IS_PFNZERO (1u << 5)
@@ -29,12 +29,12 @@ struct pm_scan_arg {
 };
 
 void mica_proc_reset(void);
-long mica_proc_scan(struct pm_scan_arg *arg);    /* proc.S: the pinned ioctl */
+long mica_proc_scan(struct pm_scan_arg *arg);	  /* proc.S: the pinned ioctl */
 long mica_proc_drop(uint64_t addr, uint64_t len); /* proc.S: the pinned madvise */
 
 #define CTRL ((const volatile struct mica_proc_ctrl *)MICA_GPA_CTRL)
 /* The scan's output: the scratch area below the page this runs on. */
-#define VEC ((struct page_region *)MICA_GPA_SCRATCH)
+#define VEC	((struct page_region *)MICA_GPA_SCRATCH)
 #define VEC_LEN ((MICA_SCRATCH_SIZE - MICA_PAGE_SIZE) / sizeof(struct page_region))
 
 static void copy(uint64_t dst, uint64_t src, uint64_t n)
@@ -51,7 +51,8 @@ static void zero(uint64_t dst, uint64_t n)
  * where it has none. */
 static void refill(uint64_t s, uint64_t e)
 {
-	uint64_t n = CTRL->nextents < MICA_PROC_MAX_EXTENTS ? CTRL->nextents : MICA_PROC_MAX_EXTENTS;
+	uint64_t n =
+	    CTRL->nextents < MICA_PROC_MAX_EXTENTS ? CTRL->nextents : MICA_PROC_MAX_EXTENTS;
 	for (uint64_t i = 0; i < n && s < e; i++) {
 		uint64_t lo = CTRL->extent[i][0], hi = CTRL->extent[i][1];
 		if (hi <= s)
@@ -93,19 +94,20 @@ static void put_back(uint64_t s, uint64_t e, uint64_t *budget)
 static void restore_private(void)
 {
 	uint64_t lo = CTRL->priv_lo, hi = CTRL->priv_hi, budget = CTRL->copy_max;
-	uint64_t keep_lo = MICA_GPA_IN, keep_in = CTRL->keep_in < MICA_IN_SIZE ? CTRL->keep_in : MICA_IN_SIZE;
+	uint64_t keep_lo = MICA_GPA_IN,
+		 keep_in = CTRL->keep_in < MICA_IN_SIZE ? CTRL->keep_in : MICA_IN_SIZE;
 	uint64_t keep_hi = MICA_GPA_IN + ((keep_in + MICA_PAGE_SIZE - 1) & ~(MICA_PAGE_SIZE - 1));
 	while (lo < hi) {
 		struct pm_scan_arg a = {
-			.size = sizeof(a),
-			.start = lo,
-			.end = hi,
-			.vec = (uint64_t)(uintptr_t)VEC,
-			.vec_len = VEC_LEN,
-			.category_inverted = PAGE_IS_FILE | PAGE_IS_PFNZERO,
-			.category_mask = PAGE_IS_FILE | PAGE_IS_PFNZERO,
-			.category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
-			.return_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
+		    .size = sizeof(a),
+		    .start = lo,
+		    .end = hi,
+		    .vec = (uint64_t)(uintptr_t)VEC,
+		    .vec_len = VEC_LEN,
+		    .category_inverted = PAGE_IS_FILE | PAGE_IS_PFNZERO,
+		    .category_mask = PAGE_IS_FILE | PAGE_IS_PFNZERO,
+		    .category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
+		    .return_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
 		};
 		long n = mica_proc_scan(&a);
 		if (n < 0) { /* no PAGEMAP_SCAN (Linux < 6.7): drop everything but the request */
@@ -134,7 +136,8 @@ void mica_proc_reset(void)
 	/* The shared pages the guest writes, but for the host's new request. */
 	uint64_t keep = CTRL->keep_inline < MICA_INLINE_SIZE ? CTRL->keep_inline : MICA_INLINE_SIZE;
 	/* the mailbox but the WAIT structure the host answered in it */
-	zero(MICA_GPA_MAILBOX + sizeof(struct mica_hc_wait), MICA_PAGE_SIZE - sizeof(struct mica_hc_wait));
+	zero(MICA_GPA_MAILBOX + sizeof(struct mica_hc_wait),
+	     MICA_PAGE_SIZE - sizeof(struct mica_hc_wait));
 	zero(MICA_GPA_INLINE + keep, MICA_INLINE_SIZE - keep);
 	zero(MICA_GPA_CONSOLE, MICA_CONSOLE_SIZE);
 	uint64_t n = CTRL->post_len < sizeof(CTRL->post) ? CTRL->post_len : sizeof(CTRL->post);

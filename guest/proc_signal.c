@@ -18,34 +18,35 @@ long mica_syscall_dispatch(long nr, long a1, long a2, long a3, long a4, long a5,
 void mica_proc_sigsys(int sig, siginfo_t *si, void *uc);
 void mica_proc_fault(int sig, siginfo_t *si, void *uc);
 
-_Static_assert(offsetof(struct mica_mailbox, nr) == MICA_MB_NR && offsetof(struct mica_mailbox, arg) == MICA_MB_ARG &&
-		       offsetof(struct mica_mailbox, go) == MICA_MB_GO &&
-		       offsetof(struct mica_mailbox, sigrip) == MICA_MB_SIGRIP &&
-		       offsetof(struct mica_mailbox, saved) == MICA_MB_SAVED &&
-		       offsetof(struct mica_proc_saved, fxsave) == 128,
+_Static_assert(offsetof(struct mica_mailbox, nr) == MICA_MB_NR &&
+		   offsetof(struct mica_mailbox, arg) == MICA_MB_ARG &&
+		   offsetof(struct mica_mailbox, go) == MICA_MB_GO &&
+		   offsetof(struct mica_mailbox, sigrip) == MICA_MB_SIGRIP &&
+		   offsetof(struct mica_mailbox, saved) == MICA_MB_SAVED &&
+		   offsetof(struct mica_proc_saved, fxsave) == 128,
 	       "mailbox offsets in mica_abi.h");
 _Static_assert(offsetof(struct mica_proc_ctrl, mode) == MICA_CTRL_MODE &&
-		       offsetof(struct mica_proc_ctrl, flags) == MICA_CTRL_FLAGS &&
-		       offsetof(struct mica_proc_ctrl, cpu) == MICA_CTRL_CPU &&
-		       offsetof(struct mica_proc_ctrl, xsave) == MICA_CTRL_XSAVE &&
-		       offsetof(struct mica_proc_cpu, gpr[4]) == MICA_CPU_RSP &&
-		       offsetof(struct mica_proc_cpu, rip) == MICA_CPU_RIP &&
-		       offsetof(struct mica_proc_cpu, rflags) == MICA_CPU_RFLAGS &&
-		       offsetof(struct mica_proc_cpu, fs_base) == MICA_CPU_FS &&
-		       offsetof(struct mica_proc_cpu, gs_base) == MICA_CPU_GS &&
-		       sizeof(struct mica_proc_ctrl) <= MICA_CTRL_SIZE,
+		   offsetof(struct mica_proc_ctrl, flags) == MICA_CTRL_FLAGS &&
+		   offsetof(struct mica_proc_ctrl, cpu) == MICA_CTRL_CPU &&
+		   offsetof(struct mica_proc_ctrl, xsave) == MICA_CTRL_XSAVE &&
+		   offsetof(struct mica_proc_cpu, gpr[4]) == MICA_CPU_RSP &&
+		   offsetof(struct mica_proc_cpu, rip) == MICA_CPU_RIP &&
+		   offsetof(struct mica_proc_cpu, rflags) == MICA_CPU_RFLAGS &&
+		   offsetof(struct mica_proc_cpu, fs_base) == MICA_CPU_FS &&
+		   offsetof(struct mica_proc_cpu, gs_base) == MICA_CPU_GS &&
+		   sizeof(struct mica_proc_ctrl) <= MICA_CTRL_SIZE,
 	       "control page offsets in mica_abi.h");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.gregs) == 40 &&
-		       offsetof(ucontext_t, uc_mcontext.fpregs) == 40 + 184 && REG_RAX == 13 && REG_RIP == 16 &&
-		       REG_EFL == 17 && REG_RSP == 15,
+		   offsetof(ucontext_t, uc_mcontext.fpregs) == 40 + 184 && REG_RAX == 13 &&
+		   REG_RIP == 16 && REG_EFL == 17 && REG_RSP == 15,
 	       "ucontext offsets in proc.S");
 
 void mica_proc_sigsys(int sig, siginfo_t *si, void *ucv)
 {
 	(void)sig;
 	greg_t *g = ((ucontext_t *)ucv)->uc_mcontext.gregs;
-	g[REG_RAX] = mica_syscall_dispatch(si->si_syscall, g[REG_RDI], g[REG_RSI], g[REG_RDX], g[REG_R10], g[REG_R8],
-					   g[REG_R9]);
+	g[REG_RAX] = mica_syscall_dispatch(si->si_syscall, g[REG_RDI], g[REG_RSI], g[REG_RDX],
+					   g[REG_R10], g[REG_R8], g[REG_R9]);
 }
 
 void mica_proc_fault(int sig, siginfo_t *si, void *ucv)

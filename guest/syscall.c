@@ -71,8 +71,7 @@ long mica_syscall_dispatch(long nr, long a1, long a2, long a3, long a4, long a5,
 {
 	(void)a6;
 	switch (nr) {
-	case SYS_write:
-		return sys_write(a1, (const void *)a2, (size_t)a3);
+	case SYS_write: return sys_write(a1, (const void *)a2, (size_t)a3);
 	case SYS_writev: {
 		const struct iovec *iov = (const struct iovec *)a2;
 		long total = 0;
@@ -84,19 +83,12 @@ long mica_syscall_dispatch(long nr, long a1, long a2, long a3, long a4, long a5,
 		}
 		return total;
 	}
-	case SYS_brk:
-		return -ENOMEM; /* malloc is the arena (arena.c); nothing needs brk */
-	case SYS_mmap:
-		return sys_mmap(a1, (size_t)a2, a3, a4, a5);
-	case SYS_munmap:
-		mica_arena_free((void *)a1);
-		return 0;
-	case SYS_mremap:
-		return -ENOMEM;
-	case SYS_madvise:
-		return 0;
-	case SYS_clock_gettime:
-		return sys_clock_gettime(a1, (struct timespec *)a2);
+	case SYS_brk: return -ENOMEM; /* malloc is the arena (arena.c); nothing needs brk */
+	case SYS_mmap: return sys_mmap(a1, (size_t)a2, a3, a4, a5);
+	case SYS_munmap: mica_arena_free((void *)a1); return 0;
+	case SYS_mremap: return -ENOMEM;
+	case SYS_madvise: return 0;
+	case SYS_clock_gettime: return sys_clock_gettime(a1, (struct timespec *)a2);
 	case SYS_gettimeofday: {
 		struct timeval *tv = (struct timeval *)a1;
 		if (tv) {
@@ -111,23 +103,16 @@ long mica_syscall_dispatch(long nr, long a1, long a2, long a3, long a4, long a5,
 			return -EINVAL;
 		__asm__ volatile("wrfsbase %0" : : "r"(a2) : "memory");
 		return 0;
-	case SYS_set_tid_address:
-		return 1;
+	case SYS_set_tid_address: return 1;
 	case SYS_rt_sigprocmask:
-	case SYS_rt_sigaction:
-		return 0;
-	case SYS_ioctl:
-		return -ENOTTY;
+	case SYS_rt_sigaction: return 0;
+	case SYS_ioctl: return -ENOTTY;
 	case SYS_getpid:
-	case SYS_gettid:
-		return 1;
+	case SYS_gettid: return 1;
 	case SYS_tkill:
-	case SYS_tgkill:
-		mica_guest_exit(134, "guest runtime aborted");
+	case SYS_tgkill: mica_guest_exit(134, "guest runtime aborted");
 	case SYS_exit:
-	case SYS_exit_group:
-		mica_guest_exit(a1, "guest runtime exited");
-	default:
-		return -ENOSYS;
+	case SYS_exit_group: mica_guest_exit(a1, "guest runtime exited");
+	default: return -ENOSYS;
 	}
 }

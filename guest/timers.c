@@ -12,15 +12,15 @@
 
 #include "runtime.h"
 
-#define MAX_TIMERS 100000
+#define MAX_TIMERS   100000
 #define MAX_INFLIGHT 100000
-#define POLL_EVERY 16 /* timers fired between polls for completions */
+#define POLL_EVERY   16 /* timers fired between polls for completions */
 
 struct timer {
 	int32_t id;
-	int64_t when;     /* due, in loop_now() nanoseconds */
+	int64_t when;	  /* due, in loop_now() nanoseconds */
 	int64_t interval; /* ns, or -1 for a timeout */
-	uint64_t seq;     /* equal due times fire in the order they were set */
+	uint64_t seq;	  /* equal due times fire in the order they were set */
 	JSValue fn;
 	int argc;
 	JSValue *argv;
@@ -47,7 +47,7 @@ static int poll_now; /* the host said more completions are queued */
 /* ---- clock --------------------------------------------------------------- */
 
 #define VCLOCK_EPOCH 1704067200000000000ll /* 2024-01-01T00:00:00Z */
-#define VCLOCK_STEP 1000                   /* ns per read */
+#define VCLOCK_STEP  1000		   /* ns per read */
 static int64_t vclock = VCLOCK_EPOCH;
 
 static int deterministic(void)
@@ -97,7 +97,8 @@ static int timer_insert(const struct timer *t)
 }
 
 /* setTimeout(fn, ms, ...args) and setInterval (magic 1). */
-static JSValue js_set_timer(JSContext *c, JSValueConst this_val, int argc, JSValueConst *argv, int repeat)
+static JSValue js_set_timer(JSContext *c, JSValueConst this_val, int argc, JSValueConst *argv,
+			    int repeat)
 {
 	(void)this_val;
 	const char *what = repeat ? "setInterval" : "setTimeout";
@@ -311,7 +312,8 @@ int mica_loop_step(void)
 	if (!ncalls && !ntimers)
 		return 0;
 	/* In deterministic mode host calls complete before time moves on. */
-	uint64_t timeout = ntimers && !deterministic() ? (uint64_t)(timers[0].when - now) : UINT64_MAX;
+	uint64_t timeout =
+	    ntimers && !deterministic() ? (uint64_t)(timers[0].when - now) : UINT64_MAX;
 	sleep_for(timeout);
 	return 0;
 }
@@ -332,10 +334,14 @@ void mica_loop_reset(void)
 
 void mica_timers_init(JSValueConst global)
 {
-	JS_SetPropertyStr(ctx, global, "setTimeout",
-			  JS_NewCFunctionMagic(ctx, js_set_timer, "setTimeout", 2, JS_CFUNC_generic_magic, 0));
-	JS_SetPropertyStr(ctx, global, "setInterval",
-			  JS_NewCFunctionMagic(ctx, js_set_timer, "setInterval", 2, JS_CFUNC_generic_magic, 1));
-	JS_SetPropertyStr(ctx, global, "clearTimeout", JS_NewCFunction(ctx, js_clear_timer, "clearTimeout", 1));
-	JS_SetPropertyStr(ctx, global, "clearInterval", JS_NewCFunction(ctx, js_clear_timer, "clearInterval", 1));
+	JS_SetPropertyStr(
+	    ctx, global, "setTimeout",
+	    JS_NewCFunctionMagic(ctx, js_set_timer, "setTimeout", 2, JS_CFUNC_generic_magic, 0));
+	JS_SetPropertyStr(
+	    ctx, global, "setInterval",
+	    JS_NewCFunctionMagic(ctx, js_set_timer, "setInterval", 2, JS_CFUNC_generic_magic, 1));
+	JS_SetPropertyStr(ctx, global, "clearTimeout",
+			  JS_NewCFunction(ctx, js_clear_timer, "clearTimeout", 1));
+	JS_SetPropertyStr(ctx, global, "clearInterval",
+			  JS_NewCFunction(ctx, js_clear_timer, "clearInterval", 1));
 }

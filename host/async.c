@@ -142,8 +142,8 @@ void mica_async_wake(mica_sandbox *sb)
 
 /* ---- the public API ------------------------------------------------------ */
 
-int mica_runtime_register_async(mica_runtime *rt, const char *module, const char *name, mica_async_fn fn,
-				void *userdata)
+int mica_runtime_register_async(mica_runtime *rt, const char *module, const char *name,
+				mica_async_fn fn, void *userdata)
 {
 	if (!rt || !fn)
 		return MICA_ERR_INVALID;
@@ -240,7 +240,8 @@ int mica_hc_async(mica_sandbox *sb, uint64_t gpa, int64_t deadline, mica_error *
 	struct mica_hc_async req;
 	if (mica_mem_read(&sb->mem, gpa, &req, sizeof(req)))
 		return mica_abi_violation(sb, err, "async host call structure", gpa);
-	if (!mica_mem_check(&sb->mem, req.args, req.args_len) || req.fn >= sb->nfns || req.args_kind > MICA_KIND_BYTES)
+	if (!mica_mem_check(&sb->mem, req.args, req.args_len) || req.fn >= sb->nfns ||
+	    req.args_kind > MICA_KIND_BYTES)
 		return mica_abi_violation(sb, err, "async host call arguments", req.args);
 	struct mica_async *q = atomic_load(&sb->async);
 	mica_async_call *c = calloc(1, sizeof(*c));
@@ -248,7 +249,8 @@ int mica_hc_async(mica_sandbox *sb, uint64_t gpa, int64_t deadline, mica_error *
 	if (!c || !copy || !q || mica_mem_read(&sb->mem, req.args, copy, req.args_len)) {
 		free(c);
 		free(copy);
-		return mica_sandbox_kill(sb, MICA_ERR_SYSTEM, err, "out of memory starting an async host call");
+		return mica_sandbox_kill(sb, MICA_ERR_SYSTEM, err,
+					 "out of memory starting an async host call");
 	}
 	atomic_fetch_add(&q->refs, 1);
 	c->q = q;
@@ -258,7 +260,8 @@ int mica_hc_async(mica_sandbox *sb, uint64_t gpa, int64_t deadline, mica_error *
 	c->args_kind = req.args_kind;
 	pthread_mutex_lock(&q->lock);
 	c->gen = q->gen;
-	int over = q->held_calls >= ASYNC_MAX_CALLS || req.args_len > ASYNC_MAX_BYTES - q->held_bytes;
+	int over =
+	    q->held_calls >= ASYNC_MAX_CALLS || req.args_len > ASYNC_MAX_BYTES - q->held_bytes;
 	q->held_calls++;
 	q->held_bytes += req.args_len;
 	pthread_mutex_unlock(&q->lock);
@@ -277,7 +280,8 @@ int mica_hc_async(mica_sandbox *sb, uint64_t gpa, int64_t deadline, mica_error *
 	 * its answer is the completion. */
 	mica_hostcall hc = {.args = copy, .args_len = req.args_len, .args_kind = req.args_kind};
 	f->fn(&hc, f->userdata);
-	uint32_t kind = hc.result_kind == MICA_KIND_BYTES ? MICA_COMPLETION_BYTES : MICA_COMPLETION_JSON;
+	uint32_t kind =
+	    hc.result_kind == MICA_KIND_BYTES ? MICA_COMPLETION_BYTES : MICA_COMPLETION_JSON;
 	finish(c, hc.result, hc.result_len, hc.failed ? MICA_COMPLETION_ERROR : kind);
 	free(hc.result);
 	return 0;
@@ -335,7 +339,8 @@ static int deliver(mica_sandbox *sb, struct mica_async *q, struct mica_hc_sleep 
 int mica_hc_sleep(mica_sandbox *sb, uint64_t gpa, int64_t deadline, mica_error *err)
 {
 	struct mica_hc_sleep req;
-	if (!mica_guest_writable(sb, gpa, sizeof(req)) || mica_mem_read(&sb->mem, gpa, &req, sizeof(req)))
+	if (!mica_guest_writable(sb, gpa, sizeof(req)) ||
+	    mica_mem_read(&sb->mem, gpa, &req, sizeof(req)))
 		return mica_abi_violation(sb, err, "sleep structure", gpa);
 	req.count = req.more = 0;
 	req.len = 0;
@@ -346,7 +351,8 @@ int mica_hc_sleep(mica_sandbox *sb, uint64_t gpa, int64_t deadline, mica_error *
 	/* 0: no timer. Waits are capped at a day (the number is the guest's). */
 	int64_t wake = 0;
 	if (req.timeout_ns != UINT64_MAX)
-		wake = now + (int64_t)(req.timeout_ns < 86400000000000ull ? req.timeout_ns : 86400000000000ull);
+		wake = now + (int64_t)(req.timeout_ns < 86400000000000ull ? req.timeout_ns
+									  : 86400000000000ull);
 	for (;;) {
 		/* an interrupt or the deadline: the backend's run says which */
 		if (atomic_load(&sb->interrupt) || (deadline && now >= deadline))
@@ -356,7 +362,8 @@ int mica_hc_sleep(mica_sandbox *sb, uint64_t gpa, int64_t deadline, mica_error *
 		pthread_mutex_unlock(&q->lock);
 		if (have) {
 			if (deliver(sb, q, &req))
-				return mica_sandbox_kill(sb, MICA_ERR_SYSTEM, err, "cannot deliver async completions");
+				return mica_sandbox_kill(sb, MICA_ERR_SYSTEM, err,
+							 "cannot deliver async completions");
 			break;
 		}
 		if (wake && now >= wake)

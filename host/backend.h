@@ -46,7 +46,7 @@ struct mica_exit {
 
 /* Where a snapshot's memory is, for reset. */
 struct mica_snap_mem {
-	int memfd;          /* the snapshot's pages */
+	int memfd;	    /* the snapshot's pages */
 	const uint8_t *ref; /* a read-only host view of them */
 	const struct mica_cpu *cpu;
 };
@@ -80,7 +80,8 @@ struct mica_backend_ops {
 	void (*kick)(mica_sandbox *sb);
 	/* The parked guest's memory into memfd (mem_size bytes, holes left for
 	 * pages never touched; *pages = pages written) and its registers. */
-	int (*capture)(mica_sandbox *sb, int memfd, uint64_t *pages, struct mica_cpu *cpu, mica_error *err);
+	int (*capture)(mica_sandbox *sb, int memfd, uint64_t *pages, struct mica_cpu *cpu,
+		       mica_error *err);
 	/* Memory and registers back to snap, whatever state the guest is in
 	 * (dead included). Only for sandboxes created resettable from it. */
 	int (*reset)(mica_sandbox *sb, const struct mica_snap_mem *snap, mica_error *err);

@@ -5,11 +5,11 @@
 
 #include "boot.h"
 
-#define PAGE MICA_PAGE_SIZE
-#define PTE_P 0x1ull
-#define PTE_W 0x2ull
-#define PTE_U 0x4ull
-#define PTE_NX (1ull << 63)
+#define PAGE	 MICA_PAGE_SIZE
+#define PTE_P	 0x1ull
+#define PTE_W	 0x2ull
+#define PTE_U	 0x4ull
+#define PTE_NX	 (1ull << 63)
 #define TSS_IOPB 104
 
 static uint64_t align_up(uint64_t v, uint64_t a)
@@ -39,21 +39,25 @@ int mica_layout_compute(struct mica_layout *l, const struct mica_image *img,
 		return mica_err(err, MICA_ERR_INVALID,
 				"guest memory of %llu MiB is too small for the %llu KiB stack, the "
 				"%llu KiB image and a %llu MiB heap",
-				(unsigned long long)(p->mem_size >> 20), (unsigned long long)(p->stack_size >> 10),
-				(unsigned long long)(img->end >> 10), (unsigned long long)(MICA_MIN_HEAP >> 20));
+				(unsigned long long)(p->mem_size >> 20),
+				(unsigned long long)(p->stack_size >> 10),
+				(unsigned long long)(img->end >> 10),
+				(unsigned long long)(MICA_MIN_HEAP >> 20));
 	uint64_t arena = l->heap_end - l->heap_start;
 	if (p->js_heap_limit && p->js_heap_limit > arena - MICA_HEAP_RESERVE)
-		return mica_err(err, MICA_ERR_INVALID,
-				"JS heap limit of %llu bytes exceeds the %llu bytes guest memory leaves",
-				(unsigned long long)p->js_heap_limit,
-				(unsigned long long)(arena - MICA_HEAP_RESERVE));
+		return mica_err(
+		    err, MICA_ERR_INVALID,
+		    "JS heap limit of %llu bytes exceeds the %llu bytes guest memory leaves",
+		    (unsigned long long)p->js_heap_limit,
+		    (unsigned long long)(arena - MICA_HEAP_RESERVE));
 	return 0;
 }
 
 int mica_layout_regions(const struct mica_layout *l, const struct mica_image *img,
 			struct mica_region r[MICA_MAX_REGIONS])
 {
-	const uint32_t R = MICA_REGION_R, W = MICA_REGION_W, S = MICA_REGION_SHARED, P = MICA_REGION_PROC;
+	const uint32_t R = MICA_REGION_R, W = MICA_REGION_W, S = MICA_REGION_SHARED,
+		       P = MICA_REGION_PROC;
 	int n = 0;
 #define ADD(a, b, f) r[n++] = (struct mica_region){.gpa = (a), .len = (b) - (a), .flags = (f)}
 	ADD(MICA_GPA_INFO, MICA_GPA_INFO + PAGE, R | S);
@@ -65,7 +69,8 @@ int mica_layout_regions(const struct mica_layout *l, const struct mica_image *im
 	ADD(MICA_GPA_IN, MICA_GPA_IN + MICA_IN_SIZE, R | W);
 	for (int i = 0; i < img->nsegs; i++) {
 		const struct mica_image_seg *s = &img->segs[i];
-		uint32_t f = R | ((s->flags & PF_W) ? W : 0) | ((s->flags & PF_X) ? MICA_REGION_X : 0);
+		uint32_t f =
+		    R | ((s->flags & PF_W) ? W : 0) | ((s->flags & PF_X) ? MICA_REGION_X : 0);
 		ADD(s->vaddr & ~(PAGE - 1), align_up(s->vaddr + s->memsz, PAGE), f);
 	}
 	ADD(l->heap_start, l->heap_end, R | W);
@@ -78,12 +83,14 @@ int mica_layout_regions(const struct mica_layout *l, const struct mica_image *im
 static void map_range(uint8_t *mem, const struct mica_layout *l, uint64_t start, uint64_t end,
 		      uint64_t flags)
 {
-	uint64_t *pt = (uint64_t *)(mem + l->pt_base + (2 + (align_up(l->mem_size, 1ull << 30) >> 30)) * PAGE);
+	uint64_t *pt =
+	    (uint64_t *)(mem + l->pt_base + (2 + (align_up(l->mem_size, 1ull << 30) >> 30)) * PAGE);
 	for (uint64_t a = start & ~(PAGE - 1); a < end; a += PAGE)
 		pt[a / PAGE] = a | flags;
 }
 
-static void build_page_tables(uint8_t *mem, const struct mica_layout *l, const struct mica_image *img)
+static void build_page_tables(uint8_t *mem, const struct mica_layout *l,
+			      const struct mica_image *img)
 {
 	uint64_t npd = align_up(l->mem_size, 1ull << 30) >> 30;
 	uint64_t npt = align_up(l->mem_size, 2ull << 20) >> 21;
@@ -138,8 +145,9 @@ static void build_descriptors(uint8_t *mem, const struct mica_image *img)
 	uint64_t *idt = (uint64_t *)(mem + MICA_BOOT_IDT);
 	for (int v = 0; v < MICA_FAULT_VECTORS; v++) {
 		uint64_t off = img->hdr.fault_stubs + (uint64_t)v * img->hdr.fault_stub_stride;
-		idt[2 * v] = (off & 0xffff) | ((uint64_t)MICA_SEL_KCODE << 16) | (1ull << 32) /* IST1 */ |
-			     (0xeull << 40) /* interrupt gate */ | (1ull << 47) | (((off >> 16) & 0xffff) << 48);
+		idt[2 * v] = (off & 0xffff) | ((uint64_t)MICA_SEL_KCODE << 16) |
+			     (1ull << 32) /* IST1 */ | (0xeull << 40) /* interrupt gate */ |
+			     (1ull << 47) | (((off >> 16) & 0xffff) << 48);
 		idt[2 * v + 1] = off >> 32;
 	}
 }
@@ -152,10 +160,20 @@ static uint64_t build_stack(uint8_t *mem, const struct mica_layout *l, const str
 	if (getrandom(mem + rnd, 16, 0) != 16)
 		memset(mem + rnd, 0x5a, 16); /* only the stack protector canary */
 	memcpy(mem + name, "mica", 5);
-	uint64_t v[] = {1, name, 0, 0,
-			AT_PHDR, img->phdr_vaddr, AT_PHENT, sizeof(Elf64_Phdr), AT_PHNUM, img->phnum,
-			AT_PAGESZ, PAGE, AT_ENTRY, img->entry, AT_UID, 0, AT_EUID, 0, AT_GID, 0,
-			AT_EGID, 0, AT_SECURE, 0, AT_RANDOM, rnd, AT_NULL, 0};
+	uint64_t v[] = {1,	   name,
+			0,	   0,
+			AT_PHDR,   img->phdr_vaddr,
+			AT_PHENT,  sizeof(Elf64_Phdr),
+			AT_PHNUM,  img->phnum,
+			AT_PAGESZ, PAGE,
+			AT_ENTRY,  img->entry,
+			AT_UID,	   0,
+			AT_EUID,   0,
+			AT_GID,	   0,
+			AT_EGID,   0,
+			AT_SECURE, 0,
+			AT_RANDOM, rnd,
+			AT_NULL,   0};
 	uint64_t sp = (name - sizeof(v)) & ~15ull;
 	memcpy(mem + sp, v, sizeof(v));
 	return sp;
@@ -168,8 +186,8 @@ int mica_boot_refresh(struct mica_guestmem *mem, uint64_t tsc_khz, uint64_t tsc,
 		return mica_err(err, MICA_ERR_SYSTEM, "cannot read the guest's boot info");
 	if (bi.flags & MICA_BOOT_DETERMINISTIC) {
 		/* replayable: the same seed every time (the clock is virtual) */
-		static const uint64_t seed[4] = {0x6d6963612d646574, 0x65726d696e697374, 0x69632d7365656431,
-						 0x9e3779b97f4a7c15};
+		static const uint64_t seed[4] = {0x6d6963612d646574, 0x65726d696e697374,
+						 0x69632d7365656431, 0x9e3779b97f4a7c15};
 		memcpy(bi.random, seed, sizeof(seed));
 	} else if (getrandom(bi.random, sizeof(bi.random), 0) != sizeof(bi.random)) {
 		return mica_err_errno(err, MICA_ERR_SYSTEM, "getrandom");
@@ -203,7 +221,8 @@ int mica_boot_image(uint8_t *mem, const struct mica_layout *l, const struct mica
 	bi->heap_end = l->heap_end;
 	bi->stack_top = l->stack_top;
 	bi->stack_size = l->stack_top - l->stack_bottom;
-	bi->js_heap_limit = p->js_heap_limit ? p->js_heap_limit : l->heap_end - l->heap_start - MICA_HEAP_RESERVE;
+	bi->js_heap_limit =
+	    p->js_heap_limit ? p->js_heap_limit : l->heap_end - l->heap_start - MICA_HEAP_RESERVE;
 	bi->output_limit = p->output_limit;
 	bi->hostfn_count = p->hostfn_count;
 	bi->hostfn_table_len = p->hostfn_table_len;

@@ -17,7 +17,7 @@ struct mica_layout {
 	uint64_t mem_size;
 	uint64_t heap_start, heap_end;
 	uint64_t stack_bottom, stack_top; /* a guard page lies under stack_bottom */
-	uint64_t pt_base, pt_size;        /* page tables at the top, not mapped */
+	uint64_t pt_base, pt_size;	  /* page tables at the top, not mapped */
 };
 
 struct mica_boot_params {
@@ -35,11 +35,11 @@ struct mica_boot_params {
 #define MICA_HEAP_RESERVE (1ull << 20)
 
 /* The KVM backend's descriptor tables, in the boot page. */
-#define MICA_BOOT_GDT MICA_GPA_BOOT
+#define MICA_BOOT_GDT	    MICA_GPA_BOOT
 #define MICA_BOOT_GDT_LIMIT (8 * 8 - 1)
-#define MICA_BOOT_TSS (MICA_GPA_BOOT + 0x80)
+#define MICA_BOOT_TSS	    (MICA_GPA_BOOT + 0x80)
 #define MICA_BOOT_TSS_LIMIT (104 + 32) /* an I/O bitmap for ports 0..255, then its end byte */
-#define MICA_BOOT_IDT (MICA_GPA_BOOT + 0x200)
+#define MICA_BOOT_IDT	    (MICA_GPA_BOOT + 0x200)
 #define MICA_BOOT_IDT_LIMIT (MICA_FAULT_VECTORS * 16 - 1)
 
 /* Computes where everything goes; MICA_ERR_INVALID if it does not fit. */
@@ -47,11 +47,11 @@ int mica_layout_compute(struct mica_layout *l, const struct mica_image *img,
 			const struct mica_boot_params *p, mica_error *err);
 
 /* A range the guest may touch. */
-#define MICA_REGION_R 1u
-#define MICA_REGION_W 2u
-#define MICA_REGION_X 4u
-#define MICA_REGION_SHARED 8u /* inside [MICA_GPA_WINDOW, MICA_SHARED_END) */
-#define MICA_REGION_PROC 16u  /* used by the process backend only */
+#define MICA_REGION_R	   1u
+#define MICA_REGION_W	   2u
+#define MICA_REGION_X	   4u
+#define MICA_REGION_SHARED 8u  /* inside [MICA_GPA_WINDOW, MICA_SHARED_END) */
+#define MICA_REGION_PROC   16u /* used by the process backend only */
 struct mica_region {
 	uint64_t gpa, len;
 	uint32_t flags; /* MICA_REGION_* */

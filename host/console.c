@@ -19,9 +19,10 @@ int mica_hc_console(mica_sandbox *sb, uint64_t gpa, int64_t deadline, mica_error
 	if (mica_mem_read(&sb->mem, gpa, &hc, sizeof(hc)))
 		return mica_abi_violation(sb, err, "console structure", gpa);
 	if (!mica_mem_check(&sb->mem, hc.data, hc.len) || (hc.stream != 1 && hc.stream != 2))
-		return mica_sandbox_kill(sb, MICA_ERR_FAULT, err,
-					 "guest ABI violation: console write of %llu bytes at 0x%llx to stream %u",
-					 (unsigned long long)hc.len, (unsigned long long)hc.data, hc.stream);
+		return mica_sandbox_kill(
+		    sb, MICA_ERR_FAULT, err,
+		    "guest ABI violation: console write of %llu bytes at 0x%llx to stream %u",
+		    (unsigned long long)hc.len, (unsigned long long)hc.data, hc.stream);
 	size_t limit = sb->limits.output_bytes;
 	if (sb->output > limit)
 		return 0;
@@ -29,9 +30,10 @@ int mica_hc_console(mica_sandbox *sb, uint64_t gpa, int64_t deadline, mica_error
 	void *copy;
 	const char *data = mica_mem_view(&sb->mem, hc.data, n, &copy);
 	if (!data)
-		return mica_sandbox_kill(sb, MICA_ERR_FAULT, err,
-					 "guest ABI violation: console write of %llu bytes at 0x%llx to stream %u",
-					 (unsigned long long)hc.len, (unsigned long long)hc.data, hc.stream);
+		return mica_sandbox_kill(
+		    sb, MICA_ERR_FAULT, err,
+		    "guest ABI violation: console write of %llu bytes at 0x%llx to stream %u",
+		    (unsigned long long)hc.len, (unsigned long long)hc.data, hc.stream);
 	console_out(sb, (int)hc.stream, data, n);
 	free(copy);
 	sb->output += hc.len;

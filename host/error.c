@@ -12,7 +12,8 @@ static int verr(mica_error *err, mica_code code, int errnum, const char *fmt, va
 	err->code = code;
 	int n = vsnprintf(err->message, sizeof(err->message), fmt, ap);
 	if (errnum && n >= 0 && (size_t)n < sizeof(err->message))
-		snprintf(err->message + n, sizeof(err->message) - (size_t)n, ": %s", strerror(errnum));
+		snprintf(err->message + n, sizeof(err->message) - (size_t)n, ": %s",
+			 strerror(errnum));
 	return code;
 }
 
@@ -43,22 +44,14 @@ int mica_err_errno(mica_error *err, mica_code code, const char *fmt, ...)
 const char *mica_code_name(mica_code code)
 {
 	switch (code) {
-	case MICA_OK:
-		return "ok";
-	case MICA_ERR_JS:
-		return "uncaught exception";
-	case MICA_ERR_INVALID:
-		return "invalid input";
-	case MICA_ERR_TIMEOUT:
-		return "time limit exceeded";
-	case MICA_ERR_MEMORY:
-		return "memory limit exceeded";
-	case MICA_ERR_FAULT:
-		return "guest fault";
-	case MICA_ERR_SYSTEM:
-		return "system error";
-	case MICA_ERR_INTERRUPTED:
-		return "interrupted";
+	case MICA_OK: return "ok";
+	case MICA_ERR_JS: return "uncaught exception";
+	case MICA_ERR_INVALID: return "invalid input";
+	case MICA_ERR_TIMEOUT: return "time limit exceeded";
+	case MICA_ERR_MEMORY: return "memory limit exceeded";
+	case MICA_ERR_FAULT: return "guest fault";
+	case MICA_ERR_SYSTEM: return "system error";
+	case MICA_ERR_INTERRUPTED: return "interrupted";
 	}
 	return "unknown error";
 }

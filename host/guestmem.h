@@ -17,9 +17,9 @@
 #include <stdint.h>
 
 struct mica_guestmem {
-	uint64_t size;                  /* guest memory: [0, size) */
-	uint8_t *direct;                /* host address of guest address direct_lo */
-	uint64_t direct_lo, direct_hi;  /* what is reachable in place */
+	uint64_t size;		       /* guest memory: [0, size) */
+	uint8_t *direct;	       /* host address of guest address direct_lo */
+	uint64_t direct_lo, direct_hi; /* what is reachable in place */
 	/* The rest: 0 on success, -1 if the range cannot be reached. */
 	int (*slow_read)(void *ctx, uint64_t gpa, void *dst, size_t len);
 	int (*slow_write)(void *ctx, uint64_t gpa, const void *src, size_t len);

@@ -70,29 +70,34 @@ int mica_hc_hostcall(mica_sandbox *sb, uint64_t gpa, int64_t deadline, mica_erro
 {
 	(void)deadline;
 	struct mica_hc_hostcall req;
-	if (!mica_guest_writable(sb, gpa, sizeof(req)) || mica_mem_read(&sb->mem, gpa, &req, sizeof(req)))
+	if (!mica_guest_writable(sb, gpa, sizeof(req)) ||
+	    mica_mem_read(&sb->mem, gpa, &req, sizeof(req)))
 		return mica_abi_violation(sb, err, "host call structure", gpa);
 	if (req.fn >= sb->nfns || !mica_mem_check(&sb->mem, req.args, req.args_len))
-		return mica_sandbox_kill(sb, MICA_ERR_FAULT, err,
-					 "guest ABI violation: host call %u with %llu argument bytes at 0x%llx", req.fn,
-					 (unsigned long long)req.args_len, (unsigned long long)req.args);
+		return mica_sandbox_kill(
+		    sb, MICA_ERR_FAULT, err,
+		    "guest ABI violation: host call %u with %llu argument bytes at 0x%llx", req.fn,
+		    (unsigned long long)req.args_len, (unsigned long long)req.args);
 	if (req.args_kind > MICA_KIND_BYTES)
 		return mica_sandbox_kill(sb, MICA_ERR_FAULT, err,
-					 "guest ABI violation: host call %u with argument kind %u", req.fn,
-					 req.args_kind);
+					 "guest ABI violation: host call %u with argument kind %u",
+					 req.fn, req.args_kind);
 	/* The answer is written to MICA_GPA_IN while the callback may still
 	 * read the arguments in place. */
 	if (overlaps_in(req.args, req.args_len))
-		return mica_sandbox_kill(sb, MICA_ERR_FAULT, err,
-					 "guest ABI violation: host call %u arguments at 0x%llx overlap the request "
-					 "buffer",
-					 req.fn, (unsigned long long)req.args);
+		return mica_sandbox_kill(
+		    sb, MICA_ERR_FAULT, err,
+		    "guest ABI violation: host call %u arguments at 0x%llx overlap the request "
+		    "buffer",
+		    req.fn, (unsigned long long)req.args);
 	void *copy;
 	const char *args = mica_mem_view(&sb->mem, req.args, req.args_len, &copy);
 	if (!args)
-		return mica_sandbox_kill(sb, MICA_ERR_SYSTEM, err, "cannot read %llu bytes of host call arguments",
+		return mica_sandbox_kill(sb, MICA_ERR_SYSTEM, err,
+					 "cannot read %llu bytes of host call arguments",
 					 (unsigned long long)req.args_len);
-	mica_hostcall call = {.args = args, .args_len = req.args_len, .args_kind = req.args_kind, .mem = &sb->mem};
+	mica_hostcall call = {
+	    .args = args, .args_len = req.args_len, .args_kind = req.args_kind, .mem = &sb->mem};
 	const struct mica_hostfn *f = &sb->fns[req.fn];
 	if (f->fn)
 		f->fn(&call, f->userdata);

@@ -8,14 +8,11 @@
 #include "sys.h"
 
 static mica_hc_handler *const handlers[MICA_HC_COUNT] = {
-	[MICA_HC_WAIT] = mica_hc_wait,
-	[MICA_HC_CONSOLE] = mica_hc_console,
-	[MICA_HC_HOSTCALL] = mica_hc_hostcall,
-	[MICA_HC_EXIT] = mica_hc_exit,
-	[MICA_HC_MODULE] = mica_hc_module,
-	[MICA_HC_ASYNC] = mica_hc_async,
-	[MICA_HC_SLEEP] = mica_hc_sleep,
-	/* MICA_HC_FAULT arrives as struct mica_exit's fault: the backend reads it */
+    [MICA_HC_WAIT] = mica_hc_wait,	   [MICA_HC_CONSOLE] = mica_hc_console,
+    [MICA_HC_HOSTCALL] = mica_hc_hostcall, [MICA_HC_EXIT] = mica_hc_exit,
+    [MICA_HC_MODULE] = mica_hc_module,	   [MICA_HC_ASYNC] = mica_hc_async,
+    [MICA_HC_SLEEP] = mica_hc_sleep,
+    /* MICA_HC_FAULT arrives as struct mica_exit's fault: the backend reads it */
 };
 
 static int inside(uint64_t gpa, uint64_t len, uint64_t start, uint64_t end)
@@ -31,7 +28,8 @@ int mica_guest_writable(const mica_sandbox *sb, uint64_t gpa, uint64_t len)
 	const struct mica_layout *l = &sb->layout;
 	if (gpa % 8) /* the host writes fields in place */
 		return 0;
-	int ok = inside(gpa, len, l->heap_start, l->heap_end) || inside(gpa, len, l->stack_bottom, l->stack_top) ||
+	int ok = inside(gpa, len, l->heap_start, l->heap_end) ||
+		 inside(gpa, len, l->stack_bottom, l->stack_top) ||
 		 inside(gpa, len, MICA_GPA_MAILBOX, MICA_GPA_INLINE + MICA_INLINE_SIZE);
 	const struct mica_image *img = &sb->rt->image;
 	for (int i = 0; !ok && i < img->nsegs; i++)
@@ -53,8 +51,9 @@ static int serve(mica_sandbox *sb, int64_t deadline, mica_error *err)
 		struct mica_exit ex;
 		int rc = ops->run(sb, deadline, &ex, err);
 		if (rc == MICA_ERR_TIMEOUT)
-			return mica_sandbox_kill(sb, rc, err, "time limit exceeded: the operation ran longer than %u ms",
-						 sb->limits.timeout_ms);
+			return mica_sandbox_kill(
+			    sb, rc, err, "time limit exceeded: the operation ran longer than %u ms",
+			    sb->limits.timeout_ms);
 		if (rc == MICA_ERR_INTERRUPTED) {
 			atomic_store(&sb->interrupt, 0);
 			return mica_sandbox_kill(sb, rc, err, "interrupted by the host");
@@ -65,7 +64,8 @@ static int serve(mica_sandbox *sb, int64_t deadline, mica_error *err)
 			return mica_fault_report(sb, &ex.fault, err);
 		mica_hc_handler *h = ex.nr < MICA_HC_COUNT ? handlers[ex.nr] : NULL;
 		if (!h)
-			return mica_sandbox_kill(sb, MICA_ERR_FAULT, err, "guest ABI violation: unknown hypercall %u",
+			return mica_sandbox_kill(sb, MICA_ERR_FAULT, err,
+						 "guest ABI violation: unknown hypercall %u",
 						 ex.nr);
 		rc = h(sb, ex.arg, deadline, err);
 		if (rc == MICA_HC_DONE)
@@ -83,8 +83,10 @@ int mica_hypercall_serve(mica_sandbox *sb, mica_error *err)
 	/* Interrupted before the guest ran: the guest is still parked, so the
 	 * sandbox stays usable. */
 	if (atomic_exchange(&sb->interrupt, 0))
-		return mica_err(err, MICA_ERR_INTERRUPTED, "interrupted by the host before the operation ran");
-	int64_t deadline = sb->limits.timeout_ms ? mica_now_ns() + (int64_t)sb->limits.timeout_ms * 1000000 : 0;
+		return mica_err(err, MICA_ERR_INTERRUPTED,
+				"interrupted by the host before the operation ran");
+	int64_t deadline =
+	    sb->limits.timeout_ms ? mica_now_ns() + (int64_t)sb->limits.timeout_ms * 1000000 : 0;
 	int rc = mica_async_begin(sb, err); /* a new request: earlier calls' completions are void */
 	if (rc)
 		return rc;

@@ -19,13 +19,13 @@ int mica_hypercall_serve(mica_sandbox *sb, mica_error *err);
 #define MICA_HC_DONE (-1)
 typedef int mica_hc_handler(mica_sandbox *sb, uint64_t gpa, int64_t deadline, mica_error *err);
 
-mica_hc_handler mica_hc_wait;     /* host/sandbox.c */
+mica_hc_handler mica_hc_wait;	  /* host/sandbox.c */
 mica_hc_handler mica_hc_console;  /* host/console.c */
 mica_hc_handler mica_hc_hostcall; /* host/hostcall.c */
-mica_hc_handler mica_hc_exit;     /* host/fault.c */
-mica_hc_handler mica_hc_module;   /* host/modules.c */
-mica_hc_handler mica_hc_async;    /* host/async.c */
-mica_hc_handler mica_hc_sleep;    /* host/async.c */
+mica_hc_handler mica_hc_exit;	  /* host/fault.c */
+mica_hc_handler mica_hc_module;	  /* host/modules.c */
+mica_hc_handler mica_hc_async;	  /* host/async.c */
+mica_hc_handler mica_hc_sleep;	  /* host/async.c */
 
 /* A CPU exception, reported as KVM and the process backend both do
  * (host/fault.c): kills the sandbox. */

@@ -15,7 +15,8 @@ int mica_modules_open(const char *dir, int *fd, mica_error *err)
 {
 	*fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (*fd < 0)
-		return mica_err_errno(err, MICA_ERR_INVALID, "cannot use '%s' as the module root", dir);
+		return mica_err_errno(err, MICA_ERR_INVALID, "cannot use '%s' as the module root",
+				      dir);
 	return 0;
 }
 
@@ -49,13 +50,15 @@ int mica_modules_read(int root_fd, const char *name, size_t max, char **src, siz
 		return -1;
 	}
 	if (name[0] == '/' || name[0] == 0) {
-		snprintf(why, why_size, "module names must be relative paths inside the module root");
+		snprintf(why, why_size,
+			 "module names must be relative paths inside the module root");
 		return -1;
 	}
 	int fd = open_beneath(root_fd, name);
 	if (fd < 0) {
-		snprintf(why, why_size, "%s", errno == EXDEV || errno == ELOOP ? "outside the module root"
-					      : strerror(errno));
+		snprintf(why, why_size, "%s",
+			 errno == EXDEV || errno == ELOOP ? "outside the module root"
+							  : strerror(errno));
 		return -1;
 	}
 	struct stat st;
@@ -88,18 +91,21 @@ int mica_hc_module(mica_sandbox *sb, uint64_t gpa, int64_t deadline, mica_error 
 	(void)deadline;
 	struct mica_hc_module req;
 	char path[4097], why[256];
-	if (!mica_guest_writable(sb, gpa, sizeof(req)) || mica_mem_read(&sb->mem, gpa, &req, sizeof(req)) ||
-	    req.name_len == 0 || req.name_len > 4096 || mica_mem_read(&sb->mem, req.name, path, req.name_len) ||
+	if (!mica_guest_writable(sb, gpa, sizeof(req)) ||
+	    mica_mem_read(&sb->mem, gpa, &req, sizeof(req)) || req.name_len == 0 ||
+	    req.name_len > 4096 || mica_mem_read(&sb->mem, req.name, path, req.name_len) ||
 	    memchr(path, 0, req.name_len))
 		return mica_abi_violation(sb, err, "module request", gpa);
 	path[req.name_len] = 0;
 	char *src;
 	size_t len;
-	int found = mica_modules_read(sb->module_root, path, MICA_IN_SIZE - 1, &src, &len, why, sizeof(why)) == 0;
+	int found = mica_modules_read(sb->module_root, path, MICA_IN_SIZE - 1, &src, &len, why,
+				      sizeof(why)) == 0;
 	const char *text = found ? src : why;
 	size_t n = found ? len : strlen(why);
 	static const char nul = 0;
-	int bad = mica_mem_write(&sb->mem, MICA_GPA_IN, text, n) || mica_mem_write(&sb->mem, MICA_GPA_IN + n, &nul, 1);
+	int bad = mica_mem_write(&sb->mem, MICA_GPA_IN, text, n) ||
+		  mica_mem_write(&sb->mem, MICA_GPA_IN + n, &nul, 1);
 	if (found)
 		free(src);
 	req.failed = !found;

@@ -11,23 +11,22 @@ extern const uint8_t mica_guest_image_end[];
 const char *mica_backend_name(mica_backend backend)
 {
 	switch (backend) {
-	case MICA_BACKEND_AUTO:
-		return "auto";
-	case MICA_BACKEND_KVM:
-		return "kvm";
-	case MICA_BACKEND_PROCESS:
-		return "process";
+	case MICA_BACKEND_AUTO: return "auto";
+	case MICA_BACKEND_KVM: return "kvm";
+	case MICA_BACKEND_PROCESS: return "process";
 	}
 	return "unknown";
 }
 
 /* Opens backend b for rt; on failure err says why. */
-static int open_backend(mica_runtime *rt, mica_backend b, const mica_runtime_options *opts, mica_error *err)
+static int open_backend(mica_runtime *rt, mica_backend b, const mica_runtime_options *opts,
+			mica_error *err)
 {
 	const struct mica_backend_ops *ops = b == MICA_BACKEND_KVM ? &mica_kvm_ops : &mica_proc_ops;
 	if (b == MICA_BACKEND_PROCESS && !rt->image.proc)
-		return mica_err(err, MICA_ERR_SYSTEM,
-				"process backend unavailable: the guest image has no process stubs");
+		return mica_err(
+		    err, MICA_ERR_SYSTEM,
+		    "process backend unavailable: the guest image has no process stubs");
 	int rc = ops->open(opts, &rt->bk, err);
 	if (rc)
 		return rc;
@@ -160,8 +159,8 @@ int mica_hostfn_add(mica_runtime *rt, const char *module, const char *name, mica
 	return MICA_OK;
 }
 
-int mica_hostfns_copy(struct mica_hostfn **dst, size_t *dst_n, const struct mica_hostfn *src, size_t n,
-		      mica_error *err)
+int mica_hostfns_copy(struct mica_hostfn **dst, size_t *dst_n, const struct mica_hostfn *src,
+		      size_t n, mica_error *err)
 {
 	*dst = NULL;
 	*dst_n = 0;

@@ -19,8 +19,8 @@ struct mica_hostfn {
 struct mica_runtime {
 	const struct mica_backend_ops *ops;
 	mica_backend backend;
-	void *bk; /* the backend's state */
-	char kvm_why[256]; /* AUTO chose the process backend: why not KVM */
+	void *bk;	     /* the backend's state */
+	char kvm_why[256];   /* AUTO chose the process backend: why not KVM */
 	uint8_t *image_data; /* owned copy when not the built-in image */
 	struct mica_image image;
 	uint8_t image_sha256[MICA_SHA256_LEN]; /* names the image in snapshot and bytecode files */
@@ -37,7 +37,7 @@ int mica_hostfn_add(mica_runtime *rt, const char *module, const char *name, mica
 int mica_hostfn_name_ok(const char *s, size_t n);
 
 /* Copies a host function table (n may be 0: *dst stays NULL). */
-int mica_hostfns_copy(struct mica_hostfn **dst, size_t *dst_n, const struct mica_hostfn *src, size_t n,
-		      mica_error *err);
+int mica_hostfns_copy(struct mica_hostfn **dst, size_t *dst_n, const struct mica_hostfn *src,
+		      size_t n, mica_error *err);
 
 #endif

@@ -22,14 +22,17 @@ void mica_limits_default(mica_limits *l)
 
 int mica_limits_check(const mica_limits *l, mica_error *err)
 {
-	if (l->memory_bytes < 16 * MIB || l->memory_bytes > 2048 * MIB || l->memory_bytes % MICA_PAGE_SIZE)
-		return mica_err(err, MICA_ERR_INVALID,
-				"guest memory must be 16 MiB to 2048 MiB in whole pages, not %zu bytes",
-				l->memory_bytes);
+	if (l->memory_bytes < 16 * MIB || l->memory_bytes > 2048 * MIB ||
+	    l->memory_bytes % MICA_PAGE_SIZE)
+		return mica_err(
+		    err, MICA_ERR_INVALID,
+		    "guest memory must be 16 MiB to 2048 MiB in whole pages, not %zu bytes",
+		    l->memory_bytes);
 	if (l->stack_bytes < 64 * 1024 || l->stack_bytes > l->memory_bytes / 4 ||
 	    l->stack_bytes % MICA_PAGE_SIZE)
 		return mica_err(err, MICA_ERR_INVALID,
-				"stack must be 64 KiB to a quarter of guest memory in whole pages, not %zu bytes",
+				"stack must be 64 KiB to a quarter of guest memory in whole pages, "
+				"not %zu bytes",
 				l->stack_bytes);
 	return 0;
 }
@@ -102,13 +105,13 @@ mica_sandbox *mica_sandbox_new(mica_runtime *rt, const mica_limits *limits, mica
 	if (mica_hostfns_copy(&sb->fns, &sb->nfns, rt->fns, rt->nfns, err))
 		goto fail;
 	struct mica_boot_params bp = {
-		.mem_size = sb->limits.memory_bytes,
-		.stack_size = sb->limits.stack_bytes,
-		.js_heap_limit = sb->limits.heap_bytes,
-		.output_limit = sb->limits.output_bytes,
-		.hostfn_count = (uint32_t)sb->nfns,
-		.flags = (sb->limits.deterministic ? MICA_BOOT_DETERMINISTIC : 0) |
-			 (rt->backend == MICA_BACKEND_PROCESS ? MICA_BOOT_PROCESS : 0),
+	    .mem_size = sb->limits.memory_bytes,
+	    .stack_size = sb->limits.stack_bytes,
+	    .js_heap_limit = sb->limits.heap_bytes,
+	    .output_limit = sb->limits.output_bytes,
+	    .hostfn_count = (uint32_t)sb->nfns,
+	    .flags = (sb->limits.deterministic ? MICA_BOOT_DETERMINISTIC : 0) |
+		     (rt->backend == MICA_BACKEND_PROCESS ? MICA_BOOT_PROCESS : 0),
 	};
 	table = mica_hostfn_table(sb, &bp.hostfn_table_len);
 	if (!table || bp.hostfn_table_len >= MICA_IN_SIZE) {
@@ -124,18 +127,20 @@ mica_sandbox *mica_sandbox_new(mica_runtime *rt, const mica_limits *limits, mica
 	uint8_t *mem = mica_mem_direct(&sb->mem, 0, sb->limits.memory_bytes);
 	struct mica_cpu cpu;
 	if (!mem) {
-		mica_err(err, MICA_ERR_SYSTEM, "the backend gave no writable view of a new guest's memory");
+		mica_err(err, MICA_ERR_SYSTEM,
+			 "the backend gave no writable view of a new guest's memory");
 		goto fail;
 	}
-	if (mica_boot_image(mem, &sb->layout, &rt->image, &bp, &cpu, err) || mica_sandbox_refresh(sb, err) ||
-	    rt->ops->start(sb, &cpu, err))
+	if (mica_boot_image(mem, &sb->layout, &rt->image, &bp, &cpu, err) ||
+	    mica_sandbox_refresh(sb, err) || rt->ops->start(sb, &cpu, err))
 		goto fail;
 	free(table);
 	table = NULL;
 	/* Boot: run until the guest's first WAIT says QuickJS is ready. */
 	int rc = mica_hypercall_serve(sb, err);
 	if (rc == MICA_OK && sb->reply.status != MICA_GS_READY)
-		rc = mica_err(err, MICA_ERR_FAULT, "guest did not become ready (status %u)", sb->reply.status);
+		rc = mica_err(err, MICA_ERR_FAULT, "guest did not become ready (status %u)",
+			      sb->reply.status);
 	free(sb->reply.text);
 	sb->reply.text = NULL;
 	if (rc)
@@ -200,20 +205,24 @@ int mica_hc_wait(mica_sandbox *sb, uint64_t gpa, int64_t deadline, mica_error *e
 	if (!mica_guest_writable(sb, gpa, sizeof(w)) || mica_mem_read(&sb->mem, gpa, &w, sizeof(w)))
 		return mica_abi_violation(sb, err, "wait structure", gpa);
 	if (w.result_len >= MICA_RESULT_MAX || !mica_mem_check(&sb->mem, w.result, w.result_len))
-		return mica_sandbox_kill(sb, MICA_ERR_FAULT, err, "guest ABI violation: result of %llu bytes at 0x%llx",
-					 (unsigned long long)w.result_len, (unsigned long long)w.result);
+		return mica_sandbox_kill(
+		    sb, MICA_ERR_FAULT, err, "guest ABI violation: result of %llu bytes at 0x%llx",
+		    (unsigned long long)w.result_len, (unsigned long long)w.result);
 	if (w.kind > MICA_KIND_BYTES)
-		return mica_sandbox_kill(sb, MICA_ERR_FAULT, err, "guest ABI violation: result kind %u", w.kind);
+		return mica_sandbox_kill(sb, MICA_ERR_FAULT, err,
+					 "guest ABI violation: result kind %u", w.kind);
 	struct mica_reply *r = &sb->reply;
 	r->text = malloc(w.result_len + 1);
 	if (!r->text)
-		return mica_sandbox_kill(sb, MICA_ERR_SYSTEM, err, "out of memory copying a %llu-byte result",
+		return mica_sandbox_kill(sb, MICA_ERR_SYSTEM, err,
+					 "out of memory copying a %llu-byte result",
 					 (unsigned long long)w.result_len);
 	if (mica_mem_read(&sb->mem, w.result, r->text, w.result_len)) {
 		free(r->text);
 		r->text = NULL;
-		return mica_sandbox_kill(sb, MICA_ERR_FAULT, err, "guest ABI violation: result of %llu bytes at 0x%llx",
-					 (unsigned long long)w.result_len, (unsigned long long)w.result);
+		return mica_sandbox_kill(
+		    sb, MICA_ERR_FAULT, err, "guest ABI violation: result of %llu bytes at 0x%llx",
+		    (unsigned long long)w.result_len, (unsigned long long)w.result);
 	}
 	r->text[w.result_len] = 0;
 	r->len = w.result_len;
@@ -256,8 +265,9 @@ static int put_request(mica_sandbox *sb, uint32_t op, uint32_t flags, const char
 /* Sends one request to the parked guest and runs it to its next WAIT.
  * flags: MICA_REQ_*. *is_bytes (may be NULL) says whether a call's result
  * is raw bytes. */
-static int request(mica_sandbox *sb, uint32_t op, uint32_t flags, const char *name, const char *data,
-		   size_t len, char **result, size_t *result_len, int *is_bytes, mica_error *err)
+static int request(mica_sandbox *sb, uint32_t op, uint32_t flags, const char *name,
+		   const char *data, size_t len, char **result, size_t *result_len, int *is_bytes,
+		   mica_error *err)
 {
 	if (result)
 		*result = NULL;
@@ -266,10 +276,12 @@ static int request(mica_sandbox *sb, uint32_t op, uint32_t flags, const char *na
 	if (is_bytes)
 		*is_bytes = 0;
 	if (atomic_load(&sb->runner))
-		return mica_err(err, MICA_ERR_INVALID,
-				"sandbox busy: a host function may not call back into its own sandbox");
+		return mica_err(
+		    err, MICA_ERR_INVALID,
+		    "sandbox busy: a host function may not call back into its own sandbox");
 	if (sb->dead)
-		return mica_err(err, sb->dead, "sandbox unusable: an earlier operation ended with: %s",
+		return mica_err(err, sb->dead,
+				"sandbox unusable: an earlier operation ended with: %s",
 				mica_code_name(sb->dead));
 	sb->result_bytes = 0;
 	/* NULL data: only empty bytes */
@@ -279,8 +291,9 @@ static int request(mica_sandbox *sb, uint32_t op, uint32_t flags, const char *na
 		data = "";
 	size_t nlen = strlen(name);
 	if (len > MICA_IN_SIZE - 2 || nlen > MICA_IN_SIZE - 2 - len)
-		return mica_err(err, MICA_ERR_INVALID, "request too large: %zu bytes (the limit is %llu)",
-				nlen + len, (unsigned long long)MICA_IN_SIZE - 2);
+		return mica_err(err, MICA_ERR_INVALID,
+				"request too large: %zu bytes (the limit is %llu)", nlen + len,
+				(unsigned long long)MICA_IN_SIZE - 2);
 	int rc = put_request(sb, op, flags, name, nlen, data, len, err);
 	if (rc)
 		return rc;
@@ -304,30 +317,27 @@ static int request(mica_sandbox *sb, uint32_t op, uint32_t flags, const char *na
 		if (result_len)
 			*result_len = res.len;
 		return MICA_OK;
-	case MICA_GS_EXCEPTION:
-		rc = mica_err(err, MICA_ERR_JS, "%s", res.text);
-		break;
+	case MICA_GS_EXCEPTION: rc = mica_err(err, MICA_ERR_JS, "%s", res.text); break;
 	case MICA_GS_SYNTAX:
-	case MICA_GS_BAD_INPUT:
-		rc = mica_err(err, MICA_ERR_INVALID, "%s", res.text);
-		break;
+	case MICA_GS_BAD_INPUT: rc = mica_err(err, MICA_ERR_INVALID, "%s", res.text); break;
 	case MICA_GS_OOM:
 		rc = mica_err(err, MICA_ERR_MEMORY, "memory limit exceeded: %s", res.text);
 		break;
 	default:
 		if (res.status == UINT32_MAX)
-			rc = mica_sandbox_kill(sb, MICA_ERR_FAULT, err,
-					       "guest broke the protocol: bytes for a request that is not a call");
+			rc = mica_sandbox_kill(
+			    sb, MICA_ERR_FAULT, err,
+			    "guest broke the protocol: bytes for a request that is not a call");
 		else
-			rc = mica_sandbox_kill(sb, MICA_ERR_FAULT, err, "guest broke the protocol: status %u",
-					       res.status);
+			rc = mica_sandbox_kill(sb, MICA_ERR_FAULT, err,
+					       "guest broke the protocol: status %u", res.status);
 	}
 	free(res.text);
 	return rc;
 }
 
-int mica_sandbox_request(mica_sandbox *sb, uint32_t op, const char *name, const void *data, size_t len,
-			 char **result, size_t *result_len, mica_error *err)
+int mica_sandbox_request(mica_sandbox *sb, uint32_t op, const char *name, const void *data,
+			 size_t len, char **result, size_t *result_len, mica_error *err)
 {
 	return request(sb, op, 0, name, (const char *)data, len, result, result_len, NULL, err);
 }
@@ -341,7 +351,8 @@ int mica_sandbox_load(mica_sandbox *sb, const char *name, const char *source, si
 int mica_sandbox_call(mica_sandbox *sb, const char *handler, const char *event_json, size_t len,
 		      char **result, size_t *result_len, mica_error *err)
 {
-	return request(sb, MICA_OP_CALL, 0, handler, event_json, len, result, result_len, NULL, err);
+	return request(sb, MICA_OP_CALL, 0, handler, event_json, len, result, result_len, NULL,
+		       err);
 }
 
 int mica_sandbox_call_bytes(mica_sandbox *sb, const char *handler, const void *data, size_t len,

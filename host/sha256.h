@@ -13,7 +13,7 @@ struct mica_sha256 {
 	uint64_t bytes; /* message length so far */
 	uint8_t buf[64];
 	size_t n; /* bytes in buf */
-	int hw;   /* use the SHA extensions; set by init, tests may clear it */
+	int hw;	  /* use the SHA extensions; set by init, tests may clear it */
 };
 
 void mica_sha256_init(struct mica_sha256 *c);

@@ -21,55 +21,55 @@
 #include "sandbox.h"
 #include "snapshot.h"
 
-#define PAGE MICA_PAGE_SIZE
+#define PAGE	       MICA_PAGE_SIZE
 #define FORMAT_VERSION 2
 #define MACHINE_X86_64 62 /* ELF e_machine */
 
 /* The fixed header: field offsets. All integers little endian. */
 enum {
-	H_MAGIC = 0,          /* "MICASNAP" */
-	H_FORMAT = 8,         /* u32 */
-	H_ABI = 12,           /* u32 MICA_ABI_VERSION */
-	H_IMAGE = 16,         /* SHA-256 of the guest image, 32 bytes */
-	H_MACHINE = 48,       /* u32 */
-	H_CPU_SIZE = 52,      /* u32 bytes of register state (CPU_SIZE) */
-	H_NFNS = 56,          /* u32 host functions */
-	H_FNS_SIZE = 60,      /* u32 bytes of the host function table */
-	H_NPAGES = 64,        /* u64 page records */
-	H_MEMORY = 72,        /* u64 limits.memory_bytes */
-	H_HEAP = 80,          /* u64 limits.heap_bytes */
-	H_STACK = 88,         /* u64 limits.stack_bytes */
-	H_OUTPUT = 96,        /* u64 limits.output_bytes */
-	H_TIMEOUT = 104,      /* u32 limits.timeout_ms */
-	H_BACKEND = 108,      /* u32 the backend that made it: 1 KVM, 2 process */
-	H_LAYOUT = 112,       /* 7 x u64: struct mica_layout in field order */
-	H_WAIT = 168,         /* u64 wait_gpa */
+	H_MAGIC = 0,	 /* "MICASNAP" */
+	H_FORMAT = 8,	 /* u32 */
+	H_ABI = 12,	 /* u32 MICA_ABI_VERSION */
+	H_IMAGE = 16,	 /* SHA-256 of the guest image, 32 bytes */
+	H_MACHINE = 48,	 /* u32 */
+	H_CPU_SIZE = 52, /* u32 bytes of register state (CPU_SIZE) */
+	H_NFNS = 56,	 /* u32 host functions */
+	H_FNS_SIZE = 60, /* u32 bytes of the host function table */
+	H_NPAGES = 64,	 /* u64 page records */
+	H_MEMORY = 72,	 /* u64 limits.memory_bytes */
+	H_HEAP = 80,	 /* u64 limits.heap_bytes */
+	H_STACK = 88,	 /* u64 limits.stack_bytes */
+	H_OUTPUT = 96,	 /* u64 limits.output_bytes */
+	H_TIMEOUT = 104, /* u32 limits.timeout_ms */
+	H_BACKEND = 108, /* u32 the backend that made it: 1 KVM, 2 process */
+	H_LAYOUT = 112,	 /* 7 x u64: struct mica_layout in field order */
+	H_WAIT = 168,	 /* u64 wait_gpa */
 	HDR_SIZE = 176,
 };
 /* The registers (struct mica_cpu): 20 u64 (gpr[16], rip, rflags, fs_base,
  * gs_base), then the 512-byte FXSAVE image. */
-#define CPU_SIZE (20 * 8 + 512)
-#define MAGIC "MICASNAP"
+#define CPU_SIZE    (20 * 8 + 512)
+#define MAGIC	    "MICASNAP"
 #define RECORD_SIZE (8 + PAGE)
-#define SUM_SIZE MICA_SHA256_LEN
+#define SUM_SIZE    MICA_SHA256_LEN
 
 /* What a valid file cannot exceed: bounds checked before any arithmetic. */
-#define MAX_PAGES ((2048ull << 20) / PAGE)
+#define MAX_PAGES    ((2048ull << 20) / PAGE)
 #define MAX_FNS_SIZE MICA_IN_SIZE
 #define MAX_CPU_SIZE 65536u
 
 static void layout_put(uint8_t *p, const struct mica_layout *l)
 {
-	const uint64_t f[7] = {l->mem_size,     l->heap_start, l->heap_end, l->stack_bottom,
-			       l->stack_top,    l->pt_base,    l->pt_size};
+	const uint64_t f[7] = {l->mem_size,  l->heap_start, l->heap_end, l->stack_bottom,
+			       l->stack_top, l->pt_base,    l->pt_size};
 	for (int i = 0; i < 7; i++)
 		mica_put64(p + 8 * i, f[i]);
 }
 
 static void layout_get(const uint8_t *p, struct mica_layout *l)
 {
-	uint64_t *f[7] = {&l->mem_size, &l->heap_start, &l->heap_end, &l->stack_bottom,
-			  &l->stack_top, &l->pt_base,    &l->pt_size};
+	uint64_t *f[7] = {&l->mem_size,	 &l->heap_start, &l->heap_end, &l->stack_bottom,
+			  &l->stack_top, &l->pt_base,	 &l->pt_size};
 	for (int i = 0; i < 7; i++)
 		*f[i] = mica_get64(p + 8 * i);
 }
@@ -168,7 +168,8 @@ static int stored_pages(const mica_snapshot *s, uint64_t **out, uint64_t *count,
 			if (hole < 0 || hole > size)
 				hole = size;
 		}
-		for (uint64_t pg = (uint64_t)data / PAGE; pg < ((uint64_t)hole + PAGE - 1) / PAGE; pg++)
+		for (uint64_t pg = (uint64_t)data / PAGE; pg < ((uint64_t)hole + PAGE - 1) / PAGE;
+		     pg++)
 			if (!page_is_zero(s->ref + pg * PAGE))
 				idx[n++] = pg;
 		pos = hole > data ? hole : data + (off_t)PAGE;
@@ -217,7 +218,8 @@ static void header(const mica_snapshot *s, uint64_t npages, size_t fns_size, uin
 	mica_put64(h + H_WAIT, s->wait_gpa);
 }
 
-static int write_body(struct writer *w, const mica_snapshot *s, const uint64_t *idx, uint64_t npages)
+static int write_body(struct writer *w, const mica_snapshot *s, const uint64_t *idx,
+		      uint64_t npages)
 {
 	size_t fns_size = fns_table(s, NULL);
 	uint8_t h[HDR_SIZE], *t = malloc(fns_size ? fns_size : 1);
@@ -229,7 +231,8 @@ static int write_body(struct writer *w, const mica_snapshot *s, const uint64_t *
 	header(s, npages, fns_size, h);
 	uint8_t cpu[CPU_SIZE];
 	cpu_put(cpu, &s->cpu);
-	int rc = w_put(w, h, sizeof(h), 1) || w_put(w, t, fns_size, 1) || w_put(w, cpu, sizeof(cpu), 1);
+	int rc =
+	    w_put(w, h, sizeof(h), 1) || w_put(w, t, fns_size, 1) || w_put(w, cpu, sizeof(cpu), 1);
 	free(t);
 	for (uint64_t i = 0; i < npages && !rc; i++) {
 		uint8_t rec[8];
@@ -262,7 +265,8 @@ static void sync_dir(const char *path)
 int mica_snapshot_save(const mica_snapshot *s, const char *path, mica_error *err)
 {
 	if (!s || !path || !*path)
-		return mica_err(err, MICA_ERR_INVALID, "mica_snapshot_save needs a snapshot and a path");
+		return mica_err(err, MICA_ERR_INVALID,
+				"mica_snapshot_save needs a snapshot and a path");
 	uint64_t *idx = NULL, npages = 0;
 	int rc = stored_pages(s, &idx, &npages, err);
 	if (rc)
@@ -283,22 +287,26 @@ int mica_snapshot_save(const mica_snapshot *s, const char *path, mica_error *err
 	if (w->fd >= 0)
 		fchmod(w->fd, 0644);
 	if (w->fd < 0) {
-		rc = mica_err_errno(err, MICA_ERR_SYSTEM, "snapshot file %s: cannot create %s", path, tmp);
+		rc = mica_err_errno(err, MICA_ERR_SYSTEM, "snapshot file %s: cannot create %s",
+				    path, tmp);
 		goto out;
 	}
 	if (write_body(w, s, idx, npages) || fsync(w->fd)) {
-		rc = mica_err_errno(err, MICA_ERR_SYSTEM, "snapshot file %s: cannot write %s", path, tmp);
+		rc = mica_err_errno(err, MICA_ERR_SYSTEM, "snapshot file %s: cannot write %s", path,
+				    tmp);
 		close(w->fd);
 		unlink(tmp);
 		goto out;
 	}
 	if (close(w->fd)) {
-		rc = mica_err_errno(err, MICA_ERR_SYSTEM, "snapshot file %s: cannot write %s", path, tmp);
+		rc = mica_err_errno(err, MICA_ERR_SYSTEM, "snapshot file %s: cannot write %s", path,
+				    tmp);
 		unlink(tmp);
 		goto out;
 	}
 	if (rename(tmp, path)) {
-		rc = mica_err_errno(err, MICA_ERR_SYSTEM, "snapshot file %s: cannot rename %s to it", path, tmp);
+		rc = mica_err_errno(err, MICA_ERR_SYSTEM,
+				    "snapshot file %s: cannot rename %s to it", path, tmp);
 		unlink(tmp);
 		goto out;
 	}
@@ -331,14 +339,14 @@ static int read_all(int fd, uint8_t *buf, size_t len, size_t *got)
 	return 0;
 }
 
-
 /* The host function table: module and name of each, callbacks unbound. */
 static int parse_fns(const char *path, const uint8_t *t, size_t size, uint32_t count,
 		     struct mica_hostfn **out, mica_error *err)
 {
 	*out = NULL;
 	if (!count)
-		return size ? BAD("corrupted (host function table of %zu bytes for 0 functions)", path, size)
+		return size ? BAD("corrupted (host function table of %zu bytes for 0 functions)",
+				  path, size)
 			    : 0;
 	if (count > size / 4)
 		return BAD("corrupted (%u host functions in %zu bytes)", path, count, size);
@@ -350,9 +358,11 @@ static int parse_fns(const char *path, const uint8_t *t, size_t size, uint32_t c
 		char *dst[2] = {fns[i].module, fns[i].name};
 		for (int k = 0; k < 2; k++) {
 			size_t len = pos < size ? t[pos] : 0;
-			if (pos >= size || len > size - pos - 1 || !mica_hostfn_name_ok((const char *)t + pos + 1, len)) {
+			if (pos >= size || len > size - pos - 1 ||
+			    !mica_hostfn_name_ok((const char *)t + pos + 1, len)) {
 				free(fns);
-				return BAD("corrupted (bad entry %u in the host function table)", path, i);
+				return BAD("corrupted (bad entry %u in the host function table)",
+					   path, i);
 			}
 			memcpy(dst[k], t + pos + 1, len);
 			dst[k][len] = 0;
@@ -361,7 +371,8 @@ static int parse_fns(const char *path, const uint8_t *t, size_t size, uint32_t c
 	}
 	if (pos != size) {
 		free(fns);
-		return BAD("corrupted (%zu stray bytes after the host function table)", path, size - pos);
+		return BAD("corrupted (%zu stray bytes after the host function table)", path,
+			   size - pos);
 	}
 	*out = fns;
 	return 0;
@@ -369,25 +380,26 @@ static int parse_fns(const char *path, const uint8_t *t, size_t size, uint32_t c
 
 /* Checks the header's meaning (the checksum has matched): versions, image,
  * limits, layout, wait_gpa. Fills the limits and the layout. */
-static int check_header(const mica_runtime *rt, const char *path, const uint8_t *h, mica_limits *lim,
-			struct mica_layout *lay, mica_error *err)
+static int check_header(const mica_runtime *rt, const char *path, const uint8_t *h,
+			mica_limits *lim, struct mica_layout *lay, mica_error *err)
 {
 	uint32_t abi = mica_get32(h + H_ABI);
 	if (abi != MICA_ABI_VERSION)
-		return BAD("made by another mica build (guest ABI version %u, this mica has %u)", path, abi,
-			   MICA_ABI_VERSION);
+		return BAD("made by another mica build (guest ABI version %u, this mica has %u)",
+			   path, abi, MICA_ABI_VERSION);
 	if (memcmp(h + H_IMAGE, rt->image_sha256, MICA_SHA256_LEN))
 		return BAD("made by another mica build (guest image differs)", path);
 	if (mica_get32(h + H_MACHINE) != MACHINE_X86_64 || mica_get32(h + H_CPU_SIZE) != CPU_SIZE)
-		return BAD("made for another machine (machine %u with %u bytes of register state; this is "
-			   "x86-64 with %u)",
-			   path, mica_get32(h + H_MACHINE), mica_get32(h + H_CPU_SIZE), CPU_SIZE);
+		return BAD(
+		    "made for another machine (machine %u with %u bytes of register state; this is "
+		    "x86-64 with %u)",
+		    path, mica_get32(h + H_MACHINE), mica_get32(h + H_CPU_SIZE), CPU_SIZE);
 	uint32_t backend = mica_get32(h + H_BACKEND);
 	if (backend != MICA_BACKEND_KVM && backend != MICA_BACKEND_PROCESS)
 		return BAD("corrupted (made by backend %u)", path, backend);
 
-	uint64_t mem = mica_get64(h + H_MEMORY), heap = mica_get64(h + H_HEAP), stack = mica_get64(h + H_STACK),
-		 out = mica_get64(h + H_OUTPUT);
+	uint64_t mem = mica_get64(h + H_MEMORY), heap = mica_get64(h + H_HEAP),
+		 stack = mica_get64(h + H_STACK), out = mica_get64(h + H_OUTPUT);
 	_Static_assert(sizeof(size_t) == 8, "limits are 64-bit in the file");
 	memset(lim, 0, sizeof(*lim));
 	lim->memory_bytes = (size_t)mem;
@@ -400,8 +412,8 @@ static int check_header(const mica_runtime *rt, const char *path, const uint8_t 
 		return BAD("bad limits: %s", path, e.message);
 
 	/* The layout is a function of the limits and the image: recompute it. */
-	struct mica_boot_params bp = {.mem_size = mem, .stack_size = stack, .js_heap_limit = heap,
-				      .output_limit = out};
+	struct mica_boot_params bp = {
+	    .mem_size = mem, .stack_size = stack, .js_heap_limit = heap, .output_limit = out};
 	struct mica_layout want;
 	if (mica_layout_compute(&want, &rt->image, &bp, &e))
 		return BAD("bad limits: %s", path, e.message);
@@ -425,7 +437,8 @@ static int write_pages(int fd, const uint8_t *rec, uint64_t n, mica_error *err)
 	for (uint64_t i = 0; i < n;) {
 		uint64_t first = mica_get64(rec + i * RECORD_SIZE);
 		int k = 0;
-		while (i < n && k < MAXV && mica_get64(rec + i * RECORD_SIZE) == first + (uint64_t)k) {
+		while (i < n && k < MAXV &&
+		       mica_get64(rec + i * RECORD_SIZE) == first + (uint64_t)k) {
 			v[k].iov_base = (void *)(rec + i * RECORD_SIZE + 8);
 			v[k].iov_len = PAGE;
 			k++;
@@ -485,7 +498,8 @@ mica_snapshot *mica_snapshot_load(mica_runtime *rt, const char *path, mica_error
 		goto fail;
 	}
 	if (got >= H_FORMAT + 4 && mica_get32(h + H_FORMAT) != FORMAT_VERSION) {
-		BAD("format version %u, this mica reads %u", path, mica_get32(h + H_FORMAT), FORMAT_VERSION);
+		BAD("format version %u, this mica reads %u", path, mica_get32(h + H_FORMAT),
+		    FORMAT_VERSION);
 		goto fail;
 	}
 	if (got < HDR_SIZE) {
@@ -500,7 +514,8 @@ mica_snapshot *mica_snapshot_load(mica_runtime *rt, const char *path, mica_error
 	}
 	uint64_t want = HDR_SIZE + (uint64_t)fns_size + cpu_size + npages * RECORD_SIZE + SUM_SIZE;
 	if (size < want) {
-		BAD("truncated (%llu of %llu bytes)", path, (unsigned long long)size, (unsigned long long)want);
+		BAD("truncated (%llu of %llu bytes)", path, (unsigned long long)size,
+		    (unsigned long long)want);
 		goto fail;
 	}
 	if (size > want) {
@@ -513,8 +528,8 @@ mica_snapshot *mica_snapshot_load(mica_runtime *rt, const char *path, mica_error
 	/* The whole file, checked against its checksum before anything else. */
 	buf = malloc((size_t)size);
 	if (!buf) {
-		mica_err(err, MICA_ERR_SYSTEM, "out of memory for snapshot file %s (%llu bytes)", path,
-			 (unsigned long long)size);
+		mica_err(err, MICA_ERR_SYSTEM, "out of memory for snapshot file %s (%llu bytes)",
+			 path, (unsigned long long)size);
 		goto fail;
 	}
 	if (read_all(fd, buf, (size_t)size, &got) < 0) {
@@ -522,7 +537,8 @@ mica_snapshot *mica_snapshot_load(mica_runtime *rt, const char *path, mica_error
 		goto fail;
 	}
 	if (got != size) {
-		BAD("truncated while being read (%zu of %llu bytes)", path, got, (unsigned long long)size);
+		BAD("truncated while being read (%zu of %llu bytes)", path, got,
+		    (unsigned long long)size);
 		goto fail;
 	}
 	uint8_t sum[SUM_SIZE];
@@ -545,12 +561,13 @@ mica_snapshot *mica_snapshot_load(mica_runtime *rt, const char *path, mica_error
 	for (uint64_t i = 0; i < npages; i++) {
 		uint64_t pg = mica_get64(rec + i * RECORD_SIZE);
 		if (pg >= mem_pages) {
-			BAD("corrupted (page %llu of a %llu-page memory)", path, (unsigned long long)pg,
-			    (unsigned long long)mem_pages);
+			BAD("corrupted (page %llu of a %llu-page memory)", path,
+			    (unsigned long long)pg, (unsigned long long)mem_pages);
 			goto fail;
 		}
 		if (i && pg <= mica_get64(rec + (i - 1) * RECORD_SIZE)) {
-			BAD("corrupted (page records out of order at record %llu)", path, (unsigned long long)i);
+			BAD("corrupted (page records out of order at record %llu)", path,
+			    (unsigned long long)i);
 			goto fail;
 		}
 	}

@@ -34,7 +34,8 @@ fail:
 
 int mica_snapshot_seal(mica_snapshot *s, mica_error *err)
 {
-	s->ref = mmap(NULL, s->limits.memory_bytes, PROT_READ, MAP_SHARED | MAP_NORESERVE, s->memfd, 0);
+	s->ref =
+	    mmap(NULL, s->limits.memory_bytes, PROT_READ, MAP_SHARED | MAP_NORESERVE, s->memfd, 0);
 	if (s->ref == MAP_FAILED) {
 		s->ref = NULL;
 		return mica_err_errno(err, MICA_ERR_SYSTEM, "cannot map the snapshot");
@@ -51,7 +52,8 @@ mica_snapshot *mica_snapshot_take(mica_sandbox *sb, mica_error *err)
 	mica_snapshot *s = mica_snapshot_alloc(sb->limits.memory_bytes, err);
 	if (!s)
 		return NULL;
-	if (sb->rt->ops->capture(sb, s->memfd, &s->pages, &s->cpu, err) || mica_snapshot_seal(s, err))
+	if (sb->rt->ops->capture(sb, s->memfd, &s->pages, &s->cpu, err) ||
+	    mica_snapshot_seal(s, err))
 		goto fail;
 	s->limits = sb->limits;
 	s->layout = sb->layout;
@@ -90,13 +92,15 @@ static int bind_hostfns(mica_sandbox *sb, const mica_runtime *rt, const mica_sna
 	for (size_t i = 0; i < s->nfns; i++) {
 		const struct mica_hostfn *f = NULL;
 		for (size_t j = 0; j < rt->nfns && !f; j++)
-			if (!strcmp(rt->fns[j].module, s->fns[i].module) && !strcmp(rt->fns[j].name, s->fns[i].name))
+			if (!strcmp(rt->fns[j].module, s->fns[i].module) &&
+			    !strcmp(rt->fns[j].name, s->fns[i].name))
 				f = &rt->fns[j];
 		if (!f)
-			return mica_err(err, MICA_ERR_INVALID,
-					"the snapshot uses host function %s.%s, which this runtime has not "
-					"registered",
-					s->fns[i].module, s->fns[i].name);
+			return mica_err(
+			    err, MICA_ERR_INVALID,
+			    "the snapshot uses host function %s.%s, which this runtime has not "
+			    "registered",
+			    s->fns[i].module, s->fns[i].name);
 		sb->fns[i] = *f;
 	}
 	sb->nfns = s->nfns;
@@ -115,8 +119,8 @@ static int set_transport(mica_sandbox *sb, mica_error *err)
 		return 0;
 	bi.flags = want;
 	return mica_mem_write(&sb->mem, MICA_GPA_INFO, &bi, sizeof(bi))
-		       ? mica_err(err, MICA_ERR_SYSTEM, "cannot write the guest's boot info")
-		       : 0;
+		   ? mica_err(err, MICA_ERR_SYSTEM, "cannot write the guest's boot info")
+		   : 0;
 }
 
 /* After the backend put memory and registers back: the snapshot's limits,
@@ -148,8 +152,8 @@ mica_sandbox *mica_sandbox_from_snapshot(mica_runtime *rt, mica_snapshot *s, mic
 		mica_err(err, MICA_ERR_INVALID, "the snapshot was made with another guest image");
 		goto fail;
 	}
-	if (bind_hostfns(sb, rt, s, err) || rt->ops->create(sb, s->memfd, 1, err) || resumed(sb, err) ||
-	    rt->ops->start(sb, &s->cpu, err))
+	if (bind_hostfns(sb, rt, s, err) || rt->ops->create(sb, s->memfd, 1, err) ||
+	    resumed(sb, err) || rt->ops->start(sb, &s->cpu, err))
 		goto fail;
 	return sb;
 fail:
@@ -164,7 +168,8 @@ int mica_sandbox_reset(mica_sandbox *sb, mica_error *err)
 	if (atomic_load(&sb->runner))
 		return mica_err(err, MICA_ERR_INVALID, "sandbox busy");
 	sb->result_bytes = 0;
-	const struct mica_snap_mem sm = {.memfd = sb->snap->memfd, .ref = sb->snap->ref, .cpu = &sb->snap->cpu};
+	const struct mica_snap_mem sm = {
+	    .memfd = sb->snap->memfd, .ref = sb->snap->ref, .cpu = &sb->snap->cpu};
 	int rc = sb->rt->ops->reset(sb, &sm, err);
 	if (!rc)
 		rc = resumed(sb, err);

@@ -14,12 +14,12 @@ struct mica_snapshot {
 	atomic_int refs; /* the owner's, plus one per sandbox made from it */
 	int memfd;
 	const uint8_t *ref; /* read-only shared view of memfd, for resets */
-	uint64_t pages;     /* pages stored */
+	uint64_t pages;	    /* pages stored */
 	mica_limits limits;
 	struct mica_layout layout;
 	struct mica_cpu cpu;
 	uint64_t wait_gpa;
-	mica_backend made_by; /* the backend of the sandbox it was taken from */
+	mica_backend made_by;	 /* the backend of the sandbox it was taken from */
 	struct mica_hostfn *fns; /* the host functions the guest knows, in its order */
 	size_t nfns;
 	uint8_t image_sha256[MICA_SHA256_LEN]; /* the guest image it was made with */

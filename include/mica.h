@@ -37,17 +37,17 @@ extern "C" {
 #endif
 
 #define MICA_VERSION "0.1.0"
-#define MICA_SIGNAL (SIGRTMIN + 7)
+#define MICA_SIGNAL  (SIGRTMIN + 7)
 
 /* Outcome of a call. The values are also the CLI's exit codes. */
 typedef enum mica_code {
 	MICA_OK = 0,
-	MICA_ERR_JS = 1,          /* uncaught JavaScript exception */
-	MICA_ERR_INVALID = 2,     /* bad argument or input: JSON, syntax, handler name */
-	MICA_ERR_TIMEOUT = 3,     /* the wall-clock limit was reached */
-	MICA_ERR_MEMORY = 4,      /* the JS heap limit was reached */
-	MICA_ERR_FAULT = 5,       /* the guest faulted, died or broke the ABI; sandbox is dead */
-	MICA_ERR_SYSTEM = 6,      /* backend unavailable, host out of resources, internal */
+	MICA_ERR_JS = 1,	  /* uncaught JavaScript exception */
+	MICA_ERR_INVALID = 2,	  /* bad argument or input: JSON, syntax, handler name */
+	MICA_ERR_TIMEOUT = 3,	  /* the wall-clock limit was reached */
+	MICA_ERR_MEMORY = 4,	  /* the JS heap limit was reached */
+	MICA_ERR_FAULT = 5,	  /* the guest faulted, died or broke the ABI; sandbox is dead */
+	MICA_ERR_SYSTEM = 6,	  /* backend unavailable, host out of resources, internal */
 	MICA_ERR_INTERRUPTED = 7, /* mica_sandbox_interrupt() */
 } mica_code;
 
@@ -64,8 +64,8 @@ typedef struct mica_snapshot mica_snapshot;
 /* ---- runtime ------------------------------------------------------------- */
 
 typedef enum mica_backend {
-	MICA_BACKEND_AUTO = 0,    /* KVM when kvm_path can be opened, else process */
-	MICA_BACKEND_KVM = 1,     /* KVM or nothing: never falls back */
+	MICA_BACKEND_AUTO = 0,	  /* KVM when kvm_path can be opened, else process */
+	MICA_BACKEND_KVM = 1,	  /* KVM or nothing: never falls back */
 	MICA_BACKEND_PROCESS = 2, /* a confined child process per sandbox */
 } mica_backend;
 
@@ -104,9 +104,9 @@ void mica_runtime_free(mica_runtime *rt);
 
 /* A host function. It reads its arguments with mica_hostcall_args() and
  * answers with mica_hostcall_return(), mica_hostcall_return_bytes() or
- * mica_hostcall_fail(); if it does none, JavaScript receives undefined. It runs on the calling thread
- * while the guest waits, and must not use or free its own sandbox (calls
- * into it fail with MICA_ERR_INVALID). */
+ * mica_hostcall_fail(); if it does none, JavaScript receives undefined. It runs on the calling
+ * thread while the guest waits, and must not use or free its own sandbox (calls into it fail with
+ * MICA_ERR_INVALID). */
 typedef void (*mica_host_fn)(mica_hostcall *call, void *userdata);
 
 /* Makes fn visible to JavaScript as `import { name } from "host:module"`.
@@ -155,8 +155,8 @@ typedef struct mica_async_call mica_async_call;
 typedef void (*mica_async_fn)(mica_async_call *call, void *userdata);
 
 /* Like mica_runtime_register, for an async host function. */
-int mica_runtime_register_async(mica_runtime *rt, const char *module, const char *name, mica_async_fn fn,
-				void *userdata);
+int mica_runtime_register_async(mica_runtime *rt, const char *module, const char *name,
+				mica_async_fn fn, void *userdata);
 /* The arguments as a JSON array (not NUL-terminated), or the raw bytes of a
  * single binary argument (mica_async_is_bytes(), as for sync functions); a
  * copy, valid until the call is completed or failed. */

@@ -25,42 +25,41 @@
 #ifndef MICA_ABI_H
 #define MICA_ABI_H
 
-
 #define MICA_ABI_VERSION 3
 
-#define MICA_PORT_BASE 0xe0
+#define MICA_PORT_BASE	   0xe0
 #define MICA_HC_FAULT_PORT (MICA_PORT_BASE + 4)
 
 /* ---- memory layout (guest physical == guest virtual) --------------------- */
 
 #define MICA_PAGE_SIZE 0x1000ULL
-#define MICA_GPA_BOOT 0x1000ULL     /* KVM: GDT, TSS, IDT: supervisor only */
-#define MICA_GPA_IST 0x2000ULL      /* KVM: exception stack, 2 pages, supervisor only */
-#define MICA_IST_TOP 0x4000ULL
+#define MICA_GPA_BOOT  0x1000ULL /* KVM: GDT, TSS, IDT: supervisor only */
+#define MICA_GPA_IST   0x2000ULL /* KVM: exception stack, 2 pages, supervisor only */
+#define MICA_IST_TOP   0x4000ULL
 
 /* The window: small fixed areas at fixed addresses. No user page lies below
  * 64 KiB (Debian's vm.mmap_min_addr): the process backend maps the guest at
  * its own addresses. The process backend shares [MICA_GPA_WINDOW,
  * MICA_SHARED_END) with the host (one memfd per sandbox); everything from
  * MICA_SHARED_END on is the child's own copy-on-write memory. */
-#define MICA_GPA_WINDOW 0x10000ULL
-#define MICA_GPA_INFO 0x10000ULL     /* struct mica_boot_info: user read-only */
-#define MICA_GPA_MAILBOX 0x11000ULL  /* struct mica_mailbox: user read-write */
-#define MICA_GPA_INLINE 0x12000ULL   /* small requests and results: user read-write */
-#define MICA_INLINE_SIZE 0x3000ULL
-#define MICA_GPA_CTRL 0x15000ULL     /* process: struct mica_proc_ctrl, user read-only */
-#define MICA_CTRL_SIZE 0x2000ULL
-#define MICA_GPA_CONSOLE 0x17000ULL  /* the guest's console buffer: user read-write */
-#define MICA_CONSOLE_SIZE 0x4000ULL
-#define MICA_GPA_SCRATCH 0x1b000ULL  /* process: the reset's stack and scan buffer */
-#define MICA_SCRATCH_SIZE 0x4000ULL
-#define MICA_SHARED_END 0x1f000ULL
-#define MICA_GPA_SIGSTACK 0x20000ULL /* process: the fault handlers' stack */
+#define MICA_GPA_WINDOW	   0x10000ULL
+#define MICA_GPA_INFO	   0x10000ULL /* struct mica_boot_info: user read-only */
+#define MICA_GPA_MAILBOX   0x11000ULL /* struct mica_mailbox: user read-write */
+#define MICA_GPA_INLINE	   0x12000ULL /* small requests and results: user read-write */
+#define MICA_INLINE_SIZE   0x3000ULL
+#define MICA_GPA_CTRL	   0x15000ULL /* process: struct mica_proc_ctrl, user read-only */
+#define MICA_CTRL_SIZE	   0x2000ULL
+#define MICA_GPA_CONSOLE   0x17000ULL /* the guest's console buffer: user read-write */
+#define MICA_CONSOLE_SIZE  0x4000ULL
+#define MICA_GPA_SCRATCH   0x1b000ULL /* process: the reset's stack and scan buffer */
+#define MICA_SCRATCH_SIZE  0x4000ULL
+#define MICA_SHARED_END	   0x1f000ULL
+#define MICA_GPA_SIGSTACK  0x20000ULL /* process: the fault handlers' stack */
 #define MICA_SIGSTACK_SIZE 0x10000ULL
-#define MICA_GPA_IN 0x100000ULL      /* host -> guest request buffer: user read-write */
-#define MICA_IN_SIZE 0x300000ULL     /* 3 MiB: largest request (source, event) */
-#define MICA_GPA_IMAGE 0x400000ULL   /* the guest ELF links here */
-#define MICA_IMAGE_MAX 0x4000000ULL  /* and must end below this address */
+#define MICA_GPA_IN	   0x100000ULL	/* host -> guest request buffer: user read-write */
+#define MICA_IN_SIZE	   0x300000ULL	/* 3 MiB: largest request (source, event) */
+#define MICA_GPA_IMAGE	   0x400000ULL	/* the guest ELF links here */
+#define MICA_IMAGE_MAX	   0x4000000ULL /* and must end below this address */
 
 /* process: where the child sees the snapshot it resets to, read-only */
 #define MICA_PROC_REF_BASE 0x10000000000ULL
@@ -70,48 +69,49 @@
 #define MICA_SEL_KDATA 0x10
 #define MICA_SEL_UDATA 0x23
 #define MICA_SEL_UCODE 0x2b
-#define MICA_SEL_TSS 0x30
+#define MICA_SEL_TSS   0x30
 
 #define MICA_BOOT_MAGIC 0x6f6f622d6163696d /* "mica-boo" */
 
 /* ---- the process transport -------------------------------------------------
  * The child's only file descriptors; what the trusted stub passes to them. */
-#define MICA_PROC_FD_GO 0     /* eventfd: the host's answer (read 8 bytes) */
-#define MICA_PROC_FD_NOTIFY 1 /* eventfd: a park (write 8 bytes, the value 1) */
+#define MICA_PROC_FD_GO	     0 /* eventfd: the host's answer (read 8 bytes) */
+#define MICA_PROC_FD_NOTIFY  1 /* eventfd: a park (write 8 bytes, the value 1) */
 #define MICA_PROC_FD_PAGEMAP 2 /* /proc/self/pagemap, for the reset's scan */
 
 /* struct mica_proc_ctrl.mode: what the stub does with the host's answer */
 #define MICA_PROC_CONTINUE 0 /* return to the caller */
-#define MICA_PROC_RESTORE 1  /* load the registers in ctrl (a new child) */
-#define MICA_PROC_RESET 2    /* put memory back to the snapshot, then RESTORE */
-#define MICA_PROC_RESET_PARK 3 /* put memory back to the snapshot, then park again
-				  (a spare process, kept for the next clone) */
+#define MICA_PROC_RESTORE  1 /* load the registers in ctrl (a new child) */
+#define MICA_PROC_RESET	   2 /* put memory back to the snapshot, then RESTORE */
+#define MICA_PROC_RESET_PARK                                                                       \
+	3 /* put memory back to the snapshot, then park again                                      \
+	     (a spare process, kept for the next clone) */
 
 /* What the loader hands proc_enter (rdi), in the scratch area: a count, up
  * to MICA_PROC_ENTER_RANGES (address, length) pairs to unmap, and at
  * MICA_PROC_ENTER_PROG the struct sock_fprog of the seccomp filter. */
 #define MICA_PROC_ENTER_RANGES 64
-#define MICA_PROC_ENTER_PROG (8 + 16 * MICA_PROC_ENTER_RANGES)
+#define MICA_PROC_ENTER_PROG   (8 + 16 * MICA_PROC_ENTER_RANGES)
 
 /* struct mica_proc_ctrl.flags */
 #define MICA_PROC_XSAVE 1u /* the CPU has XSAVE: xrstor resets every register file */
 
 /* Offsets of the structures below, for guest/proc.S (checked in C). */
-#define MICA_MB_NR 64        /* struct mica_mailbox.nr */
-#define MICA_MB_ARG 72       /* .arg */
-#define MICA_MB_GO 80        /* .go */
-#define MICA_MB_SIGRIP 88    /* .sigrip */
-#define MICA_MB_SAVED 256    /* .saved */
-#define MICA_CTRL_ONE 0      /* struct mica_proc_ctrl.one */
-#define MICA_CTRL_MODE 8     /* .mode */
-#define MICA_CTRL_FLAGS 12   /* .flags */
-#define MICA_CTRL_CPU 16     /* .cpu: struct mica_proc_cpu */
-#define MICA_CTRL_XSAVE 512  /* .xsave, 64-aligned */
-#define MICA_CPU_RSP 32      /* struct mica_proc_cpu.gpr[4] */
-#define MICA_CPU_RIP 128     /* .rip */
-#define MICA_CPU_RFLAGS 136  /* .rflags */
-#define MICA_CPU_FS 144      /* .fs_base */
-#define MICA_CPU_GS 152      /* .gs_base */
+#define MICA_MB_NR	64  /* struct mica_mailbox.nr */
+#define MICA_MB_ARG	72  /* .arg */
+#define MICA_MB_GO	80  /* .go */
+#define MICA_MB_SIGRIP	88  /* .sigrip */
+#define MICA_MB_SAVED	256 /* .saved */
+#define MICA_CTRL_ONE	0   /* struct mica_proc_ctrl.one */
+#define MICA_CTRL_MODE	8   /* .mode */
+#define MICA_CTRL_FLAGS 12  /* .flags */
+#define MICA_CTRL_CPU	16  /* .cpu: struct mica_proc_cpu */
+#define MICA_CTRL_XSAVE 512 /* .xsave, 64-aligned */
+#define MICA_CPU_RSP	32  /* struct mica_proc_cpu.gpr[4] */
+#define MICA_CPU_RIP	128 /* .rip */
+#define MICA_CPU_RFLAGS 136 /* .rflags */
+#define MICA_CPU_FS	144 /* .fs_base */
+#define MICA_CPU_GS	152 /* .gs_base */
 
 #ifndef __ASSEMBLER__
 #include <stdint.h>
@@ -123,17 +123,18 @@ enum mica_hc {
 	MICA_HC_CONSOLE = 1,  /* append console output */
 	MICA_HC_HOSTCALL = 2, /* call a host function synchronously */
 	MICA_HC_EXIT = 3,     /* the guest gives up: exit_group(), abort() */
-	MICA_HC_FAULT = 4,    /* CPL0 exception stub (KVM: registers) or fault handler (process: mailbox) */
-	MICA_HC_MODULE = 5,   /* fetch a user module's source from the host's module root */
-	MICA_HC_ASYNC = 6,    /* start an async host call (completion comes with a SLEEP) */
-	MICA_HC_SLEEP = 7,    /* wait for a timer or async completions; returns the completions */
+	MICA_HC_FAULT =
+	    4, /* CPL0 exception stub (KVM: registers) or fault handler (process: mailbox) */
+	MICA_HC_MODULE = 5, /* fetch a user module's source from the host's module root */
+	MICA_HC_ASYNC = 6,  /* start an async host call (completion comes with a SLEEP) */
+	MICA_HC_SLEEP = 7,  /* wait for a timer or async completions; returns the completions */
 	MICA_HC_COUNT
 };
 
 /* MICA_HC_WAIT. Outcome of the previous request, then the next request. */
 enum mica_guest_status {
 	MICA_GS_READY = 0,     /* first WAIT after boot: runtime initialised */
-	MICA_GS_OK = 1,        /* result = JSON (CALL) or printable text (EVAL) */
+	MICA_GS_OK = 1,	       /* result = JSON (CALL) or printable text (EVAL) */
 	MICA_GS_EXCEPTION = 2, /* result = "Name: message\n<stack>" */
 	MICA_GS_SYNTAX = 3,    /* code did not compile; result = message with file:line */
 	MICA_GS_BAD_INPUT = 4, /* bad request: invalid event JSON, unknown handler */
@@ -141,10 +142,10 @@ enum mica_guest_status {
 };
 
 enum mica_op {
-	MICA_OP_LOAD = 1, /* name = module file name, data = module source */
-	MICA_OP_CALL = 2, /* name = handler, data = event JSON (or bytes: MICA_REQ_BYTES) */
-	MICA_OP_EVAL = 3, /* name = file name, data = script source */
-	MICA_OP_COMPILE = 4,       /* name = module name, data = source; result = bytecode */
+	MICA_OP_LOAD = 1,    /* name = module file name, data = module source */
+	MICA_OP_CALL = 2,    /* name = handler, data = event JSON (or bytes: MICA_REQ_BYTES) */
+	MICA_OP_EVAL = 3,    /* name = file name, data = script source */
+	MICA_OP_COMPILE = 4, /* name = module name, data = source; result = bytecode */
 	MICA_OP_LOAD_BYTECODE = 5, /* name = module name, data = bytecode (MICA_OP_COMPILE's) */
 };
 
@@ -175,11 +176,11 @@ enum mica_kind {
 struct mica_hc_wait {
 	/* guest -> host */
 	uint32_t status; /* enum mica_guest_status */
-	uint32_t kind;   /* enum mica_kind of the result; MICA_KIND_BYTES only for MICA_OP_CALL */
-	uint64_t result;     /* guest address of result bytes */
+	uint32_t kind;	 /* enum mica_kind of the result; MICA_KIND_BYTES only for MICA_OP_CALL */
+	uint64_t result; /* guest address of result bytes */
 	uint64_t result_len; /* no terminating NUL */
 	/* host -> guest: the request (bytes at `request`) */
-	uint32_t op; /* enum mica_op */
+	uint32_t op;	/* enum mica_op */
 	uint32_t flags; /* MICA_REQ_* */
 	uint64_t name_len;
 	uint64_t data_len;
@@ -198,11 +199,11 @@ struct mica_hc_console {
  * by the host to MICA_GPA_IN; the request in MICA_GPA_IN is consumed before.
  * The arguments must not overlap MICA_GPA_IN. */
 struct mica_hc_hostcall {
-	uint32_t fn;     /* index into the host function table in boot info */
+	uint32_t fn;	 /* index into the host function table in boot info */
 	uint32_t failed; /* host -> guest: 1 = result is an error message */
-	uint64_t args;   /* guest address of the JSON array of arguments, or of the bytes */
+	uint64_t args;	 /* guest address of the JSON array of arguments, or of the bytes */
 	uint64_t args_len;
-	uint64_t result_len; /* host -> guest */
+	uint64_t result_len;  /* host -> guest */
 	uint32_t args_kind;   /* guest -> host: enum mica_kind of args */
 	uint32_t result_kind; /* host -> guest: enum mica_kind of the result (unless failed) */
 };
@@ -234,9 +235,9 @@ struct mica_hc_async {
  * struct mica_completion followed by its bytes and a NUL, padded to 8. */
 struct mica_hc_sleep {
 	uint64_t timeout_ns; /* guest -> host */
-	uint32_t count;      /* host -> guest: completions in MICA_GPA_IN */
-	uint32_t more;       /* host -> guest: 1 = more are queued */
-	uint64_t len;        /* host -> guest: bytes used in MICA_GPA_IN */
+	uint32_t count;	     /* host -> guest: completions in MICA_GPA_IN */
+	uint32_t more;	     /* host -> guest: 1 = more are queued */
+	uint64_t len;	     /* host -> guest: bytes used in MICA_GPA_IN */
 };
 
 enum mica_completion_kind {
@@ -266,7 +267,7 @@ struct mica_hc_exit {
 struct mica_proc_fault {
 	uint64_t signal;
 	uint64_t vector; /* trap number */
-	uint64_t error;  /* error code */
+	uint64_t error;	 /* error code */
 	uint64_t rip;
 	uint64_t addr; /* faulting address (cr2) */
 	uint64_t rsp;
@@ -283,12 +284,12 @@ struct mica_proc_saved {
 };
 
 struct mica_mailbox {
-	uint8_t call[64];             /* the current call's structure */
-	uint32_t nr;                  /* 64: process: the call (enum mica_hc) */
+	uint8_t call[64]; /* the current call's structure */
+	uint32_t nr;	  /* 64: process: the call (enum mica_hc) */
 	uint32_t pad0;
-	uint64_t arg;                 /* 72: process: its structure's address */
-	uint64_t go;                  /* 80: process: the answer's read lands here */
-	uint64_t sigrip;              /* 88: process: the system call handler's way back */
+	uint64_t arg;		      /* 72: process: its structure's address */
+	uint64_t go;		      /* 80: process: the answer's read lands here */
+	uint64_t sigrip;	      /* 88: process: the system call handler's way back */
 	struct mica_proc_fault fault; /* 96 */
 	uint64_t pad1[13];
 	struct mica_proc_saved saved; /* 256 */
@@ -307,9 +308,9 @@ struct mica_proc_cpu {
 #define MICA_PROC_MAX_EXTENTS 256
 
 struct mica_proc_ctrl {
-	uint64_t one;   /* 1: the value a park writes to MICA_PROC_FD_NOTIFY */
-	uint32_t mode;  /* MICA_PROC_CONTINUE, _RESTORE, _RESET or _RESET_PARK */
-	uint32_t flags; /* MICA_PROC_* */
+	uint64_t one;		  /* 1: the value a park writes to MICA_PROC_FD_NOTIFY */
+	uint32_t mode;		  /* MICA_PROC_CONTINUE, _RESTORE, _RESET or _RESET_PARK */
+	uint32_t flags;		  /* MICA_PROC_* */
 	struct mica_proc_cpu cpu; /* 16 */
 	/* MICA_PROC_RESET: the guest's private memory [priv_lo, priv_hi) is put
 	 * back to the snapshot: the pages written since (no longer the
@@ -338,7 +339,7 @@ struct mica_proc_ctrl {
 
 /* struct mica_boot_info.flags, written by the host; the guest never writes it. */
 #define MICA_BOOT_DETERMINISTIC 1 /* fixed seed, virtual clock (mica_limits.deterministic) */
-#define MICA_BOOT_PROCESS 2       /* the process backend: hypercalls park in guest/proc.S */
+#define MICA_BOOT_PROCESS	2 /* the process backend: hypercalls park in guest/proc.S */
 
 #ifndef __ASSEMBLER__
 
@@ -372,7 +373,7 @@ struct mica_boot_info {
 
 #endif /* __ASSEMBLER__ */
 
-#define MICA_IMAGE_MAGIC 0x6567616d692d6163 /* "ca-image" */
+#define MICA_IMAGE_MAGIC   0x6567616d692d6163 /* "ca-image" */
 #define MICA_IMAGE_SECTION ".mica_header"
 #define MICA_FAULT_VECTORS 32
 
@@ -385,12 +386,12 @@ struct mica_image_header {
 	uint64_t magic;
 	uint32_t abi_version;
 	uint32_t fault_stub_stride; /* bytes between the stubs of two vectors */
-	uint64_t syscall_entry;     /* CPL0 `syscall` target */
-	uint64_t fault_stubs;       /* CPL0 entry of vector 0 */
+	uint64_t syscall_entry;	    /* CPL0 `syscall` target */
+	uint64_t fault_stubs;	    /* CPL0 entry of vector 0 */
 	/* process backend */
-	uint64_t proc_enter;    /* the loader's last step: unmap, seccomp, park */
-	uint64_t proc_sigsys;   /* SIGSYS handler: the system call dispatcher */
-	uint64_t proc_fault;    /* SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP handler */
+	uint64_t proc_enter;	/* the loader's last step: unmap, seccomp, park */
+	uint64_t proc_sigsys;	/* SIGSYS handler: the system call dispatcher */
+	uint64_t proc_fault;	/* SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP handler */
 	uint64_t proc_restorer; /* sa_restorer: never used (handlers do not return that way) */
 	/* the address after each trusted `syscall`, which the filter pins */
 	uint64_t proc_notify_ip, proc_wait_ip, proc_scan_ip, proc_drop_ip;

@@ -25,14 +25,14 @@ static char harness_skip_why[256];
 
 #define TEST(name) static void test_##name(void)
 
-#define CHECK(cond, ...)                                                                          \
-	do {                                                                                      \
-		if (!(cond)) {                                                                    \
-			harness_cur_failed = 1;                                                   \
+#define CHECK(cond, ...)                                                                           \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			harness_cur_failed = 1;                                                    \
 			fprintf(stderr, "  %s:%d: check failed: %s: ", __FILE__, __LINE__, #cond); \
-			fprintf(stderr, __VA_ARGS__);                                             \
-			fputc('\n', stderr);                                                      \
-		}                                                                                 \
+			fprintf(stderr, __VA_ARGS__);                                              \
+			fputc('\n', stderr);                                                       \
+		}                                                                                  \
 	} while (0)
 
 /* The backend MICA_BACKEND names (default: auto). */
@@ -70,8 +70,9 @@ static inline int harness_backend_ok(void)
 		mica_runtime *rt = mica_runtime_new(harness_opts(), &e);
 		ok = rt != NULL;
 		if (!ok)
-			snprintf(harness_skip_why, sizeof(harness_skip_why), "%s unavailable: %.200s",
-				 mica_backend_name(harness_backend()), e.message);
+			snprintf(harness_skip_why, sizeof(harness_skip_why),
+				 "%s unavailable: %.200s", mica_backend_name(harness_backend()),
+				 e.message);
 		mica_runtime_free(rt);
 		known = 1;
 	}
@@ -92,42 +93,43 @@ static inline mica_backend harness_running_backend(void)
 }
 
 /* Skips the current test when the backend under test cannot be used here. */
-#define NEED_BACKEND()                                                                            \
-	do {                                                                                      \
-		if (!harness_backend_ok()) {                                                      \
-			harness_cur_skipped = 1;                                                  \
-			return;                                                                   \
-		}                                                                                 \
+#define NEED_BACKEND()                                                                             \
+	do {                                                                                       \
+		if (!harness_backend_ok()) {                                                       \
+			harness_cur_skipped = 1;                                                   \
+			return;                                                                    \
+		}                                                                                  \
 	} while (0)
 
 /* Skips the current test, saying why. */
-#define SKIP(...)                                                                                 \
-	do {                                                                                      \
-		snprintf(harness_skip_why, sizeof(harness_skip_why), __VA_ARGS__);              \
-		harness_cur_skipped = 1;                                                          \
-		return;                                                                           \
+#define SKIP(...)                                                                                  \
+	do {                                                                                       \
+		snprintf(harness_skip_why, sizeof(harness_skip_why), __VA_ARGS__);                 \
+		harness_cur_skipped = 1;                                                           \
+		return;                                                                            \
 	} while (0)
 
-#define RUN(name)                                                                                 \
-	do {                                                                                      \
-		harness_cur_failed = harness_cur_skipped = 0;                                     \
-		test_##name();                                                                    \
-		if (harness_cur_skipped) {                                                        \
-			harness_skipped++;                                                        \
-			printf("skip - %s (%s)\n", #name, harness_skip_why);                      \
-		} else if (harness_cur_failed) {                                                  \
-			harness_failed++;                                                         \
-			printf("FAIL - %s\n", #name);                                             \
-		} else {                                                                          \
-			harness_passed++;                                                         \
-			printf("ok - %s\n", #name);                                               \
-		}                                                                                 \
-		fflush(stdout);                                                                   \
+#define RUN(name)                                                                                  \
+	do {                                                                                       \
+		harness_cur_failed = harness_cur_skipped = 0;                                      \
+		test_##name();                                                                     \
+		if (harness_cur_skipped) {                                                         \
+			harness_skipped++;                                                         \
+			printf("skip - %s (%s)\n", #name, harness_skip_why);                       \
+		} else if (harness_cur_failed) {                                                   \
+			harness_failed++;                                                          \
+			printf("FAIL - %s\n", #name);                                              \
+		} else {                                                                           \
+			harness_passed++;                                                          \
+			printf("ok - %s\n", #name);                                                \
+		}                                                                                  \
+		fflush(stdout);                                                                    \
 	} while (0)
 
 static inline int harness_report(void)
 {
-	printf("%d passed, %d failed, %d skipped\n", harness_passed, harness_failed, harness_skipped);
+	printf("%d passed, %d failed, %d skipped\n", harness_passed, harness_failed,
+	       harness_skipped);
 	return harness_failed ? 1 : 0;
 }
 

@@ -57,11 +57,11 @@ static inline char *call_json(mica_sandbox *sb, const char *fn, const char *ev, 
 }
 
 /* CHECKs that sb's call fn(ev) gives want. */
-#define CHECK_RESULT(sb, fn, ev, want)                                                               \
+#define CHECK_RESULT(sb, fn, ev, want)                                                             \
 	do {                                                                                       \
 		mica_error e_ = {0};                                                               \
 		char *r_ = call_json(sb, fn, ev, &e_);                                             \
-		CHECK(r_ && !strcmp(r_, want), "%s(%s): got %s (%s), want %s", fn, ev,            \
+		CHECK(r_ && !strcmp(r_, want), "%s(%s): got %s (%s), want %s", fn, ev,             \
 		      r_ ? r_ : "error", e_.message, want);                                        \
 		free(r_);                                                                          \
 	} while (0)

@@ -53,12 +53,14 @@ static void *worker(void *arg)
 		const char *args = mica_async_args(j->call, &len);
 		if (j->put) {
 			if (!mica_async_is_bytes(j->call) || len > sizeof(stored)) {
-				mica_async_fail(j->call, "put wants one Uint8Array of at most 64 bytes");
+				mica_async_fail(j->call,
+						"put wants one Uint8Array of at most 64 bytes");
 			} else {
 				memcpy(stored, args, len);
 				stored_len = len;
 				char n[32];
-				mica_async_complete(j->call, n, (size_t)snprintf(n, sizeof(n), "%zu", len));
+				mica_async_complete(j->call, n,
+						    (size_t)snprintf(n, sizeof(n), "%zu", len));
 			}
 		} else if (len == 13 && !memcmp(args, "[\"threshold\"]", 13)) {
 			mica_async_complete(j->call, "128", 3);
@@ -127,7 +129,8 @@ int main(int argc, char **argv)
 	}
 	size_t src_len, img_len = 64 * 64;
 	char *src = read_all(argv[1], &src_len);
-	unsigned char *img = argc == 3 ? (unsigned char *)read_all(argv[2], &img_len) : malloc(img_len);
+	unsigned char *img =
+	    argc == 3 ? (unsigned char *)read_all(argv[2], &img_len) : malloc(img_len);
 	if (!src || !img) {
 		fprintf(stderr, "cannot read %s\n", !src ? argv[1] : argv[2]);
 		return 2;
@@ -157,7 +160,8 @@ int main(int argc, char **argv)
 	if (mica_sandbox_call_bytes(sb, "process", img, img_len, &out, &out_len, &is_bytes, &err))
 		goto done;
 	if (!is_bytes || out_len != 32 + img_len) {
-		fprintf(stderr, "the plugin returned %zu bytes of %s\n", out_len, is_bytes ? "binary data" : "JSON");
+		fprintf(stderr, "the plugin returned %zu bytes of %s\n", out_len,
+			is_bytes ? "binary data" : "JSON");
 		goto done;
 	}
 	const unsigned char *o = out;

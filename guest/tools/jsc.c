@@ -27,7 +27,8 @@ int main(int argc, char **argv)
 
 	JSRuntime *rt = JS_NewRuntime();
 	JSContext *ctx = JS_NewContext(rt);
-	JSValue fn = JS_Eval(ctx, src, len, argv[3], JS_EVAL_TYPE_GLOBAL | JS_EVAL_FLAG_COMPILE_ONLY);
+	JSValue fn =
+	    JS_Eval(ctx, src, len, argv[3], JS_EVAL_TYPE_GLOBAL | JS_EVAL_FLAG_COMPILE_ONLY);
 	if (JS_IsException(fn)) {
 		JSValue e = JS_GetException(ctx);
 		const char *msg = JS_ToCString(ctx, e);

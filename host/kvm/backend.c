@@ -38,7 +38,8 @@ static void kvm_describe(void *state, char *buf, size_t len)
 {
 	const struct mica_kvm *kvm = state;
 	snprintf(buf, len,
-		 "hypervisor: KVM (%s): one micro-VM per sandbox, one vCPU, no devices, no guest kernel\n"
+		 "hypervisor: KVM (%s): one micro-VM per sandbox, one vCPU, no devices, no guest "
+		 "kernel\n"
 		 "guest: ring 3; its system calls never leave the VM\n",
 		 kvm->path);
 }
@@ -106,19 +107,27 @@ static int kvm_run(mica_sandbox *sb, int64_t deadline, struct mica_exit *ex, mic
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO: {
 		uint16_t port = run->io.port;
-		if (port == MICA_HC_FAULT_PORT) { /* a CPL0 exception stub: the facts in registers */
+		if (port ==
+		    MICA_HC_FAULT_PORT) { /* a CPL0 exception stub: the facts in registers */
 			struct kvm_regs r;
 			if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &r) < 0)
-				return mica_err(err, MICA_ERR_FAULT, "guest fault (registers unreadable)");
+				return mica_err(err, MICA_ERR_FAULT,
+						"guest fault (registers unreadable)");
 			ex->kind = MICA_EXIT_FAULT;
-			ex->fault = (struct mica_fault){
-				.vector = r.rdi, .error = r.rsi, .rip = r.rdx, .addr = r.rcx, .rsp = r.r8};
+			ex->fault = (struct mica_fault){.vector = r.rdi,
+							.error = r.rsi,
+							.rip = r.rdx,
+							.addr = r.rcx,
+							.rsp = r.r8};
 			return 0;
 		}
-		if (run->io.direction != KVM_EXIT_IO_OUT || run->io.size != 4 || run->io.count != 1 ||
-		    port < MICA_PORT_BASE || port >= MICA_PORT_BASE + MICA_HC_COUNT)
-			return mica_err(err, MICA_ERR_FAULT, "guest fault: unexpected I/O port 0x%x access (%s, %u bytes)",
-					port, run->io.direction == KVM_EXIT_IO_OUT ? "out" : "in", run->io.size);
+		if (run->io.direction != KVM_EXIT_IO_OUT || run->io.size != 4 ||
+		    run->io.count != 1 || port < MICA_PORT_BASE ||
+		    port >= MICA_PORT_BASE + MICA_HC_COUNT)
+			return mica_err(
+			    err, MICA_ERR_FAULT,
+			    "guest fault: unexpected I/O port 0x%x access (%s, %u bytes)", port,
+			    run->io.direction == KVM_EXIT_IO_OUT ? "out" : "in", run->io.size);
 		uint32_t gpa;
 		memcpy(&gpa, (uint8_t *)run + run->io.data_offset, 4);
 		ex->kind = MICA_EXIT_CALL;
@@ -127,21 +136,25 @@ static int kvm_run(mica_sandbox *sb, int64_t deadline, struct mica_exit *ex, mic
 		return 0;
 	}
 	case KVM_EXIT_SHUTDOWN:
-		return mica_err(err, MICA_ERR_FAULT, "guest fault: triple fault (the vCPU shut down)");
-	case KVM_EXIT_HLT:
-		return mica_err(err, MICA_ERR_FAULT, "guest fault: the guest halted");
+		return mica_err(err, MICA_ERR_FAULT,
+				"guest fault: triple fault (the vCPU shut down)");
+	case KVM_EXIT_HLT: return mica_err(err, MICA_ERR_FAULT, "guest fault: the guest halted");
 	case KVM_EXIT_MMIO:
-		return mica_err(err, MICA_ERR_FAULT, "guest fault: access to unbacked physical address 0x%llx",
+		return mica_err(err, MICA_ERR_FAULT,
+				"guest fault: access to unbacked physical address 0x%llx",
 				(unsigned long long)run->mmio.phys_addr);
 	case KVM_EXIT_INTERNAL_ERROR:
 		return mica_err(err, MICA_ERR_FAULT,
-				"guest fault: KVM could not emulate an instruction (internal error, suberror %u)",
+				"guest fault: KVM could not emulate an instruction (internal "
+				"error, suberror %u)",
 				run->internal.suberror);
 	case KVM_EXIT_FAIL_ENTRY:
-		return mica_err(err, MICA_ERR_SYSTEM, "KVM could not enter the guest (reason 0x%llx)",
+		return mica_err(err, MICA_ERR_SYSTEM,
+				"KVM could not enter the guest (reason 0x%llx)",
 				(unsigned long long)run->fail_entry.hardware_entry_failure_reason);
 	default:
-		return mica_err(err, MICA_ERR_FAULT, "guest fault: unexpected VM exit %u", run->exit_reason);
+		return mica_err(err, MICA_ERR_FAULT, "guest fault: unexpected VM exit %u",
+				run->exit_reason);
 	}
 }
 
@@ -201,12 +214,14 @@ out:
 	return rc;
 }
 
-static int kvm_capture(mica_sandbox *sb, int memfd, uint64_t *pages, struct mica_cpu *cpu, mica_error *err)
+static int kvm_capture(mica_sandbox *sb, int memfd, uint64_t *pages, struct mica_cpu *cpu,
+		       mica_error *err)
 {
 	struct mica_vm *vm = sb->bk;
 	/* Parked in MICA_HC_WAIT: KVM finishes the `out` on the next KVM_RUN,
 	 * so finish it now and save the state past it. */
-	if (copy_touched(vm, memfd, pages, err) || mica_vm_complete_io(vm, err) || mica_vm_save(vm, cpu, err))
+	if (copy_touched(vm, memfd, pages, err) || mica_vm_complete_io(vm, err) ||
+	    mica_vm_save(vm, cpu, err))
 		return err ? err->code : MICA_ERR_SYSTEM;
 	return 0;
 }
@@ -224,18 +239,18 @@ static int kvm_clock(mica_sandbox *sb, uint64_t *tsc_khz, uint64_t *tsc, mica_er
 }
 
 const struct mica_backend_ops mica_kvm_ops = {
-	.name = "kvm",
-	.open = kvm_open,
-	.close = kvm_close,
-	.describe = kvm_describe,
-	.create = kvm_create,
-	.start = kvm_start,
-	.destroy = kvm_destroy,
-	.begin = kvm_begin,
-	.end = kvm_end,
-	.run = kvm_run,
-	.kick = kvm_kick,
-	.capture = kvm_capture,
-	.reset = kvm_reset,
-	.clock = kvm_clock,
+    .name = "kvm",
+    .open = kvm_open,
+    .close = kvm_close,
+    .describe = kvm_describe,
+    .create = kvm_create,
+    .start = kvm_start,
+    .destroy = kvm_destroy,
+    .begin = kvm_begin,
+    .end = kvm_end,
+    .run = kvm_run,
+    .kick = kvm_kick,
+    .capture = kvm_capture,
+    .reset = kvm_reset,
+    .clock = kvm_clock,
 };

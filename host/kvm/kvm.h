@@ -36,10 +36,10 @@ struct mica_vm {
 	uint64_t *dirty;      /* KVM's dirty log, while logging */
 	uint64_t *host_dirty; /* pages the host wrote itself: KVM does not see those */
 	int dirty_manual;     /* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2: we re-protect */
-	uint64_t run_mask; /* the signal mask KVM_RUN uses (KVM_SET_SIGNAL_MASK) */
+	uint64_t run_mask;    /* the signal mask KVM_RUN uses (KVM_SET_SIGNAL_MASK) */
 	int run_mask_set;
 	struct kvm_run *prev_run; /* the thread's previous vCPU while this one runs */
-	uint64_t tsc_khz;     /* cached: it does not change */
+	uint64_t tsc_khz;	  /* cached: it does not change */
 };
 
 /* The boot-time vCPU state that registers alone do not give: long mode,
@@ -51,7 +51,8 @@ struct mica_vm_sys {
 };
 
 /* The system state of a guest laid out as l, running img. */
-void mica_vm_sys_of(struct mica_vm_sys *sys, const struct mica_layout *l, const struct mica_image *img);
+void mica_vm_sys_of(struct mica_vm_sys *sys, const struct mica_layout *l,
+		    const struct mica_image *img);
 
 /* Opens KVM at path, checks its API and reads the supported CPUID. Installs
  * the no-op MICA_SIGNAL handler (once per process). */
@@ -63,12 +64,13 @@ void mica_kvm_close(struct mica_kvm *kvm);
  * writes them). With log, also the logs of which pages change: the guest's
  * writes (KVM's dirty log) and the host's own (host_dirty). On failure
  * everything is released (fds set to -1). */
-int mica_vm_create(struct mica_vm *vm, const struct mica_kvm *kvm, uint64_t mem_size, int fd, int log,
-		   mica_error *err);
+int mica_vm_create(struct mica_vm *vm, const struct mica_kvm *kvm, uint64_t mem_size, int fd,
+		   int log, mica_error *err);
 void mica_vm_destroy(struct mica_vm *vm);
 
 /* Loads cpu, with the system state in sys. */
-int mica_vm_load(struct mica_vm *vm, const struct mica_vm_sys *sys, const struct mica_cpu *cpu, mica_error *err);
+int mica_vm_load(struct mica_vm *vm, const struct mica_vm_sys *sys, const struct mica_cpu *cpu,
+		 mica_error *err);
 /* The registers of a guest parked at CPL3. */
 int mica_vm_save(struct mica_vm *vm, struct mica_cpu *cpu, mica_error *err);
 

@@ -14,29 +14,29 @@
 #include "kvm.h"
 #include "sys.h"
 
-#define MSR_IA32_TSC 0x10
-#define MSR_STAR 0xc0000081
-#define MSR_LSTAR 0xc0000082
-#define MSR_CSTAR 0xc0000083
-#define MSR_SFMASK 0xc0000084
-#define MSR_FS_BASE 0xc0000100
-#define MSR_GS_BASE 0xc0000101
+#define MSR_IA32_TSC	   0x10
+#define MSR_STAR	   0xc0000081
+#define MSR_LSTAR	   0xc0000082
+#define MSR_CSTAR	   0xc0000083
+#define MSR_SFMASK	   0xc0000084
+#define MSR_FS_BASE	   0xc0000100
+#define MSR_GS_BASE	   0xc0000101
 #define MSR_KERNEL_GS_BASE 0xc0000102
 
-#define CR0_PE 0x1ull
-#define CR0_MP 0x2ull
-#define CR0_ET 0x10ull
-#define CR0_NE 0x20ull
-#define CR0_WP 0x10000ull
-#define CR0_PG 0x80000000ull
-#define CR4_PAE 0x20ull
-#define CR4_OSFXSR 0x200ull
+#define CR0_PE	       0x1ull
+#define CR0_MP	       0x2ull
+#define CR0_ET	       0x10ull
+#define CR0_NE	       0x20ull
+#define CR0_WP	       0x10000ull
+#define CR0_PG	       0x80000000ull
+#define CR4_PAE	       0x20ull
+#define CR4_OSFXSR     0x200ull
 #define CR4_OSXMMEXCPT 0x400ull
-#define CR4_FSGSBASE 0x10000ull
-#define EFER_SCE 0x1ull
-#define EFER_LME 0x100ull
-#define EFER_LMA 0x400ull
-#define EFER_NXE 0x800ull
+#define CR4_FSGSBASE   0x10000ull
+#define EFER_SCE       0x1ull
+#define EFER_LME       0x100ull
+#define EFER_LMA       0x400ull
+#define EFER_NXE       0x800ull
 
 /* The vCPU the current thread is running, for the signal handler. */
 static __thread struct kvm_run *volatile tls_run;
@@ -68,16 +68,18 @@ int mica_kvm_open(struct mica_kvm *kvm, const char *path, mica_error *err)
 	memset(kvm, 0, sizeof(*kvm));
 	kvm->fd = open(path, O_RDWR | O_CLOEXEC);
 	if (kvm->fd < 0)
-		return mica_err_errno(err, MICA_ERR_SYSTEM, "hypervisor unavailable: cannot open %s", path);
+		return mica_err_errno(err, MICA_ERR_SYSTEM,
+				      "hypervisor unavailable: cannot open %s", path);
 	snprintf(kvm->path, sizeof(kvm->path), "%s", path);
 	int ver = ioctl(kvm->fd, KVM_GET_API_VERSION, 0);
 	if (ver != KVM_API_VERSION) {
-		mica_err(err, MICA_ERR_SYSTEM, "hypervisor unavailable: %s has KVM API %d, need %d", path,
-			 ver, KVM_API_VERSION);
+		mica_err(err, MICA_ERR_SYSTEM, "hypervisor unavailable: %s has KVM API %d, need %d",
+			 path, ver, KVM_API_VERSION);
 		goto fail;
 	}
 	if (ioctl(kvm->fd, KVM_CHECK_EXTENSION, KVM_CAP_IMMEDIATE_EXIT) <= 0) {
-		mica_err(err, MICA_ERR_SYSTEM, "hypervisor unavailable: KVM lacks KVM_CAP_IMMEDIATE_EXIT");
+		mica_err(err, MICA_ERR_SYSTEM,
+			 "hypervisor unavailable: KVM lacks KVM_CAP_IMMEDIATE_EXIT");
 		goto fail;
 	}
 	int sz = ioctl(kvm->fd, KVM_GET_VCPU_MMAP_SIZE, 0);
@@ -163,8 +165,8 @@ static int set_memory(struct mica_vm *vm, int log, mica_error *err)
 	return 0;
 }
 
-int mica_vm_create(struct mica_vm *vm, const struct mica_kvm *kvm, uint64_t mem_size, int fd, int log,
-		   mica_error *err)
+int mica_vm_create(struct mica_vm *vm, const struct mica_kvm *kvm, uint64_t mem_size, int fd,
+		   int log, mica_error *err)
 {
 	memset(vm, 0, sizeof(*vm));
 	vm->vm_fd = vm->vcpu_fd = -1;
@@ -246,7 +248,7 @@ static void set_segment(struct kvm_segment *s, uint16_t sel, int code)
 /* rflags bits a CPL3 guest owns (CF, PF, AF, ZF, SF, TF, DF, OF, AC, ID);
  * the rest is ours: IOPL=3 (hypercalls are `out` from CPL3), IF clear. */
 #define RFLAGS_USER 0x254dd5ull
-#define RFLAGS_KVM 0x3002ull
+#define RFLAGS_KVM  0x3002ull
 
 /* FXSAVE image -> KVM's XSAVE area: the legacy region, and an XSAVE header
  * that says x87 and SSE are there (every other component: initial state). */
@@ -257,21 +259,23 @@ static void xsave_from(struct kvm_xsave *x, const uint8_t fxsave[512])
 	x->region[512 / 4] = 3; /* XSTATE_BV: x87 | SSE */
 }
 
-void mica_vm_sys_of(struct mica_vm_sys *sys, const struct mica_layout *l, const struct mica_image *img)
+void mica_vm_sys_of(struct mica_vm_sys *sys, const struct mica_layout *l,
+		    const struct mica_image *img)
 {
 	*sys = (struct mica_vm_sys){
-		.cr3 = l->pt_base,
-		.gdt = MICA_BOOT_GDT,
-		.gdt_limit = MICA_BOOT_GDT_LIMIT,
-		.idt = MICA_BOOT_IDT,
-		.idt_limit = MICA_BOOT_IDT_LIMIT,
-		.tss = MICA_BOOT_TSS,
-		.tss_limit = MICA_BOOT_TSS_LIMIT,
-		.lstar = img->hdr.syscall_entry,
+	    .cr3 = l->pt_base,
+	    .gdt = MICA_BOOT_GDT,
+	    .gdt_limit = MICA_BOOT_GDT_LIMIT,
+	    .idt = MICA_BOOT_IDT,
+	    .idt_limit = MICA_BOOT_IDT_LIMIT,
+	    .tss = MICA_BOOT_TSS,
+	    .tss_limit = MICA_BOOT_TSS_LIMIT,
+	    .lstar = img->hdr.syscall_entry,
 	};
 }
 
-int mica_vm_load(struct mica_vm *vm, const struct mica_vm_sys *sys, const struct mica_cpu *cpu, mica_error *err)
+int mica_vm_load(struct mica_vm *vm, const struct mica_vm_sys *sys, const struct mica_cpu *cpu,
+		 mica_error *err)
 {
 	struct kvm_sregs sregs;
 	if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
@@ -335,9 +339,12 @@ int mica_vm_load(struct mica_vm *vm, const struct mica_vm_sys *sys, const struct
 	regs.rip = cpu->rip;
 	regs.rflags = (cpu->rflags & RFLAGS_USER) | RFLAGS_KVM;
 
-	if (ioctl(vm->vcpu_fd, KVM_SET_SREGS, &sregs) < 0 || ioctl(vm->vcpu_fd, KVM_SET_MSRS, &msrs) != 4 ||
-	    ioctl(vm->vcpu_fd, KVM_SET_XSAVE, &xsave) < 0 || ioctl(vm->vcpu_fd, KVM_SET_DEBUGREGS, &dbg) < 0 ||
-	    ioctl(vm->vcpu_fd, KVM_SET_VCPU_EVENTS, &ev) < 0 || ioctl(vm->vcpu_fd, KVM_SET_REGS, &regs) < 0)
+	if (ioctl(vm->vcpu_fd, KVM_SET_SREGS, &sregs) < 0 ||
+	    ioctl(vm->vcpu_fd, KVM_SET_MSRS, &msrs) != 4 ||
+	    ioctl(vm->vcpu_fd, KVM_SET_XSAVE, &xsave) < 0 ||
+	    ioctl(vm->vcpu_fd, KVM_SET_DEBUGREGS, &dbg) < 0 ||
+	    ioctl(vm->vcpu_fd, KVM_SET_VCPU_EVENTS, &ev) < 0 ||
+	    ioctl(vm->vcpu_fd, KVM_SET_REGS, &regs) < 0)
 		return mica_err_errno(err, MICA_ERR_SYSTEM, "cannot load the vCPU state");
 	return 0;
 }
@@ -350,7 +357,8 @@ int mica_vm_complete_io(struct mica_vm *vm, mica_error *err)
 	vm->run->immediate_exit = 0;
 	if (r == 0 || e != EINTR) {
 		errno = e;
-		return mica_err_errno(err, MICA_ERR_SYSTEM, "cannot complete the guest's pending exit");
+		return mica_err_errno(err, MICA_ERR_SYSTEM,
+				      "cannot complete the guest's pending exit");
 	}
 	return 0;
 }
@@ -360,7 +368,8 @@ int mica_vm_save(struct mica_vm *vm, struct mica_cpu *cpu, mica_error *err)
 	struct kvm_regs regs;
 	struct kvm_sregs sregs;
 	struct kvm_xsave xsave;
-	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0 || ioctl(vm->vcpu_fd, KVM_GET_SREGS, &sregs) < 0 ||
+	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0 ||
+	    ioctl(vm->vcpu_fd, KVM_GET_SREGS, &sregs) < 0 ||
 	    ioctl(vm->vcpu_fd, KVM_GET_XSAVE, &xsave) < 0)
 		return mica_err_errno(err, MICA_ERR_SYSTEM, "cannot read the vCPU state");
 	memset(cpu, 0, sizeof(*cpu));
@@ -399,7 +408,8 @@ int mica_vm_dirty_restore(struct mica_vm *vm, const uint8_t *ref, uint64_t *page
 	 * more than re-faulting would, start over. */
 	if (vm->dirty_manual && guest_pages > MICA_DIRTY_KEEP_MAX) {
 		struct kvm_clear_dirty_log clear = {.slot = 0,
-						    .num_pages = (uint32_t)(vm->mem_size / MICA_PAGE_SIZE),
+						    .num_pages =
+							(uint32_t)(vm->mem_size / MICA_PAGE_SIZE),
 						    .first_page = 0,
 						    .dirty_bitmap = vm->dirty};
 		if (ioctl(vm->vm_fd, KVM_CLEAR_DIRTY_LOG, &clear) < 0)
@@ -488,9 +498,9 @@ int mica_vm_arm(struct mica_vm *vm, int64_t deadline_ns, mica_error *err)
 	}
 	/* Repeats after the deadline: the first signal may be spent on another
 	 * sandbox that a host function runs on this thread. */
-	struct itimerspec its = {.it_value = {.tv_sec = deadline_ns / 1000000000,
-					      .tv_nsec = deadline_ns % 1000000000},
-				 .it_interval = {.tv_nsec = 10000000}};
+	struct itimerspec its = {
+	    .it_value = {.tv_sec = deadline_ns / 1000000000, .tv_nsec = deadline_ns % 1000000000},
+	    .it_interval = {.tv_nsec = 10000000}};
 	if (timer_settime(vm->timer, TIMER_ABSTIME, &its, NULL) < 0)
 		return mica_err_errno(err, MICA_ERR_SYSTEM, "timer_settime");
 armed:

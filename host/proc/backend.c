@@ -36,7 +36,7 @@
 #include "sys.h"
 #include "zygote.h"
 
-#define PAGE MICA_PAGE_SIZE
+#define PAGE	    MICA_PAGE_SIZE
 #define WINDOW_SIZE (MICA_SHARED_END - MICA_GPA_WINDOW)
 /* Pages a reset copies back before it drops the rest (then they fault in). */
 #define COPY_MAX 512
@@ -52,9 +52,9 @@
 struct mica_proc {
 	struct mica_zygote zy;
 	struct mica_cgroups cg;
-	int xsave;           /* the CPU and kernel have XSAVE: the stub uses xrstor */
+	int xsave;	     /* the CPU and kernel have XSAVE: the stub uses xrstor */
 	uint32_t mxcsr_mask; /* what MXCSR may hold (xrstor faults on more) */
-	uint64_t tsc0;       /* TSC and CLOCK_MONOTONIC at open: the TSC's rate */
+	uint64_t tsc0;	     /* TSC and CLOCK_MONOTONIC at open: the TSC's rate */
 	int64_t ns0;
 	_Atomic uint64_t tsc_khz;
 	/* Idle children of freed clones, oldest first, each resetting (or
@@ -66,23 +66,23 @@ struct mica_proc {
 
 struct proc_sb {
 	struct mica_proc *p;
-	int go, notify; /* the answer and notify eventfds */
-	int mem;        /* the child's /proc/<pid>/mem */
-	int winfd;      /* the window memfd, until the child maps it */
+	int go, notify;	 /* the answer and notify eventfds */
+	int mem;	 /* the child's /proc/<pid>/mem */
+	int winfd;	 /* the window memfd, until the child maps it */
 	uint8_t *window; /* host view of [MICA_GPA_WINDOW, MICA_SHARED_END) */
-	uint8_t *full;   /* a new guest: all of its memory, until start */
-	int base;        /* the memory image the child maps privately */
+	uint8_t *full;	 /* a new guest: all of its memory, until start */
+	int base;	 /* the memory image the child maps privately */
 	int base_owned;
 	int resettable;
 	uint32_t id; /* the zygote's name for the child */
 	pid_t pid;
-	int alive;      /* the child exists and has not been killed */
-	int parked;     /* its last park has not been answered */
-	uint32_t mode;  /* MICA_PROC_*: what the next answer says */
+	int alive;		 /* the child exists and has not been killed */
+	int parked;		 /* its last park has not been answered */
+	uint32_t mode;		 /* MICA_PROC_*: what the next answer says */
 	struct mica_cpu pending; /* the registers RESTORE and RESET load */
-	int cg;         /* cgroup slot, or -1 */
+	int cg;			 /* cgroup slot, or -1 */
 	uint64_t mem_size;
-	dev_t key_dev;  /* a spare: the inode of its snapshot's memfd (base) */
+	dev_t key_dev; /* a spare: the inode of its snapshot's memfd (base) */
 	ino_t key_ino;
 };
 
@@ -96,7 +96,9 @@ static void *in_window(const struct proc_sb *s, uint64_t gpa)
 static uint64_t tsc_khz_since(const struct mica_proc *p)
 {
 	int64_t dns = mica_now_ns() - p->ns0;
-	return dns > 0 ? (uint64_t)((unsigned __int128)(__rdtsc() - p->tsc0) * 1000000 / (uint64_t)dns) : 0;
+	return dns > 0
+		   ? (uint64_t)((unsigned __int128)(__rdtsc() - p->tsc0) * 1000000 / (uint64_t)dns)
+		   : 0;
 }
 
 static void cpu_features(struct mica_proc *p)
@@ -166,21 +168,23 @@ static void proc_describe(void *state, char *buf, size_t len)
 	mica_zygote_ns_names(p->zy.ns, got, sizeof(got));
 	mica_zygote_ns_names(p->zy.refused, refused, sizeof(refused));
 	if (p->cg.version)
-		snprintf(cg, sizeof(cg), "cgroup: v%d, one per sandbox: memory limit, one process (%.200s)",
+		snprintf(cg, sizeof(cg),
+			 "cgroup: v%d, one per sandbox: memory limit, one process (%.200s)",
 			 p->cg.version, p->cg.dir[0]);
 	else
 		snprintf(cg, sizeof(cg), "cgroup: none: %.250s", p->cg.why);
-	snprintf(buf, len,
-		 "sandbox: a child process per sandbox, forked from one zygote per runtime\n"
-		 "seccomp: the transport's read and write only, pinned to the guest's stub; every other "
-		 "system call is served inside the guest\n"
-		 "capabilities: none, no_new_privs\n"
-		 "namespaces: %s%s%s%s\n"
-		 "%s\n"
-		 "rlimits: no core dumps, 3 descriptors, no processes, address space = guest memory\n"
-		 "spares: %d idle processes kept for clones of the same snapshot, reset before reuse\n",
-		 *got ? got : "none", *refused ? " (refused: " : "", refused, *refused ? ")" : "", cg,
-		 p->spare_max);
+	snprintf(
+	    buf, len,
+	    "sandbox: a child process per sandbox, forked from one zygote per runtime\n"
+	    "seccomp: the transport's read and write only, pinned to the guest's stub; every other "
+	    "system call is served inside the guest\n"
+	    "capabilities: none, no_new_privs\n"
+	    "namespaces: %s%s%s%s\n"
+	    "%s\n"
+	    "rlimits: no core dumps, 3 descriptors, no processes, address space = guest memory\n"
+	    "spares: %d idle processes kept for clones of the same snapshot, reset before reuse\n",
+	    *got ? got : "none", *refused ? " (refused: " : "", refused, *refused ? ")" : "", cg,
+	    p->spare_max);
 }
 
 /* ---- guest memory outside the window ---------------------------------------- */
@@ -203,7 +207,8 @@ static int slow_write(void *ctx, uint64_t gpa, const void *src, size_t len)
 {
 	struct proc_sb *s = ctx;
 	for (size_t done = 0; done < len;) {
-		ssize_t n = pwrite(s->mem, (const uint8_t *)src + done, len - done, (off_t)(gpa + done));
+		ssize_t n =
+		    pwrite(s->mem, (const uint8_t *)src + done, len - done, (off_t)(gpa + done));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -229,15 +234,18 @@ static int death(struct proc_sb *s, int status, mica_error *err)
 	s->alive = 0;
 	s->parked = 0;
 	if (WIFEXITED(status))
-		return mica_err(err, MICA_ERR_FAULT, "guest exited with code %d: guest runtime exited",
+		return mica_err(err, MICA_ERR_FAULT,
+				"guest exited with code %d: guest runtime exited",
 				WEXITSTATUS(status));
 	int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
 	if (sig == SIGSYS)
-		return mica_err(err, MICA_ERR_FAULT,
-				"guest fault: the guest process made a system call the sandbox forbids (killed "
-				"by SIGSYS)");
+		return mica_err(
+		    err, MICA_ERR_FAULT,
+		    "guest fault: the guest process made a system call the sandbox forbids (killed "
+		    "by SIGSYS)");
 	const char *name = sigdescr_np(sig);
-	return mica_err(err, MICA_ERR_FAULT, "guest fault: the guest process was killed by signal %d (%s)", sig,
+	return mica_err(err, MICA_ERR_FAULT,
+			"guest fault: the guest process was killed by signal %d (%s)", sig,
 			name ? name : "unknown");
 }
 
@@ -246,7 +254,8 @@ static int death(struct proc_sb *s, int status, mica_error *err)
 static int wait_notify(mica_sandbox *sb, struct proc_sb *s, int64_t deadline, mica_error *err)
 {
 	for (;;) {
-		struct pollfd pf[2] = {{.fd = s->notify, .events = POLLIN}, {.fd = s->p->zy.pidfd, .events = POLLIN}};
+		struct pollfd pf[2] = {{.fd = s->notify, .events = POLLIN},
+				       {.fd = s->p->zy.pidfd, .events = POLLIN}};
 		struct timespec ts, *t = NULL;
 		if (deadline) {
 			int64_t left = deadline - mica_now_ns();
@@ -267,7 +276,8 @@ static int wait_notify(mica_sandbox *sb, struct proc_sb *s, int64_t deadline, mi
 		if (read(s->notify, &v, sizeof(v)) != sizeof(v)) {
 			if (pf[1].revents) {
 				s->alive = s->parked = 0;
-				return mica_err(err, MICA_ERR_SYSTEM, "the process backend's zygote died");
+				return mica_err(err, MICA_ERR_SYSTEM,
+						"the process backend's zygote died");
 			}
 			continue;
 		}
@@ -280,7 +290,8 @@ static int wait_notify(mica_sandbox *sb, struct proc_sb *s, int64_t deadline, mi
 		uint64_t parks = MICA_PROC_PARKS(v);
 		if (parks > 1) {
 			kill_child(s);
-			return mica_err(err, MICA_ERR_FAULT, "guest broke the protocol: it parked twice");
+			return mica_err(err, MICA_ERR_FAULT,
+					"guest broke the protocol: it parked twice");
 		}
 		if (parks == 1) {
 			s->parked = 1;
@@ -320,7 +331,8 @@ static void set_ctrl(mica_sandbox *sb, struct proc_sb *s)
 	c->xsave[512] = 3; /* XSTATE_BV: x87 | SSE; every other component to its initial state */
 	/* The request's WAIT structure: where the guest keeps it, the reset
 	 * would put back what the snapshot had there. */
-	if (s->mode == MICA_PROC_RESET && mica_guest_writable(sb, sb->wait_gpa, sizeof(struct mica_hc_wait)) &&
+	if (s->mode == MICA_PROC_RESET &&
+	    mica_guest_writable(sb, sb->wait_gpa, sizeof(struct mica_hc_wait)) &&
 	    !mica_mem_read(&sb->mem, sb->wait_gpa, c->post, sizeof(struct mica_hc_wait))) {
 		c->post_gpa = sb->wait_gpa;
 		c->post_len = sizeof(struct mica_hc_wait);
@@ -363,8 +375,8 @@ static unsigned data_extents(int base, uint64_t lo, uint64_t hi, uint64_t (*ext)
 
 /* The child's mappings: the window shared, the rest private, from the base
  * where it has data and zeroes elsewhere (struct mica_zy_map). */
-static unsigned guest_maps(mica_sandbox *sb, const uint64_t (*ext)[2], unsigned next, struct mica_zy_map *m,
-			   uint64_t *mapped)
+static unsigned guest_maps(mica_sandbox *sb, const uint64_t (*ext)[2], unsigned next,
+			   struct mica_zy_map *m, uint64_t *mapped)
 {
 	struct mica_region r[MICA_MAX_REGIONS];
 	int nr = mica_layout_regions(&sb->layout, &sb->rt->image, r);
@@ -377,20 +389,25 @@ static unsigned guest_maps(mica_sandbox *sb, const uint64_t (*ext)[2], unsigned 
 		uint64_t at = r[i].gpa, end = r[i].gpa + r[i].len;
 		*mapped += r[i].len;
 		if (r[i].flags & MICA_REGION_SHARED) {
-			m[n++] = (struct mica_zy_map){.gpa = at, .len = end - at, .prot = prot, .kind = MICA_ZY_SHARED};
+			m[n++] = (struct mica_zy_map){
+			    .gpa = at, .len = end - at, .prot = prot, .kind = MICA_ZY_SHARED};
 			continue;
 		}
 		for (unsigned k = 0; k < next && at < end && n + 2 <= MICA_ZY_MAX_MAPS; k++) {
-			uint64_t lo = ext[k][0] > at ? ext[k][0] : at, hi = ext[k][1] < end ? ext[k][1] : end;
+			uint64_t lo = ext[k][0] > at ? ext[k][0] : at,
+				 hi = ext[k][1] < end ? ext[k][1] : end;
 			if (lo >= hi)
 				continue;
 			if (lo > at)
-				m[n++] = (struct mica_zy_map){.gpa = at, .len = lo - at, .prot = prot, .kind = MICA_ZY_ANON};
-			m[n++] = (struct mica_zy_map){.gpa = lo, .len = hi - lo, .prot = prot, .kind = MICA_ZY_FILE};
+				m[n++] = (struct mica_zy_map){
+				    .gpa = at, .len = lo - at, .prot = prot, .kind = MICA_ZY_ANON};
+			m[n++] = (struct mica_zy_map){
+			    .gpa = lo, .len = hi - lo, .prot = prot, .kind = MICA_ZY_FILE};
 			at = hi;
 		}
 		if (at < end && n < MICA_ZY_MAX_MAPS)
-			m[n++] = (struct mica_zy_map){.gpa = at, .len = end - at, .prot = prot, .kind = MICA_ZY_ANON};
+			m[n++] = (struct mica_zy_map){
+			    .gpa = at, .len = end - at, .prot = prot, .kind = MICA_ZY_ANON};
 	}
 	return n;
 }
@@ -403,9 +420,11 @@ static int spawn(mica_sandbox *sb, struct proc_sb *s, mica_error *err)
 		return mica_err(err, MICA_ERR_SYSTEM, "out of memory");
 	/* What the base holds: mapped from it, and what a reset copies back. */
 	struct mica_proc_ctrl *c = in_window(s, MICA_GPA_CTRL);
-	c->nextents = data_extents(s->base, MICA_SHARED_END, sb->layout.stack_top, c->extent, MICA_PROC_MAX_EXTENTS);
+	c->nextents = data_extents(s->base, MICA_SHARED_END, sb->layout.stack_top, c->extent,
+				   MICA_PROC_MAX_EXTENTS);
 	uint64_t mapped;
-	m->nmaps = guest_maps(sb, (const uint64_t(*)[2])c->extent, (unsigned)c->nextents, m->map, &mapped);
+	m->nmaps =
+	    guest_maps(sb, (const uint64_t(*)[2])c->extent, (unsigned)c->nextents, m->map, &mapped);
 	m->op = MICA_ZY_SPAWN;
 	m->mem_size = sb->limits.memory_bytes;
 	m->ref = (uint32_t)s->resettable;
@@ -416,7 +435,8 @@ static int spawn(mica_sandbox *sb, struct proc_sb *s, mica_error *err)
 	m->rlimit_as = mapped + (s->resettable ? m->mem_size : 0) + (1 << 20);
 	m->nfilter = mica_proc_filter(&img->hdr, m->filter, MICA_ZY_MAX_FILTER);
 	int fds[4 + MICA_ZY_MAX_CGROUPS] = {s->base, s->winfd, s->go, s->notify};
-	m->ncgroups = (uint32_t)mica_cgroups_get(&s->p->cg, m->mem_size + (16 << 20), fds + 4, &s->cg);
+	m->ncgroups =
+	    (uint32_t)mica_cgroups_get(&s->p->cg, m->mem_size + (16 << 20), fds + 4, &s->cg);
 	struct mica_zy_child child;
 	int rc = m->nfilter ? mica_zygote_spawn(&s->p->zy, m, fds, &child, err)
 			    : mica_err(err, MICA_ERR_SYSTEM, "the seccomp filter does not fit");
@@ -434,8 +454,9 @@ static int spawn(mica_sandbox *sb, struct proc_sb *s, mica_error *err)
 	if (rc == 1)
 		return 0;
 	kill_child(s);
-	return rc ? rc : mica_err(err, MICA_ERR_SYSTEM, "the sandbox process did not start within %d ms",
-				  READY_TIMEOUT_MS);
+	return rc ? rc
+		  : mica_err(err, MICA_ERR_SYSTEM, "the sandbox process did not start within %d ms",
+			     READY_TIMEOUT_MS);
 }
 
 /* ---- the operations ---------------------------------------------------------- */
@@ -511,17 +532,21 @@ static struct proc_sb *take_spare(mica_sandbox *sb, struct mica_proc *p, int mem
 		struct proc_sb *s = NULL;
 		pthread_mutex_lock(&p->spare_lock);
 		for (int i = p->nspare - 1; i >= 0 && !s; i--)
-			if (p->spare[i]->key_dev == st.st_dev && p->spare[i]->key_ino == st.st_ino &&
+			if (p->spare[i]->key_dev == st.st_dev &&
+			    p->spare[i]->key_ino == st.st_ino &&
 			    p->spare[i]->mem_size == sb->limits.memory_bytes) {
 				s = p->spare[i];
-				memmove(p->spare + i, p->spare + i + 1, (size_t)(p->nspare - i - 1) * sizeof(*p->spare));
+				memmove(p->spare + i, p->spare + i + 1,
+					(size_t)(p->nspare - i - 1) * sizeof(*p->spare));
 				p->nspare--;
 			}
 		pthread_mutex_unlock(&p->spare_lock);
 		if (!s)
 			return NULL;
 		mica_error ignored;
-		if (s->parked || wait_notify(sb, s, mica_now_ns() + (int64_t)READY_TIMEOUT_MS * 1000000, &ignored) == 1)
+		if (s->parked ||
+		    wait_notify(sb, s, mica_now_ns() + (int64_t)READY_TIMEOUT_MS * 1000000,
+				&ignored) == 1)
 			return s;
 		release(s); /* died or hung in its reset: try the next */
 	}
@@ -565,8 +590,15 @@ static int proc_create(mica_sandbox *sb, int memfd, int resettable, mica_error *
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return mica_err(err, MICA_ERR_SYSTEM, "out of memory");
-	*s = (struct proc_sb){.p = sb->rt->bk, .go = -1, .notify = -1, .mem = -1, .winfd = -1, .base = -1, .cg = -1,
-			      .resettable = resettable, .mem_size = size};
+	*s = (struct proc_sb){.p = sb->rt->bk,
+			      .go = -1,
+			      .notify = -1,
+			      .mem = -1,
+			      .winfd = -1,
+			      .base = -1,
+			      .cg = -1,
+			      .resettable = resettable,
+			      .mem_size = size};
 	sb->bk = s;
 	s->go = eventfd(0, EFD_CLOEXEC);
 	s->notify = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -580,21 +612,24 @@ static int proc_create(mica_sandbox *sb, int memfd, int resettable, mica_error *
 		s->base_owned = 1;
 		if (s->base < 0 || ftruncate(s->base, (off_t)size) < 0)
 			goto sys_fail;
-		s->full = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, s->base, 0);
+		s->full = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE,
+			       s->base, 0);
 		if (s->full == MAP_FAILED) {
 			s->full = NULL;
 			goto sys_fail;
 		}
-		s->window = mmap(s->full + MICA_GPA_WINDOW, WINDOW_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
-				 s->winfd, 0);
+		s->window = mmap(s->full + MICA_GPA_WINDOW, WINDOW_SIZE, PROT_READ | PROT_WRITE,
+				 MAP_SHARED | MAP_FIXED, s->winfd, 0);
 		if (s->window == MAP_FAILED) {
 			s->window = NULL;
 			goto sys_fail;
 		}
-		sb->mem = (struct mica_guestmem){.size = size, .direct = s->full, .direct_lo = 0, .direct_hi = size};
+		sb->mem = (struct mica_guestmem){
+		    .size = size, .direct = s->full, .direct_lo = 0, .direct_hi = size};
 	} else {
 		s->base = memfd;
-		s->window = mmap(NULL, WINDOW_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, s->winfd, 0);
+		s->window =
+		    mmap(NULL, WINDOW_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, s->winfd, 0);
 		if (s->window == MAP_FAILED) {
 			s->window = NULL;
 			goto sys_fail;
@@ -602,8 +637,10 @@ static int proc_create(mica_sandbox *sb, int memfd, int resettable, mica_error *
 		/* The snapshot's boot info; the rest of the window starts empty. */
 		if (pread(memfd, in_window(s, MICA_GPA_INFO), PAGE, MICA_GPA_INFO) < 0)
 			goto sys_fail;
-		sb->mem = (struct mica_guestmem){
-			.size = size, .direct = s->window, .direct_lo = MICA_GPA_WINDOW, .direct_hi = MICA_SHARED_END};
+		sb->mem = (struct mica_guestmem){.size = size,
+						 .direct = s->window,
+						 .direct_lo = MICA_GPA_WINDOW,
+						 .direct_hi = MICA_SHARED_END};
 	}
 	struct mica_proc_ctrl *c = in_window(s, MICA_GPA_CTRL);
 	c->one = 1;
@@ -626,9 +663,11 @@ static int proc_start(mica_sandbox *sb, const struct mica_cpu *cpu, mica_error *
 	if (rc)
 		return rc;
 	if (s->full) { /* the child has the boot image: keep only the window */
-		uint8_t *w = mmap(NULL, WINDOW_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, s->winfd, 0);
+		uint8_t *w =
+		    mmap(NULL, WINDOW_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, s->winfd, 0);
 		if (w == MAP_FAILED)
-			return mica_err_errno(err, MICA_ERR_SYSTEM, "cannot map a sandbox's window");
+			return mica_err_errno(err, MICA_ERR_SYSTEM,
+					      "cannot map a sandbox's window");
 		munmap(s->full, sb->limits.memory_bytes);
 		s->full = NULL;
 		s->window = w;
@@ -666,14 +705,10 @@ static int from_exception(const struct mica_fault *f, int64_t si_code)
 	if (si_code != SI_KERNEL)
 		return 1; /* the kernel says which fault */
 	switch (f->signal) {
-	case SIGSEGV:
-		return f->vector == 13 || f->vector == 14;
-	case SIGBUS:
-		return f->vector == 12 || f->vector == 17;
-	case SIGTRAP:
-		return f->vector == 1 || f->vector == 3;
-	default:
-		return 1;
+	case SIGSEGV: return f->vector == 13 || f->vector == 14;
+	case SIGBUS: return f->vector == 12 || f->vector == 17;
+	case SIGTRAP: return f->vector == 1 || f->vector == 3;
+	default: return 1;
 	}
 }
 
@@ -689,7 +724,8 @@ static int proc_run(mica_sandbox *sb, int64_t deadline, struct mica_exit *ex, mi
 		uint64_t one = 1;
 		if (write(s->go, &one, sizeof(one)) != sizeof(one)) {
 			kill_child(s);
-			return mica_err_errno(err, MICA_ERR_SYSTEM, "cannot answer the guest process");
+			return mica_err_errno(err, MICA_ERR_SYSTEM,
+					      "cannot answer the guest process");
 		}
 	}
 	int rc = wait_notify(sb, s, deadline, err);
@@ -703,12 +739,13 @@ static int proc_run(mica_sandbox *sb, int64_t deadline, struct mica_exit *ex, mi
 	memset(ex, 0, sizeof(*ex));
 	if (mb->nr == MICA_HC_FAULT) {
 		ex->kind = MICA_EXIT_FAULT;
-		ex->fault = (struct mica_fault){.vector = mb->fault.vector,
-						.error = mb->fault.error,
-						.rip = mb->fault.rip,
-						.addr = mb->fault.addr,
-						.rsp = mb->fault.rsp,
-						.signal = mb->fault.signal < 65 ? (int)mb->fault.signal : -1};
+		ex->fault = (struct mica_fault){
+		    .vector = mb->fault.vector,
+		    .error = mb->fault.error,
+		    .rip = mb->fault.rip,
+		    .addr = mb->fault.addr,
+		    .rsp = mb->fault.rsp,
+		    .signal = mb->fault.signal < 65 ? (int)mb->fault.signal : -1};
 		ex->fault.kernel = !from_exception(&ex->fault, mb->fault.code);
 		kill_child(s);
 		return 0;
@@ -761,11 +798,13 @@ static int copy_private(mica_sandbox *sb, struct proc_sb *s, int fd, uint64_t *p
 			break;
 		}
 		for (uint64_t j = 0; j < k && !rc; j++) {
-			int present = (e[j] >> 63) & 1, swapped = (e[j] >> 62) & 1, file = (e[j] >> 61) & 1;
+			int present = (e[j] >> 63) & 1, swapped = (e[j] >> 62) & 1,
+			    file = (e[j] >> 61) & 1;
 			if (!(present || swapped) || file)
 				continue;
 			uint64_t gpa = (i + j) * PAGE;
-			rc = slow_read(s, gpa, page, PAGE) || pwrite(fd, page, PAGE, (off_t)gpa) != (ssize_t)PAGE;
+			rc = slow_read(s, gpa, page, PAGE) ||
+			     pwrite(fd, page, PAGE, (off_t)gpa) != (ssize_t)PAGE;
 			(*pages)++;
 		}
 	}
@@ -774,7 +813,8 @@ static int copy_private(mica_sandbox *sb, struct proc_sb *s, int fd, uint64_t *p
 	return rc;
 }
 
-static int proc_capture(mica_sandbox *sb, int fd, uint64_t *pages, struct mica_cpu *cpu, mica_error *err)
+static int proc_capture(mica_sandbox *sb, int fd, uint64_t *pages, struct mica_cpu *cpu,
+			mica_error *err)
 {
 	struct proc_sb *s = sb->bk;
 	if (!s->alive || !s->parked)
@@ -782,14 +822,17 @@ static int proc_capture(mica_sandbox *sb, int fd, uint64_t *pages, struct mica_c
 	*pages = 0;
 	/* Not started yet, or reset and not run since: it is what it will load. */
 	int pending = s->mode != MICA_PROC_CONTINUE;
-	if (copy_data(s->base, fd, sb->limits.memory_bytes, pages) || (!pending && copy_private(sb, s, fd, pages)) ||
+	if (copy_data(s->base, fd, sb->limits.memory_bytes, pages) ||
+	    (!pending && copy_private(sb, s, fd, pages)) ||
 	    pwrite(fd, in_window(s, MICA_GPA_INFO), PAGE, MICA_GPA_INFO) != (ssize_t)PAGE)
-		return mica_err_errno(err, MICA_ERR_SYSTEM, "cannot copy the guest process's memory");
+		return mica_err_errno(err, MICA_ERR_SYSTEM,
+				      "cannot copy the guest process's memory");
 	if (pending) {
 		*cpu = s->pending;
 		return 0;
 	}
-	const struct mica_proc_saved *w = &((const struct mica_mailbox *)in_window(s, MICA_GPA_MAILBOX))->saved;
+	const struct mica_proc_saved *w =
+	    &((const struct mica_mailbox *)in_window(s, MICA_GPA_MAILBOX))->saved;
 	memset(cpu, 0, sizeof(*cpu));
 	cpu->rip = w->rip;
 	cpu->gpr[MICA_CPU_RSP_INDEX] = w->rsp;
@@ -834,18 +877,18 @@ static int proc_clock(mica_sandbox *sb, uint64_t *tsc_khz, uint64_t *tsc, mica_e
 }
 
 const struct mica_backend_ops mica_proc_ops = {
-	.name = "process",
-	.open = proc_open,
-	.close = proc_close,
-	.describe = proc_describe,
-	.create = proc_create,
-	.start = proc_start,
-	.destroy = proc_destroy,
-	.begin = proc_begin,
-	.end = proc_end,
-	.run = proc_run,
-	.kick = proc_kick,
-	.capture = proc_capture,
-	.reset = proc_reset,
-	.clock = proc_clock,
+    .name = "process",
+    .open = proc_open,
+    .close = proc_close,
+    .describe = proc_describe,
+    .create = proc_create,
+    .start = proc_start,
+    .destroy = proc_destroy,
+    .begin = proc_begin,
+    .end = proc_end,
+    .run = proc_run,
+    .kick = proc_kick,
+    .capture = proc_capture,
+    .reset = proc_reset,
+    .clock = proc_clock,
 };

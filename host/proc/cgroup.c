@@ -42,10 +42,14 @@ static int own_path(const char *controller, char *out, size_t len)
 		if (!controller)
 			match = !strcmp(line, "0") && !*ctl;
 		else
-			for (char *save = NULL, *t = strtok_r(ctl, ",", &save); t && !match; t = strtok_r(NULL, ",", &save))
+			for (char *save = NULL, *t = strtok_r(ctl, ",", &save); t && !match;
+			     t = strtok_r(NULL, ",", &save))
 				match = !strcmp(t, controller);
 		if (match) {
-			found = (size_t)snprintf(out, len, "%s", strcmp(path, "/") ? path : "") >= len ? -1 : 0;
+			found =
+			    (size_t)snprintf(out, len, "%s", strcmp(path, "/") ? path : "") >= len
+				? -1
+				: 0;
 			break;
 		}
 	}
@@ -84,7 +88,8 @@ static int mount_point(const char *controller, char *out, size_t len)
 static int make_runtime_dir(char *dir, size_t len, const char *base, const char *own)
 {
 	static atomic_uint seq;
-	if ((size_t)snprintf(dir, len, "%s%s/mica-%d-%u", base, own, (int)getpid(), atomic_fetch_add(&seq, 1)) >= len) {
+	if ((size_t)snprintf(dir, len, "%s%s/mica-%d-%u", base, own, (int)getpid(),
+			     atomic_fetch_add(&seq, 1)) >= len) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
@@ -113,19 +118,22 @@ void mica_cgroups_open(struct mica_cgroups *cg)
 			rmdir(cg->dir[0]);
 		}
 		snprintf(cg->why, sizeof(cg->why),
-			 "cgroup v2: cannot make a cgroup with the memory controller under /sys/fs/cgroup%.120s: %s", own,
-			 strerror(errno));
+			 "cgroup v2: cannot make a cgroup with the memory controller under "
+			 "/sys/fs/cgroup%.120s: %s",
+			 own, strerror(errno));
 		return;
 	}
 	/* v1: the memory and pids hierarchies */
 	const char *ctl[2] = {"memory", "pids"};
 	for (int i = 0; i < 2; i++) {
 		if (mount_point(ctl[i], base, sizeof(base)) || own_path(ctl[i], own, sizeof(own))) {
-			snprintf(cg->why, sizeof(cg->why), "no cgroup with a %s controller is mounted", ctl[i]);
+			snprintf(cg->why, sizeof(cg->why),
+				 "no cgroup with a %s controller is mounted", ctl[i]);
 			goto fail;
 		}
 		if (make_runtime_dir(cg->dir[i], sizeof(cg->dir[i]), base, own)) {
-			snprintf(cg->why, sizeof(cg->why), "cgroup v1: cannot make %.160s: %s", cg->dir[i], strerror(errno));
+			snprintf(cg->why, sizeof(cg->why), "cgroup v1: cannot make %.160s: %s",
+				 cg->dir[i], strerror(errno));
 			cg->dir[i][0] = 0;
 			goto fail;
 		}

@@ -13,13 +13,13 @@
 
 struct mica_cgroups {
 	pthread_mutex_t lock;
-	int version;    /* 0: none (why says why), 1 or 2 */
+	int version;	       /* 0: none (why says why), 1 or 2 */
 	char dir[2][PATH_MAX]; /* the runtime's own: v1 memory, pids; v2 one */
 	char why[256];
 	struct mica_cgroup_slot {
 		int used;
 		uint64_t limit; /* the memory limit it has */
-	} *slots;
+	} * slots;
 	unsigned nslots;
 };
 

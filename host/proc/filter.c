@@ -5,14 +5,14 @@
 
 #include "filter.h"
 
-#define PAGEMAP_SCAN 0xc0606610u /* _IOWR('f', 16, struct pm_scan_arg), Linux 6.7 */
+#define PAGEMAP_SCAN  0xc0606610u /* _IOWR('f', 16, struct pm_scan_arg), Linux 6.7 */
 #define MADV_DONTNEED 4
-#define ARCH_SET_GS 0x1001
-#define ARCH_SET_FS 0x1002
+#define ARCH_SET_GS   0x1001
+#define ARCH_SET_FS   0x1002
 
-#define NR offsetof(struct seccomp_data, nr)
-#define ARCH offsetof(struct seccomp_data, arch)
-#define IP offsetof(struct seccomp_data, instruction_pointer)
+#define NR     offsetof(struct seccomp_data, nr)
+#define ARCH   offsetof(struct seccomp_data, arch)
+#define IP     offsetof(struct seccomp_data, instruction_pointer)
 #define ARG(i) (offsetof(struct seccomp_data, args) + 8 * (i))
 
 struct emit {

@@ -25,37 +25,37 @@
 
 /* ---- system calls ------------------------------------------------------------ */
 
-#define SYS_read 0
-#define SYS_write 1
-#define SYS_open 2
-#define SYS_close 3
-#define SYS_poll 7
-#define SYS_lseek 8
-#define SYS_mmap 9
-#define SYS_munmap 11
-#define SYS_rt_sigaction 13
+#define SYS_read	   0
+#define SYS_write	   1
+#define SYS_open	   2
+#define SYS_close	   3
+#define SYS_poll	   7
+#define SYS_lseek	   8
+#define SYS_mmap	   9
+#define SYS_munmap	   11
+#define SYS_rt_sigaction   13
 #define SYS_rt_sigprocmask 14
-#define SYS_madvise 28
-#define SYS_dup 32
-#define SYS_dup2 33
-#define SYS_getpid 39
-#define SYS_sendmsg 46
-#define SYS_recvmsg 47
-#define SYS_fork 57
-#define SYS_exit 60
-#define SYS_wait4 61
-#define SYS_kill 62
-#define SYS_fcntl 72
-#define SYS_capset 126
-#define SYS_sigaltstack 131
-#define SYS_prctl 157
-#define SYS_setrlimit 160
-#define SYS_mount 165
-#define SYS_sethostname 170
-#define SYS_exit_group 231
-#define SYS_signalfd4 289
-#define SYS_prlimit64 302
-#define SYS_close_range 436
+#define SYS_madvise	   28
+#define SYS_dup		   32
+#define SYS_dup2	   33
+#define SYS_getpid	   39
+#define SYS_sendmsg	   46
+#define SYS_recvmsg	   47
+#define SYS_fork	   57
+#define SYS_exit	   60
+#define SYS_wait4	   61
+#define SYS_kill	   62
+#define SYS_fcntl	   72
+#define SYS_capset	   126
+#define SYS_sigaltstack	   131
+#define SYS_prctl	   157
+#define SYS_setrlimit	   160
+#define SYS_mount	   165
+#define SYS_sethostname	   170
+#define SYS_exit_group	   231
+#define SYS_signalfd4	   289
+#define SYS_prlimit64	   302
+#define SYS_close_range	   436
 
 static long sys6(long n, long a, long b, long c, long d, long e, long f)
 {
@@ -70,7 +70,8 @@ static long sys6(long n, long a, long b, long c, long d, long e, long f)
 	return r;
 }
 #define sys(n, ...) sys_(n, __VA_ARGS__, 0, 0, 0, 0, 0, 0)
-#define sys_(n, a, b, c, d, e, f, ...) sys6(n, (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), (long)(f))
+#define sys_(n, a, b, c, d, e, f, ...)                                                             \
+	sys6(n, (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), (long)(f))
 
 /* gcc may emit calls to these even when freestanding. */
 void *memset(void *d, int c, size_t n)
@@ -120,10 +121,10 @@ struct cmsghdr {
 	int level, type;
 };
 
-#define SOL_SOCKET 1
-#define SCM_RIGHTS 1
+#define SOL_SOCKET	 1
+#define SCM_RIGHTS	 1
 #define MSG_CMSG_CLOEXEC 0x40000000
-#define MAX_FDS (5 + MICA_ZY_MAX_CGROUPS)
+#define MAX_FDS		 (5 + MICA_ZY_MAX_CGROUPS)
 
 struct kernel_sigaction {
 	uint64_t handler, flags, restorer, mask;
@@ -134,52 +135,52 @@ struct pollfd {
 	short events, revents;
 };
 
-#define SA_SIGINFO 4
-#define SA_ONSTACK 0x08000000
-#define SA_RESTORER 0x04000000
-#define SA_NODEFER 0x40000000
-#define SIGTRAP 5
-#define SIGBUS 7
-#define SIGFPE 8
-#define SIGKILL 9
-#define SIGSEGV 11
-#define SIGCHLD 17
-#define SIGSYS 31
-#define SIG_BLOCK 0
-#define SIG_SETMASK 2
-#define PROT_READ 1
-#define PROT_WRITE 2
-#define PROT_EXEC 4
-#define MAP_SHARED 1
-#define MAP_PRIVATE 2
-#define MAP_ANONYMOUS 0x20
-#define MAP_FIXED_NOREPLACE 0x100000
-#define MADV_POPULATE_READ 22
-#define O_RDONLY 0
-#define O_RDWR 2
-#define O_CLOEXEC 02000000
-#define F_DUPFD_CLOEXEC 1030
-#define WNOHANG 1
-#define WALL 0x40000000
-#define POLLIN 1
-#define MS_REC 16384
-#define MS_PRIVATE (1 << 18)
-#define PR_SET_PDEATHSIG 1
-#define PR_CAPBSET_DROP 24
-#define PR_SET_NO_NEW_PRIVS 38
-#define PR_CAP_AMBIENT 47
+#define SA_SIGINFO		 4
+#define SA_ONSTACK		 0x08000000
+#define SA_RESTORER		 0x04000000
+#define SA_NODEFER		 0x40000000
+#define SIGTRAP			 5
+#define SIGBUS			 7
+#define SIGFPE			 8
+#define SIGKILL			 9
+#define SIGSEGV			 11
+#define SIGCHLD			 17
+#define SIGSYS			 31
+#define SIG_BLOCK		 0
+#define SIG_SETMASK		 2
+#define PROT_READ		 1
+#define PROT_WRITE		 2
+#define PROT_EXEC		 4
+#define MAP_SHARED		 1
+#define MAP_PRIVATE		 2
+#define MAP_ANONYMOUS		 0x20
+#define MAP_FIXED_NOREPLACE	 0x100000
+#define MADV_POPULATE_READ	 22
+#define O_RDONLY		 0
+#define O_RDWR			 2
+#define O_CLOEXEC		 02000000
+#define F_DUPFD_CLOEXEC		 1030
+#define WNOHANG			 1
+#define WALL			 0x40000000
+#define POLLIN			 1
+#define MS_REC			 16384
+#define MS_PRIVATE		 (1 << 18)
+#define PR_SET_PDEATHSIG	 1
+#define PR_CAPBSET_DROP		 24
+#define PR_SET_NO_NEW_PRIVS	 38
+#define PR_CAP_AMBIENT		 47
 #define PR_CAP_AMBIENT_CLEAR_ALL 4
-#define RLIMIT_FSIZE 1
-#define RLIMIT_CORE 4
-#define RLIMIT_NPROC 6
-#define RLIMIT_NOFILE 7
-#define RLIMIT_MEMLOCK 8
-#define RLIMIT_AS 9
-#define RLIMIT_LOCKS 10
-#define RLIMIT_SIGPENDING 11
-#define RLIMIT_MSGQUEUE 12
-#define RLIMIT_NICE 13
-#define RLIMIT_RTPRIO 14
+#define RLIMIT_FSIZE		 1
+#define RLIMIT_CORE		 4
+#define RLIMIT_NPROC		 6
+#define RLIMIT_NOFILE		 7
+#define RLIMIT_MEMLOCK		 8
+#define RLIMIT_AS		 9
+#define RLIMIT_LOCKS		 10
+#define RLIMIT_SIGPENDING	 11
+#define RLIMIT_MSGQUEUE		 12
+#define RLIMIT_NICE		 13
+#define RLIMIT_RTPRIO		 14
 
 static void die(int code)
 {
@@ -250,7 +251,8 @@ static unsigned foreign_mappings(const struct mica_zy_spawn *m, uint64_t *out, u
 	if (fd < 0)
 		fail("open /proc/self/maps", fd);
 	long n = 0, k;
-	while (n < (long)sizeof(maps) - 1 && (k = sys(SYS_read, fd, maps + n, sizeof(maps) - 1 - n)) > 0)
+	while (n < (long)sizeof(maps) - 1 &&
+	       (k = sys(SYS_read, fd, maps + n, sizeof(maps) - 1 - n)) > 0)
 		n += k;
 	sys(SYS_close, fd);
 	maps[n] = 0;
@@ -260,7 +262,8 @@ static unsigned foreign_mappings(const struct mica_zy_spawn *m, uint64_t *out, u
 		p++; /* '-' */
 		uint64_t hi = hex(&p);
 		int guest = lo >= MICA_GPA_WINDOW && hi <= m->mem_size;
-		int ref = m->ref && lo >= MICA_PROC_REF_BASE && hi <= MICA_PROC_REF_BASE + m->mem_size;
+		int ref =
+		    m->ref && lo >= MICA_PROC_REF_BASE && hi <= MICA_PROC_REF_BASE + m->mem_size;
 		int vsyscall = lo >= 0xffffffffff600000ull; /* cannot be unmapped */
 		if (!guest && !ref && !vsyscall) {
 			if (count == max)
@@ -283,13 +286,15 @@ static void map_guest(const struct mica_zy_spawn *m, int base, int window)
 		const struct mica_zy_map *r = &m->map[i];
 		long at;
 		if (r->kind == MICA_ZY_SHARED)
-			at = sys(SYS_mmap, r->gpa, r->len, r->prot, MAP_SHARED | MAP_FIXED_NOREPLACE, window,
-				 r->gpa - MICA_GPA_WINDOW);
+			at =
+			    sys(SYS_mmap, r->gpa, r->len, r->prot, MAP_SHARED | MAP_FIXED_NOREPLACE,
+				window, r->gpa - MICA_GPA_WINDOW);
 		else if (r->kind == MICA_ZY_FILE)
-			at = sys(SYS_mmap, r->gpa, r->len, r->prot, MAP_PRIVATE | MAP_FIXED_NOREPLACE, base, r->gpa);
+			at = sys(SYS_mmap, r->gpa, r->len, r->prot,
+				 MAP_PRIVATE | MAP_FIXED_NOREPLACE, base, r->gpa);
 		else
-			at = sys(SYS_mmap, r->gpa, r->len, r->prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
-				 -1, 0);
+			at = sys(SYS_mmap, r->gpa, r->len, r->prot,
+				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
 		if (at != (long)r->gpa)
 			fail("mmap of the guest memory", at < 0 ? at : -1);
 		/* Map in what the base holds now, in the kernel: a fault per page
@@ -297,8 +302,8 @@ static void map_guest(const struct mica_zy_spawn *m, int base, int window)
 		if (r->kind == MICA_ZY_FILE)
 			sys(SYS_madvise, r->gpa, r->len, MADV_POPULATE_READ);
 	}
-	if (m->ref && sys(SYS_mmap, MICA_PROC_REF_BASE, m->mem_size, PROT_READ, MAP_SHARED | MAP_FIXED_NOREPLACE,
-			  base, 0) != (long)MICA_PROC_REF_BASE)
+	if (m->ref && sys(SYS_mmap, MICA_PROC_REF_BASE, m->mem_size, PROT_READ,
+			  MAP_SHARED | MAP_FIXED_NOREPLACE, base, 0) != (long)MICA_PROC_REF_BASE)
 		fail("mmap of the snapshot view", -1);
 }
 
@@ -344,7 +349,8 @@ struct enter {
 	struct sock_filter filter[MICA_ZY_MAX_FILTER];
 };
 _Static_assert(offsetof(struct enter, prog) == MICA_PROC_ENTER_PROG, "mica_abi.h's enter block");
-_Static_assert(sizeof(struct enter) <= MICA_SCRATCH_SIZE - 256, "enter block fits the scratch area");
+_Static_assert(sizeof(struct enter) <= MICA_SCRATCH_SIZE - 256,
+	       "enter block fits the scratch area");
 
 static void child(const struct mica_zy_spawn *m, int *fds, int nfds)
 {
@@ -518,7 +524,8 @@ static long receive(int sock, int *fds, int *nfds)
 	struct msghdr m = {.iov = &iov, .iovlen = 1, .control = &c, .controllen = sizeof(c)};
 	long n = sys(SYS_recvmsg, sock, &m, MSG_CMSG_CLOEXEC);
 	*nfds = 0;
-	if (n > 0 && m.controllen >= sizeof(struct cmsghdr) && c.h.level == SOL_SOCKET && c.h.type == SCM_RIGHTS) {
+	if (n > 0 && m.controllen >= sizeof(struct cmsghdr) && c.h.level == SOL_SOCKET &&
+	    c.h.type == SCM_RIGHTS) {
 		*nfds = (int)((c.h.len - sizeof(struct cmsghdr)) / sizeof(int));
 		memcpy(fds, c.buf + sizeof(struct cmsghdr), (size_t)*nfds * sizeof(int));
 	}

@@ -17,8 +17,8 @@
 
 enum { MICA_ZY_SPAWN = 1, MICA_ZY_KILL = 2 };
 
-#define MICA_ZY_MAX_MAPS 512
-#define MICA_ZY_MAX_FILTER 128
+#define MICA_ZY_MAX_MAPS    512
+#define MICA_ZY_MAX_FILTER  128
 #define MICA_ZY_MAX_CGROUPS 2
 
 /* One mapping of the guest's memory in the child. */
@@ -78,10 +78,10 @@ struct mica_zy_report {
  * The counter sums: 1 per park (only the trusted stub can add it: the
  * filter pins the write), MICA_PROC_KICK per mica_sandbox_interrupt(), and
  * once, from the zygote, MICA_PROC_DEATH plus the wait status << 32. */
-#define MICA_PROC_PARKS(v) ((v) & 0xffffu)
-#define MICA_PROC_KICK (1ull << 16)
-#define MICA_PROC_KICKS(v) (((v) >> 16) & 0xffffu)
-#define MICA_PROC_DEATH (1ull << 48)
+#define MICA_PROC_PARKS(v)  ((v)&0xffffu)
+#define MICA_PROC_KICK	    (1ull << 16)
+#define MICA_PROC_KICKS(v)  (((v) >> 16) & 0xffffu)
+#define MICA_PROC_DEATH	    (1ull << 48)
 #define MICA_PROC_STATUS(v) ((int)(((v) >> 32) & 0xffffu))
 
 #endif

@@ -32,8 +32,8 @@ extern const uint8_t mica_loader_image_end[];
 static const struct {
 	unsigned flag;
 	const char *name;
-} namespaces[] = {{CLONE_NEWUSER, "user"}, {CLONE_NEWPID, "pid"},   {CLONE_NEWNET, "net"},
-		  {CLONE_NEWIPC, "ipc"},   {CLONE_NEWUTS, "uts"},   {CLONE_NEWNS, "mount"},
+} namespaces[] = {{CLONE_NEWUSER, "user"},    {CLONE_NEWPID, "pid"}, {CLONE_NEWNET, "net"},
+		  {CLONE_NEWIPC, "ipc"},      {CLONE_NEWUTS, "uts"}, {CLONE_NEWNS, "mount"},
 		  {CLONE_NEWCGROUP, "cgroup"}};
 #define NNS (sizeof(namespaces) / sizeof(namespaces[0]))
 
@@ -43,7 +43,8 @@ void mica_zygote_ns_names(unsigned ns, char *buf, size_t len)
 	buf[0] = 0;
 	for (size_t i = 0; i < NNS; i++)
 		if ((ns & namespaces[i].flag) && n < len)
-			n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? " " : "", namespaces[i].name);
+			n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? " " : "",
+					      namespaces[i].name);
 }
 
 /* What the child of clone() needs, prepared before it: it shares our
@@ -92,14 +93,16 @@ static int start_child(void *arg)
 static int clone_into(struct start *s, unsigned ns, int probe)
 {
 	enum { STACK = 64 << 10 };
-	char *stack = mmap(NULL, STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	char *stack = mmap(NULL, STACK, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
 	if (stack == MAP_FAILED)
 		return -1;
 	s->ns = ns;
 	s->probe = probe;
 	int pidfd = -1;
 	/* No exit signal: the application's SIGCHLD handling never sees it. */
-	int pid = clone(start_child, stack + STACK, (int)(CLONE_VM | CLONE_VFORK | CLONE_PIDFD | ns), s, &pidfd);
+	int pid = clone(start_child, stack + STACK,
+			(int)(CLONE_VM | CLONE_VFORK | CLONE_PIDFD | ns), s, &pidfd);
 	int e = errno;
 	munmap(stack, STACK);
 	if (pid < 0) {
@@ -126,7 +129,8 @@ static unsigned choose_ns(struct start *s, unsigned *refused)
 	for (size_t i = 0; i < NNS; i++)
 		all |= namespaces[i].flag;
 	for (size_t i = 0; i < NNS; i++) {
-		unsigned want = namespaces[i].flag | (namespaces[i].flag != CLONE_NEWUSER ? got & CLONE_NEWUSER : 0);
+		unsigned want = namespaces[i].flag |
+				(namespaces[i].flag != CLONE_NEWUSER ? got & CLONE_NEWUSER : 0);
 		if ((fd = clone_into(s, want, 1)) >= 0) {
 			reap(fd);
 			got |= namespaces[i].flag;
@@ -151,11 +155,13 @@ int mica_zygote_start(struct mica_zygote *z, mica_error *err)
 		s.image = memfd_create("mica-loader", MFD_CLOEXEC);
 	size_t len = (size_t)(mica_loader_image_end - mica_loader_image);
 	if (s.image < 0 || write(s.image, mica_loader_image, len) != (ssize_t)len) {
-		rc = mica_err_errno(err, MICA_ERR_SYSTEM, "process backend unavailable: cannot make the loader");
+		rc = mica_err_errno(err, MICA_ERR_SYSTEM,
+				    "process backend unavailable: cannot make the loader");
 		goto fail;
 	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-		rc = mica_err_errno(err, MICA_ERR_SYSTEM, "process backend unavailable: socketpair");
+		rc =
+		    mica_err_errno(err, MICA_ERR_SYSTEM, "process backend unavailable: socketpair");
 		goto fail;
 	}
 	s.sock = sv[1];
@@ -170,7 +176,8 @@ int mica_zygote_start(struct mica_zygote *z, mica_error *err)
 		z->pidfd = clone_into(&s, z->ns, 0);
 	}
 	if (z->pidfd < 0) {
-		rc = mica_err_errno(err, MICA_ERR_SYSTEM, "process backend unavailable: cannot start the zygote");
+		rc = mica_err_errno(err, MICA_ERR_SYSTEM,
+				    "process backend unavailable: cannot start the zygote");
 		goto fail;
 	}
 	close(sv[1]);
@@ -181,7 +188,8 @@ int mica_zygote_start(struct mica_zygote *z, mica_error *err)
 	struct pollfd p = {.fd = z->sock, .events = POLLIN};
 	char c = 0;
 	if (poll(&p, 1, REPORT_TIMEOUT_MS) != 1 || read(z->sock, &c, 1) != 1 || c != 'R') {
-		rc = mica_err(err, MICA_ERR_SYSTEM, "process backend unavailable: the zygote did not start");
+		rc = mica_err(err, MICA_ERR_SYSTEM,
+			      "process backend unavailable: the zygote did not start");
 		goto fail;
 	}
 	close(s.image);
@@ -255,7 +263,8 @@ static int read_report(int fd, struct mica_zy_report *r, int *passed, pid_t *pid
 		struct cmsghdr h;
 		char buf[CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(struct ucred))];
 	} c;
-	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.buf, .msg_controllen = sizeof(c)};
+	struct msghdr msg = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.buf, .msg_controllen = sizeof(c)};
 	ssize_t n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
 	if (n != (ssize_t)sizeof(*r))
 		return -1;
@@ -279,7 +288,8 @@ int mica_zygote_spawn(struct mica_zygote *z, const struct mica_zy_spawn *m, cons
 	child->mem = -1;
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		return mica_err_errno(err, MICA_ERR_SYSTEM, "cannot start a sandbox process: socketpair");
+		return mica_err_errno(err, MICA_ERR_SYSTEM,
+				      "cannot start a sandbox process: socketpair");
 	int one = 1;
 	setsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
 	int all[5 + MICA_ZY_MAX_CGROUPS];
@@ -290,7 +300,8 @@ int mica_zygote_spawn(struct mica_zygote *z, const struct mica_zy_spawn *m, cons
 	close(sv[1]);
 	if (rc) {
 		close(sv[0]);
-		return mica_err_errno(err, MICA_ERR_SYSTEM, "cannot start a sandbox process: the zygote is gone");
+		return mica_err_errno(err, MICA_ERR_SYSTEM,
+				      "cannot start a sandbox process: the zygote is gone");
 	}
 	int have_id = 0, ready = 0;
 	rc = MICA_OK;
@@ -299,11 +310,13 @@ int mica_zygote_spawn(struct mica_zygote *z, const struct mica_zy_spawn *m, cons
 		int passed = -1;
 		pid_t pid = 0;
 		if (read_report(sv[0], &r, &passed, &pid)) {
-			rc = mica_err(err, MICA_ERR_SYSTEM, "cannot start a sandbox process: it did not report");
+			rc = mica_err(err, MICA_ERR_SYSTEM,
+				      "cannot start a sandbox process: it did not report");
 		} else if (r.err) {
 			r.why[sizeof(r.why) - 1] = 0;
 			errno = r.err;
-			rc = mica_err_errno(err, MICA_ERR_SYSTEM, "cannot start a sandbox process: %s",
+			rc = mica_err_errno(err, MICA_ERR_SYSTEM,
+					    "cannot start a sandbox process: %s",
 					    r.kind == MICA_ZY_ID ? "fork" : r.why);
 		} else if (r.kind == MICA_ZY_ID && !have_id) {
 			child->id = r.id;
@@ -314,7 +327,8 @@ int mica_zygote_spawn(struct mica_zygote *z, const struct mica_zy_spawn *m, cons
 			ready = 1;
 			passed = -1;
 		} else {
-			rc = mica_err(err, MICA_ERR_SYSTEM, "cannot start a sandbox process: a bad report");
+			rc = mica_err(err, MICA_ERR_SYSTEM,
+				      "cannot start a sandbox process: a bad report");
 		}
 		if (passed >= 0)
 			close(passed);

@@ -9,9 +9,9 @@
 #include "proc.h"
 
 struct mica_zygote {
-	int sock;  /* control socket */
-	int pidfd; /* the zygote */
-	unsigned ns;      /* the CLONE_NEW* namespaces it got */
+	int sock;	  /* control socket */
+	int pidfd;	  /* the zygote */
+	unsigned ns;	  /* the CLONE_NEW* namespaces it got */
 	unsigned refused; /* those the kernel refused */
 	pthread_mutex_t lock;
 };

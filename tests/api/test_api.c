@@ -6,8 +6,8 @@
 #include <time.h>
 
 #include "harness.h"
-#include "support.h"
 #include "mica.h"
+#include "support.h"
 
 #define MIB ((size_t)1 << 20)
 
@@ -149,7 +149,7 @@ static int fx_call(struct fx *f, const char *handler, const char *event)
 /* Opens the fixture or ends the test. */
 #define OPEN(f, limits)                                                                            \
 	do {                                                                                       \
-		NEED_BACKEND();                                                                        \
+		NEED_BACKEND();                                                                    \
 		if (fx_open(f, limits))                                                            \
 			return;                                                                    \
 	} while (0)
@@ -870,7 +870,7 @@ static int fx_open_host(struct fx *f, struct host_state *st)
 
 #define OPEN_HOST(f, st)                                                                           \
 	do {                                                                                       \
-		NEED_BACKEND();                                                                        \
+		NEED_BACKEND();                                                                    \
 		if (fx_open_host(f, st))                                                           \
 			return;                                                                    \
 	} while (0)

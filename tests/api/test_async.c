@@ -9,8 +9,8 @@
 #include <time.h>
 
 #include "harness.h"
-#include "support.h"
 #include "mica.h"
+#include "support.h"
 
 static int64_t cpu_ms(void)
 {
@@ -151,19 +151,26 @@ static mica_runtime *runtime(void)
 	CHECK(rt, "mica_runtime_new: %s", err.message);
 	if (!rt)
 		return NULL;
-	CHECK(mica_runtime_register_async(rt, "async", "later", later, NULL) == MICA_OK, "register later");
-	CHECK(mica_runtime_register_async(rt, "async", "refuse", refuse, NULL) == MICA_OK, "register refuse");
-	CHECK(mica_runtime_register_async(rt, "async", "keep", keep, NULL) == MICA_OK, "register keep");
-	CHECK(mica_runtime_register(rt, "sync", "big", big_answer, NULL) == MICA_OK, "register big");
-	CHECK(mica_runtime_register_async(rt, "async", "pair", pair, NULL) == MICA_OK, "register pair");
-	CHECK(mica_runtime_register_async(rt, "async", "keep", keep, NULL) == MICA_ERR_INVALID, "duplicate");
-	CHECK(mica_runtime_register_async(rt, "async", "bad name", keep, NULL) == MICA_ERR_INVALID, "bad name");
+	CHECK(mica_runtime_register_async(rt, "async", "later", later, NULL) == MICA_OK,
+	      "register later");
+	CHECK(mica_runtime_register_async(rt, "async", "refuse", refuse, NULL) == MICA_OK,
+	      "register refuse");
+	CHECK(mica_runtime_register_async(rt, "async", "keep", keep, NULL) == MICA_OK,
+	      "register keep");
+	CHECK(mica_runtime_register(rt, "sync", "big", big_answer, NULL) == MICA_OK,
+	      "register big");
+	CHECK(mica_runtime_register_async(rt, "async", "pair", pair, NULL) == MICA_OK,
+	      "register pair");
+	CHECK(mica_runtime_register_async(rt, "async", "keep", keep, NULL) == MICA_ERR_INVALID,
+	      "duplicate");
+	CHECK(mica_runtime_register_async(rt, "async", "bad name", keep, NULL) == MICA_ERR_INVALID,
+	      "bad name");
 	return rt;
 }
 
 /* Evaluates code in a fresh sandbox; returns the code, output in o. */
-static int eval_in(mica_runtime *rt, const mica_limits *lim, const char *code, struct out *o, char **res,
-		   mica_error *err)
+static int eval_in(mica_runtime *rt, const mica_limits *lim, const char *code, struct out *o,
+		   char **res, mica_error *err)
 {
 	mica_sandbox *sb = mica_sandbox_new(rt, lim, err);
 	if (!sb)
@@ -190,7 +197,8 @@ TEST(timers_order_and_args)
 			 "setTimeout((a, b) => console.log('c', a, b), 30, 'x', 2);\n"
 			 "setTimeout(() => console.log('b'), 10);\n"
 			 "setTimeout(() => console.log('a1'), 0);\n"
-			 "setTimeout(() => { console.log('a2'); Promise.resolve().then(() => console.log('a2 micro')) }, 0);\n"
+			 "setTimeout(() => { console.log('a2'); Promise.resolve().then(() => "
+			 "console.log('a2 micro')) }, 0);\n"
 			 "setTimeout(() => console.log('a3'), -5);\n"
 			 "Promise.resolve().then(() => console.log('micro'));\n"
 			 "console.log('sync', typeof setTimeout(() => {}, 1));\n"
@@ -198,13 +206,15 @@ TEST(timers_order_and_args)
 			 &o, &res, &err);
 	CHECK(rc == MICA_OK, "eval: %d %s", rc, err.message);
 	CHECK(res && !strcmp(res, "done"), "result %s", res ? res : "(null)");
-	CHECK(!strcmp(o.buf, "sync number\nmicro\na1\na2\na2 micro\na3\nb\nc x 2\n"), "output:\n%s", o.buf);
+	CHECK(!strcmp(o.buf, "sync number\nmicro\na1\na2\na2 micro\na3\nb\nc x 2\n"), "output:\n%s",
+	      o.buf);
 	free(res);
 
 	o.len = 0;
 	o.buf[0] = 0;
 	rc = eval_in(rt, NULL, "setTimeout('code', 1)", &o, NULL, &err);
-	CHECK(rc == MICA_ERR_JS && strstr(err.message, "TypeError") && strstr(err.message, "must be a function"),
+	CHECK(rc == MICA_ERR_JS && strstr(err.message, "TypeError") &&
+		  strstr(err.message, "must be a function"),
 	      "non-function: %d %s", rc, err.message);
 	mica_runtime_free(rt);
 }
@@ -217,14 +227,16 @@ TEST(clear_timeout_and_interval)
 		return;
 	struct out o = {0};
 	mica_error err;
-	int rc = eval_in(rt, NULL,
-			 "const t = setTimeout(() => console.log('never'), 5); clearTimeout(t);\n"
-			 "clearTimeout(12345); clearTimeout('x'); clearInterval(undefined);\n"
-			 "let n = 0; const i = setInterval(() => { console.log('tick', ++n); if (n === 3) clearInterval(i) }, 2);\n"
-			 "const j = setInterval(() => console.log('never either'), 1000); clearInterval(j);\n"
-			 "const k = setTimeout(() => console.log('cleared by a timer'), 20);\n"
-			 "setTimeout(() => clearTimeout(k), 1);\n",
-			 &o, NULL, &err);
+	int rc = eval_in(
+	    rt, NULL,
+	    "const t = setTimeout(() => console.log('never'), 5); clearTimeout(t);\n"
+	    "clearTimeout(12345); clearTimeout('x'); clearInterval(undefined);\n"
+	    "let n = 0; const i = setInterval(() => { console.log('tick', ++n); if (n === 3) "
+	    "clearInterval(i) }, 2);\n"
+	    "const j = setInterval(() => console.log('never either'), 1000); clearInterval(j);\n"
+	    "const k = setTimeout(() => console.log('cleared by a timer'), 20);\n"
+	    "setTimeout(() => clearTimeout(k), 1);\n",
+	    &o, NULL, &err);
 	CHECK(rc == MICA_OK, "eval: %d %s", rc, err.message);
 	CHECK(!strcmp(o.buf, "tick 1\ntick 2\ntick 3\n"), "output:\n%s", o.buf);
 	mica_runtime_free(rt);
@@ -247,10 +259,11 @@ TEST(request_rules)
 	mica_sandbox_set_console(sb, on_console, &o);
 	/* load waits for its timers; a call ends when its result settles and
 	 * cancels the timers still pending */
-	const char *src = "setTimeout(() => console.log('load timer'), 5);\n"
-			  "export function h() { setTimeout(() => console.log('cancelled'), 1); return 1 }\n"
-			  "export async function w() { await new Promise(r => setTimeout(r, 5)); return 2 }\n"
-			  "export function never() { return new Promise(() => {}) }\n";
+	const char *src =
+	    "setTimeout(() => console.log('load timer'), 5);\n"
+	    "export function h() { setTimeout(() => console.log('cancelled'), 1); return 1 }\n"
+	    "export async function w() { await new Promise(r => setTimeout(r, 5)); return 2 }\n"
+	    "export function never() { return new Promise(() => {}) }\n";
 	int rc = mica_sandbox_load(sb, "m.js", src, strlen(src), &err);
 	CHECK(rc == MICA_OK, "load: %s", err.message);
 	char *res = NULL;
@@ -262,11 +275,14 @@ TEST(request_rules)
 	CHECK(rc == MICA_OK && res && !strcmp(res, "2"), "w: %d %s", rc, err.message);
 	free(res);
 	rc = mica_sandbox_call(sb, "never", "null", 4, &res, &len, &err);
-	CHECK(rc == MICA_ERR_JS && strstr(err.message, "promise never settled"), "never: %d %s", rc, err.message);
+	CHECK(rc == MICA_ERR_JS && strstr(err.message, "promise never settled"), "never: %d %s", rc,
+	      err.message);
 	CHECK(!strcmp(o.buf, "load timer\n"), "output:\n%s", o.buf);
 	/* a throwing timer fails its request */
-	rc = mica_sandbox_eval(sb, "e.js", "setTimeout(() => { throw new Error('boom') }, 1)", 48, &res, &len, &err);
-	CHECK(rc == MICA_ERR_JS && strstr(err.message, "Error: boom"), "throwing timer: %d %s", rc, err.message);
+	rc = mica_sandbox_eval(sb, "e.js", "setTimeout(() => { throw new Error('boom') }, 1)", 48,
+			       &res, &len, &err);
+	CHECK(rc == MICA_ERR_JS && strstr(err.message, "Error: boom"), "throwing timer: %d %s", rc,
+	      err.message);
 	free(res);
 	mica_sandbox_free(sb);
 	mica_runtime_free(rt);
@@ -285,7 +301,8 @@ TEST(sleep_takes_wall_time_not_cpu)
 		mica_runtime_free(rt);
 		return;
 	}
-	const char *code = "const t0 = Date.now(); new Promise(r => setTimeout(() => r(Date.now() - t0), 200))";
+	const char *code =
+	    "const t0 = Date.now(); new Promise(r => setTimeout(() => r(Date.now() - t0), 200))";
 	int64_t t0 = now_ms(), c0 = cpu_ms();
 	char *res = NULL;
 	size_t len;
@@ -376,10 +393,12 @@ TEST(timeout_during_sleep)
 	struct out o = {0};
 	mica_error err;
 	int64_t t0 = now_ms(), c0 = cpu_ms();
-	int rc = eval_in(rt, &lim, "setInterval(() => {}, 1000); new Promise(r => setTimeout(r, 5000))", &o, NULL,
-			 &err);
+	int rc =
+	    eval_in(rt, &lim, "setInterval(() => {}, 1000); new Promise(r => setTimeout(r, 5000))",
+		    &o, NULL, &err);
 	int64_t wall = now_ms() - t0, cpu = cpu_ms() - c0;
-	CHECK(rc == MICA_ERR_TIMEOUT && strstr(err.message, "time limit"), "eval: %d %s", rc, err.message);
+	CHECK(rc == MICA_ERR_TIMEOUT && strstr(err.message, "time limit"), "eval: %d %s", rc,
+	      err.message);
 	CHECK(wall >= 190 && wall < 1500, "took %lld ms", (long long)wall);
 	CHECK(cpu < 150, "burnt %lld ms of CPU", (long long)cpu);
 	mica_runtime_free(rt);
@@ -408,7 +427,8 @@ TEST(async_host_fn_from_thread)
 			  "  return { v, ticked: ticks > 0 };\n"
 			  "}\n"
 			  "export async function r() {\n"
-			  "  try { await refuse(); return 'no' } catch (e) { return [e instanceof Error, e.message] }\n"
+			  "  try { await refuse(); return 'no' } catch (e) { return [e instanceof "
+			  "Error, e.message] }\n"
 			  "}\n"
 			  "export function unhandled() { refuse(); return 1 }\n";
 	int rc = mica_sandbox_load(sb, "a.js", src, strlen(src), &err);
@@ -418,14 +438,14 @@ TEST(async_host_fn_from_thread)
 	int64_t t0 = now_ms();
 	rc = mica_sandbox_call(sb, "h", "{\"x\":21}", 8, &res, &len, &err);
 	int64_t wall = now_ms() - t0;
-	CHECK(rc == MICA_OK && res && !strcmp(res, "{\"v\":42,\"ticked\":true}"), "h: %d %s %s", rc, err.message,
-	      res ? res : "");
+	CHECK(rc == MICA_OK && res && !strcmp(res, "{\"v\":42,\"ticked\":true}"), "h: %d %s %s", rc,
+	      err.message, res ? res : "");
 	CHECK(wall >= 50, "took %lld ms", (long long)wall);
 	CHECK(!strcmp(o.buf, "true\n"), "output %s", o.buf);
 	free(res);
 	rc = mica_sandbox_call(sb, "r", "null", 4, &res, &len, &err);
-	CHECK(rc == MICA_OK && res && !strcmp(res, "[true,\"refused by the host\"]"), "r: %d %s %s", rc,
-	      err.message, res ? res : "");
+	CHECK(rc == MICA_OK && res && !strcmp(res, "[true,\"refused by the host\"]"), "r: %d %s %s",
+	      rc, err.message, res ? res : "");
 	free(res);
 	/* the call ends before the failure arrives: it is dropped, not an error */
 	rc = mica_sandbox_call(sb, "unhandled", "null", 4, &res, &len, &err);
@@ -465,7 +485,8 @@ TEST(hundred_in_flight)
 	char *res = NULL;
 	size_t len;
 	rc = mica_sandbox_eval(sb, "c.js", "[ok, shuffled].join()", 21, &res, &len, &err);
-	CHECK(rc == MICA_OK && res && !strcmp(res, "true,true"), "result %s %s", res ? res : "", err.message);
+	CHECK(rc == MICA_OK && res && !strcmp(res, "true,true"), "result %s %s", res ? res : "",
+	      err.message);
 	free(res);
 	atomic_store(&nkept, 0);
 	mica_sandbox_free(sb);
@@ -488,7 +509,8 @@ TEST(late_completions_are_harmless)
 	atomic_store(&nkept, 0);
 	const char *src = "import { keep } from 'host:async';\n"
 			  "let got = 'none';\n"
-			  "export function start() { keep(1).then(v => got = v, e => got = e.message); return 1 }\n"
+			  "export function start() { keep(1).then(v => got = v, e => got = "
+			  "e.message); return 1 }\n"
 			  "export function read() { return got }\n";
 	int rc = mica_sandbox_load(sb, "l.js", src, strlen(src), &err);
 	CHECK(rc == MICA_OK, "load: %s", err.message);
@@ -501,7 +523,8 @@ TEST(late_completions_are_harmless)
 	/* after its request ended: dropped */
 	CHECK(mica_async_complete(kept[0], "\"late\"", 6) == MICA_OK, "complete");
 	rc = mica_sandbox_call(sb, "read", "null", 4, &res, &len, &err);
-	CHECK(rc == MICA_OK && res && !strcmp(res, "\"none\""), "read: %s %s", res ? res : "", err.message);
+	CHECK(rc == MICA_OK && res && !strcmp(res, "\"none\""), "read: %s %s", res ? res : "",
+	      err.message);
 	free(res);
 	/* after the sandbox was freed: dropped, from another thread too */
 	atomic_store(&nkept, 0);
@@ -537,18 +560,19 @@ TEST(held_arguments_are_bounded)
 	lim.memory_bytes = 256u << 20;
 	mica_sandbox *sb = mica_sandbox_new(rt, &lim, &err);
 	CHECK(sb, "sandbox: %s", err.message);
-	const char *src = "import { keep } from 'host:async';\n"
-			  "export function start() {\n"
-			  "  const r = [];\n"
-			  "  for (let i = 0; i < 10; i++)\n"
-			  "    r.push(keep(new Uint8Array(8 << 20)).catch(e => i + ': ' + e.message));\n"
-			  "  return Promise.all(r.slice(8));\n"
-			  "}\n";
+	const char *src =
+	    "import { keep } from 'host:async';\n"
+	    "export function start() {\n"
+	    "  const r = [];\n"
+	    "  for (let i = 0; i < 10; i++)\n"
+	    "    r.push(keep(new Uint8Array(8 << 20)).catch(e => i + ': ' + e.message));\n"
+	    "  return Promise.all(r.slice(8));\n"
+	    "}\n";
 	int rc = sb ? mica_sandbox_load(sb, "h.js", src, strlen(src), &err) : MICA_ERR_SYSTEM;
 	if (rc == MICA_OK)
 		rc = mica_sandbox_call(sb, "start", "null", 4, &res, &len, &err);
 	CHECK(rc == MICA_OK && res && strstr(res, "8: too many async host calls in flight") &&
-		      strstr(res, "9: too many"),
+		  strstr(res, "9: too many"),
 	      "rc %d: %s %s", rc, res ? res : "", err.message);
 	CHECK(atomic_load(&nkept) == 8, "held %d", atomic_load(&nkept));
 	free(res);
@@ -574,21 +598,22 @@ TEST(then_getter_during_a_batch)
 	atomic_store(&nkept, 0);
 	mica_sandbox *sb = mica_sandbox_new(rt, NULL, &err);
 	CHECK(sb, "sandbox: %s", err.message);
-	const char *src = "import { pair } from 'host:async';\n"
-			  "import { big } from 'host:sync';\n"
-			  "let n = 0;\n"
-			  "Object.defineProperty(Object.prototype, 'then', { get() { n += big().length; },\n"
-			  "  configurable: true });\n"
-			  "export async function start() {\n"
-			  "  const r = await Promise.all([pair(1), pair(2)]);\n"
-			  "  delete Object.prototype.then;\n"
-			  "  return [r[0].v, r[1].v, n > 0];\n"
-			  "}\n";
+	const char *src =
+	    "import { pair } from 'host:async';\n"
+	    "import { big } from 'host:sync';\n"
+	    "let n = 0;\n"
+	    "Object.defineProperty(Object.prototype, 'then', { get() { n += big().length; },\n"
+	    "  configurable: true });\n"
+	    "export async function start() {\n"
+	    "  const r = await Promise.all([pair(1), pair(2)]);\n"
+	    "  delete Object.prototype.then;\n"
+	    "  return [r[0].v, r[1].v, n > 0];\n"
+	    "}\n";
 	int rc = sb ? mica_sandbox_load(sb, "t.js", src, strlen(src), &err) : MICA_ERR_SYSTEM;
 	if (rc == MICA_OK)
 		rc = mica_sandbox_call(sb, "start", "null", 4, &res, &len, &err);
-	CHECK(rc == MICA_OK && res && !strcmp(res, "[1,2,true]"), "rc %d: %s %s", rc, res ? res : "",
-	      err.message);
+	CHECK(rc == MICA_OK && res && !strcmp(res, "[1,2,true]"), "rc %d: %s %s", rc,
+	      res ? res : "", err.message);
 	free(res);
 	mica_sandbox_free(sb);
 	atomic_store(&nkept, 0);
@@ -604,12 +629,14 @@ TEST(deterministic_replay)
 	mica_limits lim;
 	mica_limits_default(&lim);
 	lim.deterministic = 1;
-	const char *code = "const t0 = Date.now();\n"
-			   "console.log(t0, new Date(t0).toISOString(), Math.random());\n"
-			   "setTimeout(() => console.log('b', Date.now() - t0, Math.random()), 3000);\n"
-			   "let n = 0; const i = setInterval(() => { console.log('i', Date.now() - t0); if (++n === 3) clearInterval(i) }, 1000);\n"
-			   "setTimeout(() => console.log('a', performance.now() >= 0), 10);\n"
-			   "new Promise(r => setTimeout(() => r(Math.random()), 60000))\n";
+	const char *code =
+	    "const t0 = Date.now();\n"
+	    "console.log(t0, new Date(t0).toISOString(), Math.random());\n"
+	    "setTimeout(() => console.log('b', Date.now() - t0, Math.random()), 3000);\n"
+	    "let n = 0; const i = setInterval(() => { console.log('i', Date.now() - t0); if (++n "
+	    "=== 3) clearInterval(i) }, 1000);\n"
+	    "setTimeout(() => console.log('a', performance.now() >= 0), 10);\n"
+	    "new Promise(r => setTimeout(() => r(Math.random()), 60000))\n";
 	struct out o1 = {0}, o2 = {0};
 	char *r1 = NULL, *r2 = NULL;
 	mica_error err;
@@ -622,7 +649,7 @@ TEST(deterministic_replay)
 	CHECK(!strcmp(o1.buf, o2.buf), "outputs differ:\n%s\n---\n%s", o1.buf, o2.buf);
 	CHECK(r1 && r2 && !strcmp(r1, r2), "results differ: %s %s", r1 ? r1 : "", r2 ? r2 : "");
 	CHECK(strstr(o1.buf, "2024-01-01T00:00:00.000Z") && strstr(o1.buf, "\ni 1000\ni 2000\n") &&
-		      strstr(o1.buf, "\nb 3000 "),
+		  strstr(o1.buf, "\nb 3000 "),
 	      "output:\n%s", o1.buf);
 	free(r1);
 	free(r2);

@@ -27,8 +27,11 @@ TEST(kvm_never_falls_back)
 	mica_runtime *rt = mica_runtime_new(&o, &e);
 	CHECK(!rt, "a KVM runtime without KVM");
 	CHECK(e.code == MICA_ERR_SYSTEM, "code %d", e.code);
-	CHECK(!strcmp(e.message, "hypervisor unavailable: cannot open /nonexistent/kvm: No such file or directory"),
-	      "message: %s", e.message);
+	CHECK(
+	    !strcmp(
+		e.message,
+		"hypervisor unavailable: cannot open /nonexistent/kvm: No such file or directory"),
+	    "message: %s", e.message);
 	mica_runtime_free(rt);
 }
 
@@ -44,7 +47,8 @@ TEST(auto_falls_back_to_process)
 	char facts[1024];
 	if (rt) {
 		mica_runtime_describe(rt, facts, sizeof(facts));
-		CHECK(strstr(facts, "seccomp: ") && strstr(facts, "namespaces: ") && strstr(facts, "cgroup: "),
+		CHECK(strstr(facts, "seccomp: ") && strstr(facts, "namespaces: ") &&
+			  strstr(facts, "cgroup: "),
 		      "describe: %s", facts);
 		mica_runtime_describe(rt, facts, 8); /* cut, terminated */
 		CHECK(strlen(facts) == 7, "a cut description of %zu bytes", strlen(facts));
@@ -69,9 +73,10 @@ TEST(unknown_backend)
 	mica_runtime_options o = {.backend = (mica_backend)7};
 	mica_error e = {0};
 	mica_runtime *rt = mica_runtime_new(&o, &e);
-	CHECK(!rt && e.code == MICA_ERR_INVALID && strstr(e.message, "unknown backend 7"), "%d %s", e.code,
-	      e.message);
-	CHECK(!strcmp(mica_backend_name(MICA_BACKEND_AUTO), "auto") && !strcmp(mica_backend_name(MICA_BACKEND_KVM), "kvm") &&
+	CHECK(!rt && e.code == MICA_ERR_INVALID && strstr(e.message, "unknown backend 7"), "%d %s",
+	      e.code, e.message);
+	CHECK(!strcmp(mica_backend_name(MICA_BACKEND_AUTO), "auto") &&
+		  !strcmp(mica_backend_name(MICA_BACKEND_KVM), "kvm") &&
 		  !strcmp(mica_backend_name(MICA_BACKEND_PROCESS), "process") &&
 		  !strcmp(mica_backend_name((mica_backend)7), "unknown"),
 	      "names");
@@ -84,10 +89,12 @@ TEST(image_without_process_stubs)
 	struct image img;
 	if (!image_load("triple_fault", &img))
 		return;
-	mica_runtime_options o = {.guest_image = img.data, .guest_image_len = img.len, .backend = MICA_BACKEND_PROCESS};
+	mica_runtime_options o = {
+	    .guest_image = img.data, .guest_image_len = img.len, .backend = MICA_BACKEND_PROCESS};
 	mica_error e = {0};
 	mica_runtime *rt = mica_runtime_new(&o, &e);
-	CHECK(!rt && e.code == MICA_ERR_SYSTEM && strstr(e.message, "no process stubs"), "%s", e.message);
+	CHECK(!rt && e.code == MICA_ERR_SYSTEM && strstr(e.message, "no process stubs"), "%s",
+	      e.message);
 	mica_runtime_free(rt);
 	free(img.data);
 }
@@ -97,7 +104,8 @@ TEST(image_without_process_stubs)
 static void across(mica_backend from, mica_backend to)
 {
 	if (!usable(from) || !usable(to))
-		SKIP("needs both backends (%s and %s) here", mica_backend_name(from), mica_backend_name(to));
+		SKIP("needs both backends (%s and %s) here", mica_backend_name(from),
+		     mica_backend_name(to));
 	char path[] = "/tmp/mica-across-XXXXXX";
 	int fd = mkstemp(path);
 	CHECK(fd >= 0, "mkstemp");
@@ -111,8 +119,8 @@ static void across(mica_backend from, mica_backend to)
 	int rc = sb ? mica_sandbox_load(sb, "c.js", counter, strlen(counter), &e) : -1;
 	CHECK_RESULT(sb, "tick", "null", "1");
 	mica_snapshot *snap = rc == MICA_OK ? mica_snapshot_take(sb, &e) : NULL;
-	CHECK(snap && mica_snapshot_save(snap, path, &e) == MICA_OK, "save on %s: %s", mica_backend_name(from),
-	      e.message);
+	CHECK(snap && mica_snapshot_save(snap, path, &e) == MICA_OK, "save on %s: %s",
+	      mica_backend_name(from), e.message);
 	mica_snapshot_free(snap);
 	mica_sandbox_free(sb);
 	mica_runtime_free(a);

@@ -11,7 +11,7 @@
 #include "harness.h"
 #include "mica.h"
 
-#define MIB (1024 * 1024)
+#define MIB	(1024 * 1024)
 #define IN_SIZE (3 * MIB) /* MICA_IN_SIZE: the largest request */
 
 /* ---- host functions ------------------------------------------------------ */
@@ -25,7 +25,8 @@ static void rev(mica_hostcall *call, void *userdata)
 	const char *a = mica_hostcall_args(call, &len);
 	if (!mica_hostcall_is_bytes(call)) {
 		char buf[256];
-		int n = snprintf(buf, sizeof(buf), "\"json:%.*s\"", (int)(len < 200 ? len : 200), a);
+		int n =
+		    snprintf(buf, sizeof(buf), "\"json:%.*s\"", (int)(len < 200 ? len : 200), a);
 		for (int i = 6; i < n - 1; i++) /* keep it a JSON string */
 			if (buf[i] == '"')
 				buf[i] = '\'';
@@ -103,39 +104,43 @@ static void abig(mica_async_call *call, void *userdata)
 }
 
 static const char module_src[] =
-	"import { rev, big, arev, abig } from 'host:bin';\n"
-	"const u8 = (...b) => new Uint8Array(b);\n"
-	"const hex = (x) => Array.from(x instanceof Uint8Array ? x : new Uint8Array(x), b => b.toString(16).padStart(2, '0')).join('');\n"
-	"export function describe(ev) {\n"
-	"  return { type: Object.prototype.toString.call(ev), isU8: ev instanceof Uint8Array,\n"
-	"           len: ev.length, off: ev.byteOffset, hex: hex(ev) };\n"
-	"}\n"
-	"export const echo = (ev) => ev;\n"
-	"export function u8arr() { return u8(1, 2, 3, 255); }\n"
-	"export function abuf() { return u8(104, 105, 0, 10).buffer; }\n"
-	"export function sub() { return u8(0, 1, 2, 3, 4, 5, 6).subarray(2, 5); }\n"
-	"export function dview() { return new DataView(u8(9, 8, 7, 6, 5).buffer, 1, 3); }\n"
-	"export function empty() { return new ArrayBuffer(0); }\n"
-	"export function emptyView() { return u8(1, 2).subarray(2); }\n"
-	"export function f32() { return new Float32Array([1]); }\n"
-	"export async function later() { await null; return u8(7, 7); }\n"
-	"export function json() { return { a: 1 }; }\n"
-	"export function hostSync() {\n"
-	"  const r = rev(u8(1, 2, 3));\n"
-	"  return [r instanceof Uint8Array, hex(r), hex(rev(new DataView(u8(1, 2, 3, 4).buffer, 1, 2))),\n"
-	"          hex(rev(u8(5, 6).buffer)), hex(rev(u8(0, 1, 2, 3, 4).subarray(1, 4))),\n"
-	"          hex(rev(new Uint16Array([0x0102]))), rev(new Uint8Array(0)).length,\n"
-	"          rev(1, 2), rev([1, 2]), rev(u8(1), 2), rev({ a: 1 })];\n"
-	"}\n"
-	"export async function hostAsync() {\n"
-	"  const [a, b, c, d] = await Promise.all([arev(u8(1, 2, 3)), arev(new DataView(u8(9, 8, 7).buffer, 1)),\n"
-	"                                   arev(new ArrayBuffer(0)), arev('text')]);\n"
-	"  return [a instanceof Uint8Array, hex(a), hex(b), c instanceof Uint8Array && c.length, d];\n"
-	"}\n"
-	"export function bigSync(n) { return big(n).length; }\n"
-	"export async function bigAsync(n) { try { return (await abig(n)).length } catch (e) { return 'rejected: ' + e.message } }\n"
-	"export function hostEcho(ev) { return rev(rev(ev)); }\n"
-	"export function tooBig() { return new Uint8Array(48 * 1024 * 1024); }\n";
+    "import { rev, big, arev, abig } from 'host:bin';\n"
+    "const u8 = (...b) => new Uint8Array(b);\n"
+    "const hex = (x) => Array.from(x instanceof Uint8Array ? x : new Uint8Array(x), b => "
+    "b.toString(16).padStart(2, '0')).join('');\n"
+    "export function describe(ev) {\n"
+    "  return { type: Object.prototype.toString.call(ev), isU8: ev instanceof Uint8Array,\n"
+    "           len: ev.length, off: ev.byteOffset, hex: hex(ev) };\n"
+    "}\n"
+    "export const echo = (ev) => ev;\n"
+    "export function u8arr() { return u8(1, 2, 3, 255); }\n"
+    "export function abuf() { return u8(104, 105, 0, 10).buffer; }\n"
+    "export function sub() { return u8(0, 1, 2, 3, 4, 5, 6).subarray(2, 5); }\n"
+    "export function dview() { return new DataView(u8(9, 8, 7, 6, 5).buffer, 1, 3); }\n"
+    "export function empty() { return new ArrayBuffer(0); }\n"
+    "export function emptyView() { return u8(1, 2).subarray(2); }\n"
+    "export function f32() { return new Float32Array([1]); }\n"
+    "export async function later() { await null; return u8(7, 7); }\n"
+    "export function json() { return { a: 1 }; }\n"
+    "export function hostSync() {\n"
+    "  const r = rev(u8(1, 2, 3));\n"
+    "  return [r instanceof Uint8Array, hex(r), hex(rev(new DataView(u8(1, 2, 3, 4).buffer, 1, "
+    "2))),\n"
+    "          hex(rev(u8(5, 6).buffer)), hex(rev(u8(0, 1, 2, 3, 4).subarray(1, 4))),\n"
+    "          hex(rev(new Uint16Array([0x0102]))), rev(new Uint8Array(0)).length,\n"
+    "          rev(1, 2), rev([1, 2]), rev(u8(1), 2), rev({ a: 1 })];\n"
+    "}\n"
+    "export async function hostAsync() {\n"
+    "  const [a, b, c, d] = await Promise.all([arev(u8(1, 2, 3)), arev(new DataView(u8(9, 8, "
+    "7).buffer, 1)),\n"
+    "                                   arev(new ArrayBuffer(0)), arev('text')]);\n"
+    "  return [a instanceof Uint8Array, hex(a), hex(b), c instanceof Uint8Array && c.length, d];\n"
+    "}\n"
+    "export function bigSync(n) { return big(n).length; }\n"
+    "export async function bigAsync(n) { try { return (await abig(n)).length } catch (e) { return "
+    "'rejected: ' + e.message } }\n"
+    "export function hostEcho(ev) { return rev(rev(ev)); }\n"
+    "export function tooBig() { return new Uint8Array(48 * 1024 * 1024); }\n";
 
 static mica_runtime *runtime(void)
 {
@@ -146,8 +151,10 @@ static mica_runtime *runtime(void)
 		return NULL;
 	CHECK(mica_runtime_register(rt, "bin", "rev", rev, NULL) == MICA_OK, "register rev");
 	CHECK(mica_runtime_register(rt, "bin", "big", big, NULL) == MICA_OK, "register big");
-	CHECK(mica_runtime_register_async(rt, "bin", "arev", arev, NULL) == MICA_OK, "register arev");
-	CHECK(mica_runtime_register_async(rt, "bin", "abig", abig, NULL) == MICA_OK, "register abig");
+	CHECK(mica_runtime_register_async(rt, "bin", "arev", arev, NULL) == MICA_OK,
+	      "register arev");
+	CHECK(mica_runtime_register_async(rt, "bin", "abig", abig, NULL) == MICA_OK,
+	      "register abig");
 	return rt;
 }
 
@@ -192,13 +199,15 @@ static void expect_call(mica_sandbox *sb, const char *handler, const char *json,
 	int rc = mica_sandbox_call(sb, handler, json, strlen(json), &res, &len, &err);
 	CHECK(rc == MICA_OK, "%s: %d %s", handler, rc, err.message);
 	if (rc == MICA_OK && want_json) {
-		CHECK(!mica_sandbox_result_is_bytes(sb), "%s: JSON result said to be bytes", handler);
-		CHECK(len == strlen(want_json) && !memcmp(res, want_json, len), "%s: result %s, want %s", handler,
-		      res, want_json);
+		CHECK(!mica_sandbox_result_is_bytes(sb), "%s: JSON result said to be bytes",
+		      handler);
+		CHECK(len == strlen(want_json) && !memcmp(res, want_json, len),
+		      "%s: result %s, want %s", handler, res, want_json);
 	} else if (rc == MICA_OK) {
-		CHECK(mica_sandbox_result_is_bytes(sb), "%s: bytes result not said to be bytes", handler);
-		CHECK(len == bytes_len && (!len || !memcmp(res, bytes, len)), "%s: %zu bytes, want %zu", handler,
-		      len, bytes_len);
+		CHECK(mica_sandbox_result_is_bytes(sb), "%s: bytes result not said to be bytes",
+		      handler);
+		CHECK(len == bytes_len && (!len || !memcmp(res, bytes, len)),
+		      "%s: %zu bytes, want %zu", handler, len, bytes_len);
 		CHECK(res && res[len] == 0, "%s: no NUL after the bytes", handler);
 	}
 	free(res);
@@ -216,8 +225,8 @@ static void expect_bytes_call(mica_sandbox *sb, const char *handler, const void 
 	CHECK(rc == MICA_OK, "%s: %d %s", handler, rc, err.message);
 	if (rc == MICA_OK) {
 		CHECK(is_bytes == 0, "%s: is_bytes %d", handler, is_bytes);
-		CHECK(res_len == strlen(want_json) && !memcmp(res, want_json, res_len), "%s: result %s, want %s",
-		      handler, (char *)res, want_json);
+		CHECK(res_len == strlen(want_json) && !memcmp(res, want_json, res_len),
+		      "%s: result %s, want %s", handler, (char *)res, want_json);
 	}
 	free(res);
 }
@@ -231,23 +240,28 @@ TEST(event_bytes)
 	mica_sandbox *sb = loaded(&rt, 0);
 	if (sb) {
 		const unsigned char ev[] = {0, 1, 0x7f, 0x80, 0xff, '"', '\\', 0};
-		expect_bytes_call(sb, "describe", ev, sizeof(ev),
-				  "{\"type\":\"[object Uint8Array]\",\"isU8\":true,\"len\":8,\"off\":0,"
-				  "\"hex\":\"00017f80ff225c00\"}");
+		expect_bytes_call(
+		    sb, "describe", ev, sizeof(ev),
+		    "{\"type\":\"[object Uint8Array]\",\"isU8\":true,\"len\":8,\"off\":0,"
+		    "\"hex\":\"00017f80ff225c00\"}");
 		expect_bytes_call(sb, "describe", NULL, 0,
-				  "{\"type\":\"[object Uint8Array]\",\"isU8\":true,\"len\":0,\"off\":0,\"hex\":\"\"}");
+				  "{\"type\":\"[object "
+				  "Uint8Array]\",\"isU8\":true,\"len\":0,\"off\":0,\"hex\":\"\"}");
 		expect_bytes_call(sb, "describe", "", 0,
-				  "{\"type\":\"[object Uint8Array]\",\"isU8\":true,\"len\":0,\"off\":0,\"hex\":\"\"}");
+				  "{\"type\":\"[object "
+				  "Uint8Array]\",\"isU8\":true,\"len\":0,\"off\":0,\"hex\":\"\"}");
 		/* {bad is not parsed: it is bytes */
-		expect_bytes_call(sb, "describe", "{bad", 4,
-				  "{\"type\":\"[object Uint8Array]\",\"isU8\":true,\"len\":4,\"off\":0,"
-				  "\"hex\":\"7b626164\"}");
+		expect_bytes_call(
+		    sb, "describe", "{bad", 4,
+		    "{\"type\":\"[object Uint8Array]\",\"isU8\":true,\"len\":4,\"off\":0,"
+		    "\"hex\":\"7b626164\"}");
 		/* bytes in, bytes out */
 		void *res = NULL;
 		size_t len = 0;
 		int is_bytes = 0;
 		mica_error err;
-		int rc = mica_sandbox_call_bytes(sb, "echo", ev, sizeof(ev), &res, &len, &is_bytes, &err);
+		int rc = mica_sandbox_call_bytes(sb, "echo", ev, sizeof(ev), &res, &len, &is_bytes,
+						 &err);
 		CHECK(rc == MICA_OK && is_bytes == 1 && len == sizeof(ev) && !memcmp(res, ev, len),
 		      "echo: %d %s, is_bytes %d, %zu bytes", rc, err.message, is_bytes, len);
 		CHECK(mica_sandbox_result_is_bytes(sb) == 1, "result_is_bytes after call_bytes");
@@ -256,10 +270,11 @@ TEST(event_bytes)
 		rc = mica_sandbox_call_bytes(sb, "echo", ev, sizeof(ev), NULL, NULL, NULL, &err);
 		CHECK(rc == MICA_OK, "echo without outputs: %s", err.message);
 		rc = mica_sandbox_call_bytes(sb, "echo", NULL, 3, &res, &len, &is_bytes, &err);
-		CHECK(rc == MICA_ERR_INVALID && !res && !is_bytes, "NULL data with a length: %d", rc);
+		CHECK(rc == MICA_ERR_INVALID && !res && !is_bytes, "NULL data with a length: %d",
+		      rc);
 		rc = mica_sandbox_call_bytes(sb, "nope", "x", 1, &res, &len, &is_bytes, &err);
-		CHECK(rc == MICA_ERR_INVALID && strstr(err.message, "no handler named 'nope'"), "unknown: %s",
-		      err.message);
+		CHECK(rc == MICA_ERR_INVALID && strstr(err.message, "no handler named 'nope'"),
+		      "unknown: %s", err.message);
 		CHECK(mica_sandbox_result_is_bytes(sb) == 0, "result_is_bytes after a failure");
 	}
 	done(sb, rt);
@@ -288,9 +303,11 @@ TEST(binary_results)
 		char *res = NULL;
 		size_t len;
 		mica_error err;
-		CHECK(mica_sandbox_eval(sb, "e.js", "new Uint8Array(2)", 17, &res, &len, &err) == MICA_OK,
+		CHECK(mica_sandbox_eval(sb, "e.js", "new Uint8Array(2)", 17, &res, &len, &err) ==
+			  MICA_OK,
 		      "eval: %s", err.message);
-		CHECK(res && !strcmp(res, "Uint8Array(2) [ 0, 0 ]"), "eval prints, not bytes: %s", res);
+		CHECK(res && !strcmp(res, "Uint8Array(2) [ 0, 0 ]"), "eval prints, not bytes: %s",
+		      res);
 		CHECK(!mica_sandbox_result_is_bytes(sb), "result_is_bytes after eval");
 		free(res);
 	}
@@ -311,9 +328,10 @@ TEST(binary_results_from_snapshot_clones)
 		expect_call(clone, "sub", "null", "\x02\x03\x04", 3, NULL);
 		CHECK(mica_sandbox_reset(clone, &err) == MICA_OK, "reset: %s", err.message);
 		CHECK(!mica_sandbox_result_is_bytes(clone), "reset clears the flag");
-		expect_bytes_call(clone, "describe", "ab", 2,
-				  "{\"type\":\"[object Uint8Array]\",\"isU8\":true,\"len\":2,\"off\":0,"
-				  "\"hex\":\"6162\"}");
+		expect_bytes_call(
+		    clone, "describe", "ab", 2,
+		    "{\"type\":\"[object Uint8Array]\",\"isU8\":true,\"len\":2,\"off\":0,"
+		    "\"hex\":\"6162\"}");
 	}
 	mica_sandbox_free(clone);
 	mica_snapshot_free(snap);
@@ -326,16 +344,19 @@ TEST(host_function_bytes)
 	mica_runtime *rt;
 	mica_sandbox *sb = loaded(&rt, 0);
 	if (sb)
-		expect_call(sb, "hostSync", "null", NULL, 0,
-			    "[true,\"030201\",\"0302\",\"0605\",\"030201\",\"0102\",0,"
-			    "\"json:[1,2]\",\"json:[[1,2]]\",\"json:[{'0':1},2]\",\"json:[{'a':1}]\"]");
+		expect_call(
+		    sb, "hostSync", "null", NULL, 0,
+		    "[true,\"030201\",\"0302\",\"0605\",\"030201\",\"0102\",0,"
+		    "\"json:[1,2]\",\"json:[[1,2]]\",\"json:[{'0':1},2]\",\"json:[{'a':1}]\"]");
 	/* bytes through a host function and back: reversed twice */
 	const unsigned char ev[] = {1, 2, 3, 4, 5, 0, 255};
 	void *res = NULL;
 	size_t len = 0;
 	int is_bytes = 0;
 	mica_error err;
-	int rc = sb ? mica_sandbox_call_bytes(sb, "hostEcho", ev, sizeof(ev), &res, &len, &is_bytes, &err) : -1;
+	int rc = sb ? mica_sandbox_call_bytes(sb, "hostEcho", ev, sizeof(ev), &res, &len, &is_bytes,
+					      &err)
+		    : -1;
 	CHECK(!sb || (rc == MICA_OK && is_bytes && len == sizeof(ev) && !memcmp(res, ev, len)),
 	      "hostEcho: %d, %zu bytes", rc, len);
 	free(res);
@@ -348,7 +369,8 @@ TEST(async_host_function_bytes)
 	mica_runtime *rt;
 	mica_sandbox *sb = loaded(&rt, 0);
 	if (sb)
-		expect_call(sb, "hostAsync", "null", NULL, 0, "[true,\"030201\",\"0708\",0,\"not bytes\"]");
+		expect_call(sb, "hostAsync", "null", NULL, 0,
+			    "[true,\"030201\",\"0708\",0,\"not bytes\"]");
 	done(sb, rt);
 }
 
@@ -376,8 +398,8 @@ TEST(large_payloads)
 	int is_bytes = 0;
 	mica_error err;
 	int rc = mica_sandbox_call_bytes(sb, "echo", ev, max, &res, &len, &is_bytes, &err);
-	CHECK(rc == MICA_OK && is_bytes && len == max && !memcmp(res, ev, max), "largest event: %d %s, %zu bytes",
-	      rc, err.message, len);
+	CHECK(rc == MICA_OK && is_bytes && len == max && !memcmp(res, ev, max),
+	      "largest event: %d %s, %zu bytes", rc, err.message, len);
 	free(res);
 	res = NULL;
 	rc = mica_sandbox_call_bytes(sb, "echo", ev, max + 1, &res, &len, &is_bytes, &err);
@@ -391,8 +413,8 @@ TEST(large_payloads)
 	 * into the request buffer */
 	size_t hmax = IN_SIZE - 2 - strlen("hostEcho");
 	rc = mica_sandbox_call_bytes(sb, "hostEcho", ev, hmax, &res, &len, &is_bytes, &err);
-	CHECK(rc == MICA_OK && is_bytes && len == hmax && !memcmp(res, ev, hmax), "hostEcho 3 MiB: %d %s", rc,
-	      err.message);
+	CHECK(rc == MICA_OK && is_bytes && len == hmax && !memcmp(res, ev, hmax),
+	      "hostEcho 3 MiB: %d %s", rc, err.message);
 	free(res);
 	free(ev);
 
@@ -401,8 +423,8 @@ TEST(large_payloads)
 	char arg[32];
 	snprintf(arg, sizeof(arg), "%d", IN_SIZE - 1);
 	rc = mica_sandbox_call(sb, "bigSync", arg, strlen(arg), &out, &len, &err);
-	CHECK(rc == MICA_OK && out && atoi(out) == IN_SIZE - 1 && big_rc == MICA_OK, "big %s: %d %s %s", arg,
-	      rc, err.message, out);
+	CHECK(rc == MICA_OK && out && atoi(out) == IN_SIZE - 1 && big_rc == MICA_OK,
+	      "big %s: %d %s %s", arg, rc, err.message, out);
 	free(out);
 	snprintf(arg, sizeof(arg), "%d", IN_SIZE);
 	rc = mica_sandbox_call(sb, "bigSync", arg, strlen(arg), &out, &len, &err);
@@ -411,19 +433,20 @@ TEST(large_payloads)
 	free(out);
 	snprintf(arg, sizeof(arg), "%d", IN_SIZE - 64);
 	rc = mica_sandbox_call(sb, "bigAsync", arg, strlen(arg), &out, &len, &err);
-	CHECK(rc == MICA_OK && out && atoi(out) == IN_SIZE - 64 && abig_rc == MICA_OK, "abig %s: %d %s %s", arg,
-	      rc, err.message, out);
+	CHECK(rc == MICA_OK && out && atoi(out) == IN_SIZE - 64 && abig_rc == MICA_OK,
+	      "abig %s: %d %s %s", arg, rc, err.message, out);
 	free(out);
 	snprintf(arg, sizeof(arg), "%d", IN_SIZE);
 	rc = mica_sandbox_call(sb, "bigAsync", arg, strlen(arg), &out, &len, &err);
 	CHECK(rc == MICA_OK && out && strstr(out, "rejected: host function result too large") &&
-		      abig_rc == MICA_ERR_INVALID,
+		  abig_rc == MICA_ERR_INVALID,
 	      "abig %s: %d %s %s", arg, rc, err.message, out);
 	free(out);
 
 	/* a binary result the host would refuse (48 MiB) fails in the guest */
 	rc = mica_sandbox_call(sb, "tooBig", "null", 4, &out, &len, &err);
-	CHECK(rc == MICA_ERR_JS && strstr(err.message, "too large"), "48 MiB result: %d %s", rc, err.message);
+	CHECK(rc == MICA_ERR_JS && strstr(err.message, "too large"), "48 MiB result: %d %s", rc,
+	      err.message);
 	CHECK(!out, "no result");
 	rc = mica_sandbox_call(sb, "u8arr", "null", 4, &out, &len, &err);
 	CHECK(rc == MICA_OK && len == 4, "usable after: %d %s", rc, err.message);

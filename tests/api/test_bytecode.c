@@ -7,9 +7,9 @@
 #include <stdint.h>
 
 #include "harness.h"
-#include "support.h"
 #include "mica.h"
 #include "sha256.h" /* host/: internal, linked from libmica.a */
+#include "support.h"
 
 /* docs/bytecode-format.md */
 enum {
@@ -90,7 +90,8 @@ static uint8_t *compile(mica_runtime *rt, const char *name, const char *src, siz
 	if (!sb)
 		return NULL;
 	int rc = mica_sandbox_compile(sb, name, src, strlen(src), &file, len, &err);
-	CHECK(rc == MICA_OK && file && *len > HDR + SUM, "compile %s: %d %s", name, rc, err.message);
+	CHECK(rc == MICA_OK && file && *len > HDR + SUM, "compile %s: %d %s", name, rc,
+	      err.message);
 	mica_sandbox_free(sb);
 	return file;
 }
@@ -112,9 +113,11 @@ static const char app_js[] =
     "  const p = new Point(e.x, e.y);\n"
     "  return { sum: table.reduce((a, b) => a + b, 0), norm: p.norm(), x: p.x, sq: [...gen(5)],\n"
     "    m: re.exec(e.s).slice(1), big: (2n ** 70n).toString(), t: tpl`a${1}b${2}c`,\n"
-    "    json: JSON.stringify({ k: [1, { z: null }] }), sorted: [3, 1, 2].sort(), str: `${e.s}!` };\n"
+    "    json: JSON.stringify({ k: [1, { z: null }] }), sorted: [3, 1, 2].sort(), str: `${e.s}!` "
+    "};\n"
     "}\n"
-    "export async function later(e) { await null; const r = await Promise.all([1, e].map(async v => v)); "
+    "export async function later(e) { await null; const r = await Promise.all([1, e].map(async v "
+    "=> v)); "
     "return r; }\n"
     "export function fails() { return null.x; }\n"
     "globalThis.globalOne = () => 'global ok';\n";
@@ -132,16 +135,17 @@ TEST(same_results_as_source)
 		goto out;
 	CHECK(mica_sandbox_load(src, "app.js", app_js, strlen(app_js), &err) == MICA_OK, "load: %s",
 	      err.message);
-	CHECK(mica_sandbox_load_bytecode(bc, file, len, &err) == MICA_OK, "load_bytecode: %s", err.message);
-	CHECK(!strcmp(os.buf, "loaded 1000\n") && !strcmp(os.buf, ob.buf), "console: '%s' vs '%s'", os.buf,
-	      ob.buf);
+	CHECK(mica_sandbox_load_bytecode(bc, file, len, &err) == MICA_OK, "load_bytecode: %s",
+	      err.message);
+	CHECK(!strcmp(os.buf, "loaded 1000\n") && !strcmp(os.buf, ob.buf), "console: '%s' vs '%s'",
+	      os.buf, ob.buf);
 	const char *ev = "{\"x\":3,\"y\":4,\"s\":\"12-ab\"}";
 	const char *fns[] = {"tick", "tick", "stats", "later", "globalOne"};
 	for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
 		mica_error e1 = {0}, e2 = {0};
 		char *a = call_json(src, fns[i], ev, &e1), *b = call_json(bc, fns[i], ev, &e2);
-		CHECK(a && b && !strcmp(a, b), "%s: source %s (%s), bytecode %s (%s)", fns[i], a ? a : "-",
-		      e1.message, b ? b : "-", e2.message);
+		CHECK(a && b && !strcmp(a, b), "%s: source %s (%s), bytecode %s (%s)", fns[i],
+		      a ? a : "-", e1.message, b ? b : "-", e2.message);
 		free(a);
 		free(b);
 	}
@@ -150,15 +154,16 @@ TEST(same_results_as_source)
 	 * (the bytecode keeps its debug information). */
 	mica_error e1 = {0}, e2 = {0};
 	char *a = call_json(src, "fails", "null", &e1), *b = call_json(bc, "fails", "null", &e2);
-	CHECK(!a && !b && e1.code == MICA_ERR_JS && e2.code == MICA_ERR_JS && !strcmp(e1.message, e2.message) &&
-		  strstr(e2.message, "app.js:18"),
+	CHECK(!a && !b && e1.code == MICA_ERR_JS && e2.code == MICA_ERR_JS &&
+		  !strcmp(e1.message, e2.message) && strstr(e2.message, "app.js:18"),
 	      "fails: '%s' vs '%s'", e1.message, e2.message);
 	free(a);
 	free(b);
 	/* The same source compiles to the same file. */
 	size_t len2 = 0;
 	uint8_t *again = compile(rt, "app.js", app_js, &len2);
-	CHECK(again && len2 == len && !memcmp(again, file, len), "compiling twice gave different files");
+	CHECK(again && len2 == len && !memcmp(again, file, len),
+	      "compiling twice gave different files");
 	free(again);
 out:
 	free(file);
@@ -199,8 +204,8 @@ TEST(layout_matches_the_docs)
 		/* save renamed a new file over path: read it by name */
 		uint8_t h[48];
 		FILE *sf = fopen(path, "rb");
-		CHECK(sf && fread(h, 1, sizeof(h), sf) == sizeof(h) && !memcmp(h + 16, f + H_IMAGE, 32) &&
-			  get32(h + 12) == get32(f + H_ABI),
+		CHECK(sf && fread(h, 1, sizeof(h), sf) == sizeof(h) &&
+			  !memcmp(h + 16, f + H_IMAGE, 32) && get32(h + 12) == get32(f + H_ABI),
 		      "image hash or ABI differ from the snapshot file's");
 		if (sf)
 			fclose(sf);
@@ -275,15 +280,17 @@ TEST(imports_resolve_when_loaded)
 		return;
 	/* Compiling reads no module and needs no host function: neither the
 	 * compiling sandbox nor its runtime has them. */
-	static const char main_js[] = "import { add } from \"../lib/math.js\";\n"
-				      "import helper from \"./helper.js\";\n"
-				      "import { twice } from \"host:calc\";\n"
-				      "export function h(e) { return { sum: add(e.a, e.b), h: helper(), t: twice(e.a) }; }\n"
-				      "export async function dyn() { const m = await import('../lib/math.js'); "
-				      "return m.add(20, 22); }\n";
+	static const char main_js[] =
+	    "import { add } from \"../lib/math.js\";\n"
+	    "import helper from \"./helper.js\";\n"
+	    "import { twice } from \"host:calc\";\n"
+	    "export function h(e) { return { sum: add(e.a, e.b), h: helper(), t: twice(e.a) }; }\n"
+	    "export async function dyn() { const m = await import('../lib/math.js'); "
+	    "return m.add(20, 22); }\n";
 	size_t len = 0, blen = 0, mlen = 0;
 	uint8_t *f = compile(rt, "app/main.js", main_js, &len);
-	static const char missing_js[] = "import { nothere } from './helper.js';\nexport const x = 1;\n";
+	static const char missing_js[] =
+	    "import { nothere } from './helper.js';\nexport const x = 1;\n";
 	uint8_t *bf = compile(rt, "app/x.js", missing_js, &blen);
 	static const char nofile_js[] = "import './nofile.js';\n";
 	uint8_t *mf = compile(rt, "app/y.js", nofile_js, &mlen);
@@ -296,17 +303,20 @@ TEST(imports_resolve_when_loaded)
 	bare = sandbox(rt2, NULL);
 	if (!sb || !bare)
 		goto out;
-	CHECK(mica_sandbox_set_modules(sb, MODULE_ROOT, &err) == MICA_OK, "set_modules: %s", err.message);
+	CHECK(mica_sandbox_set_modules(sb, MODULE_ROOT, &err) == MICA_OK, "set_modules: %s",
+	      err.message);
 	CHECK(mica_sandbox_load_bytecode(sb, f, len, &err) == MICA_OK, "load: %s", err.message);
 	CHECK_RESULT(sb, "h", "{\"a\":2,\"b\":3}", "{\"sum\":5,\"h\":\"helped\",\"t\":4}");
 	CHECK_RESULT(sb, "dyn", "null", "42");
 	/* Resolution errors come when loading, as with source. */
 	memset(&err, 0, sizeof(err));
-	CHECK(mica_sandbox_load_bytecode(sb, bf, blen, &err) == MICA_ERR_INVALID && strstr(err.message, "nothere"),
+	CHECK(mica_sandbox_load_bytecode(sb, bf, blen, &err) == MICA_ERR_INVALID &&
+		  strstr(err.message, "nothere"),
 	      "missing export: %d %s", err.code, err.message);
 	memset(&err, 0, sizeof(err));
 	CHECK(mica_sandbox_load_bytecode(sb, mf, mlen, &err) == MICA_ERR_INVALID &&
-		  strstr(err.message, "could not load module './nofile.js'") && strstr(err.message, "app/y.js"),
+		  strstr(err.message, "could not load module './nofile.js'") &&
+		  strstr(err.message, "app/y.js"),
 	      "missing file: %d %s", err.code, err.message);
 	memset(&err, 0, sizeof(err));
 	CHECK(mica_sandbox_load_bytecode(bare, f, len, &err) == MICA_ERR_INVALID &&
@@ -317,7 +327,8 @@ TEST(imports_resolve_when_loaded)
 	if (nohost) {
 		mica_sandbox_set_modules(nohost, MODULE_ROOT, NULL);
 		memset(&err, 0, sizeof(err));
-		CHECK(mica_sandbox_load_bytecode(nohost, f, len, &err) != MICA_OK, "host:calc without twice loaded");
+		CHECK(mica_sandbox_load_bytecode(nohost, f, len, &err) != MICA_OK,
+		      "host:calc without twice loaded");
 		mica_sandbox_free(nohost);
 	}
 out:
@@ -340,14 +351,19 @@ TEST(compiling_leaves_imports_alone)
 	mica_sandbox *sb = rt ? sandbox(rt, NULL) : NULL;
 	if (!sb)
 		goto out;
-	static const char a_js[] = "import helper from './helper.js';\nexport const v = helper();\n";
+	static const char a_js[] =
+	    "import helper from './helper.js';\nexport const v = helper();\n";
 	void *file = NULL;
 	size_t len = 0;
-	CHECK(mica_sandbox_compile(sb, "app/a.js", a_js, strlen(a_js), &file, &len, &err) == MICA_OK,
+	CHECK(mica_sandbox_compile(sb, "app/a.js", a_js, strlen(a_js), &file, &len, &err) ==
+		  MICA_OK,
 	      "compile: %s", err.message);
-	CHECK(mica_sandbox_set_modules(sb, MODULE_ROOT, &err) == MICA_OK, "set_modules: %s", err.message);
-	static const char b_js[] = "import helper from './helper.js';\nexport function f() { return helper(); }\n";
-	CHECK(mica_sandbox_load(sb, "app/b.js", b_js, strlen(b_js), &err) == MICA_OK, "load: %s", err.message);
+	CHECK(mica_sandbox_set_modules(sb, MODULE_ROOT, &err) == MICA_OK, "set_modules: %s",
+	      err.message);
+	static const char b_js[] =
+	    "import helper from './helper.js';\nexport function f() { return helper(); }\n";
+	CHECK(mica_sandbox_load(sb, "app/b.js", b_js, strlen(b_js), &err) == MICA_OK, "load: %s",
+	      err.message);
 	CHECK_RESULT(sb, "f", "null", "\"helped\"");
 	free(file);
 out:
@@ -398,8 +414,8 @@ TEST(syntax_error_at_compile)
 	void *file = (void *)1;
 	size_t len = 99;
 	int rc = mica_sandbox_compile(sb, "bad.js", bad_js, strlen(bad_js), &file, &len, &err);
-	CHECK(rc == MICA_ERR_INVALID && err.code == MICA_ERR_INVALID && strstr(err.message, "SyntaxError") &&
-		  strstr(err.message, "bad.js:3"),
+	CHECK(rc == MICA_ERR_INVALID && err.code == MICA_ERR_INVALID &&
+		  strstr(err.message, "SyntaxError") && strstr(err.message, "bad.js:3"),
 	      "syntax error: %d %s", rc, err.message);
 	CHECK(!file && !len, "a failed compile returned a file");
 	/* import of a name that is not exported is no compile error (it is one
@@ -407,22 +423,28 @@ TEST(syntax_error_at_compile)
 	static const char badimp_js[] = "import { from './x.js';\n";
 	memset(&err, 0, sizeof(err));
 	CHECK(mica_sandbox_compile(sb, "imp.js", badimp_js, strlen(badimp_js), &file, &len, &err) ==
-			  MICA_ERR_INVALID &&
-		      strstr(err.message, "imp.js:1"),
+		      MICA_ERR_INVALID &&
+		  strstr(err.message, "imp.js:1"),
 	      "bad import: %s", err.message);
 	/* the sandbox is still usable */
 	static const char ok_js[] = "export const x = 1;\n";
-	CHECK(mica_sandbox_compile(sb, "ok.js", ok_js, strlen(ok_js), &file, &len, &err) == MICA_OK && file,
+	CHECK(mica_sandbox_compile(sb, "ok.js", ok_js, strlen(ok_js), &file, &len, &err) ==
+		      MICA_OK &&
+		  file,
 	      "compile after an error: %s", err.message);
 	free(file);
 	/* arguments */
-	CHECK(mica_sandbox_compile(sb, "", ok_js, 5, &file, &len, &err) == MICA_ERR_INVALID, "empty name");
-	CHECK(mica_sandbox_compile(sb, "x.js", NULL, 0, &file, &len, &err) == MICA_ERR_INVALID, "NULL source");
-	CHECK(mica_sandbox_compile(sb, "x.js", ok_js, 5, NULL, &len, &err) == MICA_ERR_INVALID, "NULL file");
+	CHECK(mica_sandbox_compile(sb, "", ok_js, 5, &file, &len, &err) == MICA_ERR_INVALID,
+	      "empty name");
+	CHECK(mica_sandbox_compile(sb, "x.js", NULL, 0, &file, &len, &err) == MICA_ERR_INVALID,
+	      "NULL source");
+	CHECK(mica_sandbox_compile(sb, "x.js", ok_js, 5, NULL, &len, &err) == MICA_ERR_INVALID,
+	      "NULL file");
 	char *huge = malloc(4u << 20);
 	if (huge) {
 		memset(huge, ' ', 4u << 20);
-		CHECK(mica_sandbox_compile(sb, "x.js", huge, 4u << 20, &file, &len, &err) == MICA_ERR_INVALID &&
+		CHECK(mica_sandbox_compile(sb, "x.js", huge, 4u << 20, &file, &len, &err) ==
+			      MICA_ERR_INVALID &&
 			  strstr(err.message, "too large"),
 		      "4 MiB source: %s", err.message);
 		free(huge);
@@ -436,19 +458,20 @@ out:
 
 /* CHECKs that f is refused by mica_bytecode_check with `want` in the
  * message. */
-static void expect_refusal(mica_runtime *rt, const char *what, const uint8_t *f, size_t len, const char *want)
+static void expect_refusal(mica_runtime *rt, const char *what, const uint8_t *f, size_t len,
+			   const char *want)
 {
 	mica_error err = {0};
 	int rc = mica_bytecode_check(rt, f, len, &err);
-	CHECK(rc == MICA_ERR_INVALID && err.code == MICA_ERR_INVALID && strstr(err.message, "bytecode file: ") &&
-		  strstr(err.message, want),
+	CHECK(rc == MICA_ERR_INVALID && err.code == MICA_ERR_INVALID &&
+		  strstr(err.message, "bytecode file: ") && strstr(err.message, want),
 	      "%s: got %d '%s', want '%s'", what, rc, err.message, want);
 }
 
 /* A copy of good with `width` bytes at off set to v (little endian), the
  * checksum recomputed, so that only the check under test can object. */
-static void mutate(mica_runtime *rt, mica_sandbox *sb, const uint8_t *good, size_t len, const char *what,
-		   size_t off, int width, uint32_t v, const char *want)
+static void mutate(mica_runtime *rt, mica_sandbox *sb, const uint8_t *good, size_t len,
+		   const char *what, size_t off, int width, uint32_t v, const char *want)
 {
 	uint8_t *c = malloc(len);
 	if (!c)
@@ -462,7 +485,8 @@ static void mutate(mica_runtime *rt, mica_sandbox *sb, const uint8_t *good, size
 	expect_refusal(rt, what, c, len, want);
 	/* and load_bytecode refuses it the same way, before the guest sees it */
 	mica_error err = {0};
-	CHECK(mica_sandbox_load_bytecode(sb, c, len, &err) == MICA_ERR_INVALID && strstr(err.message, want),
+	CHECK(mica_sandbox_load_bytecode(sb, c, len, &err) == MICA_ERR_INVALID &&
+		  strstr(err.message, want),
 	      "%s: load_bytecode said %d %s", what, err.code, err.message);
 	free(c);
 }
@@ -480,14 +504,16 @@ TEST(refuses_bad_files)
 	uint32_t n = get32(g + H_NAME_LEN);
 
 	expect_refusal(rt, "empty", g, 0, ": empty");
-	expect_refusal(rt, "text", (const uint8_t *)"export const x = 1;\n", 20, "not a mica bytecode file");
+	expect_refusal(rt, "text", (const uint8_t *)"export const x = 1;\n", 20,
+		       "not a mica bytecode file");
 	expect_refusal(rt, "short prefix of the magic", (const uint8_t *)"MIC", 3, "truncated");
 
 	/* Truncated at every length. */
 	int bad = 0;
 	for (size_t cut = 1; cut < len; cut++) {
 		memset(&err, 0, sizeof(err));
-		if (mica_bytecode_check(rt, g, cut, &err) != MICA_ERR_INVALID || !strstr(err.message, "truncated")) {
+		if (mica_bytecode_check(rt, g, cut, &err) != MICA_ERR_INVALID ||
+		    !strstr(err.message, "truncated")) {
 			if (bad++ < 5)
 				CHECK(0, "truncated at %zu of %zu: %s", cut, len, err.message);
 		}
@@ -522,7 +548,8 @@ TEST(refuses_bad_files)
 			int rc = mica_bytecode_check(rt, c, len, &err);
 			int sizes = off >= H_NAME_LEN && off < H_RESERVED;
 			int ok = rc == MICA_ERR_INVALID &&
-				 (sizes ? strstr(err.message, "truncated") || strstr(err.message, "corrupted")
+				 (sizes ? strstr(err.message, "truncated") ||
+					      strstr(err.message, "corrupted")
 					: !!strstr(err.message, "checksum mismatch (corrupted)"));
 			if (!ok && bad++ < 5)
 				CHECK(0, "bit %d flipped at %zu: %d %s", bit, off, rc, err.message);
@@ -539,26 +566,32 @@ TEST(refuses_bad_files)
 	free(c);
 
 	/* Each check on its own, the checksum made to match. */
-	mutate(rt, sb, g, len, "magic", H_MAGIC, 1, 'X', "not a mica bytecode file (no MICABC magic)");
+	mutate(rt, sb, g, len, "magic", H_MAGIC, 1, 'X',
+	       "not a mica bytecode file (no MICABC magic)");
 	mutate(rt, sb, g, len, "magic padding", H_MAGIC + 7, 1, 1, "no MICABC magic");
-	mutate(rt, sb, g, len, "format version", H_FORMAT, 4, 2, "format version 2, this mica reads 1");
-	mutate(rt, sb, g, len, "ABI version", H_ABI, 4, 99, "made by another mica build (guest ABI version 99");
+	mutate(rt, sb, g, len, "format version", H_FORMAT, 4, 2,
+	       "format version 2, this mica reads 1");
+	mutate(rt, sb, g, len, "ABI version", H_ABI, 4, 99,
+	       "made by another mica build (guest ABI version 99");
 	mutate(rt, sb, g, len, "image hash", H_IMAGE + 31, 1, g[H_IMAGE + 31] ^ 0x80,
 	       "made by another mica build (guest image differs)");
-	mutate(rt, sb, g, len, "image hash first byte", H_IMAGE, 1, g[H_IMAGE] ^ 1, "guest image differs");
-	mutate(rt, sb, g, len, "reserved", H_RESERVED + 3, 1, 1, "corrupted (reserved field is 16777216)");
+	mutate(rt, sb, g, len, "image hash first byte", H_IMAGE, 1, g[H_IMAGE] ^ 1,
+	       "guest image differs");
+	mutate(rt, sb, g, len, "reserved", H_RESERVED + 3, 1, 1,
+	       "corrupted (reserved field is 16777216)");
 	mutate(rt, sb, g, len, "NUL in the name", HDR + 1, 1, 0, "module name holds a NUL byte");
 	mutate(rt, sb, g, len, "empty name", H_NAME_LEN, 4, 0, "impossible sizes");
 	mutate(rt, sb, g, len, "no bytecode", H_CODE_LEN, 4, 0, "impossible sizes");
 	mutate(rt, sb, g, len, "huge name", H_NAME_LEN, 4, 0xffffffffu, "impossible sizes");
-	mutate(rt, sb, g, len, "bytecode beyond a request", H_CODE_LEN, 4, (3u << 20) - n - 1, "impossible sizes");
+	mutate(rt, sb, g, len, "bytecode beyond a request", H_CODE_LEN, 4, (3u << 20) - n - 1,
+	       "impossible sizes");
 	mutate(rt, sb, g, len, "name one byte longer", H_NAME_LEN, 4, n + 1, "truncated");
-	mutate(rt, sb, g, len, "bytecode one byte shorter", H_CODE_LEN, 4, get32(g + H_CODE_LEN) - 1,
-	       "corrupted");
+	mutate(rt, sb, g, len, "bytecode one byte shorter", H_CODE_LEN, 4,
+	       get32(g + H_CODE_LEN) - 1, "corrupted");
 
 	/* Nothing reached the guest: the sandbox loads the good file. */
-	CHECK(mica_sandbox_load_bytecode(sb, g, len, &err) == MICA_OK, "good file after refusals: %s",
-	      err.message);
+	CHECK(mica_sandbox_load_bytecode(sb, g, len, &err) == MICA_OK,
+	      "good file after refusals: %s", err.message);
 	CHECK_RESULT(sb, "tick", "null", "1");
 	CHECK(mica_bytecode_check(NULL, g, len, &err) == MICA_ERR_INVALID, "NULL runtime");
 	CHECK(mica_bytecode_check(rt, NULL, 5, &err) == MICA_ERR_INVALID, "NULL file");
@@ -599,7 +632,8 @@ TEST(tampered_bytecode_stays_in_its_sandbox)
 		mica_sandbox_set_timeout(sb, 1000);
 		memset(&err, 0, sizeof(err));
 		int rc = mica_sandbox_load_bytecode(sb, c, len, &err);
-		CHECK(rc >= MICA_OK && rc <= MICA_ERR_FAULT, "tampered at %zu: %d %s", off, rc, err.message);
+		CHECK(rc >= MICA_OK && rc <= MICA_ERR_FAULT, "tampered at %zu: %d %s", off, rc,
+		      err.message);
 		if (rc >= 0 && rc < 8)
 			outcomes[rc]++;
 		mica_sandbox_free(sb);
@@ -619,7 +653,8 @@ TEST(tampered_bytecode_stays_in_its_sandbox)
 		free(c);
 	}
 	CHECK_RESULT(other, "tick", "null", "1");
-	printf("  tampered bytecode outcomes: ok %d, js %d, invalid %d, timeout %d, memory %d, fault %d\n",
+	printf("  tampered bytecode outcomes: ok %d, js %d, invalid %d, timeout %d, memory %d, "
+	       "fault %d\n",
 	       outcomes[0], outcomes[1], outcomes[2], outcomes[3], outcomes[4], outcomes[5]);
 out:
 	free(g);

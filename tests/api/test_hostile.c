@@ -16,9 +16,9 @@
 #include <time.h>
 
 #include "harness.h"
-#include "support.h"
 #include "hostile/hostile.h"
 #include "mica.h"
+#include "support.h"
 
 /* hostile.h restates parts of the ABI for assembly. */
 _Static_assert(GPA_BOOT == MICA_GPA_BOOT && GPA_INFO == MICA_GPA_INFO, "hostile.h layout");
@@ -34,7 +34,6 @@ _Static_assert(GS_READY == MICA_GS_READY && GS_OK == MICA_GS_OK, "hostile.h stat
 #define OUTPUT_LIMIT (64 * 1024)
 
 /* ---- helpers -------------------------------------------------------------- */
-
 
 /* Does pattern [p, end) match all of s? */
 static int glob(const char *p, const char *end, const char *s)
@@ -120,7 +119,7 @@ static void check_time(const char *what, int code, int64_t ms)
 #define TIMED_OUT "time limit exceeded: the operation ran longer than 300 ms"
 /* The process backend reports the signal a CPU exception arrived as. */
 #define SIG(pattern, sig) pattern ", SIG" sig
-#define OR	  "|"
+#define OR		  "|"
 
 /* X(image, expected code of mica_sandbox_new, message pattern) */
 #define BOOT_CASES(X)                                                                              \
@@ -159,7 +158,7 @@ static void check_time(const char *what, int code, int64_t ms)
 	X(read_null, MICA_ERR_FAULT, PF("0x0", "0x4"))                                             \
 	X(read_boot_page, MICA_ERR_FAULT, PF("0x1000", "0x5"))                                     \
 	X(read_page_tables, MICA_ERR_FAULT, PF("0x3fffff8", "0x4"))                                \
-	X(write_boot_info, MICA_ERR_FAULT, PF("0x10000", "0x7"))                                    \
+	X(write_boot_info, MICA_ERR_FAULT, PF("0x10000", "0x7"))                                   \
 	X(stack_overflow, MICA_ERR_FAULT,                                                          \
 	  "guest fault: stack overflow (vector 14, page fault on the stack guard page at address " \
 	  "0x*, rip 0x*)")                                                                         \
@@ -204,8 +203,9 @@ static void check_time(const char *what, int code, int64_t ms)
 	X(stack_noncanonical, SIG(EXC("12 (stack fault)", "0x0"), "BUS"))                          \
 	X(load_noncanonical, SIG(GP("0x0"), "SEGV"))                                               \
 	/* the kernel cannot deliver SIGSYS on a stack at 0 */                                     \
-	X(syscall_bad_rsp, "guest fault: the kernel sent SIGSEGV at rip 0x* with the stack at 0x0 " \
-			   "(no CPU exception: a signal it could not deliver)")                    \
+	X(syscall_bad_rsp,                                                                         \
+	  "guest fault: the kernel sent SIGSEGV at rip 0x* with the stack at 0x0 "                 \
+	  "(no CPU exception: a signal it could not deliver)")                                     \
 	X(hlt, SIG(GP("0x0"), "SEGV"))                                                             \
 	X(cli_hlt, SIG(GP("0x0"), "SEGV"))                                                         \
 	X(ud2, SIG(EXC("6 (invalid opcode)", "0x0"), "ILL"))                                       \
@@ -213,7 +213,7 @@ static void check_time(const char *what, int code, int64_t ms)
 	X(int3, SIG(EXC("3 (breakpoint)", "0x0"), "TRAP"))                                         \
 	/* a 32-bit system call (killed by the filter), or no IA-32 emulation */                   \
 	X(int80, SIG(GP("0x402"), "SEGV") OR                                                       \
-		     "guest fault: the guest process made a system call the sandbox forbids*")     \
+	  "guest fault: the guest process made a system call the sandbox forbids*")                \
 	X(wrmsr, SIG(GP("0x0"), "SEGV"))                                                           \
 	X(iret_to_cpl0, SIG(GP("0x8"), "SEGV"))                                                    \
 	X(proto_ud2, SIG(EXC("6 (invalid opcode)", "0x0"), "ILL"))
@@ -265,7 +265,7 @@ static void expect_boot(const char *name, int code, const char *pattern)
 #define BOOT_TEST(name, code, pattern)                                                             \
 	TEST(boot_##name)                                                                          \
 	{                                                                                          \
-		NEED_BACKEND();                                                                        \
+		NEED_BACKEND();                                                                    \
 		expect_boot(#name, code, pattern);                                                 \
 	}
 BOOT_CASES(BOOT_TEST)
@@ -279,9 +279,9 @@ BOOT_CASES(BOOT_TEST)
 #define CPL0_TEST(name, code, pattern)                                                             \
 	TEST(boot_##name)                                                                          \
 	{                                                                                          \
-		NEED_BACKEND();                                                                        \
+		NEED_BACKEND();                                                                    \
 		if (harness_running_backend() == MICA_BACKEND_PROCESS)                             \
-			SKIP("an image with its own CPL0 code runs on KVM only");                 \
+			SKIP("an image with its own CPL0 code runs on KVM only");                  \
 		expect_boot(#name, code, pattern);                                                 \
 	}
 CPL0_CASES(CPL0_TEST)
@@ -395,7 +395,8 @@ static void expect_proto(const char *handler, const char *event, int code, const
 		int64_t t0 = now_ms();
 		proto_call(sb, handler, event, code, pattern);
 		check_time(handler, code, now_ms() - t0);
-		CHECK(host_calls == calls + (!strcmp(handler, "hostcall") || !strcmp(handler, "hostcall_bytes")),
+		CHECK(host_calls == calls + (!strcmp(handler, "hostcall") ||
+					     !strcmp(handler, "hostcall_bytes")),
 		      "%s: host calls %d -> %d", handler, calls, host_calls);
 		if (code == MICA_ERR_FAULT || code == MICA_ERR_TIMEOUT)
 			proto_call(sb, "echo", "[0]", code,
@@ -411,7 +412,7 @@ static void expect_proto(const char *handler, const char *event, int code, const
 #define PROTO_TEST(name, handler, event, code, pattern)                                            \
 	TEST(proto_##name)                                                                         \
 	{                                                                                          \
-		NEED_BACKEND();                                                                        \
+		NEED_BACKEND();                                                                    \
 		expect_proto(handler, event, code, pattern_for("proto_" #name, pattern));          \
 	}
 PROTO_CASES(PROTO_TEST)
@@ -607,7 +608,7 @@ static void too_many_segments(struct elf *e)
 #define IMAGE_TEST(name, mutation, pattern)                                                        \
 	TEST(image_##name)                                                                         \
 	{                                                                                          \
-		NEED_BACKEND();                                                                        \
+		NEED_BACKEND();                                                                    \
 		struct image img;                                                                  \
 		if (!image_load("proto", &img))                                                    \
 			return;                                                                    \
@@ -615,7 +616,7 @@ static void too_many_segments(struct elf *e)
 		mutation;                                                                          \
 		img = (struct image){e->d, e->len};                                                \
 		mica_error err = {0};                                                              \
-		mica_runtime *rt = image_runtime(&img, &err);                                        \
+		mica_runtime *rt = image_runtime(&img, &err);                                      \
 		CHECK(!rt, "the image was accepted");                                              \
 		check_outcome(#name, rt ? MICA_OK : err.code, &err, MICA_ERR_INVALID, pattern);    \
 		mica_runtime_free(rt);                                                             \

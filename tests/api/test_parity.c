@@ -468,7 +468,7 @@ static void check_parity(const char *const *exprs, size_t count, int ulps)
 #define PARITY_TEST(name)                                                                          \
 	TEST(name)                                                                                 \
 	{                                                                                          \
-		NEED_BACKEND();                                                                        \
+		NEED_BACKEND();                                                                    \
 		check_parity(name##_exprs, COUNT(name##_exprs), 0);                                \
 	}
 

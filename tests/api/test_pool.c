@@ -8,8 +8,8 @@
 #include <time.h>
 
 #include "harness.h"
-#include "support.h"
 #include "mica.h"
+#include "support.h"
 
 static int64_t now_us(void)
 {
@@ -100,7 +100,7 @@ fail:
 
 #define OPEN(f, size)                                                                              \
 	do {                                                                                       \
-		NEED_BACKEND();                                                                        \
+		NEED_BACKEND();                                                                    \
 		if (fx_open(f, size))                                                              \
 			return;                                                                    \
 	} while (0)
@@ -169,7 +169,8 @@ TEST(pool_new_missing_host_function)
 {
 	NEED_BACKEND();
 	mica_error e;
-	mica_runtime *rt = mica_runtime_new(harness_opts(), &e), *rt2 = mica_runtime_new(harness_opts(), &e);
+	mica_runtime *rt = mica_runtime_new(harness_opts(), &e),
+		     *rt2 = mica_runtime_new(harness_opts(), &e);
 	CHECK(rt && rt2, "mica_runtime_new: %s", e.message);
 	mica_sandbox *sb = NULL;
 	mica_snapshot *snap = NULL;

@@ -24,11 +24,11 @@
 #define ENOSYS_TEXT "-38"
 
 /* The process backend, or a skip. */
-#define NEED_PROCESS()                                                                              \
-	do {                                                                                        \
-		NEED_BACKEND();                                                                     \
-		if (harness_running_backend() != MICA_BACKEND_PROCESS)                              \
-			SKIP("the process backend's own test");                                     \
+#define NEED_PROCESS()                                                                             \
+	do {                                                                                       \
+		NEED_BACKEND();                                                                    \
+		if (harness_running_backend() != MICA_BACKEND_PROCESS)                             \
+			SKIP("the process backend's own test");                                    \
 	} while (0)
 
 /* ---- the processes of a runtime ------------------------------------------- */
@@ -171,7 +171,8 @@ TEST(proc_status_confined)
 	char *res = NULL;
 	size_t len;
 	mica_error err;
-	CHECK(mica_sandbox_eval(f.sb, "x.js", "6 * 7", 5, &res, &len, &err) == MICA_OK && !strcmp(res, "42"),
+	CHECK(mica_sandbox_eval(f.sb, "x.js", "6 * 7", 5, &res, &len, &err) == MICA_OK &&
+		  !strcmp(res, "42"),
 	      "eval: %s", err.message);
 	free(res);
 	fx_close(&f);
@@ -190,7 +191,7 @@ TEST(proc_namespaces)
 	CHECK(line, "describe names no namespaces: %s", facts);
 	static const struct {
 		const char *name, *proc;
-	} ns[] = {{"user", "user"}, {"pid", "pid"}, {"net", "net"}, {"ipc", "ipc"},
+	} ns[] = {{"user", "user"}, {"pid", "pid"},   {"net", "net"},	   {"ipc", "ipc"},
 		  {"uts", "uts"},   {"mount", "mnt"}, {"cgroup", "cgroup"}};
 	int got = 0;
 	for (size_t i = 0; line && i < sizeof(ns) / sizeof(ns[0]); i++) {
@@ -210,10 +211,12 @@ TEST(proc_namespaces)
 		mine[a] = theirs[b] = 0;
 		if (obtained) {
 			got++;
-			CHECK(strcmp(mine, theirs), "%s namespace shared with the host: %s", ns[i].name, mine);
+			CHECK(strcmp(mine, theirs), "%s namespace shared with the host: %s",
+			      ns[i].name, mine);
 		}
 	}
-	CHECK(got > 0 || strstr(facts, "namespaces: none"), "no namespace obtained, and none said: %s", facts);
+	CHECK(got > 0 || strstr(facts, "namespaces: none"),
+	      "no namespace obtained, and none said: %s", facts);
 	fx_close(&f);
 }
 
@@ -261,7 +264,8 @@ TEST(proc_descriptors)
 	}
 	if (lf)
 		fclose(lf);
-	CHECK(core && files && procs, "rlimits: core %d, files %d, processes %d", core, files, procs);
+	CHECK(core && files && procs, "rlimits: core %d, files %d, processes %d", core, files,
+	      procs);
 	status_field(f.child, "Threads", v, sizeof(v));
 	CHECK(!strcmp(v, "1"), "Threads: %s", v);
 	fx_close(&f);
@@ -288,7 +292,8 @@ TEST(proc_mappings)
 		int guest = lo >= MICA_GPA_WINDOW && hi <= 64ull << 20;
 		int vsyscall = lo >= 0xffffffffff600000ull; /* cannot be unmapped */
 		CHECK(guest || vsyscall, "a mapping outside the guest: %s", line);
-		CHECK(!strstr(line, "[vdso]") && !strstr(line, "[stack]") && !strstr(line, "mica-loader"),
+		CHECK(!strstr(line, "[vdso]") && !strstr(line, "[stack]") &&
+			  !strstr(line, "mica-loader"),
 		      "left over: %s", line);
 		CHECK(!strstr(line, "rwx"), "writable and executable: %s", line);
 	}
@@ -318,52 +323,52 @@ static char *call(mica_sandbox *sb, const char *fn, const char *event, mica_erro
 static const struct {
 	const char *what, *args;
 } refused[] = {
-	{"open", "2 4194304 0 0"},
-	{"openat", "257 18446744073709551516 4194304 0 0"},
-	{"socket", "41 2 1 0"},
-	{"connect", "42 0 4194304 16"},
-	{"execve", "59 4194304 0 0"},
-	{"fork", "57"},
-	{"vfork", "58"},
-	{"clone", "56 17 0 0 0 0"},
-	{"clone3", "435 4194304 88"},
-	{"ptrace", "101 16 1 0 0"},
-	{"kill of the zygote", "62 1 9"},
-	{"kill of everyone", "62 18446744073709551615 9"},
-	{"tgkill", "234 1 1 9"},
-	{"process_vm_readv", "310 1 4194304 1 4194304 1 0"},
-	{"mmap MAP_SHARED", "9 0 4096 3 33 18446744073709551615 0"},
-	{"mmap PROT_EXEC", "9 0 4096 7 34 18446744073709551615 0"},
-	{"mprotect PROT_EXEC", "10 4194304 4096 7"},
-	{"munmap", "11 4194304 4096"},
-	{"mremap", "25 4194304 4096 8192 1"},
-	{"unshare", "272 268435456"},
-	{"setns", "308 0 0"},
-	{"mount", "165 4194304 4194304 4194304 0 0"},
-	{"io_uring_setup", "425 8 4194304"},
-	{"bpf", "321 0 4194304 72"},
-	{"userfaultfd", "323 0"},
-	{"perf_event_open", "298 4194304 0 18446744073709551615 18446744073709551615 0"},
-	{"keyctl", "250 0 0 0 0 0"},
-	{"ioctl TIOCSTI", "16 0 21522 4194304"},
-	{"ioctl PAGEMAP_SCAN from the guest", "16 2 3227543056 4194304"},
-	{"prctl PR_SET_SECCOMP", "157 22 2 4194304"},
-	{"prctl PR_SET_DUMPABLE", "157 4 1"},
-	{"seccomp to loosen the filter", "317 1 0 4194304"},
-	{"futex on the mailbox", "202 69632 1 1 0 0 0"},
-	{"futex anywhere", "202 4194304 0 0 0 0 0"},
-	{"read the answer out of the stub", "0 0 69712 8"},
-	{"write a park out of the stub", "1 1 86016 8"},
-	{"madvise out of the stub", "28 4194304 4096 4"},
-	{"close a transport descriptor", "3 0"},
-	{"dup2 over one", "33 2 1"},
-	{"arch_prctl ARCH_GET_FS", "158 4099 69632"},
-	{"timer_create", "222 1 0 69632"},
-	{"setitimer", "38 0 69632 0"},
-	{"alarm", "37 1"},
-	{"rseq", "334 69632 32 0 0"},
-	{"set_robust_list", "273 69632 24"},
-	{"getppid", "110"},
+    {"open", "2 4194304 0 0"},
+    {"openat", "257 18446744073709551516 4194304 0 0"},
+    {"socket", "41 2 1 0"},
+    {"connect", "42 0 4194304 16"},
+    {"execve", "59 4194304 0 0"},
+    {"fork", "57"},
+    {"vfork", "58"},
+    {"clone", "56 17 0 0 0 0"},
+    {"clone3", "435 4194304 88"},
+    {"ptrace", "101 16 1 0 0"},
+    {"kill of the zygote", "62 1 9"},
+    {"kill of everyone", "62 18446744073709551615 9"},
+    {"tgkill", "234 1 1 9"},
+    {"process_vm_readv", "310 1 4194304 1 4194304 1 0"},
+    {"mmap MAP_SHARED", "9 0 4096 3 33 18446744073709551615 0"},
+    {"mmap PROT_EXEC", "9 0 4096 7 34 18446744073709551615 0"},
+    {"mprotect PROT_EXEC", "10 4194304 4096 7"},
+    {"munmap", "11 4194304 4096"},
+    {"mremap", "25 4194304 4096 8192 1"},
+    {"unshare", "272 268435456"},
+    {"setns", "308 0 0"},
+    {"mount", "165 4194304 4194304 4194304 0 0"},
+    {"io_uring_setup", "425 8 4194304"},
+    {"bpf", "321 0 4194304 72"},
+    {"userfaultfd", "323 0"},
+    {"perf_event_open", "298 4194304 0 18446744073709551615 18446744073709551615 0"},
+    {"keyctl", "250 0 0 0 0 0"},
+    {"ioctl TIOCSTI", "16 0 21522 4194304"},
+    {"ioctl PAGEMAP_SCAN from the guest", "16 2 3227543056 4194304"},
+    {"prctl PR_SET_SECCOMP", "157 22 2 4194304"},
+    {"prctl PR_SET_DUMPABLE", "157 4 1"},
+    {"seccomp to loosen the filter", "317 1 0 4194304"},
+    {"futex on the mailbox", "202 69632 1 1 0 0 0"},
+    {"futex anywhere", "202 4194304 0 0 0 0 0"},
+    {"read the answer out of the stub", "0 0 69712 8"},
+    {"write a park out of the stub", "1 1 86016 8"},
+    {"madvise out of the stub", "28 4194304 4096 4"},
+    {"close a transport descriptor", "3 0"},
+    {"dup2 over one", "33 2 1"},
+    {"arch_prctl ARCH_GET_FS", "158 4099 69632"},
+    {"timer_create", "222 1 0 69632"},
+    {"setitimer", "38 0 69632 0"},
+    {"alarm", "37 1"},
+    {"rseq", "334 69632 32 0 0"},
+    {"set_robust_list", "273 69632 24"},
+    {"getppid", "110"},
 };
 
 /* The sandbox answers -ENOSYS to each and goes on answering. */
@@ -378,11 +383,12 @@ TEST(proc_raw_syscalls_refused)
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
 		mica_error err;
 		char *res = call(f.sb, "sys", refused[i].args, &err);
-		CHECK(res && !strcmp(res, ENOSYS_TEXT), "%s (%s): %s%s", refused[i].what, refused[i].args,
-		      res ? "returned " : "", res ? res : err.message);
+		CHECK(res && !strcmp(res, ENOSYS_TEXT), "%s (%s): %s%s", refused[i].what,
+		      refused[i].args, res ? "returned " : "", res ? res : err.message);
 		free(res);
 		res = call(f.sb, "echo", "[1]", &err);
-		CHECK(res && !strcmp(res, "[1]"), "after %s: %s", refused[i].what, res ? res : err.message);
+		CHECK(res && !strcmp(res, "[1]"), "after %s: %s", refused[i].what,
+		      res ? res : err.message);
 		free(res);
 	}
 	pid_t after[8];
@@ -421,12 +427,12 @@ TEST(proc_killed_by_the_filter)
 	static const struct {
 		const char *what, *fn, *args, *pattern;
 	} kills[] = {
-		/* rt_sigreturn would let the guest set its signal mask and stack */
-		{"rt_sigreturn", "sys", "15", "made a system call the sandbox forbids"},
-		/* the x32 ABI: another table of system calls */
-		{"an x32 system call", "sys", "1073741863", "made a system call the sandbox forbids"},
-		/* a 32-bit system call, or a #GP where the kernel has no IA-32 */
-		{"int 0x80", "int80", "0", ""},
+	    /* rt_sigreturn would let the guest set its signal mask and stack */
+	    {"rt_sigreturn", "sys", "15", "made a system call the sandbox forbids"},
+	    /* the x32 ABI: another table of system calls */
+	    {"an x32 system call", "sys", "1073741863", "made a system call the sandbox forbids"},
+	    /* a 32-bit system call, or a #GP where the kernel has no IA-32 */
+	    {"int 0x80", "int80", "0", ""},
 	};
 	for (size_t i = 0; i < sizeof(kills) / sizeof(kills[0]); i++) {
 		struct fx f;
@@ -434,7 +440,8 @@ TEST(proc_killed_by_the_filter)
 			return;
 		mica_error err;
 		char *res = call(f.sb, kills[i].fn, kills[i].args, &err);
-		CHECK(!res && err.code == MICA_ERR_FAULT, "%s: %s %s", kills[i].what, res ? res : "code", err.message);
+		CHECK(!res && err.code == MICA_ERR_FAULT, "%s: %s %s", kills[i].what,
+		      res ? res : "code", err.message);
 		CHECK(strstr(err.message, kills[i].pattern), "%s: %s", kills[i].what, err.message);
 		free(res);
 		int64_t t0 = now_ms();
@@ -445,7 +452,8 @@ TEST(proc_killed_by_the_filter)
 		f.sb = mica_sandbox_new(f.rt, NULL, &err);
 		CHECK(f.sb, "%s: a new sandbox: %s", kills[i].what, err.message);
 		res = f.sb ? call(f.sb, "echo", "[9]", &err) : NULL;
-		CHECK(res && !strcmp(res, "[9]"), "%s: the next sandbox: %s", kills[i].what, err.message);
+		CHECK(res && !strcmp(res, "[9]"), "%s: the next sandbox: %s", kills[i].what,
+		      err.message);
 		free(res);
 		fx_close(&f);
 	}
@@ -460,8 +468,8 @@ TEST(proc_exit_group)
 		return;
 	mica_error err;
 	char *res = call(f.sb, "sys", "231 7", &err);
-	CHECK(!res && err.code == MICA_ERR_FAULT && strstr(err.message, "guest exited with code 7"), "%s",
-	      err.message);
+	CHECK(!res && err.code == MICA_ERR_FAULT && strstr(err.message, "guest exited with code 7"),
+	      "%s", err.message);
 	free(res);
 	fx_close(&f);
 }
@@ -482,8 +490,8 @@ TEST(proc_mailbox_out_of_protocol)
 	CHECK(res && !strcmp(res, "[2]"), "after the scan: %s", res ? res : err.message);
 	free(res);
 	res = call(f.sb, "forge", "99", &err);
-	CHECK(!res && err.code == MICA_ERR_FAULT && strstr(err.message, "unknown hypercall 99"), "forged: %s",
-	      err.message);
+	CHECK(!res && err.code == MICA_ERR_FAULT && strstr(err.message, "unknown hypercall 99"),
+	      "forged: %s", err.message);
 	free(res);
 	fx_close(&f);
 }
@@ -502,7 +510,8 @@ TEST(proc_spin_is_killed_on_time)
 	char *res = call(f.sb, "spin", "0", &err);
 	int64_t dt = now_ms() - t0;
 	CHECK(!res && err.code == MICA_ERR_TIMEOUT, "spin: %s", err.message);
-	CHECK(dt >= 195 && dt < 300, "the call returned after %lld ms, the limit is 200", (long long)dt);
+	CHECK(dt >= 195 && dt < 300, "the call returned after %lld ms, the limit is 200",
+	      (long long)dt);
 	free(res);
 	while (alive(f.child) && now_ms() - t0 < 2000)
 		sleep_ms(5);
@@ -530,7 +539,8 @@ static int spares_open(struct spares *x, int spares)
 	struct image img;
 	if (!image_load("proto", &img))
 		return -1;
-	mica_runtime_options o = {.guest_image = img.data, .guest_image_len = img.len, .process_spares = spares};
+	mica_runtime_options o = {
+	    .guest_image = img.data, .guest_image_len = img.len, .process_spares = spares};
 	mica_error err = {0};
 	x->rt = mica_runtime_new(harness_options(&o), &err);
 	free(img.data);
@@ -599,10 +609,11 @@ TEST(proc_spare_reused_clean)
 		}
 		mica_sandbox *b = a ? clone_of(&x) : NULL;
 		if (b) {
-			CHECK(others(&x, &pb, 1, 1) == 1 && pb == pa, "the next clone runs in %d, not the spare %d",
-			      (int)pb, (int)pa);
+			CHECK(others(&x, &pb, 1, 1) == 1 && pb == pa,
+			      "the next clone runs in %d, not the spare %d", (int)pb, (int)pa);
 			char *r = call(b, "peek", "0", &err);
-			CHECK(r && !strcmp(r, "[0,0,0,0,0,0,0,0,0,0]"), "peek: %s", r ? r : err.message);
+			CHECK(r && !strcmp(r, "[0,0,0,0,0,0,0,0,0,0]"), "peek: %s",
+			      r ? r : err.message);
 			free(r);
 			r = call(b, "echo", "\"again\"", &err);
 			CHECK(r && !strcmp(r, "\"again\""), "echo: %s", r ? r : err.message);
@@ -628,7 +639,8 @@ TEST(proc_spares_off)
 		}
 		mica_sandbox *b = a ? clone_of(&x) : NULL;
 		if (b) {
-			CHECK(others(&x, &pb, 1, 1) == 1 && pb != pa, "the clone reused process %d", (int)pb);
+			CHECK(others(&x, &pb, 1, 1) == 1 && pb != pa, "the clone reused process %d",
+			      (int)pb);
 			mica_sandbox_free(b);
 		}
 	}
@@ -647,7 +659,8 @@ TEST(proc_spares_bounded)
 		for (int i = 0; i < 4; i++)
 			mica_sandbox_free(sb[i]);
 		pid_t kept[8];
-		CHECK(others(&x, kept, 8, 2) == 2, "%d spares kept, want 2", others(&x, kept, 8, 2));
+		CHECK(others(&x, kept, 8, 2) == 2, "%d spares kept, want 2",
+		      others(&x, kept, 8, 2));
 		mica_sandbox *a = clone_of(&x), *b = clone_of(&x);
 		mica_error err;
 		char *r = a ? call(a, "ud2", "0", &err) : NULL;
@@ -655,8 +668,8 @@ TEST(proc_spares_bounded)
 		free(r);
 		mica_sandbox_free(a);
 		mica_sandbox_free(b);
-		CHECK(others(&x, kept, 8, 1) == 1, "%d spares kept after a fault, want the healthy one",
-		      others(&x, kept, 8, 1));
+		CHECK(others(&x, kept, 8, 1) == 1,
+		      "%d spares kept after a fault, want the healthy one", others(&x, kept, 8, 1));
 	}
 	spares_close(&x);
 }

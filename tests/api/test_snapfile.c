@@ -8,11 +8,11 @@
 #include <sys/stat.h>
 
 #include "harness.h"
-#include "support.h"
 #include "mica.h"
 #include "sha256.h" /* host/: internal, linked from libmica.a */
+#include "support.h"
 
-#define MIB ((size_t)1 << 20)
+#define MIB  ((size_t)1 << 20)
 #define PAGE 4096u
 
 /* docs/snapshot-format.md */
@@ -32,7 +32,7 @@ enum {
 	H_OUTPUT = 96,
 	H_TIMEOUT = 104,
 	H_BACKEND = 108, /* 1 KVM, 2 process */
-	H_LAYOUT = 112, /* mem_size heap_start heap_end stack_bottom stack_top pt_base pt_size */
+	H_LAYOUT = 112,	 /* mem_size heap_start heap_end stack_bottom stack_top pt_base pt_size */
 	H_WAIT = 168,
 	HDR = 176,
 	RECORD = 8 + PAGE,
@@ -140,7 +140,8 @@ TEST(sha256_fips_vectors)
 		const char *want;
 	} v[] = {
 	    {"abc", 3, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
-	    {two, sizeof(two) - 1, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"},
+	    {two, sizeof(two) - 1,
+	     "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"},
 	    {million, 1000000, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"},
 	    {"", 0, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
 	};
@@ -151,7 +152,8 @@ TEST(sha256_fips_vectors)
 			for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
 				char got[65];
 				digest(hw, v[i].data, v[i].len, chunks[c], got);
-				CHECK(!strcmp(got, v[i].want), "vector %zu, %s code, chunks of %zu: %s", i,
+				CHECK(!strcmp(got, v[i].want),
+				      "vector %zu, %s code, chunks of %zu: %s", i,
 				      hw ? "SHA-extension" : "portable", chunks[c], got);
 			}
 		}
@@ -256,9 +258,12 @@ TEST(round_trip)
 	/* The same post-load state from either snapshot, call after call. */
 	mica_sandbox *sa = clone_of(rt, a), *sb = clone_of(rt, b);
 	if (sa && sb) {
-		char *ia = call_json(sa, "info", "null", &err), *ib = call_json(sb, "info", "null", &err);
+		char *ia = call_json(sa, "info", "null", &err),
+		     *ib = call_json(sb, "info", "null", &err);
 		CHECK(ia && ib && !strcmp(ia, ib), "info: in-memory %s, from file %s", ia, ib);
-		CHECK(ib && !strcmp(ib, "{\"count\":0,\"total\":25200592,\"len\":50000,\"big\":300000}"),
+		CHECK(ib &&
+			  !strcmp(ib,
+				  "{\"count\":0,\"total\":25200592,\"len\":50000,\"big\":300000}"),
 		      "info %s", ib);
 		free(ia);
 		free(ib);
@@ -277,8 +282,8 @@ TEST(round_trip)
 	CHECK(mica_snapshot_save(b, file2, &err) == MICA_OK, "save again: %s", err.message);
 	size_t l1 = 0, l2 = 0;
 	uint8_t *f1 = slurp(file, &l1), *f2 = slurp(file2, &l2);
-	CHECK(f1 && f2 && l1 == l2 && !memcmp(f1, f2, l1), "re-saved file differs (%zu vs %zu bytes)", l1,
-	      l2);
+	CHECK(f1 && f2 && l1 == l2 && !memcmp(f1, f2, l1),
+	      "re-saved file differs (%zu vs %zu bytes)", l1, l2);
 	/* Overwriting an existing file replaces it. */
 	CHECK(mica_snapshot_save(b, file, &err) == MICA_OK, "overwrite: %s", err.message);
 	c = mica_snapshot_load(rt, file, &err);
@@ -300,7 +305,8 @@ TEST(loaded_snapshot_outlives_runtime_and_gives_fresh_entropy)
 		return;
 	mica_error err = {0};
 	mica_snapshot *a = make_snapshot(rt, NULL, counter_js);
-	CHECK(!a || mica_snapshot_save(a, tpath("ent.msnap"), &err) == MICA_OK, "save: %s", err.message);
+	CHECK(!a || mica_snapshot_save(a, tpath("ent.msnap"), &err) == MICA_OK, "save: %s",
+	      err.message);
 	mica_snapshot_free(a);
 	mica_snapshot *b = mica_snapshot_load(rt, tpath("ent.msnap"), &err);
 	CHECK(b, "load: %s", err.message);
@@ -310,7 +316,8 @@ TEST(loaded_snapshot_outlives_runtime_and_gives_fresh_entropy)
 		mica_sandbox *x = clone_of(rt, b), *y = clone_of(rt, b);
 		mica_snapshot_free(b); /* the sandboxes hold their own references */
 		b = NULL;
-		char *rx = x ? call_json(x, "rnd", "null", &err) : NULL, *ry = y ? call_json(y, "rnd", "null", &err) : NULL;
+		char *rx = x ? call_json(x, "rnd", "null", &err) : NULL,
+		     *ry = y ? call_json(y, "rnd", "null", &err) : NULL;
 		CHECK(rx && ry && strcmp(rx, ry), "two clones drew %s and %s", rx, ry);
 		free(rx);
 		free(ry);
@@ -347,15 +354,18 @@ TEST(limits_round_trip)
 		CHECK(get32(f + H_FORMAT) == 2, "format %u", get32(f + H_FORMAT));
 		CHECK(get32(f + H_BACKEND) == (uint32_t)mica_runtime_backend(rt), "backend %u",
 		      get32(f + H_BACKEND));
-		CHECK(get32(f + H_CPU_SIZE) == 20 * 8 + 512, "register state of %u bytes", get32(f + H_CPU_SIZE));
-		CHECK(get64(f + H_MEMORY) == 40 * MIB, "memory %llu", (unsigned long long)get64(f + H_MEMORY));
+		CHECK(get32(f + H_CPU_SIZE) == 20 * 8 + 512, "register state of %u bytes",
+		      get32(f + H_CPU_SIZE));
+		CHECK(get64(f + H_MEMORY) == 40 * MIB, "memory %llu",
+		      (unsigned long long)get64(f + H_MEMORY));
 		CHECK(get64(f + H_STACK) == 256 * 1024, "stack");
 		CHECK(get64(f + H_HEAP) == 20 * MIB, "heap");
 		CHECK(get64(f + H_OUTPUT) == 12345, "output");
 		CHECK(get32(f + H_TIMEOUT) == 4321, "timeout");
 		CHECK(get64(f + H_LAYOUT) == 40 * MIB, "layout.mem_size");
 		uint64_t np = get64(f + H_NPAGES);
-		size_t want = HDR + get32(f + H_FNS_SIZE) + get32(f + H_CPU_SIZE) + np * RECORD + SUM;
+		size_t want =
+		    HDR + get32(f + H_FNS_SIZE) + get32(f + H_CPU_SIZE) + np * RECORD + SUM;
 		CHECK(len == want, "%zu bytes, the header describes %zu", len, want);
 		CHECK(np > 0 && np < 40 * MIB / PAGE, "%llu pages", (unsigned long long)np);
 		/* Records are increasing and no stored page is all zero. */
@@ -386,7 +396,8 @@ TEST(limits_round_trip)
 		size_t rl;
 		static const char grow[] = "let s = 'y'.repeat(30 << 20); s.length";
 		int rc = mica_sandbox_eval(sb, "grow.js", grow, strlen(grow), &r, &rl, &err);
-		CHECK(rc == MICA_ERR_MEMORY, "30 MB under a 20 MiB heap: %d %s", rc, r ? r : err.message);
+		CHECK(rc == MICA_ERR_MEMORY, "30 MB under a 20 MiB heap: %d %s", rc,
+		      r ? r : err.message);
 		free(r);
 	}
 	mica_sandbox_free(sb);
@@ -404,8 +415,8 @@ static void hf_tagged(mica_hostcall *hc, void *userdata)
 	size_t len;
 	const char *args = mica_hostcall_args(hc, &len);
 	char buf[512];
-	int n = snprintf(buf, sizeof(buf), "{\"tag\":\"%s\",\"args\":%.*s}", (const char *)userdata, (int)len,
-			 args);
+	int n = snprintf(buf, sizeof(buf), "{\"tag\":\"%s\",\"args\":%.*s}", (const char *)userdata,
+			 (int)len, args);
 	mica_hostcall_return(hc, buf, (size_t)n);
 }
 
@@ -433,7 +444,8 @@ TEST(hostfns_survive_a_file)
 	mica_snapshot *a = NULL, *b = NULL, *c = NULL;
 	if (!rt1 || !rt2 || !rt3)
 		goto out;
-	CHECK(mica_runtime_register(rt1, "text", "tagged", hf_tagged, "one") == MICA_OK, "register");
+	CHECK(mica_runtime_register(rt1, "text", "tagged", hf_tagged, "one") == MICA_OK,
+	      "register");
 	CHECK(mica_runtime_register(rt1, "math", "count", hf_count, &n1) == MICA_OK, "register");
 	a = make_snapshot(rt1, NULL, host_js);
 	CHECK(n1 == 1, "count at load: %d", n1);
@@ -445,13 +457,18 @@ TEST(hostfns_survive_a_file)
 	CHECK(f && get32(f + H_NFNS) == 2 && get32(f + H_FNS_SIZE) == 1 + 4 + 1 + 6 + 1 + 4 + 1 + 5,
 	      "host function table: %u functions, %u bytes", f ? get32(f + H_NFNS) : 0,
 	      f ? get32(f + H_FNS_SIZE) : 0);
-	CHECK(f && !memcmp(f + HDR, "\x04text\x06tagged\x04math\x05" "count", 23), "table bytes");
+	CHECK(f && !memcmp(f + HDR,
+			   "\x04text\x06tagged\x04math\x05"
+			   "count",
+			   23),
+	      "table bytes");
 	free(f);
 
 	/* Another runtime, registering the same names in another order with
 	 * other callbacks' data: bound by name. */
 	CHECK(mica_runtime_register(rt2, "math", "count", hf_count, &n2) == MICA_OK, "register");
-	CHECK(mica_runtime_register(rt2, "text", "tagged", hf_tagged, "two") == MICA_OK, "register");
+	CHECK(mica_runtime_register(rt2, "text", "tagged", hf_tagged, "two") == MICA_OK,
+	      "register");
 	b = mica_snapshot_load(rt2, tpath("host.msnap"), &err);
 	CHECK(b, "load: %s", err.message);
 	mica_sandbox *sb = b ? clone_of(rt2, b) : NULL;
@@ -461,14 +478,16 @@ TEST(hostfns_survive_a_file)
 	CHECK(n1 == 1 && n2 == 101, "counts %d %d", n1, n2);
 
 	/* A runtime without math.count loads the file but cannot run it. */
-	CHECK(mica_runtime_register(rt3, "text", "tagged", hf_tagged, "three") == MICA_OK, "register");
+	CHECK(mica_runtime_register(rt3, "text", "tagged", hf_tagged, "three") == MICA_OK,
+	      "register");
 	c = mica_snapshot_load(rt3, tpath("host.msnap"), &err);
 	CHECK(c, "load: %s", err.message);
 	if (c) {
 		memset(&err, 0, sizeof(err));
 		mica_sandbox *bad = mica_sandbox_from_snapshot(rt3, c, &err);
 		CHECK(!bad && err.code == MICA_ERR_INVALID && strstr(err.message, "math.count"),
-		      "from_snapshot without math.count: %p %d %s", (void *)bad, err.code, err.message);
+		      "from_snapshot without math.count: %p %d %s", (void *)bad, err.code,
+		      err.message);
 		mica_sandbox_free(bad);
 	}
 out:
@@ -492,8 +511,8 @@ struct good {
 
 /* Writes b (len bytes) to a file, optionally with its checksum recomputed,
  * loads it and checks the refusal: code and message fragment. */
-static void expect_refusal(mica_runtime *rt, const char *what, const uint8_t *b, size_t len, int resum,
-			   mica_code code, const char *fragment)
+static void expect_refusal(mica_runtime *rt, const char *what, const uint8_t *b, size_t len,
+			   int resum, mica_code code, const char *fragment)
 {
 	uint8_t *copy = malloc(len ? len : 1);
 	if (!copy)
@@ -509,15 +528,16 @@ static void expect_refusal(mica_runtime *rt, const char *what, const uint8_t *b,
 	if (getenv("MICA_TEST_VERBOSE"))
 		printf("# %s: %s\n", what, err.message);
 	CHECK(!s && err.code == code && strstr(err.message, fragment),
-	      "%s: got %s, code %d, message '%s'; want code %d with '%s'", what, s ? "a snapshot" : "NULL",
-	      err.code, err.message, code, fragment);
-	CHECK(s || strstr(err.message, path), "%s: message does not name the file: %s", what, err.message);
+	      "%s: got %s, code %d, message '%s'; want code %d with '%s'", what,
+	      s ? "a snapshot" : "NULL", err.code, err.message, code, fragment);
+	CHECK(s || strstr(err.message, path), "%s: message does not name the file: %s", what,
+	      err.message);
 	mica_snapshot_free(s);
 }
 
 /* Loads b after a mutation at off (of w bytes, value v), checksum recomputed. */
-static void mutate(mica_runtime *rt, const struct good *g, const char *what, size_t off, int w, uint64_t v,
-		   const char *fragment)
+static void mutate(mica_runtime *rt, const struct good *g, const char *what, size_t off, int w,
+		   uint64_t v, const char *fragment)
 {
 	uint8_t *c = malloc(g->len);
 	if (!c)
@@ -561,12 +581,15 @@ TEST(refuses_bad_files)
 	if (!rt || !rt_host)
 		goto out0;
 	mica_snapshot *a = make_snapshot(rt, NULL, counter_js);
-	CHECK(!a || mica_snapshot_save(a, tpath("good.msnap"), &err) == MICA_OK, "save: %s", err.message);
+	CHECK(!a || mica_snapshot_save(a, tpath("good.msnap"), &err) == MICA_OK, "save: %s",
+	      err.message);
 	mica_snapshot_free(a);
-	CHECK(mica_runtime_register(rt_host, "text", "tagged", hf_tagged, "x") == MICA_OK, "register");
+	CHECK(mica_runtime_register(rt_host, "text", "tagged", hf_tagged, "x") == MICA_OK,
+	      "register");
 	CHECK(mica_runtime_register(rt_host, "math", "count", hf_count, &n) == MICA_OK, "register");
 	a = make_snapshot(rt_host, NULL, host_js);
-	CHECK(!a || mica_snapshot_save(a, tpath("goodh.msnap"), &err) == MICA_OK, "save: %s", err.message);
+	CHECK(!a || mica_snapshot_save(a, tpath("goodh.msnap"), &err) == MICA_OK, "save: %s",
+	      err.message);
 	mica_snapshot_free(a);
 	struct good g, gh;
 	if (load_good(rt, &g, "good.msnap"))
@@ -580,16 +603,51 @@ TEST(refuses_bad_files)
 
 	/* Truncated at every header field boundary, around the table and the
 	 * vCPU state, inside page records and the checksum. */
-	size_t cuts[] = {1, 4, 7, 8, 11, 12, 15, 16, 47, 48, 52, 56, 60, 64, 72, 80, 88, 96, 104, 108, 112, 120,
-			 160, 168, 175, HDR, HDR + 1, g.rec - 1, g.rec, g.rec + 4, g.rec + 8, g.rec + 8 + 100,
-			 g.rec + RECORD, g.rec + RECORD * (g.npages / 2) + 2000, g.len - SUM - 1, g.len - SUM,
-			 g.len - 16, g.len - 1};
+	size_t cuts[] = {1,
+			 4,
+			 7,
+			 8,
+			 11,
+			 12,
+			 15,
+			 16,
+			 47,
+			 48,
+			 52,
+			 56,
+			 60,
+			 64,
+			 72,
+			 80,
+			 88,
+			 96,
+			 104,
+			 108,
+			 112,
+			 120,
+			 160,
+			 168,
+			 175,
+			 HDR,
+			 HDR + 1,
+			 g.rec - 1,
+			 g.rec,
+			 g.rec + 4,
+			 g.rec + 8,
+			 g.rec + 8 + 100,
+			 g.rec + RECORD,
+			 g.rec + RECORD * (g.npages / 2) + 2000,
+			 g.len - SUM - 1,
+			 g.len - SUM,
+			 g.len - 16,
+			 g.len - 1};
 	for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
 		snprintf(what, sizeof(what), "truncated at %zu of %zu", cuts[i], g.len);
 		expect_refusal(rt, what, d, cuts[i], 0, MICA_ERR_INVALID, ": truncated");
 	}
 	for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
-		snprintf(what, sizeof(what), "host file truncated at %zu", cuts[i] < gh.len ? cuts[i] : gh.len - 1);
+		snprintf(what, sizeof(what), "host file truncated at %zu",
+			 cuts[i] < gh.len ? cuts[i] : gh.len - 1);
 		expect_refusal(rt_host, what, gh.data, cuts[i] < gh.len ? cuts[i] : gh.len - 1, 0,
 			       MICA_ERR_INVALID, ": truncated");
 	}
@@ -597,17 +655,19 @@ TEST(refuses_bad_files)
 		uint8_t *longer = calloc(1, g.len + 100);
 		if (longer) {
 			memcpy(longer, d, g.len);
-			expect_refusal(rt, "100 bytes appended", longer, g.len + 100, 1, MICA_ERR_INVALID,
-				       "corrupted");
+			expect_refusal(rt, "100 bytes appended", longer, g.len + 100, 1,
+				       MICA_ERR_INVALID, "corrupted");
 			free(longer);
 		}
 	}
 
 	/* One flipped bit anywhere the sizes do not live: the checksum. */
-	size_t flips[] = {H_ABI, H_IMAGE + 5, H_MACHINE, H_MEMORY + 2, H_HEAP, H_STACK + 1, H_OUTPUT,
-			  H_TIMEOUT, H_BACKEND + 3, H_LAYOUT + 20, H_WAIT, HDR + 3, g.rec - 1, g.rec,
-			  g.rec + 8, g.rec + RECORD * (g.npages - 1) + 4000, g.len - SUM - 1, g.len - SUM,
-			  g.len - 1};
+	size_t flips[] = {
+	    H_ABI,	     H_IMAGE + 5,   H_MACHINE, H_MEMORY + 2,
+	    H_HEAP,	     H_STACK + 1,   H_OUTPUT,  H_TIMEOUT,
+	    H_BACKEND + 3,   H_LAYOUT + 20, H_WAIT,    HDR + 3,
+	    g.rec - 1,	     g.rec,	    g.rec + 8, g.rec + RECORD * (g.npages - 1) + 4000,
+	    g.len - SUM - 1, g.len - SUM,   g.len - 1};
 	for (size_t i = 0; i < sizeof(flips) / sizeof(flips[0]); i++)
 		for (int bit = 0; bit < 8; bit += 7) {
 			uint8_t *c = malloc(g.len);
@@ -616,7 +676,8 @@ TEST(refuses_bad_files)
 			memcpy(c, d, g.len);
 			c[flips[i]] ^= (uint8_t)(1u << bit);
 			snprintf(what, sizeof(what), "bit %d flipped at %zu", bit, flips[i]);
-			expect_refusal(rt, what, c, g.len, 0, MICA_ERR_INVALID, "checksum mismatch (corrupted)");
+			expect_refusal(rt, what, c, g.len, 0, MICA_ERR_INVALID,
+				       "checksum mismatch (corrupted)");
 			free(c);
 		}
 	for (size_t off = HDR; off < gh.rec; off += 97) {
@@ -633,27 +694,33 @@ TEST(refuses_bad_files)
 	/* Each check on its own, the checksum made to match. */
 	mutate(rt, &g, "magic", H_MAGIC, 1, 0x01, "not a mica snapshot");
 	mutate(rt, &g, "format version", H_FORMAT, 4, 1, "format version 1, this mica reads 2");
-	mutate(rt, &g, "ABI version", H_ABI, 4, 99, "made by another mica build (guest ABI version 99");
-	mutate(rt, &g, "image hash", H_IMAGE + 31, 1, 0x80, "made by another mica build (guest image differs)");
+	mutate(rt, &g, "ABI version", H_ABI, 4, 99,
+	       "made by another mica build (guest ABI version 99");
+	mutate(rt, &g, "image hash", H_IMAGE + 31, 1, 0x80,
+	       "made by another mica build (guest image differs)");
 	mutate(rt, &g, "machine", H_MACHINE, 4, 183, "made for another machine");
 	mutate(rt, &g, "backend", H_BACKEND, 4, 3, "made by backend 3");
 	mutate(rt, &g, "no backend", H_BACKEND, 4, 0, "made by backend 0");
 	mutate(rt, &g, "memory too small", H_MEMORY, 8, 8 * MIB, "bad limits: guest memory");
-	mutate(rt, &g, "memory not in pages", H_MEMORY, 8, 64 * MIB + 100, "bad limits: guest memory");
+	mutate(rt, &g, "memory not in pages", H_MEMORY, 8, 64 * MIB + 100,
+	       "bad limits: guest memory");
 	mutate(rt, &g, "stack too small", H_STACK, 8, 4096, "bad limits: stack");
 	mutate(rt, &g, "heap too large", H_HEAP, 8, 63 * MIB, "bad limits: JS heap limit");
 	mutate(rt, &g, "memory vs layout", H_MEMORY, 8, 128 * MIB, "memory layout does not match");
-	mutate(rt, &g, "layout heap", H_LAYOUT + 8, 8, get64(d + H_LAYOUT + 8) + PAGE, "memory layout");
+	mutate(rt, &g, "layout heap", H_LAYOUT + 8, 8, get64(d + H_LAYOUT + 8) + PAGE,
+	       "memory layout");
 	mutate(rt, &g, "layout page tables", H_LAYOUT + 40, 8, 0, "memory layout");
 	mutate(rt, &g, "wait_gpa at the end", H_WAIT, 8, 64 * MIB - 8, "outside guest memory");
 	mutate(rt, &g, "wait_gpa far out", H_WAIT, 8, UINT64_MAX - 4, "outside guest memory");
-	mutate(rt, &g, "page beyond memory", g.rec + RECORD * (g.npages - 1), 8, 64 * MIB / PAGE, "page 16384 of");
+	mutate(rt, &g, "page beyond memory", g.rec + RECORD * (g.npages - 1), 8, 64 * MIB / PAGE,
+	       "page 16384 of");
 	mutate(rt, &g, "pages out of order", g.rec + RECORD, 8, get64(d + g.rec), "out of order");
-	mutate(rt, &g, "page repeated", g.rec + RECORD * 2, 8, get64(d + g.rec + RECORD), "out of order");
+	mutate(rt, &g, "page repeated", g.rec + RECORD * 2, 8, get64(d + g.rec + RECORD),
+	       "out of order");
 	mutate(rt, &g, "functions without a table", H_NFNS, 4, 1, "host functions in 0 bytes");
 	mutate(rt_host, &gh, "function count", H_NFNS, 4, 1, "stray bytes");
 	mutate(rt_host, &gh, "function count 3", H_NFNS, 4, 3, "bad entry 2");
-	mutate(rt_host, &gh, "name length", HDR, 1, 0x04, "bad entry 0");   /* 4 -> 0 */
+	mutate(rt_host, &gh, "name length", HDR, 1, 0x04, "bad entry 0"); /* 4 -> 0 */
 	mutate(rt_host, &gh, "name character", HDR + 1, 1, 0x80, "bad entry 0");
 	mutate(rt_host, &gh, "name starts with a digit", HDR + 6, 1, 't' ^ '7', "bad entry 0");
 	mutate(rt_host, &gh, "name too long", HDR + 5, 1, 6 ^ 200, "bad entry");
@@ -666,8 +733,9 @@ TEST(refuses_bad_files)
 
 	/* Not files at all. */
 	memset(&err, 0, sizeof(err));
-	CHECK(!mica_snapshot_load(rt, tpath("nonexistent.msnap"), &err) && err.code == MICA_ERR_SYSTEM &&
-		  strstr(err.message, "cannot open") && strstr(err.message, "No such file"),
+	CHECK(!mica_snapshot_load(rt, tpath("nonexistent.msnap"), &err) &&
+		  err.code == MICA_ERR_SYSTEM && strstr(err.message, "cannot open") &&
+		  strstr(err.message, "No such file"),
 	      "nonexistent: %d %s", err.code, err.message);
 	memset(&err, 0, sizeof(err));
 	CHECK(!mica_snapshot_load(rt, tmpdir, &err) && err.code == MICA_ERR_INVALID &&
@@ -675,8 +743,8 @@ TEST(refuses_bad_files)
 	      "directory: %d %s", err.code, err.message);
 	expect_refusal(rt, "text", (const uint8_t *)"hello, world\n", 13, 0, MICA_ERR_INVALID,
 		       "not a mica snapshot");
-	expect_refusal(rt, "short prefix of the magic", (const uint8_t *)"MIC", 3, 0, MICA_ERR_INVALID,
-		       "truncated");
+	expect_refusal(rt, "short prefix of the magic", (const uint8_t *)"MIC", 3, 0,
+		       MICA_ERR_INVALID, "truncated");
 
 	free(gh.data);
 out:
@@ -701,7 +769,8 @@ TEST(save_errors)
 		      "save into a missing directory: %d %s", rc, err.message);
 		/* a failed save (here: the target is a directory, so the final
 		 * rename fails) leaves no temporary file and the rest alone */
-		CHECK(mica_snapshot_save(a, tpath("keep.msnap"), &err) == MICA_OK, "save: %s", err.message);
+		CHECK(mica_snapshot_save(a, tpath("keep.msnap"), &err) == MICA_OK, "save: %s",
+		      err.message);
 		CHECK(mkdir(tpath("dir.msnap"), 0700) == 0, "mkdir");
 		rc = mica_snapshot_save(a, tpath("dir.msnap"), &err);
 		CHECK(rc == MICA_ERR_SYSTEM, "save over a directory: %d %s", rc, err.message);

@@ -10,8 +10,8 @@
 #include <time.h>
 
 #include "harness.h"
-#include "support.h"
 #include "mica.h"
+#include "support.h"
 
 #define MIB ((size_t)1 << 20)
 
@@ -143,7 +143,7 @@ fail:
 
 #define OPEN_SNAP(s, limits, module)                                                               \
 	do {                                                                                       \
-		NEED_BACKEND();                                                                        \
+		NEED_BACKEND();                                                                    \
 		memset(s, 0, sizeof(*(s)));                                                        \
 		if (snapfx_open(s, limits, module))                                                \
 			return;                                                                    \

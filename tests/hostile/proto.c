@@ -152,7 +152,8 @@ static void stash(uint64_t v)
 	if (in_process()) {
 		((volatile uint64_t *)MICA_GPA_SIGSTACK)[10] = v;
 		((volatile uint64_t *)MICA_GPA_SCRATCH)[10] = v;
-		uint64_t a[7] = {158, 0x1002, (uint64_t)(uintptr_t)stash_tls}; /* arch_prctl(SET_FS) */
+		uint64_t a[7] = {158, 0x1002,
+				 (uint64_t)(uintptr_t)stash_tls}; /* arch_prctl(SET_FS) */
 		raw_syscall(a);
 	} else {
 		__asm__ volatile("wrfsbase %0" : : "r"((uint64_t)(uintptr_t)stash_tls) : "memory");
@@ -196,7 +197,8 @@ static char flood_chunk[FLOOD_CHUNK];
 static const char flooded[] = "\"flooded\"";
 
 /* Calls host function fn with args of a kind; the reply is in MICA_GPA_IN. */
-static void hostcall_kind(struct mica_hc_wait *w, uint32_t fn, uint64_t args, uint64_t len, uint32_t kind)
+static void hostcall_kind(struct mica_hc_wait *w, uint32_t fn, uint64_t args, uint64_t len,
+			  uint32_t kind)
 {
 	struct mica_hc_hostcall h = {.fn = fn, .args = args, .args_len = len, .args_kind = kind};
 	hc(HC_HOSTCALL, (uintptr_t)&h);
@@ -227,7 +229,8 @@ void proto_main(void)
 	struct mica_hc_wait w = {.status = MICA_GS_READY}; /* on the stack */
 	for (;;) {
 		hc(HC_WAIT, (uintptr_t)&w);
-		const char *name = (const char *)(uintptr_t)w.request, *data = name + w.name_len + 1;
+		const char *name = (const char *)(uintptr_t)w.request,
+			   *data = name + w.name_len + 1;
 		uint64_t len = w.data_len;
 		w.status = MICA_GS_OK;
 		w.kind = MICA_KIND_JSON;
@@ -245,7 +248,8 @@ void proto_main(void)
 			w.result_len = 0x8000000000000000;
 		} else if (streq(name, "kind_bad")) {
 			w.kind = 7;
-		} else if (streq(name, "hostcall_bytes")) { /* host function 0 with the event as bytes */
+		} else if (streq(name,
+				 "hostcall_bytes")) { /* host function 0 with the event as bytes */
 			hostcall_kind(&w, 0, (uintptr_t)data, len, MICA_KIND_BYTES);
 		} else if (streq(name, "hostcall_bytes_wild")) {
 			hostcall_kind(&w, 0, WILD, 16, MICA_KIND_BYTES);

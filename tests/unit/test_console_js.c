@@ -43,7 +43,9 @@ int main(int argc, char **argv)
 	js_init_module_std(ctx, "std");
 	js_init_module_os(ctx, "os");
 	JS_SetModuleLoaderFunc(rt, NULL, js_module_loader, NULL);
-	if (eval(ctx, "import * as std from 'std'; import * as os from 'os'; globalThis.std = std; globalThis.os = os;",
+	if (eval(ctx,
+		 "import * as std from 'std'; import * as os from 'os'; globalThis.std = std; "
+		 "globalThis.os = os;",
 		 "<init>", JS_EVAL_TYPE_MODULE))
 		return 2;
 	size_t len;
