@@ -144,6 +144,7 @@ valgrind: $(BUILD)/mica
 		test $$? = 3
 
 include tests/tests.mk
+include tests/kvm-qemu/kvm-qemu.mk
 include bench/bench.mk
 
 clean:

@@ -13,10 +13,7 @@ build=${1:-build}
 export MICA="$build/mica" MICA_BUILD="$build"
 [ "${MICA_SAN:-}" ] || case "$build" in *asan*) export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 ;; esac
 
-# Suites that need no sandbox, then those that run on a backend.
-PLAIN="test_console_js test_web_js test_arena"
-SANDBOX="test_api test_conformance test_parity test_hostile test_snapshot test_pool test_snapfile
-	 test_bytecode test_async test_crypto test_binary test_backend test_proc cli"
+. tests/suites.sh
 BACKENDS=${TEST_BACKENDS:-kvm process}
 
 passed=0 failed=0 skipped=0 broken=""
@@ -40,15 +37,6 @@ run_suite() {
 	[ "$rc" -eq 0 ] || [ "$f" -gt 0 ] || { broken="$broken $name(exit $rc)"; failed=$((failed + 1)); }
 }
 
-# The command that runs suite $1.
-suite_cmd() {
-	if [ "$1" = cli ]; then
-		echo "sh tests/cli/cli.sh $build/mica"
-	else
-		echo "$build/tests/$1"
-	fi
-}
-
 for t in $PLAIN $SANDBOX; do
 	[ "$t" = cli ] || [ -x "$build/tests/$t" ] || { broken="$broken $t(missing)"; failed=$((failed + 1)); }
 done
@@ -65,7 +53,7 @@ for b in $BACKENDS; do
 	for t in $SANDBOX; do
 		[ "$t" = cli ] || [ -x "$build/tests/$t" ] || continue
 		# shellcheck disable=SC2046
-		run_suite "$t [$b]" $(suite_cmd "$t")
+		run_suite "$t [$b]" $(suite_cmd "$t" "$build")
 	done
 done
 

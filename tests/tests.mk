@@ -1,7 +1,8 @@
 # Tests. `make test` first builds a fresh copy of the project where the
 # compilers arrive late (tests/fresh-clone.sh), then runs every suite on the
-# plain build, then again on an ASan+UBSan build (build/asan). tests/run.sh
-# sums the suites' counts.
+# plain build, then again on an ASan+UBSan build (build/asan), and last,
+# where KVM cannot be used here, the plain build's KVM suites in QEMU
+# (tests/kvm-qemu/kvm-qemu.mk). tests/run.sh sums the suites' counts.
 
 TESTD := $(BUILD)/tests
 
@@ -40,6 +41,7 @@ test: deps
 	tests/fresh-clone.sh
 	$(MAKE) test-suites
 	$(MAKE) BUILD=build/asan SAN=1 test-suites
+	$(MAKE) test-kvm-qemu-if-needed
 
 test-plain: deps
 	$(MAKE) test-suites

@@ -123,7 +123,16 @@ static int snapfx_open(struct snapfx *s, const mica_limits *limits, const char *
 		if (!s->rt)
 			return -1;
 	}
-	s->base = mica_sandbox_new(s->rt, limits, &s->err);
+	/* The boot and the load run under the default time limit (they are
+	 * slow where KVM is emulated); the snapshot keeps the one asked for. */
+	mica_limits boot;
+	if (limits) {
+		boot = *limits;
+		mica_limits def;
+		mica_limits_default(&def);
+		boot.timeout_ms = def.timeout_ms;
+	}
+	s->base = mica_sandbox_new(s->rt, limits ? &boot : NULL, &s->err);
 	CHECK(s->base, "mica_sandbox_new: %s", s->err.message);
 	if (!s->base)
 		goto fail;
@@ -131,6 +140,8 @@ static int snapfx_open(struct snapfx *s, const mica_limits *limits, const char *
 	CHECK(rc == MICA_OK, "load: %d %s", rc, s->err.message);
 	if (rc)
 		goto fail;
+	if (limits)
+		mica_sandbox_set_timeout(s->base, limits->timeout_ms);
 	s->snap = mica_snapshot_take(s->base, &s->err);
 	CHECK(s->snap, "mica_snapshot_take: %s", s->err.message);
 	if (!s->snap)

@@ -263,7 +263,7 @@ check "an unknown backend" 2 "" "--backend wants auto, kvm or process, not 'vmwa
 MICA_BACKEND=vmware check "an unknown MICA_BACKEND" 2 "" "MICA_BACKEND wants auto, kvm or process, not 'vmware'" -- eval 1
 MICA_KVM_DEVICE=/nonexistent/kvm MICA_BACKEND=kvm check "--backend wins over MICA_BACKEND" 0 "3$nl" \
 	"backend: process" -- eval 1+2 --backend process -v
-MICA_KVM_DEVICE=/nonexistent/kvm check "auto falls back to the process backend" 0 "3$nl" "backend: process" -- \
+MICA_KVM_DEVICE=/nonexistent/kvm MICA_BACKEND=auto check "auto falls back to the process backend" 0 "3$nl" "backend: process" -- \
 	eval 1+2 -v
 "$MICA" info >"$tmp/out" 2>"$tmp/err"
 rc=$? ok=0
