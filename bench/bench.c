@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 
 #include "floors.h"
 #include "memory.h"
@@ -188,6 +189,13 @@ static double run_loopers(enum loop_kind kind, int nthreads, int64_t duration, m
 }
 
 /* ---- one backend ----------------------------------------------------------- */
+
+/* Lets the machine finish what freed sandboxes left it (a process's exit). */
+static void settle(void)
+{
+	struct timespec ts = {0, 20 * 1000000};
+	nanosleep(&ts, NULL);
+}
 
 struct thru {
 	const char *name;
@@ -382,49 +390,52 @@ static void bench_backend(struct run *r)
 		mica_sandbox_free(sb);
 	}
 
-	/* 1 and 4 interleaved, so that they see the same machine. */
+	/* 1, then 4: apart, because freeing a sandbox (the process backend's
+	 * exit of a child, in the background) would slow the calls next to it. */
 	for (int i = 0; i < 10 + 150; i++) {
-		int keep = i >= 10;
 		int64_t t0 = now_ns();
 		mica_sandbox *sb = mica_sandbox_new(rt, NULL, &err);
 		int64_t t1 = now_ns();
 		if (!sb)
 			die("mica_sandbox_new: %s", err.message);
 		mica_sandbox_free(sb);
-		int64_t t2 = now_ns();
-		if (keep) {
+		if (i >= 10) {
 			add(&r->sb_new, (double)(t1 - t0));
-			add(&r->sb_free, (double)(t2 - t1));
+			add(&r->sb_free, (double)(now_ns() - t1));
 		}
+	}
+	settle();
+	for (int i = 0; i < 10 + 150; i++) {
 		long rss0 = i == 0 && r->spares ? mem_now().kids_rss : 0;
-		t0 = now_ns();
-		sb = clone_of(rt, snap);
-		t1 = now_ns();
+		int64_t t0 = now_ns();
+		mica_sandbox *sb = clone_of(rt, snap);
+		int64_t t1 = now_ns();
 		double first = timed_call(sb, "h", "{}", "{}");
 		double second = timed_call(sb, "h", "{}", "{}");
 		if (i == 0 && r->spares) /* what the clone's process holds */
 			r->clone_rss = (size_t)(mem_now().kids_rss - rss0);
-		t2 = now_ns();
+		int64_t t2 = now_ns();
 		mica_sandbox_free(sb);
-		int64_t t3 = now_ns();
-		if (keep) {
+		if (i >= 10) {
 			add(&r->cl_new, (double)(t1 - t0));
 			add(&r->cl_first, first);
 			add(&r->cl_second, second);
-			add(&r->cl_free, (double)(t3 - t2));
+			add(&r->cl_free, (double)(now_ns() - t2));
 		}
-		if (!r->spares)
-			continue;
-		t0 = now_ns();
-		sb = clone_of(rt_new, snap);
-		t1 = now_ns();
-		first = timed_call(sb, "h", "{}", "{}");
+	}
+	for (int i = 0; r->spares && i < 10 + 150; i++) {
+		settle();
+		int64_t t0 = now_ns();
+		mica_sandbox *sb = clone_of(rt_new, snap);
+		int64_t t1 = now_ns();
+		double first = timed_call(sb, "h", "{}", "{}");
 		mica_sandbox_free(sb);
-		if (keep) {
+		if (i >= 10) {
 			add(&r->np_new, (double)(t1 - t0));
 			add(&r->np_first, first);
 		}
 	}
+	settle();
 
 	/* 2. Trivial handler calls. */
 	{
