@@ -22,10 +22,11 @@
 #include "hypercall.h"
 #include "sys.h"
 
-/* What a guest may keep the host holding for it: its calls in flight and
- * their copied arguments (untrusted JS decides both). */
-#define ASYNC_MAX_CALLS 4096
-#define ASYNC_MAX_BYTES (64u << 20)
+/* What a guest may keep the host holding for it (untrusted JS decides):
+ * calls started and not yet delivered, their copied arguments and their
+ * queued results; mica_abi.h says what the guest sees past it. */
+#define ASYNC_MAX_CALLS MICA_ASYNC_MAX_CALLS
+#define ASYNC_MAX_BYTES MICA_ASYNC_MAX_BYTES
 
 /* Largest completion payload: it must fit MICA_GPA_IN with its header. */
 #define COMPLETION_MAX (MICA_IN_SIZE - 2 * sizeof(struct mica_completion))
@@ -45,8 +46,10 @@ struct mica_async {
 	uint64_t gen; /* the current request */
 	int closed;   /* the sandbox is gone */
 	struct node *head, **tail;
-	unsigned held_calls; /* calls in flight and the bytes of their arguments */
-	size_t held_bytes;
+	/* Calls started and not yet delivered or dropped; the bytes of the
+	 * arguments of those not finished and of the results queued. */
+	unsigned held_calls;
+	uint64_t held_bytes;
 };
 
 struct mica_async_call {
@@ -66,11 +69,14 @@ static void wake(struct mica_async *q)
 	(void)r; /* a full counter already means "wake up" */
 }
 
+/* Under q->lock. */
 static void drop_queue(struct mica_async *q)
 {
 	while (q->head) {
 		struct node *n = q->head;
 		q->head = n->next;
+		q->held_calls--;
+		q->held_bytes -= n->len;
 		free(n);
 	}
 	q->tail = &q->head;
@@ -166,6 +172,7 @@ int mica_async_is_bytes(const mica_async_call *call)
 static int finish(mica_async_call *c, const void *s, size_t len, uint32_t kind)
 {
 	static const char too_big[] = "host function result too large (3 MiB or more)";
+	static const char over[] = "host function results waiting for the guest exceed 64 MiB";
 	int rc = MICA_OK;
 	if (len > COMPLETION_MAX) {
 		s = too_big;
@@ -174,11 +181,7 @@ static int finish(mica_async_call *c, const void *s, size_t len, uint32_t kind)
 		rc = MICA_ERR_INVALID;
 	}
 	struct mica_async *q = c->q;
-	struct node *n = malloc(sizeof(*n) + (len ? len : 1));
-	pthread_mutex_lock(&q->lock);
-	q->held_calls--;
-	q->held_bytes -= c->args_len;
-	pthread_mutex_unlock(&q->lock);
+	struct node *n = malloc(sizeof(*n) + (len > sizeof(over) ? len : sizeof(over)));
 	if (n) {
 		n->next = NULL;
 		n->id = c->id;
@@ -190,10 +193,20 @@ static int finish(mica_async_call *c, const void *s, size_t len, uint32_t kind)
 		rc = MICA_ERR_SYSTEM;
 	}
 	pthread_mutex_lock(&q->lock);
+	q->held_bytes -= c->args_len;
 	int take = n && !q->closed && q->gen == c->gen;
+	if (take && n->len > ASYNC_MAX_BYTES - q->held_bytes) {
+		memcpy(n->data, over, sizeof(over) - 1);
+		n->len = sizeof(over) - 1;
+		n->kind = MICA_COMPLETION_ERROR;
+		rc = MICA_ERR_INVALID;
+	}
 	if (take) {
+		q->held_bytes += n->len;
 		*q->tail = n;
 		q->tail = &n->next;
+	} else {
+		q->held_calls--; /* dropped: it will never be delivered */
 	}
 	pthread_mutex_unlock(&q->lock);
 	if (take) {
@@ -244,32 +257,43 @@ int mica_hc_async(mica_sandbox *sb, uint64_t gpa, int64_t deadline, mica_error *
 	    req.args_kind > MICA_KIND_BYTES)
 		return mica_abi_violation(sb, err, "async host call arguments", req.args);
 	struct mica_async *q = atomic_load(&sb->async);
+	if (!q)
+		return mica_abi_violation(sb, err, "async host call before any request", gpa);
+	/* the budget first: nothing is allocated for a call refused */
+	pthread_mutex_lock(&q->lock);
+	uint64_t gen = q->gen;
+	int over =
+	    q->held_calls >= ASYNC_MAX_CALLS || req.args_len > ASYNC_MAX_BYTES - q->held_bytes;
+	if (!over) {
+		q->held_calls++;
+		q->held_bytes += req.args_len;
+	}
+	pthread_mutex_unlock(&q->lock);
+	if (over) {
+		req.refused = 1;
+		if (mica_mem_write(&sb->mem, gpa, &req, sizeof(req)))
+			return mica_abi_violation(sb, err, "async host call structure", gpa);
+		return 0;
+	}
 	mica_async_call *c = calloc(1, sizeof(*c));
 	char *copy = malloc(req.args_len ? req.args_len : 1);
-	if (!c || !copy || !q || mica_mem_read(&sb->mem, req.args, copy, req.args_len)) {
+	if (!c || !copy || mica_mem_read(&sb->mem, req.args, copy, req.args_len)) {
 		free(c);
 		free(copy);
+		pthread_mutex_lock(&q->lock);
+		q->held_calls--;
+		q->held_bytes -= req.args_len;
+		pthread_mutex_unlock(&q->lock);
 		return mica_sandbox_kill(sb, MICA_ERR_SYSTEM, err,
 					 "out of memory starting an async host call");
 	}
 	atomic_fetch_add(&q->refs, 1);
 	c->q = q;
+	c->gen = gen;
 	c->id = req.id;
 	c->args = copy;
 	c->args_len = req.args_len;
 	c->args_kind = req.args_kind;
-	pthread_mutex_lock(&q->lock);
-	c->gen = q->gen;
-	int over =
-	    q->held_calls >= ASYNC_MAX_CALLS || req.args_len > ASYNC_MAX_BYTES - q->held_bytes;
-	q->held_calls++;
-	q->held_bytes += req.args_len;
-	pthread_mutex_unlock(&q->lock);
-	if (over) {
-		mica_async_fail(c, "too many async host calls in flight (at most 4096, with 64 MiB "
-				   "of arguments)");
-		return 0;
-	}
 
 	const struct mica_hostfn *f = &sb->fns[req.fn];
 	if (f->afn) {
@@ -305,6 +329,8 @@ static int deliver(mica_sandbox *sb, struct mica_async *q, struct mica_hc_sleep 
 		tail = &n->next;
 		used += need;
 		count++;
+		q->held_calls--;
+		q->held_bytes -= n->len;
 	}
 	if (!q->head)
 		q->tail = &q->head;

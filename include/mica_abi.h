@@ -220,13 +220,20 @@ struct mica_hc_module {
 
 /* MICA_HC_ASYNC: starts host function `fn` (registered async) and returns
  * at once. `id` is the guest's name for the call: the host hands it back
- * with the completion. Nothing is written back. */
+ * with the completion. The host bounds what it holds for a sandbox's calls
+ * (started and not yet delivered: at most MICA_ASYNC_MAX_CALLS, with
+ * MICA_ASYNC_MAX_BYTES of arguments and waiting results); past that it
+ * refuses the call at once (`refused` = 1) and there is no completion. */
+#define MICA_ASYNC_MAX_CALLS 4096
+#define MICA_ASYNC_MAX_BYTES (64ull << 20)
 struct mica_hc_async {
 	uint32_t fn;
 	uint32_t args_kind; /* enum mica_kind of args */
 	uint64_t id;
 	uint64_t args; /* guest address of the JSON array of arguments, or of the bytes */
 	uint64_t args_len;
+	uint32_t refused; /* host -> guest */
+	uint32_t reserved;
 };
 
 /* MICA_HC_SLEEP: the host waits until timeout_ns have passed (UINT64_MAX:

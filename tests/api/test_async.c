@@ -144,6 +144,38 @@ static void pair(mica_async_call *call, void *userdata)
 	first = NULL;
 }
 
+/* Completes at once with a 1 MiB result: the result waits in the host's
+ * queue until the guest next sleeps. */
+static void mib_now(mica_async_call *call, void *ud)
+{
+	(void)ud;
+	static uint8_t mib[1 << 20];
+	mica_async_complete_bytes(call, mib, sizeof(mib));
+}
+
+/* "reset": restarts this process's peak RSS (/proc/self/clear_refs) and
+ * answers the current RSS; "read": the peak since. In KiB. */
+static void rss_kb(mica_hostcall *call, void *ud)
+{
+	(void)ud;
+	size_t len;
+	const char *a = mica_hostcall_args(call, &len);
+	int reset = len >= 7 && !strncmp(a, "[\"reset", 7);
+	FILE *f = reset ? fopen("/proc/self/clear_refs", "w") : NULL;
+	if (f) {
+		fputs("5", f);
+		fclose(f);
+	}
+	f = fopen("/proc/self/status", "r");
+	char line[256], out[32] = "null";
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, reset ? "VmRSS:" : "VmHWM:", 6))
+			snprintf(out, sizeof(out), "%ld", strtol(line + 6, NULL, 10));
+	if (f)
+		fclose(f);
+	mica_hostcall_return(call, out, strlen(out));
+}
+
 static mica_runtime *runtime(void)
 {
 	mica_error err;
@@ -161,6 +193,9 @@ static mica_runtime *runtime(void)
 	      "register big");
 	CHECK(mica_runtime_register_async(rt, "async", "pair", pair, NULL) == MICA_OK,
 	      "register pair");
+	CHECK(mica_runtime_register_async(rt, "async", "mib", mib_now, NULL) == MICA_OK,
+	      "register mib");
+	CHECK(mica_runtime_register(rt, "sync", "rss", rss_kb, NULL) == MICA_OK, "register rss");
 	CHECK(mica_runtime_register_async(rt, "async", "keep", keep, NULL) == MICA_ERR_INVALID,
 	      "duplicate");
 	CHECK(mica_runtime_register_async(rt, "async", "bad name", keep, NULL) == MICA_ERR_INVALID,
@@ -590,6 +625,100 @@ TEST(held_arguments_are_bounded)
 	mica_runtime_free(rt);
 }
 
+/* A call past the budget is refused before the host copies its
+ * arguments: 32 MiB of them do not raise the host's peak memory (they did,
+ * copied and then refused). */
+TEST(refused_calls_copy_nothing)
+{
+	NEED_BACKEND();
+	mica_runtime *rt = runtime();
+	if (!rt)
+		return;
+	mica_error err;
+	char *res = NULL;
+	size_t len;
+	atomic_store(&nkept, 0);
+	mica_limits lim;
+	mica_limits_default(&lim);
+	lim.memory_bytes = 256u << 20;
+	mica_sandbox *sb = mica_sandbox_new(rt, &lim, &err);
+	CHECK(sb, "sandbox: %s", err.message);
+	const char *src =
+	    "import { keep } from 'host:async';\n"
+	    "import { rss } from 'host:sync';\n"
+	    "export function start() {\n"
+	    "  const big = new Uint8Array(32 << 20).fill(1);\n"
+	    "  for (let i = 0; i < 8; i++) keep(new Uint8Array(8 << 20)).catch(() => 0);\n"
+	    "  const base = rss('reset');\n"
+	    "  const p = keep(big).catch(e => e.message);\n"
+	    "  const peak = rss('read');\n"
+	    "  return p.then(why => [peak - base, why]);\n"
+	    "}\n";
+	int rc = sb ? mica_sandbox_load(sb, "h.js", src, strlen(src), &err) : MICA_ERR_SYSTEM;
+	if (rc == MICA_OK)
+		rc = mica_sandbox_call(sb, "start", "null", 4, &res, &len, &err);
+	long grew = -1;
+	CHECK(rc == MICA_OK && res && sscanf(res, "[%ld,", &grew) == 1, "rc %d: %s %s", rc,
+	      res ? res : "", err.message);
+	CHECK(res && strstr(res, "too many async host calls"), "not refused: %s", res ? res : "");
+	CHECK(grew >= 0 && grew < 8192, "the host's peak grew by %ld KiB for a refused call", grew);
+	free(res);
+	mica_sandbox_free(sb);
+	for (int i = 0; i < atomic_load(&nkept); i++)
+		mica_async_fail(kept[i], "done");
+	atomic_store(&nkept, 0);
+	mica_runtime_free(rt);
+}
+
+/* Results that completed but wait for the guest count against the budget
+ * too: a guest that starts calls and never sleeps cannot make the host
+ * queue 100 MiB of them (it got all 100 before: the budget was released
+ * when a call finished, not when its result was delivered). */
+TEST(queued_results_are_bounded)
+{
+	NEED_BACKEND();
+	mica_runtime *rt = runtime();
+	if (!rt)
+		return;
+	mica_error err;
+	char *res = NULL;
+	size_t len;
+	mica_limits lim;
+	mica_limits_default(&lim);
+	lim.memory_bytes = 256u << 20;
+	mica_sandbox *sb = mica_sandbox_new(rt, &lim, &err);
+	CHECK(sb, "sandbox: %s", err.message);
+	const char *src =
+	    "import { mib } from 'host:async';\n"
+	    "export async function start() {\n"
+	    "  const r = [];\n"
+	    "  for (let i = 0; i < 100; i++) r.push(mib().then(b => b.length));\n"
+	    "  const s = await Promise.allSettled(r);\n"
+	    "  const ok = s.filter(x => x.status === 'fulfilled' && x.value === 1 << 20).length;\n"
+	    "  const why = s.find(x => x.status === 'rejected');\n"
+	    "  return [ok, why ? why.reason.message : ''];\n"
+	    "}\n";
+	int rc = sb ? mica_sandbox_load(sb, "h.js", src, strlen(src), &err) : MICA_ERR_SYSTEM;
+	if (rc == MICA_OK)
+		rc = mica_sandbox_call(sb, "start", "null", 4, &res, &len, &err);
+	int ok = -1;
+	CHECK(rc == MICA_OK && res && sscanf(res, "[%d,", &ok) == 1, "rc %d: %s %s", rc,
+	      res ? res : "", err.message);
+	CHECK(ok >= 50 && ok <= 64, "%d of 100 results of 1 MiB were queued, want at most 64", ok);
+	/* refused at the start, or completed with an error: the budget says why */
+	CHECK(res && strstr(res, "64 MiB"), "why: %s", res ? res : "");
+	free(res);
+	/* and the next request may use the whole budget again */
+	res = NULL;
+	rc = sb ? mica_sandbox_call(sb, "start", "null", 4, &res, &len, &err) : MICA_ERR_SYSTEM;
+	int again = -1;
+	CHECK(rc == MICA_OK && res && sscanf(res, "[%d,", &again) == 1 && again == ok,
+	      "again: %s %s", res ? res : "", err.message);
+	free(res);
+	mica_sandbox_free(sb);
+	mica_runtime_free(rt);
+}
+
 /* Resolving with an object reads its `then`; a getter there may make a sync
  * host call, which overwrites the request buffer: the rest of the batch
  * must survive it. */
@@ -682,6 +811,8 @@ int main(void)
 	RUN(hundred_in_flight);
 	RUN(late_completions_are_harmless);
 	RUN(held_arguments_are_bounded);
+	RUN(queued_results_are_bounded);
+	RUN(refused_calls_copy_nothing);
 	RUN(then_getter_during_a_batch);
 	RUN(deterministic_replay);
 	return harness_report();

@@ -143,6 +143,8 @@ static void check_time(const char *what, int code, int64_t ms)
 	X(hostcall_fn_range, MICA_ERR_FAULT, ABI("host call 1 with 2 argument bytes at 0x*"))      \
 	X(hostcall_args_wild, MICA_ERR_FAULT,                                                      \
 	  ABI("host call 0 with 32 argument bytes at 0xffffffffff000000"))                         \
+	X(hostcall_args_in, MICA_ERR_FAULT,                                                        \
+	  ABI("host call 0 arguments at 0x100010 overlap the request buffer"))                     \
 	X(exit_msg, MICA_ERR_FAULT, "guest exited with code 7: bye")                               \
 	X(exit_msg_wild, MICA_ERR_FAULT, "guest exited with code 7: ")                             \
 	X(exit_struct_oob, MICA_ERR_FAULT, "guest exited with code 0: ")                           \

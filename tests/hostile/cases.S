@@ -81,6 +81,11 @@ args:	.ascii "[]"
 	HC(HC_HOSTCALL, h)
 	.data
 h:	HOSTCALL_S 0, WILD, 32
+#elif defined(CASE_hostcall_args_in)
+	/* the answer would overwrite them while the callback reads them */
+	HC(HC_HOSTCALL, h)
+	.data
+h:	HOSTCALL_S 0, MICA_GPA_IN + 16, 32
 
 /* ---- MICA_HC_EXIT -------------------------------------------------------- */
 #elif defined(CASE_exit_msg)

@@ -15,7 +15,7 @@ HOSTILE_CASES := \
 	wait_result_cap wait_not_ready \
 	console_struct_oob console_data_wild console_len_huge console_stream_bad \
 	console_flood console_forever \
-	hostcall_struct_oob hostcall_fn_range hostcall_args_wild \
+	hostcall_struct_oob hostcall_fn_range hostcall_args_wild hostcall_args_in \
 	exit_msg exit_msg_wild exit_struct_oob \
 	port_unknown port_in port_outb port_rep_outsb port_rep_outsl fault_port_spoof \
 	write_text exec_stack exec_heap read_null read_boot_page read_page_tables \
