@@ -543,9 +543,12 @@ static int calls(struct ctx *c, mica_sandbox *sb, mica_snapshot *snap)
 			mica_sandbox_free(sb);
 			if ((rc = sandbox_from(c, snap, &sb)))
 				break;
-		} else if (o->iso == ISO_RESET && i > 0 && mica_sandbox_reset(sb, &c->err)) {
-			rc = report(&c->err);
-			break;
+		} else if (o->iso == ISO_RESET && i > 0) {
+			/* a reset drops the console and module root: give them again */
+			if (mica_sandbox_reset(sb, &c->err) || !(sb = setup(c, sb))) {
+				rc = report(&c->err);
+				break;
+			}
 		}
 		size_t k = ev->n > 1 ? (size_t)i : 0;
 		char *result = NULL;

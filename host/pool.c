@@ -241,8 +241,8 @@ void mica_pool_release(mica_pool *p, mica_sandbox *sb)
 	pthread_mutex_lock(&p->lock);
 	for (unsigned i = 0; i < p->size; i++) {
 		if (p->slots[i].sb == sb && p->slots[i].state == SLOT_OUT) {
-			/* The next user must not reach this one's callback. */
-			mica_sandbox_set_console(sb, NULL, NULL);
+			/* The next user must not reach this one's callback or files. */
+			mica_sandbox_forget_tenant(sb);
 			p->slots[i].state = SLOT_DIRTY;
 			pthread_cond_signal(&p->work);
 			/* An acquirer waiting on all-busy can reset it itself. */

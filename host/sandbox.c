@@ -167,6 +167,15 @@ void mica_sandbox_free(mica_sandbox *sb)
 	free(sb);
 }
 
+void mica_sandbox_forget_tenant(mica_sandbox *sb)
+{
+	if (sb->module_root >= 0)
+		close(sb->module_root);
+	sb->module_root = -1;
+	sb->console = NULL;
+	sb->console_data = NULL;
+}
+
 void mica_sandbox_set_console(mica_sandbox *sb, mica_console_fn fn, void *userdata)
 {
 	sb->console = fn;

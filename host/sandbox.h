@@ -61,6 +61,11 @@ int mica_sandbox_kill(mica_sandbox *sb, mica_code code, mica_error *err, const c
 int mica_sandbox_request(mica_sandbox *sb, uint32_t op, const char *name, const void *data,
 			 size_t len, char **result, size_t *result_len, mica_error *err);
 
+/* Drops what the embedder gave the sandbox for its current tenant: the
+ * module root and the console callback with its user data (a reset and a
+ * pool release do). */
+void mica_sandbox_forget_tenant(mica_sandbox *sb);
+
 /* Renews the guest's entropy and clock base (host/boot.c) from the backend's clock. */
 int mica_sandbox_refresh(mica_sandbox *sb, mica_error *err);
 

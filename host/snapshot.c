@@ -168,6 +168,7 @@ int mica_sandbox_reset(mica_sandbox *sb, mica_error *err)
 	if (atomic_load(&sb->runner))
 		return mica_err(err, MICA_ERR_INVALID, "sandbox busy");
 	sb->result_bytes = 0;
+	mica_sandbox_forget_tenant(sb);
 	const struct mica_snap_mem sm = {
 	    .memfd = sb->snap->memfd, .ref = sb->snap->ref, .cpu = &sb->snap->cpu};
 	int rc = sb->rt->ops->reset(sb, &sm, err);

@@ -299,11 +299,15 @@ void mica_snapshot_free(mica_snapshot *snap);
  * current time. rt must have registered every host function snap uses. */
 mica_sandbox *mica_sandbox_from_snapshot(mica_runtime *rt, mica_snapshot *snap, mica_error *err);
 
-/* Returns a sandbox made from a snapshot to exactly that snapshot: memory,
- * vCPU and limits as captured (the console callback stays), then fresh
- * entropy and time. Also
- * revives a sandbox that timed out, faulted or was interrupted. Fails with
- * MICA_ERR_INVALID for sandboxes that were not made from a snapshot. */
+/* Returns a sandbox made from a snapshot to exactly what
+ * mica_sandbox_from_snapshot() makes: the guest's memory and registers and
+ * the limits as captured (a mica_sandbox_set_timeout() is undone), fresh
+ * entropy and time. Everything given for the last tenant is dropped: the
+ * console callback and its user data, the module root, async calls in
+ * flight (their completions become no-ops). What stays: the runtime, the
+ * host functions bound by name, the snapshot. Also revives a sandbox that
+ * timed out, faulted or was interrupted. Fails with MICA_ERR_INVALID for
+ * sandboxes that were not made from a snapshot. */
 int mica_sandbox_reset(mica_sandbox *sb, mica_error *err);
 
 /* Writes snap to path (format: docs/snapshot-format.md): magic, format and
@@ -337,8 +341,8 @@ mica_pool *mica_pool_new(mica_runtime *rt, mica_snapshot *snap, unsigned size, m
 mica_sandbox *mica_pool_acquire(mica_pool *pool, uint32_t timeout_ms, mica_error *err);
 
 /* Returns sb to the pool, which resets it to the snapshot before handing it
- * out again; nothing of its last use survives, and its console callback is
- * dropped. sb may be dead (timed out, faulted, interrupted). Releasing a
+ * out again; nothing of its last use survives, and its console callback and
+ * module root are dropped at once (as mica_sandbox_reset does). sb may be dead (timed out, faulted, interrupted). Releasing a
  * sandbox that is not out of this pool does nothing. */
 void mica_pool_release(mica_pool *pool, mica_sandbox *sb);
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "harness.h"
 #include "mica.h"
@@ -67,6 +68,55 @@ static inline char *call_json(mica_sandbox *sb, const char *fn, const char *ev, 
 	} while (0)
 
 /* A guest image read from a file. */
+/* ---- a tenant: what an embedder gives a sandbox for one user ------------- */
+
+/* A module that reads a file of the tenant's and logs. */
+static const char tenant_module[] =
+    "export async function imp() { return (await import('./a.js')).v; }\n"
+    "export function log() { console.log('tenant'); return 1; }\n";
+
+struct tenant {
+	char dir[64]; /* its module root, holding a.js */
+	int lines;    /* console writes its callback saw */
+};
+
+static inline void tenant_console(void *ud, int stream, const char *data, size_t len)
+{
+	(void)stream, (void)data, (void)len;
+	((struct tenant *)ud)->lines++;
+}
+
+/* Makes the tenant's module root; 0 or -1. */
+static inline int tenant_open(struct tenant *t)
+{
+	memset(t, 0, sizeof(*t));
+	snprintf(t->dir, sizeof(t->dir), "/tmp/mica-tenant-XXXXXX");
+	if (!mkdtemp(t->dir))
+		return -1;
+	char path[96];
+	snprintf(path, sizeof(path), "%s/a.js", t->dir);
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return -1;
+	fputs("export const v = 'the tenant\\'s file';\n", f);
+	return fclose(f);
+}
+
+static inline void tenant_close(struct tenant *t)
+{
+	char path[96];
+	snprintf(path, sizeof(path), "%s/a.js", t->dir);
+	unlink(path);
+	rmdir(t->dir);
+}
+
+/* Gives sb the tenant's module root and console; MICA_OK or an error. */
+static inline int tenant_give(mica_sandbox *sb, struct tenant *t)
+{
+	mica_sandbox_set_console(sb, tenant_console, t);
+	return mica_sandbox_set_modules(sb, t->dir, NULL);
+}
+
 struct image {
 	uint8_t *data;
 	size_t len;

@@ -2,6 +2,7 @@
  * test_pool: the warm pool (include/mica.h, "warm pool"): sandboxes made
  * from one snapshot, handed out to any thread, reset between uses.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sys/syscall.h>
@@ -674,6 +675,48 @@ TEST(pool_release_drops_console)
 	fx_close(&f);
 }
 
+/* The pool drops the module root of a released sandbox at once: the next
+ * user cannot import the previous one's files (it could). */
+TEST(pool_release_drops_module_root)
+{
+	NEED_BACKEND();
+	mica_error err;
+	struct tenant t;
+	if (tenant_open(&t)) {
+		CHECK(0, "tenant dir: %s", strerror(errno));
+		return;
+	}
+	mica_runtime *rt = mica_runtime_new(harness_opts(), &err);
+	mica_sandbox *boot = rt ? mica_sandbox_new(rt, NULL, &err) : NULL;
+	int rc = boot ? mica_sandbox_load(boot, "t.js", tenant_module, strlen(tenant_module), &err)
+		      : MICA_ERR_SYSTEM;
+	mica_snapshot *snap = rc == MICA_OK ? mica_snapshot_take(boot, &err) : NULL;
+	mica_sandbox_free(boot);
+	mica_pool *pool = snap ? mica_pool_new(rt, snap, 1, &err) : NULL;
+	CHECK(pool, "pool: %s", err.message);
+	mica_sandbox *sb = pool ? mica_pool_acquire(pool, 1000, &err) : NULL;
+	if (sb) {
+		CHECK(tenant_give(sb, &t) == MICA_OK, "set_modules");
+		CHECK_CALL(sb, "imp", "\"the tenant's file\"");
+		mica_pool_release(pool, sb);
+		mica_sandbox *again = mica_pool_acquire(pool, 1000, &err);
+		CHECK(again == sb, "a pool of one gave another sandbox");
+		if (again) {
+			char *r;
+			rc = call(again, "imp", &r, &err);
+			CHECK(rc != MICA_OK && strstr(err.message, "no module root was granted"),
+			      "the next user: rc %d %s (%s)", rc, r ? r : "", err.message);
+			free(r);
+			CHECK(t.lines == 0, "console lines %d", t.lines);
+			mica_pool_release(pool, again);
+		}
+	}
+	mica_pool_free(pool);
+	mica_snapshot_free(snap);
+	mica_runtime_free(rt);
+	tenant_close(&t);
+}
+
 /* Releasing something that is not out of this pool changes nothing. */
 TEST(pool_release_foreign_ignored)
 {
@@ -769,6 +812,7 @@ int main(void)
 	RUN(pool_timeout_on_another_thread);
 	RUN(pool_timeout_on_reused_tid);
 	RUN(pool_release_drops_console);
+	RUN(pool_release_drops_module_root);
 	RUN(pool_release_foreign_ignored);
 	RUN(pool_free_with_sandbox_out);
 	RUN(pool_free_churn);

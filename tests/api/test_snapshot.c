@@ -3,6 +3,7 @@
  * mica_sandbox_reset (include/mica.h, "snapshots"). Every test boots real
  * micro-VMs.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -454,23 +455,6 @@ TEST(reset_console_state)
 	snapfx_close(&s);
 }
 
-TEST(reset_keeps_console_callback)
-{
-	struct snapfx s;
-	OPEN_SNAP(&s, NULL, "export function hi() { console.log('hi'); }");
-	mica_sandbox *sb = clone_of(&s);
-	struct capture c;
-	memset(&c, 0, sizeof(c));
-	if (sb) {
-		mica_sandbox_set_console(sb, on_console, &c);
-		CHECK_RESET(sb);
-		CHECK_CALL(sb, "hi", "null", "null");
-		CHECK(!strcmp(c.buf, "[1]hi\n"), "console '%s'", c.buf);
-	}
-	mica_sandbox_free(sb);
-	snapfx_close(&s);
-}
-
 /* ---- entropy and time ------------------------------------------------------ */
 
 TEST(random_differs_between_clones)
@@ -721,6 +705,35 @@ TEST(reset_forgets_what_the_guest_hid)
 		}
 	}
 	mica_sandbox_free(sb);
+	snapfx_close(&s);
+}
+
+/* A reset drops what the last tenant was given: its module root (the next
+ * one could import its files: it could before) and its console callback. */
+TEST(reset_forgets_the_tenant)
+{
+	struct snapfx s;
+	OPEN_SNAP(&s, NULL, tenant_module);
+	struct tenant t;
+	mica_sandbox *sb = tenant_open(&t) == 0 ? clone_of(&s) : NULL;
+	CHECK(sb, "tenant: %s", strerror(errno));
+	if (sb) {
+		CHECK(tenant_give(sb, &t) == MICA_OK, "set_modules");
+		CHECK_CALL(sb, "imp", "null", "\"the tenant's file\"");
+		CHECK_CALL(sb, "log", "null", "1");
+		CHECK(t.lines == 1, "the console saw %d lines", t.lines);
+		CHECK_RESET(sb);
+		char *r;
+		mica_error e;
+		int rc = call(sb, "imp", "null", &r, &e);
+		CHECK(rc != MICA_OK && strstr(e.message, "no module root was granted"),
+		      "after a reset: rc %d %s (%s)", rc, r ? r : "", e.message);
+		free(r);
+		CHECK_CALL(sb, "log", "null", "1");
+		CHECK(t.lines == 1, "the last tenant's console saw the next one's output");
+	}
+	mica_sandbox_free(sb);
+	tenant_close(&t);
 	snapfx_close(&s);
 }
 
@@ -1045,7 +1058,6 @@ int main(void)
 	RUN(reset_prototypes);
 	RUN(reset_heap);
 	RUN(reset_console_state);
-	RUN(reset_keeps_console_callback);
 	RUN(random_differs_between_clones);
 	RUN(random_differs_after_reset);
 	RUN(clone_time_is_current);
@@ -1054,6 +1066,7 @@ int main(void)
 	RUN(reset_restores_limits);
 	RUN(reset_revives_interrupted);
 	RUN(reset_forgets_what_the_guest_hid);
+	RUN(reset_forgets_the_tenant);
 	RUN(reset_revives_faulted);
 	RUN(reset_booted_sandbox_invalid);
 	RUN(reset_and_call_across_threads);

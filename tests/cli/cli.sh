@@ -224,6 +224,9 @@ Jm=$J/modules
 check "modules import each other" 0 "loaded 3$nl{\"sum\":5,\"h\":\"helped\"}$nl" "" -- \
 	run $Jm/app/main.js --modules $Jm --handler h --event '{"a":2,"b":3}'
 check "dynamic import and top-level await" 0 "42 helped$nl" "" -- run $Jm/app/dynamic.js --modules $Jm
+check "a reset gives back the module root and console every call" 0 \
+	"call 1$nl\"helped\"${nl}call 1$nl\"helped\"$nl" "" -- \
+	run $Jm/app/perCall.js --modules $Jm --handler h --repeat 2 --isolation reset
 check "no module root, no file imports" 2 "" "no module root was granted" -- run $Jm/app/main.js
 check "missing module names importer and line" 2 "" "'./missing.js' (imported at app/bad.js:1)" -- \
 	run $Jm/app/bad.js --modules $Jm
