@@ -20,25 +20,72 @@ int mica_modules_open(const char *dir, int *fd, mica_error *err)
 	return 0;
 }
 
-/* openat2(RESOLVE_BENEATH) lets the kernel refuse `..` and symlinks that
- * leave the root, atomically; without it (Linux < 5.6) refuse any `..` and
- * any symlink on the way. */
-static int open_beneath(int root_fd, const char *name)
+/* O_NONBLOCK: a FIFO (or a device) under the root must not block the
+ * guest's thread past its deadline; only regular files are read anyway. */
+#define OPEN_FLAGS (O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
+
+/* Without openat2 (Linux < 5.6): one component at a time, refusing `..`
+ * and every symlink on the way, so that nothing can lead out of the root. */
+static int open_by_components(int root_fd, const char *name)
 {
-	struct open_how how = {.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY,
-			       .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS};
-	int fd = (int)syscall(SYS_openat2, root_fd, name, &how, sizeof(how));
-	if (fd >= 0 || errno != ENOSYS)
-		return fd;
-	for (const char *p = name; *p;) {
+	int dir = root_fd;
+	const char *p = name;
+	for (;;) {
 		size_t n = strcspn(p, "/");
-		if (n == 2 && p[0] == '.' && p[1] == '.') {
+		char part[256];
+		if (n >= sizeof(part)) {
+			errno = ENAMETOOLONG;
+			break;
+		}
+		memcpy(part, p, n);
+		part[n] = 0;
+		int last = p[n] == 0;
+		if (!strcmp(part, "..")) {
 			errno = EXDEV;
+			break;
+		}
+		if (n == 0 || !strcmp(part, ".")) { /* "a//b", "./a" */
+			if (last) {
+				errno = EISDIR;
+				break;
+			}
+			p += n + 1;
+			continue;
+		}
+		int fd = openat(dir, part,
+				last ? OPEN_FLAGS | O_NOFOLLOW
+				     : O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int saved = errno;
+		if (dir != root_fd)
+			close(dir);
+		if (fd < 0) {
+			/* a symlink: ELOOP as the last component, ENOTDIR before */
+			errno = saved == ELOOP || saved == ENOTDIR ? ELOOP : saved;
 			return -1;
 		}
-		p += n + (p[n] == '/');
+		if (last)
+			return fd;
+		dir = fd;
+		p += n + 1;
 	}
-	return openat(root_fd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+	if (dir != root_fd) {
+		int saved = errno;
+		close(dir);
+		errno = saved;
+	}
+	return -1;
+}
+
+int mica_modules_open_file(int root_fd, const char *name, int no_openat2)
+{
+	if (!no_openat2) {
+		struct open_how how = {.flags = OPEN_FLAGS,
+				       .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS};
+		int fd = (int)syscall(SYS_openat2, root_fd, name, &how, sizeof(how));
+		if (fd >= 0 || errno != ENOSYS)
+			return fd;
+	}
+	return open_by_components(root_fd, name);
 }
 
 int mica_modules_read(int root_fd, const char *name, size_t max, char **src, size_t *len, char *why,
@@ -54,7 +101,7 @@ int mica_modules_read(int root_fd, const char *name, size_t max, char **src, siz
 			 "module names must be relative paths inside the module root");
 		return -1;
 	}
-	int fd = open_beneath(root_fd, name);
+	int fd = mica_modules_open_file(root_fd, name, 0);
 	if (fd < 0) {
 		snprintf(why, why_size, "%s",
 			 errno == EXDEV || errno == ELOOP ? "outside the module root"

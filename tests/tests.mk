@@ -6,7 +6,7 @@
 
 TESTD := $(BUILD)/tests
 
-TEST_PROGS := $(TESTD)/test_console_js $(TESTD)/test_web_js $(TESTD)/test_arena $(TESTD)/test_api $(TESTD)/test_conformance \
+TEST_PROGS := $(TESTD)/test_console_js $(TESTD)/test_web_js $(TESTD)/test_arena $(TESTD)/test_modules $(TESTD)/test_api $(TESTD)/test_conformance \
 	      $(TESTD)/test_parity $(TESTD)/test_hostile $(TESTD)/test_snapshot $(TESTD)/test_pool \
 	      $(TESTD)/test_snapfile $(TESTD)/test_bytecode $(TESTD)/test_async $(TESTD)/test_crypto $(TESTD)/test_binary \
 	      $(TESTD)/test_backend $(TESTD)/test_proc
@@ -22,6 +22,11 @@ $(TESTD)/test_web_js: tests/unit/test_console_js.c $(NATIVE_QJS_OBJS) $(NATIVED)
 	@mkdir -p $(@D)
 	$(CC) $(HOST_CFLAGS) $(HOST_LDFLAGS) -isystem $(QJS) -DTEST_JS='"tests/js_unit/test_web.js"' \
 		-DGLUE_JS='"guest/js/web.js"' -o $@ $^ -lm -ldl $(HOST_LDLIBS)
+
+# Module files: host/modules.c's internals, both resolution paths.
+$(TESTD)/test_modules: tests/unit/test_modules.c tests/harness.h host/modules.h $(BUILD)/libmica.a
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) $(HOST_LDFLAGS) -Itests -Ihost -o $@ $< $(BUILD)/libmica.a $(HOST_LDLIBS)
 
 $(TESTD)/test_arena: tests/unit/test_arena.c guest/arena.c guest/arena.h
 	@mkdir -p $(@D)

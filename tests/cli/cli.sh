@@ -227,6 +227,26 @@ check "dynamic import and top-level await" 0 "42 helped$nl" "" -- run $Jm/app/dy
 check "a reset gives back the module root and console every call" 0 \
 	"call 1$nl\"helped\"${nl}call 1$nl\"helped\"$nl" "" -- \
 	run $Jm/app/perCall.js --modules $Jm --handler h --repeat 2 --isolation reset
+# What is not a module file is refused at once, whatever it is (a FIFO hung
+# the run past its deadline: issue 10): exit 2 within seconds, not 8.
+mkdir "$tmp/odd"
+mkfifo "$tmp/odd/fifo.js"
+ln -s /dev/zero "$tmp/odd/zero.js"
+truncate -s 1G "$tmp/odd/big.js"
+python3 -c "import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])" "$tmp/odd/sock.js" 2>/dev/null
+for odd in fifo zero big sock; do
+	if [ "$odd" = sock ] && ! [ -S "$tmp/odd/sock.js" ]; then
+		skip=$((skip + 1))
+		echo "skip - an import of a sock is refused at once (no python3 here to make a socket)"
+		continue
+	fi
+	echo "import './$odd.js';" >"$tmp/odd/main.js"
+	t0=$(date +%s)
+	timeout 20 "$MICA" run "$tmp/odd/main.js" --modules "$tmp/odd" --timeout 8000 >"$tmp/out" 2>"$tmp/err"
+	rc=$? took=$(($(date +%s) - t0)) ok=0
+	[ $rc = 2 ] && [ $took -lt 6 ] && grep -q "$odd.js" "$tmp/err" && ok=1
+	verdict "an import of a $odd is refused at once" $rc $ok "after ${took}s: $(head -c 300 "$tmp/err")"
+done
 check "no module root, no file imports" 2 "" "no module root was granted" -- run $Jm/app/main.js
 check "missing module names importer and line" 2 "" "'./missing.js' (imported at app/bad.js:1)" -- \
 	run $Jm/app/bad.js --modules $Jm
