@@ -282,10 +282,10 @@ int mica_snapshot_save(const mica_snapshot *s, const char *path, mica_error *err
 	memcpy(tmp + plen, ".XXXXXX", 8);
 	w->n = 0;
 	mica_sha256_init(&w->sha);
-	/* A temporary name of its own: concurrent saves never share one. */
+	/* A temporary name of its own: concurrent saves never share one. Mode
+	 * 0600 (less the umask): the file holds all of the guest's memory,
+	 * secrets included. */
 	w->fd = mkostemp(tmp, O_CLOEXEC);
-	if (w->fd >= 0)
-		fchmod(w->fd, 0644);
 	if (w->fd < 0) {
 		rc = mica_err_errno(err, MICA_ERR_SYSTEM, "snapshot file %s: cannot create %s",
 				    path, tmp);
