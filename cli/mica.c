@@ -160,14 +160,62 @@ static char *read_file(const char *path, size_t *len)
 	return buf;
 }
 
+/* The length of the valid UTF-8 sequence at p (at most n bytes) that is
+ * not a C1 control, or 0. */
+static size_t utf8_printable(const unsigned char *p, size_t n)
+{
+	size_t len = p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : p[0] >= 0xe0 ? 3 : p[0] >= 0xc2 ? 2 : 0;
+	if (!len || len > n)
+		return 0;
+	uint32_t cp = p[0] & (0x7f >> len);
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	static const uint32_t least[5] = {0, 0, 0x80, 0x800, 0x10000};
+	if (cp < least[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) || cp <= 0x9f)
+		return 0;
+	return len;
+}
+
+/* Writes what the guest decided (console output, results, messages) to f.
+ * To a terminal, control characters but \n and \t are shown escaped
+ * (\x1b...), so that a guest cannot drive the terminal; to a pipe or a
+ * file, the bytes are exact. */
+static void put_guest(FILE *f, const void *data, size_t len)
+{
+	static int tty[3] = {-1, -1, -1};
+	int k = f == stderr ? 2 : 1;
+	if (tty[k] < 0)
+		tty[k] = isatty(fileno(f));
+	const unsigned char *p = data;
+	if (!tty[k]) {
+		fwrite(p, 1, len, f);
+		return;
+	}
+	for (size_t i = 0; i < len;) {
+		size_t n = p[i] >= 0x80 ? utf8_printable(p + i, len - i) : 1;
+		if (n == 1 && (p[i] >= 0x20 || p[i] == '\n' || p[i] == '\t') && p[i] != 0x7f) {
+			fputc(p[i], f);
+		} else if (n > 1) {
+			fwrite(p + i, 1, n, f);
+		} else {
+			fprintf(f, "\\x%02x", p[i]);
+			n = 1;
+		}
+		i += n;
+	}
+}
+
 static void on_console(void *ud, int stream, const char *data, size_t len)
 {
 	(void)ud;
 	if (stream == 2) {
 		fflush(stdout);
-		fwrite(data, 1, len, stderr);
+		put_guest(stderr, data, len);
 	} else {
-		fwrite(data, 1, len, stdout);
+		put_guest(stdout, data, len);
 	}
 }
 
@@ -427,10 +475,9 @@ static long long now_ms(void)
 static int report(const mica_error *err)
 {
 	fflush(stdout);
-	if (err->code == MICA_ERR_JS)
-		fprintf(stderr, "Uncaught %s\n", err->message);
-	else
-		fprintf(stderr, "mica: %s\n", err->message);
+	fputs(err->code == MICA_ERR_JS ? "Uncaught " : "mica: ", stderr);
+	put_guest(stderr, err->message, strlen(err->message)); /* guest text in it */
+	fputc('\n', stderr);
 	return (int)err->code;
 }
 
@@ -569,7 +616,7 @@ static int calls(struct ctx *c, mica_sandbox *sb, mica_snapshot *snap)
 		if (rc) {
 			rc = report(&c->err);
 		} else {
-			fwrite(result, 1, result_len, stdout);
+			put_guest(stdout, result, result_len);
 			if (!is_bytes) /* bytes are written raw: no newline */
 				fputc('\n', stdout);
 		}
@@ -706,7 +753,7 @@ static int cmd_eval(struct ctx *c)
 	if (rc) {
 		rc = report(&c->err);
 	} else if (result_len) {
-		fwrite(result, 1, result_len, stdout);
+		put_guest(stdout, result, result_len);
 		fputc('\n', stdout);
 	}
 	free(result);

@@ -407,6 +407,24 @@ check "compile needs -o" 2 "" "compile needs -o" -- compile $J/handlers.js
 NEEDS="$tmp/h.mbc" check "compiling bytecode again" 2 "" "is already a bytecode file" -- compile "$tmp/h.mbc" -o "$tmp/x.mbc"
 check "compile --handler" 2 "" "--handler works with run only" -- compile $J/handlers.js -o "$tmp/x.mbc" --handler greet
 
+# ---- what the guest writes to a terminal: no escape sequences get through
+esc_js='console.log("\x1b[31mred\u009b ok\x07"); console.error("\x1b]0;t\x07"); throw new Error("\x1b[2J")'
+"$MICA" eval "$esc_js" >"$tmp/out" 2>"$tmp/err"
+rc=$? ok=0
+[ $rc = 1 ] && grep -q "$(printf '\033')\[31mred" "$tmp/out" && grep -q "$(printf '\033')\]0;t" "$tmp/err" && ok=1
+verdict "to a pipe, console output stays byte for byte" $rc $ok "$(od -c "$tmp/out" | head -3)"
+if command -v script >/dev/null; then
+	script -qec "'$MICA' eval '$(printf '%s' "$esc_js" | sed "s/'/'\\\\''/g")'" /dev/null >"$tmp/out" 2>&1
+	rc=$? ok=0
+	! grep -q "$(printf '\033')" "$tmp/out" && ! grep -q "$(printf '\007')" "$tmp/out" &&
+		grep -qF '\x1b[31mred\xc2\x9b ok\x07' "$tmp/out" && grep -qF '\x1b]0;t\x07' "$tmp/out" &&
+		grep -qF 'Uncaught Error: \x1b[2J' "$tmp/out" && ok=1
+	verdict "to a terminal, control characters are shown escaped" $rc $ok "$(od -c "$tmp/out" | head -5)"
+else
+	skip=$((skip + 1))
+	echo "skip - to a terminal, control characters are shown escaped (no script(1) here)"
+fi
+
 # ---- help and version
 "$MICA" --help >"$tmp/out" 2>&1
 rc=$? ok=0
