@@ -78,6 +78,7 @@ mica_proc_notify_ip:
 mica_proc_wait_ip:
 	cmp $8, %rax
 	jne 1b
+	movq $0, MB(MICA_MB_GO)		/* read only to wait: leave no trace of it */
 	cmpl $MICA_PROC_CONTINUE, CTRL(MICA_CTRL_MODE)
 	jne mica_proc_restore
 	ret

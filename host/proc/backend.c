@@ -813,6 +813,25 @@ static int copy_private(mica_sandbox *sb, struct proc_sb *s, int fd, uint64_t *p
 	return rc;
 }
 
+/* The window's guest pages (boot info, mailbox, inline area, console) over
+ * fd, where they hold anything; the control page and the scratch area are
+ * the transport's, not the guest's. */
+static int copy_window(struct proc_sb *s, int fd, uint64_t *pages)
+{
+	static const uint8_t zero[PAGE];
+	for (uint64_t gpa = MICA_GPA_WINDOW; gpa < MICA_SHARED_END; gpa += PAGE) {
+		const uint8_t *p = in_window(s, gpa);
+		int transport = (gpa >= MICA_GPA_CTRL && gpa < MICA_GPA_CTRL + MICA_CTRL_SIZE) ||
+				(gpa >= MICA_GPA_SCRATCH && gpa < MICA_GPA_SCRATCH + MICA_SCRATCH_SIZE);
+		if (transport || (gpa != MICA_GPA_INFO && !memcmp(p, zero, PAGE)))
+			continue;
+		if (pwrite(fd, p, PAGE, (off_t)gpa) != (ssize_t)PAGE)
+			return -1;
+		(*pages)++;
+	}
+	return 0;
+}
+
 static int proc_capture(mica_sandbox *sb, int fd, uint64_t *pages, struct mica_cpu *cpu,
 			mica_error *err)
 {
@@ -823,8 +842,7 @@ static int proc_capture(mica_sandbox *sb, int fd, uint64_t *pages, struct mica_c
 	/* Not started yet, or reset and not run since: it is what it will load. */
 	int pending = s->mode != MICA_PROC_CONTINUE;
 	if (copy_data(s->base, fd, sb->limits.memory_bytes, pages) ||
-	    (!pending && copy_private(sb, s, fd, pages)) ||
-	    pwrite(fd, in_window(s, MICA_GPA_INFO), PAGE, MICA_GPA_INFO) != (ssize_t)PAGE)
+	    (!pending && copy_private(sb, s, fd, pages)) || copy_window(s, fd, pages))
 		return mica_err_errno(err, MICA_ERR_SYSTEM,
 				      "cannot copy the guest process's memory");
 	if (pending) {

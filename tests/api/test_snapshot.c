@@ -12,6 +12,7 @@
 
 #include "harness.h"
 #include "mica.h"
+#include "snapshot.h" /* host/: the memory of a snapshot, to compare */
 #include "support.h"
 
 #define MIB ((size_t)1 << 20)
@@ -737,6 +738,114 @@ TEST(reset_forgets_the_tenant)
 	snapfx_close(&s);
 }
 
+/* ---- every byte ------------------------------------------------------------- */
+
+static void echo_fn(mica_hostcall *call, void *ud)
+{
+	(void)ud;
+	size_t len;
+	const char *a = mica_hostcall_args(call, &len);
+	mica_hostcall_return(call, a, len);
+}
+
+static void now_fn(mica_async_call *call, void *ud)
+{
+	(void)ud;
+	mica_async_complete(call, "\"done\"", 6);
+}
+
+/* Every way the host writes into a guest (the request, sync and async host
+ * call answers, module sources, the WAIT structure, boot info) and the
+ * guest's own writes (heap, console, timers, a bytes result), then a reset:
+ * after the same call, the reset clone's memory equals a new clone's, byte
+ * for byte, but the boot info (new entropy and clock). Deterministic mode
+ * makes the two runs the same. */
+static const char every_byte_js[] =
+    "import { echo } from 'host:t';\n"
+    "import { now } from 'host:a';\n"
+    "const junk = [];\n"
+    "export async function dirty(e) {\n"
+    "  junk.push('x'.repeat(100000) + e.length);\n"
+    "  console.log('dirty '.repeat(2000));\n"
+    "  echo('y'.repeat(200000));\n"
+    "  await now();\n"
+    "  const m = await import('./a.js');\n"
+    "  setTimeout(() => {}, 5);\n"
+    "  return new Uint8Array(50000).fill(m.v.length);\n"
+    "}\n"
+    "export function same(e) { return [e, junk.length]; }\n";
+
+/* The guest memory of a parked sandbox: a snapshot of it (internal). */
+static mica_snapshot *memory_of(mica_sandbox *sb)
+{
+	mica_error err;
+	mica_snapshot *m = mica_snapshot_take(sb, &err);
+	CHECK(m, "snapshot: %s", err.message);
+	return m;
+}
+
+TEST(reset_restores_every_byte)
+{
+	NEED_BACKEND();
+	struct snapfx s;
+	memset(&s, 0, sizeof(s));
+	s.rt = mica_runtime_new(harness_opts(), &s.err);
+	CHECK(s.rt, "runtime: %s", s.err.message);
+	if (!s.rt)
+		return;
+	mica_runtime_register(s.rt, "t", "echo", echo_fn, NULL);
+	mica_runtime_register_async(s.rt, "a", "now", now_fn, NULL);
+	mica_limits l;
+	mica_limits_default(&l);
+	l.deterministic = 1;
+	struct tenant t;
+	if (tenant_open(&t) || snapfx_open(&s, &l, every_byte_js)) {
+		snapfx_close(&s);
+		tenant_close(&t);
+		return;
+	}
+	mica_sandbox *a = clone_of(&s), *b = clone_of(&s);
+	mica_snapshot *ma = NULL, *mb = NULL;
+	if (a && b) {
+		char *big = malloc(1 << 20);
+		memset(big, 'e', 1 << 20);
+		big[0] = big[(1 << 20) - 1] = '"';
+		mica_sandbox_set_modules(a, t.dir, NULL);
+		char *r = NULL;
+		size_t len;
+		mica_error err;
+		int rc = mica_sandbox_call(a, "dirty", big, 1 << 20, &r, &len, &err);
+		CHECK(rc == MICA_OK && len == 50000, "dirty: %d %s", rc, err.message);
+		free(r);
+		free(big);
+		CHECK_RESET(a);
+		CHECK_CALL(a, "same", "7", "[7,0]");
+		CHECK_CALL(b, "same", "7", "[7,0]");
+		ma = memory_of(a);
+		mb = memory_of(b);
+	}
+	if (ma && mb) {
+		CHECK(ma->limits.memory_bytes == mb->limits.memory_bytes, "sizes");
+		uint64_t diff = 0, first = 0;
+		for (uint64_t off = 0; off < ma->limits.memory_bytes; off += 4096) {
+			if (off == MICA_GPA_INFO)
+				continue; /* new entropy and clock: meant to differ */
+			if (memcmp(ma->ref + off, mb->ref + off, 4096)) {
+				if (!diff++)
+					first = off;
+			}
+		}
+		CHECK(diff == 0, "%llu pages differ after the reset, the first at 0x%llx",
+		      (unsigned long long)diff, (unsigned long long)first);
+	}
+	mica_snapshot_free(ma);
+	mica_snapshot_free(mb);
+	mica_sandbox_free(a);
+	mica_sandbox_free(b);
+	tenant_close(&t);
+	snapfx_close(&s);
+}
+
 /* A guest that faults or breaks the ABI on request (tests/hostile/proto.c):
  * each kind of death, then a reset, then it answers again. */
 TEST(reset_revives_faulted)
@@ -1067,6 +1176,7 @@ int main(void)
 	RUN(reset_revives_interrupted);
 	RUN(reset_forgets_what_the_guest_hid);
 	RUN(reset_forgets_the_tenant);
+	RUN(reset_restores_every_byte);
 	RUN(reset_revives_faulted);
 	RUN(reset_booted_sandbox_invalid);
 	RUN(reset_and_call_across_threads);
