@@ -59,16 +59,45 @@ mica_proc_hypercall:
 	fxsave64 MB(MICA_MB_SAVED + 128)
 	/* fall through */
 
+/*
+ * The guest may have set PKRU so that memory is out of reach, the kernel's
+ * copies included (EFAULT): the stub then opens it again before it reads
+ * anything, with no memory access of its own. CPUID (slow: it leaves the
+ * VM) only on that path. Keeps rbx; uses rax, rcx, rdx, r8.
+ */
+.macro PKRU_OPEN
+	mov %rbx, %r8
+	mov $7, %eax
+	xor %ecx, %ecx
+	cpuid
+	mov %r8, %rbx
+	test $0x10, %ecx		/* OSPKE */
+	jz 9f
+	xor %eax, %eax
+	xor %ecx, %ecx
+	xor %edx, %edx
+	wrpkru
+9:
+.endm
+
 /* The park: tell the host, wait for its answer, act on ctrl.mode. */
 	.globl mica_proc_park
 mica_proc_park:
-	mov $SYS_WRITE, %eax
+	xor %r9d, %r9d
+0:	mov $SYS_WRITE, %eax
 	mov $MICA_PROC_FD_NOTIFY, %edi
 	mov $CTRL(MICA_CTRL_ONE), %esi
 	mov $8, %edx
 	syscall
 	.globl mica_proc_notify_ip
 mica_proc_notify_ip:
+	cmp $-14, %rax			/* EFAULT: the 1 it writes is out of reach */
+	jne 1f
+	test %r9d, %r9d			/* and was before: not PKRU, give up */
+	jnz 8f
+	inc %r9d
+	PKRU_OPEN
+	jmp 0b
 1:	mov $SYS_READ, %eax
 	mov $MICA_PROC_FD_GO, %edi
 	mov $MB(MICA_MB_GO), %esi
@@ -77,11 +106,18 @@ mica_proc_notify_ip:
 	.globl mica_proc_wait_ip
 mica_proc_wait_ip:
 	cmp $8, %rax
+	je 2f
+	cmp $-14, %rax			/* the answer was taken, not stored: PKRU */
 	jne 1b
-	movq $0, MB(MICA_MB_GO)		/* read only to wait: leave no trace of it */
+	PKRU_OPEN
+2:	movq $0, MB(MICA_MB_GO)		/* read only to wait: leave no trace of it */
 	cmpl $MICA_PROC_CONTINUE, CTRL(MICA_CTRL_MODE)
 	jne mica_proc_restore
 	ret
+8:	mov $SYS_EXIT_GROUP, %eax
+	mov $127, %edi
+	syscall
+	ud2
 
 /*
  * RESTORE (and RESET, which first puts memory back; RESET_PARK puts memory
@@ -91,8 +127,9 @@ mica_proc_wait_ip:
  * AVX, AVX-512, PKRU) leave nothing of the guest's own.
  */
 mica_proc_restore:
-	cld
 	mov $SCRATCH_TOP, %rsp
+	pushq $2			/* no AC, DF or TF of the guest's in the reset */
+	popfq
 	cmpl $MICA_PROC_RESTORE, CTRL(MICA_CTRL_MODE)
 	je 2f
 	call mica_proc_reset		/* RESET and RESET_PARK */

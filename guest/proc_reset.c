@@ -86,6 +86,30 @@ static void put_back(uint64_t s, uint64_t e, uint64_t *budget)
 	}
 }
 
+/* Puts [s, e) back, as put_back, where the guest may write; drops the rest:
+ * a written page in a read-only range (only the host could have made one)
+ * must not make the reset itself fault. */
+static void restore_range(uint64_t s, uint64_t e, uint64_t *budget)
+{
+	uint64_t n = CTRL->nwritable < MICA_PROC_MAX_WRITABLE ? CTRL->nwritable : MICA_PROC_MAX_WRITABLE;
+	for (uint64_t i = 0; i < n && s < e; i++) {
+		uint64_t lo = CTRL->writable[i][0], hi = CTRL->writable[i][1];
+		if (hi <= s)
+			continue;
+		if (lo >= e)
+			break;
+		if (lo > s) {
+			mica_proc_drop(s, lo - s);
+			s = lo;
+		}
+		uint64_t end = hi < e ? hi : e;
+		put_back(s, end, budget);
+		s = end;
+	}
+	if (s < e)
+		mica_proc_drop(s, e - s);
+}
+
 /* The private pages the guest wrote (anonymous now, no longer the
  * snapshot's file pages or the zero page) go back to the snapshot: refilled
  * in place, which keeps them mapped, up to copy_max pages; dropped past
@@ -112,16 +136,16 @@ static void restore_private(void)
 		long n = mica_proc_scan(&a);
 		if (n < 0) { /* no PAGEMAP_SCAN (Linux < 6.7): drop everything but the request */
 			uint64_t none = 0;
-			put_back(lo, hi < keep_lo ? hi : keep_lo, &none);
-			put_back(lo > keep_hi ? lo : keep_hi, hi, &none);
+			restore_range(lo, hi < keep_lo ? hi : keep_lo, &none);
+			restore_range(lo > keep_hi ? lo : keep_hi, hi, &none);
 			break;
 		}
 		for (long i = 0; i < n; i++) {
 			uint64_t s = VEC[i].start, e = VEC[i].end;
 			if (s < lo || e > hi || s >= e)
 				continue; /* not what was asked: never the case */
-			put_back(s, e < keep_lo ? e : keep_lo, &budget);
-			put_back(s > keep_hi ? s : keep_hi, e, &budget);
+			restore_range(s, e < keep_lo ? e : keep_lo, &budget);
+			restore_range(s > keep_hi ? s : keep_hi, e, &budget);
 		}
 		if (a.walk_end <= lo || a.walk_end > hi)
 			break;
@@ -135,9 +159,8 @@ void mica_proc_reset(void)
 	restore_private();
 	/* The shared pages the guest writes, but for the host's new request. */
 	uint64_t keep = CTRL->keep_inline < MICA_INLINE_SIZE ? CTRL->keep_inline : MICA_INLINE_SIZE;
-	/* the mailbox but the WAIT structure the host answered in it */
-	zero(MICA_GPA_MAILBOX + sizeof(struct mica_hc_wait),
-	     MICA_PAGE_SIZE - sizeof(struct mica_hc_wait));
+	/* the whole mailbox: post puts the WAIT structure back */
+	zero(MICA_GPA_MAILBOX, MICA_PAGE_SIZE);
 	zero(MICA_GPA_INLINE + keep, MICA_INLINE_SIZE - keep);
 	zero(MICA_GPA_CONSOLE, MICA_CONSOLE_SIZE);
 	uint64_t n = CTRL->post_len < sizeof(CTRL->post) ? CTRL->post_len : sizeof(CTRL->post);

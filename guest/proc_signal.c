@@ -2,7 +2,10 @@
  * The guest's side of the process backend that runs as ordinary guest code:
  * the handlers of SIGSYS (a system call the seccomp filter did not allow:
  * the same dispatcher as the KVM backend's `syscall` bounce serves it) and
- * of faults (reported to the host as MICA_HC_FAULT, as the KVM stubs do).
+ * of faults (the facts go to the mailbox, then the process exits with
+ * MICA_PROC_EXIT_FAULT: it never parks, so that after a park only the stub
+ * runs, whatever flags the guest set; a trap flag on the park's own
+ * instructions ends here too).
  * The loader installs them; guest/proc.S holds their entry stubs.
  */
 #ifndef _GNU_SOURCE
@@ -60,6 +63,6 @@ void mica_proc_fault(int sig, siginfo_t *si, void *ucv)
 	mb->fault.addr = (uint64_t)(uintptr_t)si->si_addr;
 	mb->fault.rsp = (uint64_t)g[REG_RSP];
 	mb->fault.code = si->si_code;
-	for (;;) /* the host never answers a fault */
-		mica_proc_hypercall(MICA_HC_FAULT, 0);
+	for (;;) /* exit_group: the filter allows it anywhere */
+		__asm__ volatile("syscall" : : "a"(231), "D"(MICA_PROC_EXIT_FAULT) : "rcx", "r11", "memory");
 }

@@ -251,7 +251,8 @@ int mica_hc_async(mica_sandbox *sb, uint64_t gpa, int64_t deadline, mica_error *
 {
 	(void)deadline;
 	struct mica_hc_async req;
-	if (mica_mem_read(&sb->mem, gpa, &req, sizeof(req)))
+	if (!mica_guest_writable(sb, gpa, sizeof(req)) ||
+	    mica_mem_read(&sb->mem, gpa, &req, sizeof(req)))
 		return mica_abi_violation(sb, err, "async host call structure", gpa);
 	if (!mica_mem_check(&sb->mem, req.args, req.args_len) || req.fn >= sb->nfns ||
 	    req.args_kind > MICA_KIND_BYTES)

@@ -123,8 +123,7 @@ enum mica_hc {
 	MICA_HC_CONSOLE = 1,  /* append console output */
 	MICA_HC_HOSTCALL = 2, /* call a host function synchronously */
 	MICA_HC_EXIT = 3,     /* the guest gives up: exit_group(), abort() */
-	MICA_HC_FAULT =
-	    4, /* CPL0 exception stub (KVM: registers) or fault handler (process: mailbox) */
+	MICA_HC_FAULT = 4,  /* KVM: a CPL0 exception stub, the facts in registers */
 	MICA_HC_MODULE = 5, /* fetch a user module's source from the host's module root */
 	MICA_HC_ASYNC = 6,  /* start an async host call (completion comes with a SLEEP) */
 	MICA_HC_SLEEP = 7,  /* wait for a timer or async completions; returns the completions */
@@ -271,6 +270,11 @@ struct mica_hc_exit {
 
 /* process: what the guest's fault handler reports with MICA_HC_FAULT, from
  * the kernel's signal frame (the same facts the KVM stubs pass). */
+/* process: the exit code of a guest whose fault handler wrote the facts
+ * to struct mica_mailbox.fault. A handler never parks: after a park the
+ * child runs nothing but the stub, or dies. */
+#define MICA_PROC_EXIT_FAULT 120
+
 struct mica_proc_fault {
 	uint64_t signal;
 	uint64_t vector; /* trap number */
@@ -313,6 +317,7 @@ struct mica_proc_cpu {
 /* The base's data: reset copies these ranges back from the snapshot and
  * zeroes the rest (mapped as zeroes, not from the base). */
 #define MICA_PROC_MAX_EXTENTS 256
+#define MICA_PROC_MAX_WRITABLE 32
 
 struct mica_proc_ctrl {
 	uint64_t one;		  /* 1: the value a park writes to MICA_PROC_FD_NOTIFY */
@@ -324,13 +329,14 @@ struct mica_proc_ctrl {
 	 * snapshot's) are copied back from MICA_PROC_REF_BASE where the
 	 * snapshot has data (extent[]) and zeroed elsewhere, up to copy_max
 	 * pages; past that they are dropped, so that the snapshot shows through
-	 * again (and the next writes fault them in). Then the shared pages the
-	 * guest may write are zeroed (mailbox, console, scratch). Either way
-	 * the request the host has just put in the guest stays: the call
-	 * structure, and keep_inline bytes of MICA_GPA_INLINE or keep_in of
-	 * MICA_GPA_IN (the rest of their last page is zeroed). Last, the
-	 * post_len bytes of post are written at post_gpa: the parked WAIT
-	 * structure with the request, wherever the guest keeps it. */
+	 * again (and the next writes fault them in). Written pages outside the
+	 * guest's writable ranges (writable[], sorted) are always dropped,
+	 * never written. Then the shared pages the guest may write are zeroed
+	 * (mailbox, console, scratch). Either way the request the host has
+	 * just put in the guest stays: keep_inline bytes of MICA_GPA_INLINE or
+	 * keep_in of MICA_GPA_IN (the rest of their last page is zeroed). Last,
+	 * the post_len bytes of post are written at post_gpa: the parked WAIT
+	 * structure with the request (in the mailbox). */
 	uint64_t priv_lo, priv_hi; /* 176 */
 	uint64_t copy_max;
 	uint64_t keep_inline, keep_in;
@@ -340,6 +346,8 @@ struct mica_proc_ctrl {
 	uint64_t pad[26];
 	uint8_t xsave[576]; /* 512: legacy area, XSAVE header (XSTATE_BV = x87|SSE) */
 	uint64_t extent[MICA_PROC_MAX_EXTENTS][2]; /* 1088: sorted [start, end) */
+	uint64_t nwritable;
+	uint64_t writable[MICA_PROC_MAX_WRITABLE][2]; /* sorted [start, end) */
 };
 
 #endif /* __ASSEMBLER__ */

@@ -43,6 +43,8 @@
 /* How long a new child may take to park for the first time (and a spare
  * to finish its reset). */
 #define READY_TIMEOUT_MS 10000
+/* How long a spare may take to finish its reset before it is given up. */
+#define SPARE_TIMEOUT_MS 1000
 /* Spares kept when mica_runtime_options.process_spares is 0. */
 #define SPARES_DEFAULT 16
 /* rflags bits the guest owns (as on KVM); a CPL3 process adds IF. */
@@ -176,12 +178,15 @@ static void proc_describe(void *state, char *buf, size_t len)
 	snprintf(
 	    buf, len,
 	    "sandbox: a child process per sandbox, forked from one zygote per runtime\n"
-	    "seccomp: the transport's read and write only, pinned to the guest's stub; every other "
+	    "seccomp: only the trusted stub's read and write of the transport's eventfds, and its "
+	    "pagemap scan and madvise(DONTNEED) for resets, each at one instruction with its "
+	    "descriptor and request pinned; arch_prctl(SET_FS/SET_GS); exit_group; every other "
 	    "system call is served inside the guest\n"
 	    "capabilities: none, no_new_privs\n"
 	    "namespaces: %s%s%s%s\n"
 	    "%s\n"
-	    "rlimits: no core dumps, 3 descriptors, no processes, address space = guest memory\n"
+	    "rlimits: no core dumps, 3 descriptors, no processes, address space = the guest's "
+	    "memory, its snapshot's data and 1 MiB\n"
 	    "spares: %d idle processes kept for clones of the same snapshot, reset before reuse\n",
 	    *got ? got : "none", *refused ? " (refused: " : "", refused, *refused ? ")" : "", cg,
 	    p->spare_max);
@@ -203,9 +208,24 @@ static int slow_read(void *ctx, uint64_t gpa, void *dst, size_t len)
 	return 0;
 }
 
+/* 1 if [gpa, gpa + len) lies in the guest's private writable ranges:
+ * /proc/<pid>/mem writes through page protections, and a host write into
+ * the guest's code or constants would be a page no reset could restore. */
+static int writable(const struct proc_sb *s, uint64_t gpa, size_t len)
+{
+	const struct mica_proc_ctrl *c = in_window(s, MICA_GPA_CTRL);
+	uint64_t end = gpa + len;
+	for (uint64_t i = 0; i < c->nwritable && i < MICA_PROC_MAX_WRITABLE && gpa < end; i++)
+		if (c->writable[i][0] <= gpa && gpa < c->writable[i][1])
+			gpa = c->writable[i][1]; /* ranges are sorted and merged */
+	return gpa >= end;
+}
+
 static int slow_write(void *ctx, uint64_t gpa, const void *src, size_t len)
 {
 	struct proc_sb *s = ctx;
+	if (!writable(s, gpa, len))
+		return -1;
 	for (size_t done = 0; done < len;) {
 		ssize_t n =
 		    pwrite(s->mem, (const uint8_t *)src + done, len - done, (off_t)(gpa + done));
@@ -228,11 +248,15 @@ static void kill_child(struct proc_sb *s)
 	s->parked = 0;
 }
 
-/* What a child's death status says. */
+/* A child died: FAULTED when its fault handler reported a fault in the
+ * mailbox, else an error that says how it died. */
+#define FAULTED 2
 static int death(struct proc_sb *s, int status, mica_error *err)
 {
 	s->alive = 0;
 	s->parked = 0;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == MICA_PROC_EXIT_FAULT)
+		return FAULTED;
 	if (WIFEXITED(status))
 		return mica_err(err, MICA_ERR_FAULT,
 				"guest exited with code %d: guest runtime exited",
@@ -249,8 +273,38 @@ static int death(struct proc_sb *s, int status, mica_error *err)
 			name ? name : "unknown");
 }
 
+/* Whether a fault signal came from the CPU exception its trap number says:
+ * the kernel also sends SIGSEGV itself, e.g. when it cannot push a signal
+ * frame, and the trap number is then whatever trapped last. */
+static int from_exception(const struct mica_fault *f, int64_t si_code)
+{
+	if (si_code != SI_KERNEL)
+		return 1; /* the kernel says which fault */
+	switch (f->signal) {
+	case SIGSEGV: return f->vector == 13 || f->vector == 14;
+	case SIGBUS: return f->vector == 12 || f->vector == 17;
+	case SIGTRAP: return f->vector == 1 || f->vector == 3;
+	default: return 1;
+	}
+}
+
+/* The facts the child's fault handler wrote before it exited, read once. */
+static void fault_of(const struct proc_sb *s, struct mica_fault *out)
+{
+	const struct mica_mailbox *mb = in_window(s, MICA_GPA_MAILBOX);
+	struct mica_proc_fault f;
+	memcpy(&f, (const void *)&mb->fault, sizeof(f));
+	*out = (struct mica_fault){.vector = f.vector,
+				   .error = f.error,
+				   .rip = f.rip,
+				   .addr = f.addr,
+				   .rsp = f.rsp,
+				   .signal = f.signal < 65 ? (int)f.signal : -1};
+	out->kernel = !from_exception(out, f.code);
+}
+
 /* Waits for the next notification: 1 when the child parked, 0 on timeout,
- * else an error (the child died, was interrupted). */
+ * FAULTED, else an error (the child died, was interrupted). */
 static int wait_notify(mica_sandbox *sb, struct proc_sb *s, int64_t deadline, mica_error *err)
 {
 	for (;;) {
@@ -340,10 +394,13 @@ static void set_ctrl(mica_sandbox *sb, struct proc_sb *s)
 }
 
 /* The base's data in [lo, hi), page-aligned and sorted, into ext (at most
- * max ranges: the smallest gaps are merged away). Returns the count. */
-static unsigned data_extents(int base, uint64_t lo, uint64_t hi, uint64_t (*ext)[2], unsigned max)
+ * max ranges: the smallest gaps are merged away, and then filled in the base
+ * so that no hole is ever mapped: reading a hole of a memfd through a
+ * mapping allocates a page, charged to whoever reads). Returns the count,
+ * or -1 if the gaps cannot be filled. */
+static int data_extents(int base, uint64_t lo, uint64_t hi, uint64_t (*ext)[2], unsigned max)
 {
-	unsigned n = 0;
+	unsigned n = 0, merged = 0;
 	for (off_t pos = (off_t)lo; pos < (off_t)hi;) {
 		off_t data = lseek(base, pos, SEEK_DATA);
 		if (data < 0 || data >= (off_t)hi)
@@ -352,6 +409,7 @@ static unsigned data_extents(int base, uint64_t lo, uint64_t hi, uint64_t (*ext)
 		if (hole < 0 || hole > (off_t)hi)
 			hole = (off_t)hi;
 		if (n == max) { /* merge the smallest gap to make room */
+			merged = 1;
 			unsigned k = 1;
 			for (unsigned i = 2; i < n; i++)
 				if (ext[i][0] - ext[i - 1][1] < ext[k][0] - ext[k - 1][1])
@@ -369,6 +427,27 @@ static unsigned data_extents(int base, uint64_t lo, uint64_t hi, uint64_t (*ext)
 		ext[n][1] = ((uint64_t)hole + PAGE - 1) & ~(PAGE - 1);
 		n++;
 		pos = hole;
+	}
+	for (unsigned i = 0; merged && i < n; i++) /* zeroes where the holes were */
+		if (fallocate(base, 0, (off_t)ext[i][0], (off_t)(ext[i][1] - ext[i][0])) < 0)
+			return -1;
+	return (int)n;
+}
+
+/* The guest's private writable ranges, sorted and merged: where a reset may
+ * write, and where the host's slow writes may go. Returns the count. */
+static unsigned writable_ranges(mica_sandbox *sb, uint64_t (*w)[2], unsigned max)
+{
+	struct mica_region r[MICA_MAX_REGIONS];
+	int nr = mica_layout_regions(&sb->layout, &sb->rt->image, r);
+	unsigned n = 0;
+	for (int i = 0; i < nr; i++) {
+		if (!(r[i].flags & MICA_REGION_W) || (r[i].flags & MICA_REGION_SHARED))
+			continue;
+		if (n && w[n - 1][1] == r[i].gpa)
+			w[n - 1][1] += r[i].len;
+		else if (n < max)
+			w[n][0] = r[i].gpa, w[n][1] = r[i].gpa + r[i].len, n++;
 	}
 	return n;
 }
@@ -420,9 +499,17 @@ static int spawn(mica_sandbox *sb, struct proc_sb *s, mica_error *err)
 		return mica_err(err, MICA_ERR_SYSTEM, "out of memory");
 	/* What the base holds: mapped from it, and what a reset copies back. */
 	struct mica_proc_ctrl *c = in_window(s, MICA_GPA_CTRL);
-	c->nextents = data_extents(s->base, MICA_SHARED_END, sb->layout.stack_top, c->extent,
-				   MICA_PROC_MAX_EXTENTS);
-	uint64_t mapped;
+	int next = data_extents(s->base, MICA_SHARED_END, sb->layout.stack_top, c->extent,
+				MICA_PROC_MAX_EXTENTS);
+	if (next < 0) {
+		free(m);
+		return mica_err_errno(err, MICA_ERR_SYSTEM, "cannot fill the gaps of the memory image");
+	}
+	c->nextents = (uint64_t)next;
+	c->nwritable = writable_ranges(sb, c->writable, MICA_PROC_MAX_WRITABLE);
+	uint64_t mapped, ref = 0;
+	for (uint64_t i = 0; i < c->nextents; i++)
+		ref += c->extent[i][1] - c->extent[i][0];
 	m->nmaps =
 	    guest_maps(sb, (const uint64_t(*)[2])c->extent, (unsigned)c->nextents, m->map, &mapped);
 	m->op = MICA_ZY_SPAWN;
@@ -432,7 +519,7 @@ static int spawn(mica_sandbox *sb, struct proc_sb *s, mica_error *err)
 	m->sigsys = img->hdr.proc_sigsys;
 	m->fault = img->hdr.proc_fault;
 	m->restorer = img->hdr.proc_restorer;
-	m->rlimit_as = mapped + (s->resettable ? m->mem_size : 0) + (1 << 20);
+	m->rlimit_as = mapped + (s->resettable ? ref : 0) + (1 << 20);
 	m->nfilter = mica_proc_filter(&img->hdr, m->filter, MICA_ZY_MAX_FILTER);
 	int fds[4 + MICA_ZY_MAX_CGROUPS] = {s->base, s->winfd, s->go, s->notify};
 	m->ncgroups =
@@ -454,6 +541,11 @@ static int spawn(mica_sandbox *sb, struct proc_sb *s, mica_error *err)
 	if (rc == 1)
 		return 0;
 	kill_child(s);
+	if (rc == FAULTED) { /* in the guest image's own stubs */
+		struct mica_fault f;
+		fault_of(s, &f);
+		return mica_fault_report(sb, &f, err);
+	}
 	return rc ? rc
 		  : mica_err(err, MICA_ERR_SYSTEM, "the sandbox process did not start within %d ms",
 			     READY_TIMEOUT_MS);
@@ -544,11 +636,16 @@ static struct proc_sb *take_spare(mica_sandbox *sb, struct mica_proc *p, int mem
 		if (!s)
 			return NULL;
 		mica_error ignored;
-		if (s->parked ||
-		    wait_notify(sb, s, mica_now_ns() + (int64_t)READY_TIMEOUT_MS * 1000000,
-				&ignored) == 1)
+		if (!s->parked && wait_notify(sb, s, mica_now_ns() + (int64_t)SPARE_TIMEOUT_MS * 1000000,
+					      &ignored) != 1) {
+			release(s); /* died or hung in its reset: try the next */
+			continue;
+		}
+		/* the stub's park after a whole reset leaves the mailbox clear */
+		const struct mica_mailbox *mb = in_window(s, MICA_GPA_MAILBOX);
+		if (*(const volatile uint32_t *)&mb->nr == 0)
 			return s;
-		release(s); /* died or hung in its reset: try the next */
+		release(s);
 	}
 }
 
@@ -697,20 +794,7 @@ static void proc_kick(mica_sandbox *sb)
 	(void)r;
 }
 
-/* Whether a fault signal came from the CPU exception its trap number says:
- * the kernel also sends SIGSEGV itself, e.g. when it cannot push a signal
- * frame, and the trap number is then whatever trapped last. */
-static int from_exception(const struct mica_fault *f, int64_t si_code)
-{
-	if (si_code != SI_KERNEL)
-		return 1; /* the kernel says which fault */
-	switch (f->signal) {
-	case SIGSEGV: return f->vector == 13 || f->vector == 14;
-	case SIGBUS: return f->vector == 12 || f->vector == 17;
-	case SIGTRAP: return f->vector == 1 || f->vector == 3;
-	default: return 1;
-	}
-}
+
 
 static int proc_run(mica_sandbox *sb, int64_t deadline, struct mica_exit *ex, mica_error *err)
 {
@@ -733,26 +817,18 @@ static int proc_run(mica_sandbox *sb, int64_t deadline, struct mica_exit *ex, mi
 		kill_child(s);
 		return MICA_ERR_TIMEOUT;
 	}
-	if (rc != 1)
+	if (rc != 1 && rc != FAULTED)
 		return rc;
 	const struct mica_mailbox *mb = in_window(s, MICA_GPA_MAILBOX);
 	memset(ex, 0, sizeof(*ex));
-	if (mb->nr == MICA_HC_FAULT) {
+	if (rc == FAULTED) {
 		ex->kind = MICA_EXIT_FAULT;
-		ex->fault = (struct mica_fault){
-		    .vector = mb->fault.vector,
-		    .error = mb->fault.error,
-		    .rip = mb->fault.rip,
-		    .addr = mb->fault.addr,
-		    .rsp = mb->fault.rsp,
-		    .signal = mb->fault.signal < 65 ? (int)mb->fault.signal : -1};
-		ex->fault.kernel = !from_exception(&ex->fault, mb->fault.code);
-		kill_child(s);
+		fault_of(s, &ex->fault);
 		return 0;
 	}
 	ex->kind = MICA_EXIT_CALL;
-	ex->nr = mb->nr;
-	ex->arg = mb->arg;
+	ex->nr = *(const volatile uint32_t *)&mb->nr;
+	ex->arg = *(const volatile uint64_t *)&mb->arg;
 	return 0;
 }
 

@@ -225,12 +225,16 @@ int mica_cgroups_get(struct mica_cgroups *cg, uint64_t limit, int fds[2], int *s
 		s[cg->nslots++] = (struct mica_cgroup_slot){0};
 	}
 	cg->slots[i].used = 1;
+	uint64_t had = cg->slots[i].limit;
 	pthread_mutex_unlock(&cg->lock);
 
+	/* outside the lock, the slot array may move: only indexes from here */
 	int n = 0;
-	if ((fresh || cg->slots[i].limit != limit) && prepare(cg, i, limit, fresh))
+	if ((fresh || had != limit) && prepare(cg, i, limit, fresh))
 		goto fail;
+	pthread_mutex_lock(&cg->lock);
 	cg->slots[i].limit = limit;
+	pthread_mutex_unlock(&cg->lock);
 	for (int h = 0; h < (cg->version == 1 ? 2 : 1); h++) {
 		char dir[PATH_MAX], path[PATH_MAX + 16];
 		slot_dir(cg, h, i, dir, sizeof(dir));

@@ -302,9 +302,18 @@ static void map_guest(const struct mica_zy_spawn *m, int base, int window)
 		if (r->kind == MICA_ZY_FILE)
 			sys(SYS_madvise, r->gpa, r->len, MADV_POPULATE_READ);
 	}
-	if (m->ref && sys(SYS_mmap, MICA_PROC_REF_BASE, m->mem_size, PROT_READ,
-			  MAP_SHARED | MAP_FIXED_NOREPLACE, base, 0) != (long)MICA_PROC_REF_BASE)
-		fail("mmap of the snapshot view", -1);
+	/* The snapshot view, over what the snapshot holds only (the extents the
+	 * host wrote to the control page): a hole mapped would let the guest
+	 * allocate pages in the snapshot by reading it. */
+	const volatile struct mica_proc_ctrl *c = (const volatile struct mica_proc_ctrl *)MICA_GPA_CTRL;
+	uint64_t n = c->nextents < MICA_PROC_MAX_EXTENTS ? c->nextents : MICA_PROC_MAX_EXTENTS;
+	for (uint64_t i = 0; m->ref && i < n; i++) {
+		uint64_t lo = c->extent[i][0], len = c->extent[i][1] - lo;
+		if (lo >= m->mem_size || len > m->mem_size - lo ||
+		    sys(SYS_mmap, MICA_PROC_REF_BASE + lo, len, PROT_READ, MAP_SHARED | MAP_FIXED_NOREPLACE,
+			base, lo) != (long)(MICA_PROC_REF_BASE + lo))
+			fail("mmap of the snapshot view", -1);
+	}
 }
 
 static void report_ready(int mem)

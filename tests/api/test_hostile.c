@@ -338,6 +338,9 @@ CPL0_CASES(CPL0_TEST)
 	  ABI("console write of 1 bytes at 0xffffffffff000000 to stream 2"))                       \
 	X(exit, "exit", "\"gave up\"", MICA_ERR_FAULT, "guest exited with code 3: \"gave up\"")    \
 	X(ud2, "ud2", "{}", MICA_ERR_FAULT, EXC("6 (invalid opcode)", "0x0"))                      \
+	/* the host wrote its answer there, into a read-only page (review) */                    \
+	X(async_read_only, "async_at", "4196352", MICA_ERR_FAULT,                                  \
+	  ABI("async host call structure at 0x400800"))                                            \
 	X(spin, "spin", "{}", MICA_ERR_TIMEOUT, TIMED_OUT)
 
 struct console {

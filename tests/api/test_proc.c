@@ -15,10 +15,12 @@
 #include <stdint.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "harness.h"
 #include "mica_abi.h"
+#include "snapshot.h" /* host/: the snapshot's memfd */
 #include "support.h"
 
 #define ENOSYS_TEXT "-38"
@@ -674,6 +676,61 @@ TEST(proc_spares_bounded)
 	spares_close(&x);
 }
 
+/* The snapshot view holds what the snapshot holds, no holes: a guest that
+ * reads all of it faults at the first hole, and allocates nothing in the
+ * snapshot (it could make the host keep, and its cgroup be charged, all of
+ * guest memory by reading: review). */
+TEST(proc_snapshot_view_has_no_holes)
+{
+	NEED_PROCESS();
+	struct spares x;
+	if (spares_open(&x, -1) == 0) {
+		struct stat before, after;
+		fstat(x.snap->memfd, &before);
+		mica_sandbox *a = clone_of(&x);
+		mica_error err;
+		char *r = a ? call(a, "readref", "0", &err) : NULL;
+		CHECK(a && !r && err.code == MICA_ERR_FAULT && strstr(err.message, "(page fault) at address 0x100"),
+		      "readref: %s", r ? r : err.message);
+		free(r);
+		mica_sandbox_free(a);
+		fstat(x.snap->memfd, &after);
+		CHECK(after.st_blocks == before.st_blocks, "the snapshot grew from %lld to %lld blocks",
+		      (long long)before.st_blocks, (long long)after.st_blocks);
+	}
+	spares_close(&x);
+}
+
+/* A trap flag on the park's own write: the guest's code would run after the
+ * notify if a signal handler parked. It exits instead, so the host never
+ * takes a park that is not the stub's, and the next clone is clean. */
+TEST(proc_trap_flag_on_the_park)
+{
+	NEED_PROCESS();
+	struct spares x;
+	if (spares_open(&x, 0) == 0) {
+		for (int i = 0; i < 5; i++) {
+			mica_sandbox *a = clone_of(&x);
+			mica_error err;
+			mica_sandbox_set_timeout(a, 2000);
+			char *r = a ? call(a, "tf_notify", "0", &err) : NULL;
+			/* the forged WAIT may be taken before the child dies */
+			CHECK(a && (r || err.code == MICA_ERR_FAULT), "tf_notify: %s", r ? r : err.message);
+			free(r);
+			r = a ? call(a, "echo", "1", &err) : NULL;
+			CHECK(!r && err.code == MICA_ERR_FAULT, "after it: %s", r ? r : err.message);
+			free(r);
+			mica_sandbox_free(a);
+			mica_sandbox *b = clone_of(&x);
+			r = b ? call(b, "peek", "0", &err) : NULL;
+			CHECK(r && !strcmp(r, "[0,0,0,0,0,0,0,0,0,0]"), "the next clone: %s", r ? r : err.message);
+			free(r);
+			mica_sandbox_free(b);
+		}
+	}
+	spares_close(&x);
+}
+
 /* SIGKILL of the host: the zygote and every sandbox go with it. */
 TEST(proc_host_killed)
 {
@@ -733,5 +790,7 @@ int main(void)
 	RUN(proc_spare_reused_clean);
 	RUN(proc_spares_off);
 	RUN(proc_spares_bounded);
+	RUN(proc_snapshot_view_has_no_holes);
+	RUN(proc_trap_flag_on_the_park);
 	return harness_report();
 }

@@ -39,6 +39,7 @@ long mica_syscall_dispatch(long nr)
 void hostile_hc(unsigned nr, uint64_t gpa); /* transport.S */
 /* guest/proc.S, for the process backend's tests */
 void mica_proc_park(void);
+extern char mica_proc_notify_ip[];
 long mica_proc_scan(void *arg);
 long mica_proc_drop(uint64_t addr, uint64_t len);
 
@@ -309,6 +310,40 @@ void proto_main(void)
 			peek();
 			w.result = (uintptr_t)list_text;
 			w.result_len = peeked_json();
+		} else if (streq(name, "async_at")) { /* MICA_HC_ASYNC with its structure at data */
+			hc(6, number(data, len));
+		} else if (streq(name, "readref")) { /* every page of the snapshot view */
+			const struct mica_boot_info *bi = (const struct mica_boot_info *)MICA_GPA_INFO;
+			uint64_t sum = 0;
+			for (uint64_t o = 0; o < bi->mem_size; o += 4096)
+				sum += *(volatile const uint8_t *)(MICA_PROC_REF_BASE + o);
+			w.result = (uintptr_t)num_text;
+			w.result_len = format((int64_t)sum);
+		} else if (streq(name, "tf_notify")) {
+			/* the park's write with the trap flag set (iretq onto it), a
+			 * forged WAIT in the mailbox: guest code would run after the
+			 * notify if a handler parked */
+			struct mica_mailbox *mb = (struct mica_mailbox *)MICA_GPA_MAILBOX;
+			w.status = MICA_GS_OK;
+			__builtin_memcpy(mb->call, &w, sizeof(w));
+			mb->nr = 0;
+			mb->arg = MICA_GPA_MAILBOX;
+			__asm__ volatile("mov %%rsp, %%r8\n\t"
+					 "pushq $0x2b\n\t"
+					 "pushq %%r8\n\t"
+					 "pushfq\n\t"
+					 "orq $0x100, (%%rsp)\n\t"
+					 "pushq $0x33\n\t"
+					 "pushq %0\n\t"
+					 "mov $1, %%eax\n\t"
+					 "mov $1, %%edi\n\t"
+					 "mov %1, %%esi\n\t"
+					 "mov $8, %%edx\n\t"
+					 "iretq\n\t"
+					 :
+					 : "r"((uint64_t)(uintptr_t)mica_proc_notify_ip - 2),
+					   "i"((uint32_t)(MICA_GPA_CTRL + MICA_CTRL_ONE))
+					 : "rax", "rdi", "rsi", "rdx", "r8", "memory");
 		} else if (streq(name, "spin")) {
 			for (;;)
 				__asm__ volatile("");
