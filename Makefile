@@ -120,8 +120,9 @@ $(BUILD)/libmica.so: $(HOST_OBJS)
 	$(CC) -shared $(HOST_LDFLAGS) -o $@ $^ $(HOST_LDLIBS)
 
 # ---- CLI ----
-$(BUILD)/mica: cli/mica.c include/mica.h $(BUILD)/libmica.a
-	$(CC) $(HOST_CFLAGS) $(HOST_LDFLAGS) -o $@ cli/mica.c $(BUILD)/libmica.a $(HOST_LDLIBS)
+CLI_SRCS := cli/mica.c cli/events.c
+$(BUILD)/mica: $(CLI_SRCS) cli/events.h include/mica.h $(BUILD)/libmica.a
+	$(CC) $(HOST_CFLAGS) $(HOST_LDFLAGS) -o $@ $(CLI_SRCS) $(BUILD)/libmica.a $(HOST_LDLIBS)
 
 # ---- examples ----
 examples: $(BUILD)/examples/plugin-host
@@ -152,4 +153,4 @@ clean:
 
 format:
 	clang-format -i include/*.h host/*.[ch] host/kvm/*.[ch] host/proc/*.[ch] guest/*.[ch] guest/tools/*.c cli/*.c \
-		tests/*.h tests/api/*.c tests/unit/*.c tests/hostile/*.c bench/*.[ch] examples/plugin/*.c
+		tests/*.h tests/api/*.c tests/unit/*.c tests/hostile/*.c bench/*.[ch] examples/plugin/*.c cli/*.h

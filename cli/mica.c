@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "events.h"
 #include "mica.h"
 #include "mica_abi.h"
 
@@ -428,22 +429,7 @@ static int read_events(const struct opts *o, struct events *ev)
 		ev->n = 1;
 		return 0;
 	}
-	size_t lines = 0;
-	for (char *p = ev->buf, *end = ev->buf + len; p < end;) {
-		char *nl = memchr(p, '\n', (size_t)(end - p)), *e = nl ? nl : end;
-		char *q = p;
-		while (q < e && strchr(" \t\r", *q))
-			q++;
-		if (q < e) {
-			if (lines < cap) {
-				*e = 0;
-				ev->ev[lines] = p;
-				ev->len[lines] = (size_t)(e - p);
-			}
-			lines++;
-		}
-		p = e + 1;
-	}
+	size_t lines = mica_cli_split_events(ev->buf, len, ev->ev, ev->len, cap);
 	if (lines != cap) {
 		char a[32], b[32];
 		snprintf(a, sizeof(a), "%zu", lines);
