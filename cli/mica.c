@@ -77,6 +77,10 @@ static const char usage[] =
     "                       (default 10000)\n"
     "  --memory MB          guest memory in MiB (default 64, 16..2048; a snapshot\n"
     "                       keeps the size it was made with)\n"
+    "  --unhandled-rejections MODE\n"
+    "                       a promise rejection no code handles: strict (default)\n"
+    "                       fails the run as an uncaught exception, warn prints it\n"
+    "                       to stderr and goes on, none ignores it (as Node's)\n"
     "  --deterministic      replayable runs: fixed Math.random seed, virtual clock\n"
     "                       (starts at 2024-01-01, 1 us per read, jumps to due\n"
     "                       timers without sleeping); a snapshot keeps its mode\n"
@@ -100,12 +104,14 @@ static const char usage[] =
 
 enum isolation { ISO_REUSE, ISO_RESET, ISO_FRESH };
 static const char *const iso_names[] = {"reuse", "reset", "fresh"};
+/* --unhandled-rejections, in the order of MICA_REJECTIONS_* */
+static const char *const rejection_names[] = {"strict", "warn", "none"};
 
 struct opts {
 	const char *cmd, *target, *handler, *event, *event_file, *event_bytes, *snapshot, *output,
 	    *modules;
 	long timeout_ms, memory_mb, repeat;
-	int memory_set, repeat_set, iso_set, deterministic, verbose;
+	int memory_set, repeat_set, iso_set, deterministic, verbose, rejections, rejections_set;
 	enum isolation iso;
 	mica_backend backend;
 	const char *backend_from; /* "--backend" or "MICA_BACKEND" */
@@ -258,7 +264,7 @@ static int check_args(const struct opts *o)
 			return fail(EXIT_USAGE, "info takes no argument ('%s')", o->target, "");
 		if (o->handler || o->event || o->event_file || o->event_bytes || o->snapshot ||
 		    o->output || o->modules || o->repeat_set || o->iso_set || o->memory_set ||
-		    o->deterministic)
+		    o->deterministic || o->rejections_set)
 			return fail(EXIT_USAGE, "info takes only --backend", "", "");
 		return 0;
 	}
@@ -294,28 +300,33 @@ static int check_args(const struct opts *o)
 		return fail(EXIT_USAGE, "--repeat and --isolation need --handler", "", "");
 	if (o->handler && !run)
 		return fail(EXIT_USAGE, "--handler works with run only", "", "");
+	if (o->rejections_set && comp)
+		return fail(EXIT_USAGE, "--unhandled-rejections works with run, eval and snapshot",
+			    "", "");
 	return 0;
 }
 
 static int parse_args(int argc, char **argv, struct opts *o)
 {
-	static const struct option longopts[] = {{"handler", required_argument, 0, 'H'},
-						 {"event", required_argument, 0, 'e'},
-						 {"event-file", required_argument, 0, 'f'},
-						 {"timeout", required_argument, 0, 't'},
-						 {"event-bytes", required_argument, 0, 'b'},
-						 {"memory", required_argument, 0, 'm'},
-						 {"snapshot", required_argument, 0, 's'},
-						 {"output", required_argument, 0, 'o'},
-						 {"repeat", required_argument, 0, 'n'},
-						 {"isolation", required_argument, 0, 'i'},
-						 {"help", no_argument, 0, 'h'},
-						 {"modules", required_argument, 0, 'M'},
-						 {"deterministic", no_argument, 0, 'D'},
-						 {"version", no_argument, 0, 'V'},
-						 {"backend", required_argument, 0, 'B'},
-						 {"verbose", no_argument, 0, 'v'},
-						 {0, 0, 0, 0}};
+	static const struct option longopts[] = {
+	    {"handler", required_argument, 0, 'H'},
+	    {"event", required_argument, 0, 'e'},
+	    {"event-file", required_argument, 0, 'f'},
+	    {"timeout", required_argument, 0, 't'},
+	    {"event-bytes", required_argument, 0, 'b'},
+	    {"memory", required_argument, 0, 'm'},
+	    {"snapshot", required_argument, 0, 's'},
+	    {"output", required_argument, 0, 'o'},
+	    {"repeat", required_argument, 0, 'n'},
+	    {"isolation", required_argument, 0, 'i'},
+	    {"help", no_argument, 0, 'h'},
+	    {"modules", required_argument, 0, 'M'},
+	    {"deterministic", no_argument, 0, 'D'},
+	    {"version", no_argument, 0, 'V'},
+	    {"backend", required_argument, 0, 'B'},
+	    {"verbose", no_argument, 0, 'v'},
+	    {"unhandled-rejections", required_argument, 0, 'U'},
+	    {0, 0, 0, 0}};
 	int bad = 0, c;
 	o->timeout_ms = 10000;
 	o->memory_mb = 64;
@@ -373,6 +384,19 @@ static int parse_args(int argc, char **argv, struct opts *o)
 					    optarg, "");
 			o->iso = (enum isolation)k;
 			o->iso_set = 1;
+			break;
+		}
+		case 'U': {
+			int k = 0;
+			while (k < 3 && strcmp(optarg, rejection_names[k]))
+				k++;
+			if (k == 3)
+				return fail(
+				    EXIT_USAGE,
+				    "--unhandled-rejections wants strict, warn or none, not '%s'",
+				    optarg, "");
+			o->rejections = k;
+			o->rejections_set = 1;
 			break;
 		}
 		case 'h': fputs(usage, stdout); exit(0);
@@ -509,6 +533,7 @@ static mica_sandbox *setup(struct ctx *c, mica_sandbox *sb)
 	if (!sb)
 		return NULL;
 	mica_sandbox_set_console(sb, on_console, NULL);
+	mica_sandbox_set_unhandled_rejections(sb, c->o->rejections);
 	if (c->o->modules && mica_sandbox_set_modules(sb, c->o->modules, &c->err)) {
 		mica_sandbox_free(sb);
 		return NULL;

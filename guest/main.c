@@ -12,8 +12,9 @@
 
 JSRuntime *rt;
 JSContext *ctx;
-static JSValue user_ns;	  /* namespace of the loaded module */
-static JSValue unhandled; /* first rejected promise nobody handled */
+static JSValue user_ns;	    /* namespace of the loaded module */
+static JSValue unhandled;   /* first rejected promise nobody handled */
+static uint32_t rejections; /* the request's MICA_REQ_REJECTIONS_* flags */
 static JSValue unhandled_reason;
 
 struct reply {
@@ -156,6 +157,8 @@ static int drain_loop;
  * completions (or a sleep until one is due), then microtasks... It stops
  * when v has settled and, for load and eval, nothing is pending; or at a
  * rejection of v, an unhandled rejection or a throwing timer callback. */
+static void warn_rejection(void);
+
 static JSValue settle(JSValue v)
 {
 	if (JS_IsException(v))
@@ -167,6 +170,7 @@ static JSValue settle(JSValue v)
 			JS_FreeValue(ctx, v);
 			return JS_EXCEPTION;
 		}
+		warn_rejection();
 		int state = JS_PromiseState(ctx, v); /* -1: not a promise */
 		if (state == 2 || !JS_IsUndefined(unhandled) || !mica_loop_pending())
 			break;
@@ -204,12 +208,35 @@ static void on_rejection(JSContext *c, JSValueConst promise, JSValueConst reason
 			 JS_BOOL is_handled, void *opaque)
 {
 	(void)opaque;
+	if (rejections & MICA_REQ_REJECTIONS_NONE)
+		return;
 	if (!is_handled && JS_IsUndefined(unhandled)) {
 		unhandled = JS_DupValue(c, promise);
 		unhandled_reason = JS_DupValue(c, reason);
 	} else if (is_handled && JS_VALUE_GET_PTR(promise) == JS_VALUE_GET_PTR(unhandled)) {
 		forget_rejection();
 	}
+}
+
+/* MICA_REQ_REJECTIONS_WARN: a rejection nobody handled once the jobs ran
+ * goes to stderr, and the request goes on. */
+static void warn_rejection(void)
+{
+	if (!(rejections & MICA_REQ_REJECTIONS_WARN) || JS_IsUndefined(unhandled))
+		return;
+	JSValue text = format_exception(unhandled_reason);
+	const char *s = JS_IsException(text) ? NULL : JS_ToCString(ctx, text);
+	static const char head[] = "Uncaught (in promise) ";
+	mica_console_write(2, head, sizeof(head) - 1);
+	if (s)
+		mica_console_write(2, s, strlen(s));
+	mica_console_write(2, "\n", 1);
+	JS_FreeCString(ctx, s);
+	if (JS_IsException(text))
+		JS_FreeValue(ctx, JS_GetException(ctx));
+	else
+		JS_FreeValue(ctx, text);
+	forget_rejection();
 }
 
 /* Consumes v. A rejection that no code handled fails the request the way
@@ -539,6 +566,7 @@ int main(void)
 		mica_console_reset();
 		reseed_if_renewed();
 		forget_rejection();
+		rejections = w.flags & (MICA_REQ_REJECTIONS_WARN | MICA_REQ_REJECTIONS_NONE);
 		oom = 0;
 		uint64_t room = w.request == MICA_GPA_INLINE ? MICA_INLINE_SIZE : MICA_IN_SIZE;
 		if ((w.request != MICA_GPA_INLINE && w.request != MICA_GPA_IN) ||

@@ -28,6 +28,13 @@ int mica_limits_check(const mica_limits *l, mica_error *err)
 		    err, MICA_ERR_INVALID,
 		    "guest memory must be 16 MiB to 2048 MiB in whole pages, not %zu bytes",
 		    l->memory_bytes);
+	if (l->unhandled_rejections < MICA_REJECTIONS_STRICT ||
+	    l->unhandled_rejections > MICA_REJECTIONS_NONE)
+		return mica_err(
+		    err, MICA_ERR_INVALID,
+		    "unhandled_rejections must be MICA_REJECTIONS_STRICT, _WARN or _NONE, "
+		    "not %d",
+		    l->unhandled_rejections);
 	if (l->stack_bytes < 64 * 1024 || l->stack_bytes > l->memory_bytes / 4 ||
 	    l->stack_bytes % MICA_PAGE_SIZE)
 		return mica_err(err, MICA_ERR_INVALID,
@@ -198,6 +205,14 @@ void mica_sandbox_set_timeout(mica_sandbox *sb, uint32_t timeout_ms)
 	sb->limits.timeout_ms = timeout_ms;
 }
 
+int mica_sandbox_set_unhandled_rejections(mica_sandbox *sb, int mode)
+{
+	if (mode < MICA_REJECTIONS_STRICT || mode > MICA_REJECTIONS_NONE)
+		return MICA_ERR_INVALID;
+	sb->limits.unhandled_rejections = mode;
+	return MICA_OK;
+}
+
 void mica_sandbox_interrupt(mica_sandbox *sb)
 {
 	atomic_store(&sb->interrupt, 1);
@@ -303,6 +318,9 @@ static int request(mica_sandbox *sb, uint32_t op, uint32_t flags, const char *na
 		return mica_err(err, MICA_ERR_INVALID,
 				"request too large: %zu bytes (the limit is %llu)", nlen + len,
 				(unsigned long long)MICA_IN_SIZE - 2);
+	static const uint32_t rejections[] = {0, MICA_REQ_REJECTIONS_WARN,
+					      MICA_REQ_REJECTIONS_NONE};
+	flags |= rejections[sb->limits.unhandled_rejections];
 	int rc = put_request(sb, op, flags, name, nlen, data, len, err);
 	if (rc)
 		return rc;

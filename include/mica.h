@@ -185,7 +185,17 @@ typedef struct mica_limits {
 	 * 2024-01-01T00:00:00Z, advances 1 us per read and jumps to each timer's
 	 * due time when the guest would wait for it (no real sleep). */
 	int deterministic;
+	/* A promise rejection that no code handles, as Node's
+	 * --unhandled-rejections: MICA_REJECTIONS_STRICT (0, the default) fails
+	 * the operation like an uncaught exception; _WARN writes "Uncaught (in
+	 * promise) ..." to the console's stderr and goes on; _NONE ignores it.
+	 * Sent with each request: mica_sandbox_set_unhandled_rejections()
+	 * changes it; a snapshot file does not keep it (its clones get the
+	 * default). */
+	int unhandled_rejections;
 } mica_limits;
+
+enum { MICA_REJECTIONS_STRICT = 0, MICA_REJECTIONS_WARN = 1, MICA_REJECTIONS_NONE = 2 };
 
 /* Fills in the defaults above. */
 void mica_limits_default(mica_limits *limits);
@@ -209,6 +219,11 @@ int mica_sandbox_set_modules(mica_sandbox *sb, const char *dir, mica_error *err)
 
 /* Changes the wall-clock limit of the following operations (0 = none). */
 void mica_sandbox_set_timeout(mica_sandbox *sb, uint32_t timeout_ms);
+
+/* Changes what the following operations do with a promise rejection nobody
+ * handles (MICA_REJECTIONS_*; mica_limits.unhandled_rejections). A reset
+ * brings back the snapshot's. MICA_ERR_INVALID for another value. */
+int mica_sandbox_set_unhandled_rejections(mica_sandbox *sb, int mode);
 
 /* Evaluates source as an ES module named `name`, running its top-level
  * await to completion. Syntax errors and unresolvable imports give
@@ -342,8 +357,8 @@ mica_sandbox *mica_pool_acquire(mica_pool *pool, uint32_t timeout_ms, mica_error
 
 /* Returns sb to the pool, which resets it to the snapshot before handing it
  * out again; nothing of its last use survives, and its console callback and
- * module root are dropped at once (as mica_sandbox_reset does). sb may be dead (timed out, faulted, interrupted). Releasing a
- * sandbox that is not out of this pool does nothing. */
+ * module root are dropped at once (as mica_sandbox_reset does). sb may be dead (timed out, faulted,
+ * interrupted). Releasing a sandbox that is not out of this pool does nothing. */
 void mica_pool_release(mica_pool *pool, mica_sandbox *sb);
 
 /* Frees the pool and its sandboxes; all should have been released, and no

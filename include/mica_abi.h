@@ -123,10 +123,10 @@ enum mica_hc {
 	MICA_HC_CONSOLE = 1,  /* append console output */
 	MICA_HC_HOSTCALL = 2, /* call a host function synchronously */
 	MICA_HC_EXIT = 3,     /* the guest gives up: exit_group(), abort() */
-	MICA_HC_FAULT = 4,  /* KVM: a CPL0 exception stub, the facts in registers */
-	MICA_HC_MODULE = 5, /* fetch a user module's source from the host's module root */
-	MICA_HC_ASYNC = 6,  /* start an async host call (completion comes with a SLEEP) */
-	MICA_HC_SLEEP = 7,  /* wait for a timer or async completions; returns the completions */
+	MICA_HC_FAULT = 4,    /* KVM: a CPL0 exception stub, the facts in registers */
+	MICA_HC_MODULE = 5,   /* fetch a user module's source from the host's module root */
+	MICA_HC_ASYNC = 6,    /* start an async host call (completion comes with a SLEEP) */
+	MICA_HC_SLEEP = 7,    /* wait for a timer or async completions; returns the completions */
 	MICA_HC_COUNT
 };
 
@@ -158,6 +158,10 @@ enum mica_kind {
 
 /* mica_hc_wait.flags, host -> guest */
 #define MICA_REQ_BYTES 1u /* MICA_OP_CALL: data is raw bytes, the event a Uint8Array */
+/* A promise rejection nobody handles: by default it fails the request (as
+ * Node's and Deno's "strict"); WARN prints it to stderr, NONE ignores it. */
+#define MICA_REQ_REJECTIONS_WARN 2u
+#define MICA_REQ_REJECTIONS_NONE 4u
 
 /* Largest result a WAIT may report (the host refuses more as an ABI violation). */
 #define MICA_RESULT_MAX (MICA_IN_SIZE * 16)
@@ -316,7 +320,7 @@ struct mica_proc_cpu {
 
 /* The base's data: reset copies these ranges back from the snapshot and
  * zeroes the rest (mapped as zeroes, not from the base). */
-#define MICA_PROC_MAX_EXTENTS 256
+#define MICA_PROC_MAX_EXTENTS  256
 #define MICA_PROC_MAX_WRITABLE 32
 
 struct mica_proc_ctrl {

@@ -472,6 +472,34 @@ TEST(unhandled_rejection)
 	fx_close(&f);
 }
 
+/* mica_limits.unhandled_rejections and its setter: strict fails, warn
+ * writes the rejection to stderr and goes on, none ignores it; anything
+ * else is refused. */
+TEST(unhandled_rejection_modes)
+{
+	mica_limits l;
+	mica_limits_default(&l);
+	l.unhandled_rejections = 3;
+	struct fx f;
+	OPEN(&f, NULL);
+	mica_error err;
+	CHECK(!mica_sandbox_new(f.rt, &l, &err) && err.code == MICA_ERR_INVALID &&
+		  strstr(err.message, "unhandled_rejections"),
+	      "mode 3 accepted: %s", err.message);
+	CHECK(mica_sandbox_set_unhandled_rejections(f.sb, -1) == MICA_ERR_INVALID, "mode -1");
+	const char *code = "Promise.reject(new Error('nobody')); 42";
+	CHECK_RC(&f, fx_eval(&f, code), MICA_ERR_JS);
+	CHECK(mica_sandbox_set_unhandled_rejections(f.sb, MICA_REJECTIONS_WARN) == MICA_OK, "warn");
+	CHECK_OK(&f, fx_eval(&f, code), "42");
+	CHECK(f.out.buf && strstr(f.out.buf, "[2]Uncaught (in promise) Error: nobody"),
+	      "stderr: %s", f.out.buf ? f.out.buf : "");
+	tr_clear(&f.out);
+	CHECK(mica_sandbox_set_unhandled_rejections(f.sb, MICA_REJECTIONS_NONE) == MICA_OK, "none");
+	CHECK_OK(&f, fx_eval(&f, code), "42");
+	CHECK(!f.out.len, "none wrote: %s", f.out.buf ? f.out.buf : "");
+	fx_close(&f);
+}
+
 /* ---- errors -------------------------------------------------------------- */
 
 TEST(syntax_error)
@@ -1230,6 +1258,7 @@ int main(void)
 	RUN(eval_state_persists);
 	RUN(eval_awaits_promise);
 	RUN(unhandled_rejection);
+	RUN(unhandled_rejection_modes);
 	RUN(syntax_error);
 	RUN(thrown_error);
 	RUN(thrown_non_error);

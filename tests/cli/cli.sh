@@ -407,6 +407,24 @@ check "compile needs -o" 2 "" "compile needs -o" -- compile $J/handlers.js
 NEEDS="$tmp/h.mbc" check "compiling bytecode again" 2 "" "is already a bytecode file" -- compile "$tmp/h.mbc" -o "$tmp/x.mbc"
 check "compile --handler" 2 "" "--handler works with run only" -- compile $J/handlers.js -o "$tmp/x.mbc" --handler greet
 
+# ---- --unhandled-rejections, as Node's
+rej='Promise.reject(new Error("nobody")); 42'
+check "an unhandled rejection fails the run (strict, the default)" 1 "" "Uncaught Error: nobody" -- eval "$rej"
+check "--unhandled-rejections=strict" 1 "" "Uncaught Error: nobody" -- eval "$rej" --unhandled-rejections strict
+check "--unhandled-rejections=warn prints it and goes on" 0 "42$nl" "Uncaught (in promise) Error: nobody" -- \
+	eval "$rej" --unhandled-rejections=warn
+check "--unhandled-rejections=none ignores it" 0 "42$nl" "" -- eval "$rej" --unhandled-rejections=none
+"$MICA" eval "$rej" --unhandled-rejections=none >"$tmp/out" 2>"$tmp/err"
+rc=$? ok=0
+[ $rc = 0 ] && ! [ -s "$tmp/err" ] && ok=1
+verdict "--unhandled-rejections=none writes nothing to stderr" $rc $ok "$(head -c 300 "$tmp/err")"
+check "--unhandled-rejections for a handler's call" 0 "1$nl" "Uncaught (in promise) Error: late" -- \
+	run $J/microtasks.js --handler bad --unhandled-rejections warn
+check "an unknown --unhandled-rejections mode" 2 "" "--unhandled-rejections wants strict, warn or none, not 'throw'" -- \
+	eval 1 --unhandled-rejections throw
+check "--unhandled-rejections with compile" 2 "" "--unhandled-rejections works with run, eval and snapshot" -- \
+	compile $J/handlers.js -o "$tmp/x.mbc" --unhandled-rejections warn
+
 # ---- what the guest writes to a terminal: no escape sequences get through
 esc_js='console.log("\x1b[31mred\u009b ok\x07"); console.error("\x1b]0;t\x07"); throw new Error("\x1b[2J")'
 "$MICA" eval "$esc_js" >"$tmp/out" 2>"$tmp/err"
