@@ -39,7 +39,13 @@ struct node {
 	char data[];
 };
 
+/* A queue's canary: set while it lives, cleared before it is freed, so that
+ * a completion that reaches a freed queue (a broken reference count) is
+ * refused in every build, not only under ASan (tests/api/test_async.c). */
+#define QUEUE_LIVE 0x6d6963612d617371ull /* "mica-asq" */
+
 struct mica_async {
+	uint64_t canary;
 	atomic_int refs; /* the sandbox's, plus one per call in flight */
 	pthread_mutex_t lock;
 	int efd;
@@ -89,6 +95,7 @@ static void unref(struct mica_async *q)
 	drop_queue(q);
 	close(q->efd);
 	pthread_mutex_destroy(&q->lock);
+	q->canary = 0;
 	free(q);
 }
 
@@ -105,6 +112,7 @@ int mica_async_begin(mica_sandbox *sb, mica_error *err)
 			return mica_err_errno(err, MICA_ERR_SYSTEM, "eventfd");
 		}
 		pthread_mutex_init(&q->lock, NULL);
+		q->canary = QUEUE_LIVE;
 		atomic_init(&q->refs, 1);
 		q->tail = &q->head;
 		atomic_store(&sb->async, q);
@@ -181,6 +189,8 @@ static int finish(mica_async_call *c, const void *s, size_t len, uint32_t kind)
 		rc = MICA_ERR_INVALID;
 	}
 	struct mica_async *q = c->q;
+	if (q->canary != QUEUE_LIVE)
+		return MICA_ERR_INVALID; /* never: the call holds a reference */
 	struct node *n = malloc(sizeof(*n) + (len > sizeof(over) ? len : sizeof(over)));
 	if (n) {
 		n->next = NULL;

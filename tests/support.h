@@ -2,6 +2,8 @@
 #ifndef MICA_TEST_SUPPORT_H
 #define MICA_TEST_SUPPORT_H
 
+#include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +70,23 @@ static inline char *call_json(mica_sandbox *sb, const char *fn, const char *ev, 
 	} while (0)
 
 /* A guest image read from a file. */
+/* Zeroed memory; running out is a failed check, never a silent pass. */
+static inline void *test_alloc(size_t n)
+{
+	void *p = calloc(1, n ? n : 1);
+	CHECK(p, "out of memory (%zu bytes)", n);
+	return p;
+}
+
+/* Starts a thread; a failure is a failed check, never a silent skip.
+ * Returns 0 when it runs (join it). */
+static inline int thread_start(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+	int rc = pthread_create(t, NULL, fn, arg);
+	CHECK(rc == 0, "pthread_create: %s", strerror(rc));
+	return rc;
+}
+
 /* ---- a tenant: what an embedder gives a sandbox for one user ------------- */
 
 /* A module that reads a file of the tenant's and logs. */

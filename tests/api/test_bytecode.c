@@ -440,7 +440,7 @@ TEST(syntax_error_at_compile)
 	      "NULL source");
 	CHECK(mica_sandbox_compile(sb, "x.js", ok_js, 5, NULL, &len, &err) == MICA_ERR_INVALID,
 	      "NULL file");
-	char *huge = malloc(4u << 20);
+	char *huge = test_alloc(4u << 20);
 	if (huge) {
 		memset(huge, ' ', 4u << 20);
 		CHECK(mica_sandbox_compile(sb, "x.js", huge, 4u << 20, &file, &len, &err) ==
@@ -473,7 +473,7 @@ static void expect_refusal(mica_runtime *rt, const char *what, const uint8_t *f,
 static void mutate(mica_runtime *rt, mica_sandbox *sb, const uint8_t *good, size_t len,
 		   const char *what, size_t off, int width, uint32_t v, const char *want)
 {
-	uint8_t *c = malloc(len);
+	uint8_t *c = test_alloc(len);
 	if (!c)
 		return;
 	memcpy(c, good, len);
@@ -528,7 +528,7 @@ TEST(refuses_bad_files)
 		      "load truncated at %zu: %s", cuts[i], err.message);
 	}
 	{
-		uint8_t *longer = calloc(1, len + 100);
+		uint8_t *longer = test_alloc(len + 100);
 		if (longer) {
 			memcpy(longer, g, len);
 			expect_refusal(rt, "100 bytes appended", longer, len + 100, "corrupted");
@@ -539,7 +539,7 @@ TEST(refuses_bad_files)
 	/* One flipped bit anywhere past the magic and format: sizes give
 	 * truncated or corrupted, everything else the checksum. */
 	bad = 0;
-	uint8_t *c = malloc(len);
+	uint8_t *c = test_alloc(len);
 	for (size_t off = H_ABI; c && off < len; off++)
 		for (int bit = 0; bit < 8; bit++) {
 			memcpy(c, g, len);
@@ -618,7 +618,7 @@ TEST(tampered_bytecode_stays_in_its_sandbox)
 		goto out;
 	CHECK(mica_sandbox_load_bytecode(other, g, len, &err) == MICA_OK, "load: %s", err.message);
 	uint32_t n = get32(g + H_NAME_LEN), b = get32(g + H_CODE_LEN);
-	uint8_t *c = malloc(len);
+	uint8_t *c = test_alloc(len);
 	int outcomes[8] = {0};
 	for (int i = 0; c && i < 24; i++) {
 		memcpy(c, g, len);
@@ -641,7 +641,7 @@ TEST(tampered_bytecode_stays_in_its_sandbox)
 	free(c);
 	/* A module name changed consistently in header and checksum, not in
 	 * the bytecode: the guest refuses it. */
-	c = malloc(len);
+	c = test_alloc(len);
 	if (c) {
 		memcpy(c, g, len);
 		c[HDR] = 'b'; /* "app.js" -> "bpp.js" */

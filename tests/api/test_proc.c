@@ -13,9 +13,9 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -690,13 +690,15 @@ TEST(proc_snapshot_view_has_no_holes)
 		mica_sandbox *a = clone_of(&x);
 		mica_error err;
 		char *r = a ? call(a, "readref", "0", &err) : NULL;
-		CHECK(a && !r && err.code == MICA_ERR_FAULT && strstr(err.message, "(page fault) at address 0x100"),
+		CHECK(a && !r && err.code == MICA_ERR_FAULT &&
+			  strstr(err.message, "(page fault) at address 0x100"),
 		      "readref: %s", r ? r : err.message);
 		free(r);
 		mica_sandbox_free(a);
 		fstat(x.snap->memfd, &after);
-		CHECK(after.st_blocks == before.st_blocks, "the snapshot grew from %lld to %lld blocks",
-		      (long long)before.st_blocks, (long long)after.st_blocks);
+		CHECK(after.st_blocks == before.st_blocks,
+		      "the snapshot grew from %lld to %lld blocks", (long long)before.st_blocks,
+		      (long long)after.st_blocks);
 	}
 	spares_close(&x);
 }
@@ -715,15 +717,18 @@ TEST(proc_trap_flag_on_the_park)
 			mica_sandbox_set_timeout(a, 2000);
 			char *r = a ? call(a, "tf_notify", "0", &err) : NULL;
 			/* the forged WAIT may be taken before the child dies */
-			CHECK(a && (r || err.code == MICA_ERR_FAULT), "tf_notify: %s", r ? r : err.message);
+			CHECK(a && (r || err.code == MICA_ERR_FAULT), "tf_notify: %s",
+			      r ? r : err.message);
 			free(r);
 			r = a ? call(a, "echo", "1", &err) : NULL;
-			CHECK(!r && err.code == MICA_ERR_FAULT, "after it: %s", r ? r : err.message);
+			CHECK(!r && err.code == MICA_ERR_FAULT, "after it: %s",
+			      r ? r : err.message);
 			free(r);
 			mica_sandbox_free(a);
 			mica_sandbox *b = clone_of(&x);
 			r = b ? call(b, "peek", "0", &err) : NULL;
-			CHECK(r && !strcmp(r, "[0,0,0,0,0,0,0,0,0,0]"), "the next clone: %s", r ? r : err.message);
+			CHECK(r && !strcmp(r, "[0,0,0,0,0,0,0,0,0,0]"), "the next clone: %s",
+			      r ? r : err.message);
 			free(r);
 			mica_sandbox_free(b);
 		}

@@ -131,7 +131,7 @@ TEST(sha256_fips_vectors)
 {
 	/* FIPS 180-2, appendix B: one block, two blocks, a million 'a'. */
 	static const char two[] = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
-	char *million = malloc(1000000);
+	char *million = test_alloc(1000000);
 	if (!million)
 		return;
 	memset(million, 'a', 1000000);
@@ -512,7 +512,7 @@ struct good {
 static void expect_refusal(mica_runtime *rt, const char *what, const uint8_t *b, size_t len,
 			   int resum, mica_code code, const char *fragment)
 {
-	uint8_t *copy = malloc(len ? len : 1);
+	uint8_t *copy = test_alloc(len ? len : 1);
 	if (!copy)
 		return;
 	memcpy(copy, b, len);
@@ -537,7 +537,7 @@ static void expect_refusal(mica_runtime *rt, const char *what, const uint8_t *b,
 static void mutate(mica_runtime *rt, const struct good *g, const char *what, size_t off, int w,
 		   uint64_t v, const char *fragment)
 {
-	uint8_t *c = malloc(g->len);
+	uint8_t *c = test_alloc(g->len);
 	if (!c)
 		return;
 	memcpy(c, g->data, g->len);
@@ -650,7 +650,7 @@ TEST(refuses_bad_files)
 			       MICA_ERR_INVALID, ": truncated");
 	}
 	{
-		uint8_t *longer = calloc(1, g.len + 100);
+		uint8_t *longer = test_alloc(g.len + 100);
 		if (longer) {
 			memcpy(longer, d, g.len);
 			expect_refusal(rt, "100 bytes appended", longer, g.len + 100, 1,
@@ -668,7 +668,7 @@ TEST(refuses_bad_files)
 	    g.len - SUM - 1, g.len - SUM,   g.len - 1};
 	for (size_t i = 0; i < sizeof(flips) / sizeof(flips[0]); i++)
 		for (int bit = 0; bit < 8; bit += 7) {
-			uint8_t *c = malloc(g.len);
+			uint8_t *c = test_alloc(g.len);
 			if (!c)
 				break;
 			memcpy(c, d, g.len);
@@ -680,7 +680,7 @@ TEST(refuses_bad_files)
 		}
 	for (size_t off = HDR; off < gh.rec; off += 97) {
 		snprintf(what, sizeof(what), "host table byte %zu flipped", off);
-		uint8_t *c = malloc(gh.len);
+		uint8_t *c = test_alloc(gh.len);
 		if (!c)
 			break;
 		memcpy(c, gh.data, gh.len);

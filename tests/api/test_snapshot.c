@@ -760,20 +760,19 @@ static void now_fn(mica_async_call *call, void *ud)
  * after the same call, the reset clone's memory equals a new clone's, byte
  * for byte, but the boot info (new entropy and clock). Deterministic mode
  * makes the two runs the same. */
-static const char every_byte_js[] =
-    "import { echo } from 'host:t';\n"
-    "import { now } from 'host:a';\n"
-    "const junk = [];\n"
-    "export async function dirty(e) {\n"
-    "  junk.push('x'.repeat(100000) + e.length);\n"
-    "  console.log('dirty '.repeat(2000));\n"
-    "  echo('y'.repeat(200000));\n"
-    "  await now();\n"
-    "  const m = await import('./a.js');\n"
-    "  setTimeout(() => {}, 5);\n"
-    "  return new Uint8Array(50000).fill(m.v.length);\n"
-    "}\n"
-    "export function same(e) { return [e, junk.length]; }\n";
+static const char every_byte_js[] = "import { echo } from 'host:t';\n"
+				    "import { now } from 'host:a';\n"
+				    "const junk = [];\n"
+				    "export async function dirty(e) {\n"
+				    "  junk.push('x'.repeat(100000) + e.length);\n"
+				    "  console.log('dirty '.repeat(2000));\n"
+				    "  echo('y'.repeat(200000));\n"
+				    "  await now();\n"
+				    "  const m = await import('./a.js');\n"
+				    "  setTimeout(() => {}, 5);\n"
+				    "  return new Uint8Array(50000).fill(m.v.length);\n"
+				    "}\n"
+				    "export function same(e) { return [e, junk.length]; }\n";
 
 /* The guest memory of a parked sandbox: a snapshot of it (internal). */
 static mica_snapshot *memory_of(mica_sandbox *sb)
@@ -806,8 +805,8 @@ TEST(reset_restores_every_byte)
 	}
 	mica_sandbox *a = clone_of(&s), *b = clone_of(&s);
 	mica_snapshot *ma = NULL, *mb = NULL;
-	if (a && b) {
-		char *big = malloc(1 << 20);
+	char *big = a && b ? test_alloc(1 << 20) : NULL;
+	if (big) {
 		memset(big, 'e', 1 << 20);
 		big[0] = big[(1 << 20) - 1] = '"';
 		mica_sandbox_set_modules(a, t.dir, NULL);
@@ -1071,7 +1070,7 @@ TEST(many_clones)
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
-	mica_sandbox **sbs = calloc(NCLONES, sizeof(*sbs));
+	mica_sandbox **sbs = test_alloc(NCLONES * sizeof(*sbs));
 	if (!sbs) {
 		CHECK(0, "calloc");
 		snapfx_close(&s);

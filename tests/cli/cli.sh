@@ -271,11 +271,21 @@ check "array bomb hits the memory limit" 4 "" "memory limit" -- eval 'let a = []
 check "string bomb hits the memory limit" 4 "" "memory limit" -- eval 'let s = "x"; for (;;) s += s' --memory 32
 
 # ---- output floods are capped
+# exactly the limit (1 MiB by default), the first bytes written, then the note
+note='[mica] console output truncated: the limit is 1048576 bytes per call'
 "$MICA" eval 'for (let i = 0; i < 200000; i++) console.log("flood line " + i)' >"$tmp/out" 2>"$tmp/err"
 rc=$? ok=0
 size=$(wc -c <"$tmp/out")
-[ $rc = 0 ] && [ "$size" -le 1048576 ] && grep -q "truncated" "$tmp/err" && ok=1
-verdict "console flood is capped and said to be truncated" $rc $ok "$size bytes, stderr: $(head -c 300 "$tmp/err")"
+awk 'BEGIN { for (i = 0; i < 200000; i++) print "flood line " i }' | head -c 1048576 >"$tmp/want"
+[ $rc = 0 ] && [ "$size" = 1048576 ] && cmp -s "$tmp/out" "$tmp/want" && [ "$(cat "$tmp/err")" = "$(printf '\n%s' "$note")" ] && ok=1
+verdict "console flood: exactly the first 1 MiB, then the note on stderr" $rc $ok "$size bytes, stderr: $(head -c 300 "$tmp/err")"
+# stdout and stderr share the limit
+"$MICA" eval 'for (let i = 0; i < 100000; i++) { console.log("out " + i); console.error("err " + i) }' \
+	>"$tmp/out" 2>"$tmp/err"
+rc=$? ok=0
+total=$(($(wc -c <"$tmp/out") + $(grep -v -F "$note" "$tmp/err" | wc -c) - 1))
+[ $rc = 0 ] && [ "$total" = 1048576 ] && grep -q -F "$note" "$tmp/err" && ok=1
+verdict "stdout and stderr share the output limit" $rc $ok "$total bytes in all"
 
 # ---- the backend: exit code 6 when the one asked for cannot be used
 MICA_KVM_DEVICE=/nonexistent/kvm check "--backend kvm without a hypervisor" 6 "" \

@@ -408,7 +408,7 @@ eq('log detached from console', logOut(() => { const { log } = console; log('det
   withCause.cause = new Error('inner');
   match('error: cause', inspect(withCause), /^Error: outer\n    at [^]*\{\n  cause: Error: inner\n      at /);
   const nullProto = Object.setPrototypeOf(new Error('np'), null);
-  match('error: null prototype', inspect(nullProto), /^\[Error: null prototype\]: np|^\[Error: np\]|^\[Object: null prototype\]/);
+  match('error: null prototype', inspect(nullProto), /^\[Error: null prototype\]: np\n    at <eval> \([^)\n]*\)$/);
   eq('error: %s uses stack', logOut(() => console.log('%s', noStack)), '[Error: nostack]');
   const throwingName = new Error('tn');
   Object.defineProperty(throwingName, 'name', { get() { throw new Error('getter'); } });
@@ -444,7 +444,7 @@ eq('log detached from console', logOut(() => { const { log } = console; log('det
     get() { throw new Error('get trap'); },
     has() { throw new Error('has trap'); },
   });
-  match('throwing proxy', noThrow('throwing proxy no throw', () => inspect(trapThrows)), /Inspection threw/);
+  match('throwing proxy', noThrow('throwing proxy no throw', () => inspect(trapThrows)), /^<Inspection threw \((ownKeys|gopd|proto|get|has) trap\)>$/);
   match('throwing proxy nested', noThrow('throwing proxy nested no throw', () => inspect({ p: trapThrows, ok: 1 })),
     /^\{ p: <Inspection threw \([^)]*\)>, ok: 1 \}$/);
   noThrow('throwing proxy in console.log', () => capture(() => console.log(trapThrows, '%s %d %i %f %j %o %O', trapThrows, trapThrows, trapThrows, trapThrows, trapThrows, trapThrows, trapThrows)));
@@ -465,7 +465,7 @@ eq('log detached from console', logOut(() => { const { log } = console; log('det
 // ---- format with hostile arguments ------------------------------------------
 {
   const badToString = { toString() { throw new Error('ts'); } };
-  match('%s throwing toString', logOut(() => console.log('%s', badToString)), /toString/);
+  eq('%s throwing toString', logOut(() => console.log('%s', badToString)), '{ toString: [Function: toString] }');
   eq('%d throwing valueOf', logOut(() => console.log('%d', { valueOf() { throw new Error('vo'); } })), 'NaN');
   eq('%i throwing toString', logOut(() => console.log('%i', badToString)), 'NaN');
   eq('%f throwing toString', logOut(() => console.log('%f', badToString)), 'NaN');
