@@ -259,6 +259,26 @@ ln -s helper.js "$tmp/root/in.js"
 printf 'import h from "./in.js";\nimport o from "./out.js";\n' >"$tmp/root/sym.js"
 check "symlinks out of the root are refused" 2 "" "'./out.js' (imported at sym.js:2): outside the module root" -- \
 	run "$tmp/root/sym.js" --modules "$tmp/root"
+# every other way out: an absolute specifier, import() with ../, a directory
+# symlink, and the same from a snapshot
+printf 'import p from "/etc/passwd";\n' >"$tmp/root/abs.js"
+check "an absolute specifier is refused" 2 "" "'/etc/passwd' (imported at abs.js:1): module names must be relative paths inside the module root" -- \
+	run "$tmp/root/abs.js" --modules "$tmp/root"
+printf 'export async function h() { return (await import("../../../etc/passwd")).default; }\n' >"$tmp/root/dyn.js"
+check "import() with ../ is refused" 1 "" "outside the module root" -- \
+	run "$tmp/root/dyn.js" --modules "$tmp/root" --handler h
+ln -s /etc "$tmp/root/etcdir"
+printf 'import p from "./etcdir/hostname";\n' >"$tmp/root/dirsym.js"
+check "a symlinked directory that leads out is refused" 2 "" "(imported at dirsym.js:1): outside the module root" -- \
+	run "$tmp/root/dirsym.js" --modules "$tmp/root"
+printf 'export async function h() { return (await import("./helper.js")).default(); }\nexport async function out() { return (await import("./etcdir/hostname")).default; }\n' >"$tmp/root/later.js"
+check "a snapshot made with --modules" 0 "" "" -- snapshot "$tmp/root/later.js" --modules "$tmp/root" -o "$tmp/m.msnap"
+NEEDS="$tmp/m.msnap" check "run --snapshot --modules imports at run time" 0 "\"helped\"$nl" "" -- \
+	run --snapshot "$tmp/m.msnap" --modules "$tmp/root" --handler h
+NEEDS="$tmp/m.msnap" check "run --snapshot without --modules imports nothing" 1 "" "no module root was granted" -- \
+	run --snapshot "$tmp/m.msnap" --handler h
+NEEDS="$tmp/m.msnap" check "run --snapshot --modules keeps the root's walls" 1 "" "outside the module root" -- \
+	run --snapshot "$tmp/m.msnap" --modules "$tmp/root" --handler out
 check "syntax error in an imported module" 2 "" "lib/broken.js:1" -- run $Jm/app/usebroken.js --modules $Jm
 check "entry outside the root" 2 "" "is not inside the module root" -- run $Jm/app/main.js --modules $Jm/lib
 check "missing module root" 2 "" "cannot use '$tmp/nodir' as the module root" -- \
@@ -384,6 +404,24 @@ check "unknown isolation mode" 2 "" "--isolation wants reuse, reset or fresh, no
 	run $J/counter.js --handler tick --isolation shared
 check "--repeat 0" 2 "" "--repeat wants a whole number from 1" -- run $J/counter.js --handler tick --repeat 0
 check "--repeat without --handler" 2 "" "need --handler" -- run $J/counter.js --repeat 2
+check "--isolation without --handler" 2 "" "need --handler" -- run $J/counter.js --isolation reset
+check "--memory above the maximum" 2 "" "--memory wants a whole number from 16 to 2048" -- run $J/tla.js --memory 4096
+NEEDS="$tmp/c.msnap" check "--deterministic with --snapshot" 2 "" "--deterministic cannot change a snapshot" -- \
+	run --snapshot "$tmp/c.msnap" --handler tick --deterministic
+
+# A guest fault is exit 5 with the facts: a snapshot file whose registers
+# send the guest to address 0 (checksum made right again).
+if [ -e "$tmp/c.msnap" ]; then
+	size=$(wc -c <"$tmp/c.msnap")
+	fns=$(od -An -tu4 -j60 -N4 "$tmp/c.msnap" | tr -d ' ')
+	head -c $((size - 32)) "$tmp/c.msnap" >"$tmp/body"
+	# rip: the register state follows the 176-byte header and the host function table
+	dd if=/dev/zero of="$tmp/body" bs=1 seek=$((176 + fns + 128)) count=8 conv=notrunc 2>/dev/null
+	sum=$(sha256sum "$tmp/body" | cut -d' ' -f1)
+	{ cat "$tmp/body"; for h in $(echo "$sum" | sed 's/../& /g'); do printf "\\$(printf %o "0x$h")"; done; } >"$tmp/rip0.msnap"
+fi
+NEEDS="$tmp/c.msnap" check "a guest fault is exit 5 with the address and rip" 5 "" \
+	"guest fault: vector 14 (page fault) at address 0x0, rip 0x0" -- run --snapshot "$tmp/rip0.msnap" --handler tick
 
 # ---- precompiled modules (compile, run FILE.mbc)
 check "compile writes a bytecode file" 0 "" "" -- compile $J/handlers.js -o "$tmp/h.mbc"
