@@ -608,6 +608,81 @@ TEST(late_completions_are_harmless)
 	mica_runtime_free(rt);
 }
 
+/* A completion that arrives after the request that started it is dropped,
+ * wherever that request went: the sandbox was reset, it went back to a
+ * pool, the call was in flight when the snapshot was taken, or the runtime
+ * is gone. Nothing of it reaches the next request. */
+TEST(late_completions_everywhere)
+{
+	NEED_BACKEND();
+	mica_runtime *rt = runtime();
+	if (!rt)
+		return;
+	mica_error err;
+	const char *src =
+	    "import { keep } from 'host:async';\n"
+	    "export function start() { keep(1).then(v => { globalThis.got = v; }); return 1; }\n"
+	    "export function read() { return globalThis.got ?? 'none'; }\n";
+	mica_sandbox *boot = mica_sandbox_new(rt, NULL, &err);
+	int rc = boot ? mica_sandbox_load(boot, "l.js", src, strlen(src), &err) : MICA_ERR_SYSTEM;
+	CHECK(rc == MICA_OK, "load: %s", err.message);
+	char *res = NULL;
+	size_t len;
+	atomic_store(&nkept, 0);
+	/* in flight when the snapshot is taken */
+	rc = boot ? mica_sandbox_call(boot, "start", "null", 4, &res, &len, &err) : rc;
+	free(res);
+	mica_snapshot *snap = rc == MICA_OK ? mica_snapshot_take(boot, &err) : NULL;
+	CHECK(snap, "snapshot: %s", err.message);
+	mica_sandbox *a = snap ? mica_sandbox_from_snapshot(rt, snap, &err) : NULL;
+	mica_pool *pool = snap ? mica_pool_new(rt, snap, 1, &err) : NULL;
+	CHECK(a && pool, "clone and pool: %s", err.message);
+	if (a && pool) {
+		/* started in a clone that is then reset */
+		mica_sandbox_call(a, "start", "null", 4, &res, &len, &err);
+		free(res);
+		CHECK(mica_sandbox_reset(a, &err) == MICA_OK, "reset: %s", err.message);
+		/* started in a pooled sandbox that goes back */
+		mica_sandbox *p = mica_pool_acquire(pool, 1000, &err);
+		if (p) {
+			mica_sandbox_call(p, "start", "null", 4, &res, &len, &err);
+			free(res);
+			mica_pool_release(pool, p);
+		}
+		CHECK(atomic_load(&nkept) == 3, "kept %d calls", atomic_load(&nkept));
+		for (int i = 0; i < atomic_load(&nkept); i++)
+			CHECK(mica_async_complete(kept[i], "\"late\"", 6) == MICA_OK, "complete %d",
+			      i);
+		mica_sandbox *q = mica_pool_acquire(pool, 1000, &err);
+		mica_sandbox *sbs[3] = {a, boot, q};
+		for (int i = 0; i < 3; i++) {
+			res = NULL;
+			rc = sbs[i] ? mica_sandbox_call(sbs[i], "read", "null", 4, &res, &len, &err)
+				    : -1;
+			CHECK(rc == MICA_OK && res && !strcmp(res, "\"none\""),
+			      "sandbox %d read %s %s", i, res ? res : "", err.message);
+			free(res);
+		}
+		if (q)
+			mica_pool_release(pool, q);
+	}
+	/* and one more, still in flight when everything is freed */
+	atomic_store(&nkept, 0);
+	if (a) {
+		mica_sandbox_call(a, "start", "null", 4, &res, &len, &err);
+		free(res);
+	}
+	mica_pool_free(pool);
+	mica_sandbox_free(a);
+	mica_sandbox_free(boot);
+	mica_snapshot_free(snap);
+	mica_runtime_free(rt);
+	CHECK(atomic_load(&nkept) == 1, "kept %d", atomic_load(&nkept));
+	if (atomic_load(&nkept) == 1)
+		CHECK(mica_async_complete(kept[0], "1", 1) == MICA_OK, "after mica_runtime_free");
+	atomic_store(&nkept, 0);
+}
+
 /* Untrusted JS decides how much the host holds for calls in flight: the
  * host bounds it (64 MiB of arguments, 4096 calls) and rejects the rest. */
 TEST(held_arguments_are_bounded)
@@ -833,6 +908,7 @@ int main(void)
 	RUN(async_host_fn_from_thread);
 	RUN(hundred_in_flight);
 	RUN(late_completions_are_harmless);
+	RUN(late_completions_everywhere);
 	RUN(held_arguments_are_bounded);
 	RUN(queued_results_are_bounded);
 	RUN(refused_calls_copy_nothing);

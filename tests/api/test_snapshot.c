@@ -546,6 +546,60 @@ out:
 	snapfx_close(&s);
 }
 
+/* A deterministic snapshot keeps its mode through clones, resets and a
+ * file: each gives the same Math.random, clock and crypto.getRandomValues
+ * as the others; a snapshot of a normal sandbox does not. */
+TEST(deterministic_snapshot_keeps_its_mode)
+{
+	static const char js[] =
+	    "export function r() {\n"
+	    "  return [Math.random(), Date.now(),\n"
+	    "          Array.from(crypto.getRandomValues(new Uint8Array(8)))];\n"
+	    "}\n";
+	for (int det = 1; det >= 0; det--) {
+		mica_limits l;
+		mica_limits_default(&l);
+		l.deterministic = det;
+		struct snapfx s;
+		OPEN_SNAP(&s, &l, js);
+		char path[64];
+		snprintf(path, sizeof(path), "/tmp/mica-det-%d.msnap", (int)getpid());
+		mica_snapshot *loaded = NULL;
+		if (mica_snapshot_save(s.snap, path, &s.err) == MICA_OK)
+			loaded = mica_snapshot_load(s.rt, path, &s.err);
+		unlink(path);
+		CHECK(loaded, "file: %s", s.err.message);
+		mica_sandbox *a = clone_of(&s), *b = clone_of(&s);
+		mica_sandbox *c = loaded ? mica_sandbox_from_snapshot(s.rt, loaded, &s.err) : NULL;
+		char *ra = NULL, *rb = NULL, *rr = NULL, *rc = NULL;
+		mica_error e;
+		if (a && b && c) {
+			call(a, "r", "null", &ra, &e);
+			call(b, "r", "null", &rb, &e);
+			CHECK_RESET(a);
+			call(a, "r", "null", &rr, &e);
+			call(c, "r", "null", &rc, &e);
+		}
+		CHECK(ra && rb && rr && rc, "calls failed: %s", e.message);
+		if (ra && rb && rr && rc && det)
+			CHECK(!strcmp(ra, rb) && !strcmp(ra, rr) && !strcmp(ra, rc),
+			      "deterministic: clone %s, clone %s, reset %s, file %s", ra, rb, rr,
+			      rc);
+		if (ra && rb && rr && rc && !det)
+			CHECK(strcmp(ra, rb) && strcmp(ra, rr) && strcmp(ra, rc),
+			      "normal: the same values twice: %s %s %s %s", ra, rb, rr, rc);
+		free(ra);
+		free(rb);
+		free(rr);
+		free(rc);
+		mica_sandbox_free(a);
+		mica_sandbox_free(b);
+		mica_sandbox_free(c);
+		mica_snapshot_free(loaded);
+		snapfx_close(&s);
+	}
+}
+
 /* ---- lifetime ---------------------------------------------------------------- */
 
 TEST(snapshot_free_while_clones_live)
@@ -1175,6 +1229,7 @@ int main(void)
 	RUN(reset_revives_interrupted);
 	RUN(reset_forgets_what_the_guest_hid);
 	RUN(reset_forgets_the_tenant);
+	RUN(deterministic_snapshot_keeps_its_mode);
 	RUN(reset_restores_every_byte);
 	RUN(reset_revives_faulted);
 	RUN(reset_booted_sandbox_invalid);

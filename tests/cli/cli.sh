@@ -381,6 +381,17 @@ rc=$? lines=$(wc -l <"$tmp/out") ok=0
 [ $rc = 3 ] && [ "$lines" -ge 1 ] && [ "$lines" -le 4 ] && grep -q "time limit" "$tmp/err" && ok=1
 verdict "--timeout covers the whole run" $rc $ok "$lines lines, stderr: $(head -c 300 "$tmp/err")"
 
+# a clone or a reset reads the current time, not the snapshot's
+printf 'export const at = Date.now();\nexport function age() { return Date.now() - at; }\n' >"$tmp/age.js"
+"$MICA" snapshot "$tmp/age.js" -o "$tmp/age.msnap" >/dev/null 2>&1
+sleep 1.2
+for mode in fresh reset; do
+	"$MICA" run --snapshot "$tmp/age.msnap" --handler age --repeat 2 --isolation $mode >"$tmp/out" 2>"$tmp/err"
+	rc=$? ok=0
+	[ $rc = 0 ] && [ "$(awk '$1 >= 1000' "$tmp/out" | wc -l)" = 2 ] && ok=1
+	verdict "the clock is current under $mode (the snapshot is 1.2 s old)" $rc $ok "$(tr '\n' ' ' <"$tmp/out")"
+done
+
 # bad snapshot files: exit 2, saying what is wrong
 flip_middle "$tmp/c.msnap" "$tmp/flip.msnap"
 NEEDS="$tmp/c.msnap" check "corrupted snapshot" 2 "" "checksum mismatch (corrupted)" -- run --snapshot "$tmp/flip.msnap" --handler tick
