@@ -17,7 +17,7 @@ DEPS    := $(QJS)/.mica-ready
 
 WARN    := -Wall -Wextra -Werror
 HOST_CFLAGS := -std=gnu11 -O2 -g -fPIC $(WARN) -Iinclude -Ihost -D_GNU_SOURCE
-HOST_LDLIBS := -lpthread -lrt
+HOST_LDLIBS := -lseccomp -lpthread -lrt
 ifeq ($(SAN),1)
 HOST_CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 HOST_LDFLAGS += -fsanitize=address,undefined
@@ -35,7 +35,7 @@ GUEST_OBJS := $(addprefix $(GUESTD)/,boot.o proc.o proc_signal.o proc_reset.o sy
 	      $(addprefix $(GUESTD)/qjs-,$(addsuffix .o,$(QJS_SRCS)))
 
 # The host library: the core, and the backends side by side.
-HOST_CORE := error sys guestmem image boot runtime sandbox hypercall console fault hostcall async modules \
+HOST_CORE := error sys guestmem image boot runtime sandbox hypercall console fault hostcall async modules lockdown \
 	     snapshot snapfile sha256 bytecode pool
 HOST_KVM  := vm backend
 HOST_PROC := backend zygote filter cgroup
@@ -120,8 +120,8 @@ $(BUILD)/libmica.so: $(HOST_OBJS)
 	$(CC) -shared $(HOST_LDFLAGS) -o $@ $^ $(HOST_LDLIBS)
 
 # ---- CLI ----
-CLI_SRCS := cli/mica.c cli/events.c
-$(BUILD)/mica: $(CLI_SRCS) cli/events.h include/mica.h $(BUILD)/libmica.a
+CLI_SRCS := cli/mica.c cli/events.c cli/writer.c
+$(BUILD)/mica: $(CLI_SRCS) cli/events.h cli/writer.h include/mica.h $(BUILD)/libmica.a
 	$(CC) $(HOST_CFLAGS) $(HOST_LDFLAGS) -o $@ $(CLI_SRCS) $(BUILD)/libmica.a $(HOST_LDLIBS)
 
 # ---- examples ----
@@ -138,10 +138,11 @@ demo: $(BUILD)/mica
 valgrind: $(BUILD)/mica
 	@command -v valgrind >/dev/null || { echo "valgrind is not installed (apt-get install valgrind)"; exit 1; }
 	valgrind -q --leak-check=full --error-exitcode=9 $(BUILD)/mica run examples/handler.js \
-		--handler greet --event '{"name":"valgrind"}'
+		--handler greet --event '{"name":"valgrind"}' --no-lockdown
 	valgrind -q --leak-check=full --error-exitcode=9 $(BUILD)/mica eval 'let a = []; for (;;) a.push([1])' \
-		--memory 16; test $$? = 4
-	valgrind -q --leak-check=full --error-exitcode=9 $(BUILD)/mica eval 'while (1) {}' --timeout 200; \
+		--memory 16 --no-lockdown; test $$? = 4
+	valgrind -q --leak-check=full --error-exitcode=9 $(BUILD)/mica eval 'while (1) {}' --timeout 200 \
+		--no-lockdown; \
 		test $$? = 3
 
 include tests/tests.mk

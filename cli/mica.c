@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,6 +20,7 @@
 #include "events.h"
 #include "mica.h"
 #include "mica_abi.h"
+#include "writer.h"
 
 #define EXIT_USAGE MICA_ERR_INVALID
 
@@ -89,6 +91,10 @@ static const char usage[] =
     "                       or process (a confined child process); default auto,\n"
     "                       or MICA_BACKEND\n"
     "  -v, --verbose        say on stderr which backend runs the sandboxes\n"
+    "  --no-lockdown        do not confine mica itself: by default, once the first\n"
+    "                       sandbox is set up and before any guest code runs, a\n"
+    "                       seccomp filter leaves mica only what running sandboxes\n"
+    "                       needs (no opening files, no sockets, no new processes)\n"
     "  -h, --help           show this help\n"
     "  -V, --version        show the version\n"
     "\n"
@@ -112,6 +118,7 @@ struct opts {
 	    *modules;
 	long timeout_ms, memory_mb, repeat;
 	int memory_set, repeat_set, iso_set, deterministic, verbose, rejections, rejections_set;
+	int no_lockdown;
 	enum isolation iso;
 	mica_backend backend;
 	const char *backend_from; /* "--backend" or "MICA_BACKEND" */
@@ -190,12 +197,19 @@ static size_t utf8_printable(const unsigned char *p, size_t n)
  * To a terminal, control characters but \n and \t are shown escaped
  * (\x1b...), so that a guest cannot drive the terminal; to a pipe or a
  * file, the bytes are exact. */
+static int tty[3];
+
+/* Which of stdout and stderr are terminals (asks the terminal: before a
+ * lockdown, which refuses that ioctl). */
+static void tty_probe(void)
+{
+	tty[1] = isatty(1);
+	tty[2] = isatty(2);
+}
+
 static void put_guest(FILE *f, const void *data, size_t len)
 {
-	static int tty[3] = {-1, -1, -1};
 	int k = f == stderr ? 2 : 1;
-	if (tty[k] < 0)
-		tty[k] = isatty(fileno(f));
 	const unsigned char *p = data;
 	if (!tty[k]) {
 		fwrite(p, 1, len, f);
@@ -326,6 +340,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	    {"backend", required_argument, 0, 'B'},
 	    {"verbose", no_argument, 0, 'v'},
 	    {"unhandled-rejections", required_argument, 0, 'U'},
+	    {"no-lockdown", no_argument, 0, 'L'},
 	    {0, 0, 0, 0}};
 	int bad = 0, c;
 	o->timeout_ms = 10000;
@@ -386,6 +401,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->iso_set = 1;
 			break;
 		}
+		case 'L': o->no_lockdown = 1; break;
 		case 'U': {
 			int k = 0;
 			while (k < 3 && strcmp(optarg, rejection_names[k]))
@@ -502,7 +518,35 @@ struct ctx {
 	struct events ev; /* with --handler */
 	mica_runtime *rt;
 	mica_error err;
+	struct mica_cli_writer out; /* snapshot, compile: the output's writer */
+	int modules_fd;		    /* --modules, opened once (a lockdown opens nothing) */
+	int locked;		    /* mica_runtime_lockdown is in force */
 };
+
+/* Confines the process (mica_runtime_lockdown) once the first sandbox is
+ * set up, before any guest code runs; --no-lockdown leaves it out. */
+static int confine(struct ctx *c, const mica_sandbox *sb)
+{
+	if (c->locked || c->o->no_lockdown)
+		return 0;
+	if (mica_runtime_lockdown(c->rt, sb, 0, &c->err))
+		return report(&c->err);
+	c->locked = 1;
+#ifdef MICA_LOCKDOWN_PROBE
+	/* test builds: what a process that took over the CLI would try */
+	if (getenv("MICA_LOCKDOWN_PROBE")) {
+		int fd = open("/etc/hostname", O_RDONLY);
+		fprintf(stderr, "probe: open: %s\n", fd < 0 ? strerror(errno) : "allowed");
+		int s = socket(AF_INET, SOCK_STREAM, 0);
+		fprintf(stderr, "probe: socket: %s\n", s < 0 ? strerror(errno) : "allowed");
+		pid_t p = fork();
+		if (p == 0)
+			_exit(0);
+		fprintf(stderr, "probe: fork: %s\n", p < 0 ? strerror(errno) : "allowed");
+	}
+#endif
+	return 0;
+}
 
 /* Gives sb what is left of the run's time, or fails with a time-limit error. */
 static int budget(struct ctx *c, mica_sandbox *sb)
@@ -534,7 +578,7 @@ static mica_sandbox *setup(struct ctx *c, mica_sandbox *sb)
 		return NULL;
 	mica_sandbox_set_console(sb, on_console, NULL);
 	mica_sandbox_set_unhandled_rejections(sb, c->o->rejections);
-	if (c->o->modules && mica_sandbox_set_modules(sb, c->o->modules, &c->err)) {
+	if (c->modules_fd >= 0 && mica_sandbox_set_modules_fd(sb, c->modules_fd, &c->err)) {
 		mica_sandbox_free(sb);
 		return NULL;
 	}
@@ -566,7 +610,10 @@ static int boot_and_load(struct ctx *c, mica_sandbox **out)
 	mica_sandbox *sb = setup(c, mica_sandbox_new(c->rt, &lim, &c->err));
 	if (!sb)
 		rc = c->err.code;
-	else if (!(rc = budget(c, sb)) && c->bytecode)
+	else if ((rc = confine(c, sb))) {
+		mica_sandbox_free(sb);
+		return rc;
+	} else if (!(rc = budget(c, sb)) && c->bytecode)
 		rc = outcome(c, mica_sandbox_load_bytecode(sb, c->source, c->source_len, &c->err));
 	else if (!rc)
 		rc = outcome(c, mica_sandbox_load(sb, c->entry ? c->entry : c->o->target, c->source,
@@ -612,6 +659,8 @@ static int calls(struct ctx *c, mica_sandbox *sb, mica_snapshot *snap)
 		char *result = NULL;
 		size_t result_len = 0;
 		int is_bytes = 0;
+		if ((rc = confine(c, sb)))
+			break;
 		rc = budget(c, sb);
 		if (!rc && o->event_bytes) {
 			void *res = NULL;
@@ -674,52 +723,27 @@ static int cmd_snapshot(struct ctx *c)
 	if (rc)
 		return rc;
 	mica_snapshot *snap = mica_snapshot_take(sb, &c->err);
-	if (!snap || mica_snapshot_save(snap, c->o->output, &c->err))
+	if (!snap || mica_snapshot_write(snap, c->out.data, &c->err))
 		rc = report(&c->err);
 	mica_snapshot_free(snap);
 	mica_sandbox_free(sb);
 	return rc;
 }
 
-/* Writes len bytes to path through a temporary file and a rename, so that
- * path is never a partial file. */
-static int write_atomically(const char *path, const void *data, size_t len)
+/* The bytes of the output file, to its writer. */
+static int put_output(struct ctx *c, const void *data, size_t len)
 {
-	size_t plen = strlen(path);
-	char *tmp = malloc(plen + 8);
-	if (!tmp)
-		return fail(MICA_ERR_SYSTEM, "out of memory", "", "");
-	memcpy(tmp, path, plen);
-	memcpy(tmp + plen, ".XXXXXX", 8);
-	int fd = mkostemp(tmp, O_CLOEXEC), rc = 0;
-	if (fd < 0) {
-		rc = fail(MICA_ERR_SYSTEM, "cannot create '%s': %s", tmp, strerror(errno));
-		free(tmp);
-		return rc;
-	}
-	fchmod(fd, 0644);
 	const char *p = data;
-	for (size_t done = 0; done < len && !rc;) {
-		ssize_t k = write(fd, p + done, len - done);
+	for (size_t done = 0; done < len;) {
+		ssize_t k = write(c->out.data, p + done, len - done);
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k <= 0)
-			rc = fail(MICA_ERR_SYSTEM, "cannot write '%s': %s", tmp,
-				  strerror(k ? errno : EIO));
-		else
-			done += (size_t)k;
+			return fail(MICA_ERR_SYSTEM, "cannot hand '%s' to its writer: %s",
+				    c->o->output, strerror(k ? errno : EIO));
+		done += (size_t)k;
 	}
-	if (!rc && fsync(fd))
-		rc = fail(MICA_ERR_SYSTEM, "cannot write '%s': %s", tmp, strerror(errno));
-	if (close(fd) < 0 && !rc)
-		rc = fail(MICA_ERR_SYSTEM, "cannot write '%s': %s", tmp, strerror(errno));
-	if (!rc && rename(tmp, path))
-		rc = fail(MICA_ERR_SYSTEM, "cannot rename '%s' to the output: %s", tmp,
-			  strerror(errno));
-	if (rc)
-		unlink(tmp);
-	free(tmp);
-	return rc;
+	return 0;
 }
 
 static int cmd_compile(struct ctx *c)
@@ -734,7 +758,12 @@ static int cmd_compile(struct ctx *c)
 	mica_sandbox_set_console(sb, on_console, NULL);
 	void *file = NULL;
 	size_t file_len = 0;
-	int rc = budget(c, sb);
+	int rc = confine(c, sb);
+	if (rc) {
+		mica_sandbox_free(sb);
+		return rc;
+	}
+	rc = budget(c, sb);
 	if (!rc)
 		rc = outcome(c,
 			     mica_sandbox_compile(sb, c->entry ? c->entry : c->o->target, c->source,
@@ -743,7 +772,7 @@ static int cmd_compile(struct ctx *c)
 	if (rc)
 		rc = report(&c->err);
 	else
-		rc = write_atomically(c->o->output, file, file_len);
+		rc = put_output(c, file, file_len);
 	free(file);
 	return rc;
 }
@@ -757,7 +786,12 @@ static int cmd_eval(struct ctx *c)
 	char *result = NULL;
 	size_t result_len = 0;
 	const char *code = c->o->target;
-	int rc = budget(c, sb);
+	int rc = confine(c, sb);
+	if (rc) {
+		mica_sandbox_free(sb);
+		return rc;
+	}
+	rc = budget(c, sb);
 	if (!rc)
 		rc = outcome(c, mica_sandbox_eval(sb, "<eval>", code, strlen(code), &result,
 						  &result_len, &c->err));
@@ -786,6 +820,12 @@ static int read_inputs(struct ctx *c)
 		int rc = read_events(o, &c->ev);
 		if (rc)
 			return rc;
+	}
+	if (o->modules) {
+		c->modules_fd = open(o->modules, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (c->modules_fd < 0)
+			return fail(EXIT_USAGE, "cannot use '%s' as the module root: %s",
+				    o->modules, strerror(errno));
 	}
 	if (o->modules && o->target && strcmp(o->cmd, "eval") && !c->bytecode) {
 		/* FILE.js is named by its path inside the root, so that its
@@ -872,8 +912,15 @@ int main(int argc, char **argv)
 		return rc;
 	if (!strcmp(o.cmd, "info"))
 		return cmd_info(&o);
-	struct ctx c = {.o = &o, .deadline = now_ms() + o.timeout_ms};
+	struct ctx c = {
+	    .o = &o, .deadline = now_ms() + o.timeout_ms, .out = {.pid = -1}, .modules_fd = -1};
+	tty_probe(); /* before a lockdown: it asks the terminal */
 	rc = read_inputs(&c);
+	/* the output's writer, before the runtime: it holds nothing of it */
+	int writing = !rc && o.output;
+	if (writing &&
+	    mica_cli_writer_start(&c.out, o.output, !strcmp(o.cmd, "snapshot") ? 0600 : 0644))
+		rc = MICA_ERR_SYSTEM;
 	if (!rc) {
 		mica_runtime_options ro = {.kvm_path = getenv("MICA_KVM_DEVICE"),
 					   .backend = o.backend};
@@ -899,7 +946,13 @@ int main(int argc, char **argv)
 		else
 			rc = cmd_run(&c);
 	}
+	if (writing && c.out.pid > 0) {
+		int w = mica_cli_writer_finish(&c.out, rc == 0);
+		rc = rc ? rc : w;
+	}
 	mica_runtime_free(c.rt);
+	if (c.modules_fd >= 0)
+		close(c.modules_fd);
 	free(c.source);
 	free(c.entry);
 	free_events(&c.ev);

@@ -127,6 +127,8 @@ mica_proc_wait_ip:
  * AVX, AVX-512, PKRU) leave nothing of the guest's own.
  */
 mica_proc_restore:
+	cmpl $MICA_PROC_SCAN, CTRL(MICA_CTRL_MODE)
+	je mica_proc_scan_path
 	mov $SCRATCH_TOP, %rsp
 	pushq $2			/* no AC, DF or TF of the guest's in the reset */
 	popfq
@@ -179,6 +181,26 @@ mica_proc_restore:
 	mov CPU(120), %r15
 	mov CPU(MICA_CPU_RSP), %rsp
 	jmp *CPU(MICA_CPU_RIP)
+
+/*
+ * SCAN: list the written pages for the host, park again, and on CONTINUE go
+ * back to where the guest parked (its stack pointer kept at the scratch
+ * area's top; a later round is already on the scratch stack).
+ */
+#define SCAN_SAVED_RSP (SCRATCH_TOP - 8)
+mica_proc_scan_path:
+	cmp $MICA_GPA_SCRATCH, %rsp
+	jb 1f
+	cmp $SCRATCH_TOP, %rsp
+	jbe 2f
+1:	mov %rsp, SCAN_SAVED_RSP
+2:	mov $(SCRATCH_TOP - 64), %rsp
+	pushq $2
+	popfq
+	call mica_proc_scan_pages
+	call mica_proc_park		/* returns on CONTINUE */
+	mov SCAN_SAVED_RSP, %rsp
+	ret
 
 /* The reset's own system calls (guest/proc_reset.c), pinned by the filter. */
 	.globl mica_proc_scan

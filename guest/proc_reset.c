@@ -154,6 +154,27 @@ static void restore_private(void)
 	zero(MICA_GPA_IN + keep_in, keep_hi - (MICA_GPA_IN + keep_in));
 }
 
+/* MICA_PROC_SCAN: one PAGEMAP_SCAN of the pages the guest wrote, for the
+ * host's snapshot, into the scratch area below this stack. */
+void mica_proc_scan_pages(void);
+void mica_proc_scan_pages(void)
+{
+	struct mica_proc_scan *out = (struct mica_proc_scan *)MICA_GPA_SCRATCH;
+	struct pm_scan_arg a = {
+	    .size = sizeof(a),
+	    .start = CTRL->scan_from,
+	    .end = CTRL->priv_hi,
+	    .vec = (uint64_t)(uintptr_t)out->region,
+	    .vec_len = MICA_PROC_SCAN_MAX,
+	    .category_inverted = PAGE_IS_FILE | PAGE_IS_PFNZERO,
+	    .category_mask = PAGE_IS_FILE | PAGE_IS_PFNZERO,
+	    .category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
+	    .return_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
+	};
+	out->count = a.start < a.end ? mica_proc_scan(&a) : 0;
+	out->walk_end = a.start < a.end ? a.walk_end : a.end;
+}
+
 void mica_proc_reset(void)
 {
 	restore_private();

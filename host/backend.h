@@ -87,6 +87,10 @@ struct mica_backend_ops {
 	int (*reset)(mica_sandbox *sb, const struct mica_snap_mem *snap, mica_error *err);
 	/* The guest clock's source: TSC frequency and current value. */
 	int (*clock)(mica_sandbox *sb, uint64_t *tsc_khz, uint64_t *tsc, mica_error *err);
+	/* Adds to a libseccomp filter (scmp_filter_ctx) the calls this backend
+	 * makes while it serves sandboxes (mica_runtime_lockdown): 0 or
+	 * -errno. */
+	int (*lockdown)(void *state, void *seccomp_ctx);
 };
 
 extern const struct mica_backend_ops mica_kvm_ops;  /* host/kvm/backend.c */

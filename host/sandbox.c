@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "async.h"
@@ -167,7 +168,7 @@ void mica_sandbox_free(mica_sandbox *sb)
 	if (sb->bk)
 		sb->rt->ops->destroy(sb);
 	mica_snapshot_free(sb->snap);
-	if (sb->module_root >= 0)
+	if (sb->module_root_owned)
 		close(sb->module_root);
 	free(sb->reply.text);
 	free(sb->fns);
@@ -176,9 +177,10 @@ void mica_sandbox_free(mica_sandbox *sb)
 
 void mica_sandbox_forget_tenant(mica_sandbox *sb)
 {
-	if (sb->module_root >= 0)
+	if (sb->module_root_owned)
 		close(sb->module_root);
 	sb->module_root = -1;
+	sb->module_root_owned = 0;
 	sb->console = NULL;
 	sb->console_data = NULL;
 }
@@ -194,9 +196,23 @@ int mica_sandbox_set_modules(mica_sandbox *sb, const char *dir, mica_error *err)
 	int fd = -1;
 	if (dir && mica_modules_open(dir, &fd, err))
 		return err ? err->code : MICA_ERR_INVALID;
-	if (sb->module_root >= 0)
+	if (sb->module_root_owned)
 		close(sb->module_root);
 	sb->module_root = fd;
+	sb->module_root_owned = fd >= 0;
+	return MICA_OK;
+}
+
+int mica_sandbox_set_modules_fd(mica_sandbox *sb, int dirfd, mica_error *err)
+{
+	struct stat st;
+	if (dirfd >= 0 && (fstat(dirfd, &st) < 0 || !S_ISDIR(st.st_mode)))
+		return mica_err(err, MICA_ERR_INVALID,
+				"module root: descriptor %d is not a directory", dirfd);
+	if (sb->module_root_owned)
+		close(sb->module_root);
+	sb->module_root = dirfd;
+	sb->module_root_owned = 0;
 	return MICA_OK;
 }
 

@@ -262,43 +262,61 @@ static void sync_dir(const char *path)
 	free(copy);
 }
 
+int mica_snapshot_write(const mica_snapshot *s, int fd, mica_error *err)
+{
+	if (!s || fd < 0)
+		return mica_err(err, MICA_ERR_INVALID, "mica_snapshot_write needs a snapshot and a descriptor");
+	uint64_t *idx = NULL, npages = 0;
+	int rc = stored_pages(s, &idx, &npages, err);
+	if (rc)
+		return rc;
+	struct writer *w = malloc(sizeof(*w));
+	if (!w) {
+		free(idx);
+		return mica_err(err, MICA_ERR_SYSTEM, "out of memory");
+	}
+	w->fd = fd;
+	w->n = 0;
+	mica_sha256_init(&w->sha);
+	if (write_body(w, s, idx, npages))
+		rc = mica_err_errno(err, MICA_ERR_SYSTEM, "cannot write the snapshot");
+	free(w);
+	free(idx);
+	return rc;
+}
+
 int mica_snapshot_save(const mica_snapshot *s, const char *path, mica_error *err)
 {
 	if (!s || !path || !*path)
 		return mica_err(err, MICA_ERR_INVALID,
 				"mica_snapshot_save needs a snapshot and a path");
-	uint64_t *idx = NULL, npages = 0;
-	int rc = stored_pages(s, &idx, &npages, err);
-	if (rc)
-		return rc;
 	size_t plen = strlen(path);
 	char *tmp = malloc(plen + 8);
-	struct writer *w = malloc(sizeof(*w));
-	if (!tmp || !w) {
-		rc = mica_err(err, MICA_ERR_SYSTEM, "out of memory");
-		goto out;
-	}
+	if (!tmp)
+		return mica_err(err, MICA_ERR_SYSTEM, "out of memory");
 	memcpy(tmp, path, plen);
 	memcpy(tmp + plen, ".XXXXXX", 8);
-	w->n = 0;
-	mica_sha256_init(&w->sha);
 	/* A temporary name of its own: concurrent saves never share one. Mode
 	 * 0600 (less the umask): the file holds all of the guest's memory,
 	 * secrets included. */
-	w->fd = mkostemp(tmp, O_CLOEXEC);
-	if (w->fd < 0) {
-		rc = mica_err_errno(err, MICA_ERR_SYSTEM, "snapshot file %s: cannot create %s",
-				    path, tmp);
+	int rc = MICA_OK, fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		rc = mica_err_errno(err, MICA_ERR_SYSTEM, "snapshot file %s: cannot create %s", path,
+				    tmp);
 		goto out;
 	}
-	if (write_body(w, s, idx, npages) || fsync(w->fd)) {
-		rc = mica_err_errno(err, MICA_ERR_SYSTEM, "snapshot file %s: cannot write %s", path,
-				    tmp);
-		close(w->fd);
+	mica_error e;
+	if (mica_snapshot_write(s, fd, &e)) {
+		rc = e.code == MICA_ERR_SYSTEM
+			 ? mica_err(err, MICA_ERR_SYSTEM, "snapshot file %s: cannot write %s: %s",
+				    path, tmp, e.message)
+			 : mica_err(err, e.code, "%s", e.message);
+		close(fd);
 		unlink(tmp);
 		goto out;
 	}
-	if (close(w->fd)) {
+	int bad = fsync(fd) < 0;
+	if (close(fd) < 0 || bad) {
 		rc = mica_err_errno(err, MICA_ERR_SYSTEM, "snapshot file %s: cannot write %s", path,
 				    tmp);
 		unlink(tmp);
@@ -312,9 +330,7 @@ int mica_snapshot_save(const mica_snapshot *s, const char *path, mica_error *err
 	}
 	sync_dir(path);
 out:
-	free(w);
 	free(tmp);
-	free(idx);
 	return rc;
 }
 

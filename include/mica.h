@@ -102,6 +102,23 @@ void mica_runtime_describe(const mica_runtime *rt, char *buf, size_t len);
 /* Frees the runtime. All its sandboxes must be freed first. */
 void mica_runtime_free(mica_runtime *rt);
 
+/* Confines the whole calling process, every thread, with a seccomp filter
+ * (libseccomp) to what serving rt's sandboxes needs, for after set-up:
+ * files read, sandboxes and pools made. It stays until the process ends.
+ * Allowed: reading and writing descriptors already open, memory (no new
+ * executable mappings), futexes, clocks, the signals and timers of
+ * deadlines, exiting, and the backend's own calls (KVM: its ioctls; the
+ * process backend: its zygote's socket, eventfds and memfds); with sb, its
+ * module root beneath it (openat2 on that directory only). Refused,
+ * among the rest: opening or creating files, sockets to anywhere, new
+ * processes and threads, exec, ptrace. A refused call fails with EPERM, or
+ * kills the process (SIGSYS) with MICA_LOCKDOWN_KILL. New sandboxes that
+ * need the file system (the process backend's cgroups for a new process)
+ * cannot be made after it: make them before, or use spares. */
+#define MICA_LOCKDOWN_KILL 1u
+int mica_runtime_lockdown(mica_runtime *rt, const mica_sandbox *sb, unsigned flags,
+			  mica_error *err);
+
 /* A host function. It reads its arguments with mica_hostcall_args() and
  * answers with mica_hostcall_return(), mica_hostcall_return_bytes() or
  * mica_hostcall_fail(); if it does none, JavaScript receives undefined. It runs on the calling
@@ -216,6 +233,11 @@ void mica_sandbox_set_console(mica_sandbox *sb, mica_console_fn fn, void *userda
  * symlinks leading out are refused). NULL revokes. Without a root, only
  * host: modules can be imported. MICA_ERR_INVALID if dir cannot be opened. */
 int mica_sandbox_set_modules(mica_sandbox *sb, const char *dir, mica_error *err);
+/* The same with a directory the caller opened (O_PATH will do) and keeps
+ * open while sb may use it: nothing is opened, so it works after
+ * mica_runtime_lockdown(), whose filter allows openat2 on that very
+ * descriptor. -1 drops the root. MICA_ERR_INVALID if it is no directory. */
+int mica_sandbox_set_modules_fd(mica_sandbox *sb, int dirfd, mica_error *err);
 
 /* Changes the wall-clock limit of the following operations (0 = none). */
 void mica_sandbox_set_timeout(mica_sandbox *sb, uint32_t timeout_ms);
@@ -329,6 +351,10 @@ int mica_sandbox_reset(mica_sandbox *sb, mica_error *err);
  * ABI versions, the guest image's hash, the limits, the host functions it
  * uses, the vCPU state, the touched pages and a checksum. */
 int mica_snapshot_save(const mica_snapshot *snap, const char *path, mica_error *err);
+
+/* Writes the same bytes as mica_snapshot_save to fd, from where it is, in
+ * one sequential pass (a pipe will do); neither syncs nor closes it. */
+int mica_snapshot_write(const mica_snapshot *snap, int fd, mica_error *err);
 
 /* Reads a snapshot file written by mica_snapshot_save for use with rt. A
  * truncated, corrupted or mismatched file (other format or ABI version,

@@ -86,6 +86,11 @@
 #define MICA_PROC_RESET_PARK                                                                       \
 	3 /* put memory back to the snapshot, then park again                                      \
 	     (a spare process, kept for the next clone) */
+/* List the private pages the guest wrote in [scan_from, priv_hi) into the
+ * scratch area (struct mica_proc_scan), then park again; CONTINUE returns
+ * to where the guest parked. For snapshots, without the host opening the
+ * child's pagemap. */
+#define MICA_PROC_SCAN 4
 
 /* What the loader hands proc_enter (rdi), in the scratch area: a count, up
  * to MICA_PROC_ENTER_RANGES (address, length) pairs to unmap, and at
@@ -352,7 +357,19 @@ struct mica_proc_ctrl {
 	uint64_t extent[MICA_PROC_MAX_EXTENTS][2]; /* 1088: sorted [start, end) */
 	uint64_t nwritable;
 	uint64_t writable[MICA_PROC_MAX_WRITABLE][2]; /* sorted [start, end) */
+	uint64_t scan_from; /* MICA_PROC_SCAN */
 };
+
+/* MICA_PROC_SCAN's answer, at MICA_GPA_SCRATCH: PAGEMAP_SCAN's result
+ * (regions, or -errno) and where its walk ended, then the regions. */
+struct mica_proc_scan {
+	int64_t count;
+	uint64_t walk_end;
+	struct {
+		uint64_t start, end, categories;
+	} region[];
+};
+#define MICA_PROC_SCAN_MAX ((MICA_SCRATCH_SIZE - MICA_PAGE_SIZE - 16) / 24)
 
 #endif /* __ASSEMBLER__ */
 

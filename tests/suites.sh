@@ -3,7 +3,7 @@
 # tests/cli/cli.sh, the others are $BUILD/tests/NAME.
 PLAIN="test_console_js test_web_js test_arena test_modules"
 SANDBOX="test_api test_conformance test_parity test_hostile test_snapshot test_pool test_snapfile
-	 test_bytecode test_async test_crypto test_binary test_backend test_proc cli"
+	 test_bytecode test_async test_crypto test_binary test_backend test_proc test_lockdown cli"
 
 # The command that runs suite $1 of build $2.
 suite_cmd() {

@@ -9,7 +9,7 @@ TESTD := $(BUILD)/tests
 TEST_PROGS := $(TESTD)/test_console_js $(TESTD)/test_web_js $(TESTD)/test_arena $(TESTD)/test_modules $(TESTD)/test_api $(TESTD)/test_conformance \
 	      $(TESTD)/test_parity $(TESTD)/test_hostile $(TESTD)/test_snapshot $(TESTD)/test_pool \
 	      $(TESTD)/test_snapfile $(TESTD)/test_bytecode $(TESTD)/test_async $(TESTD)/test_crypto $(TESTD)/test_binary \
-	      $(TESTD)/test_backend $(TESTD)/test_proc
+	      $(TESTD)/test_backend $(TESTD)/test_proc $(TESTD)/test_lockdown $(TESTD)/mica-probe
 
 include tests/hostile/hostile.mk
 
@@ -27,6 +27,13 @@ $(TESTD)/test_web_js: tests/unit/test_console_js.c $(NATIVE_QJS_OBJS) $(NATIVED)
 $(TESTD)/test_modules: tests/unit/test_modules.c tests/harness.h host/modules.h $(BUILD)/libmica.a
 	@mkdir -p $(@D)
 	$(CC) $(HOST_CFLAGS) $(HOST_LDFLAGS) -Itests -Ihost -o $@ $< $(BUILD)/libmica.a $(HOST_LDLIBS)
+
+# The CLI with a test hook: after its lockdown it tries what a process that
+# took it over would (MICA_LOCKDOWN_PROBE=1): tests/cli/cli.sh.
+$(TESTD)/mica-probe: $(CLI_SRCS) cli/events.h cli/writer.h include/mica.h $(BUILD)/libmica.a
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) $(HOST_LDFLAGS) -DMICA_LOCKDOWN_PROBE -o $@ $(CLI_SRCS) $(BUILD)/libmica.a \
+		$(HOST_LDLIBS)
 
 $(TESTD)/test_arena: tests/unit/test_arena.c guest/arena.c guest/arena.h
 	@mkdir -p $(@D)

@@ -8,6 +8,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <seccomp.h>
+
 #include "kvm.h"
 #include "sandbox.h"
 
@@ -238,6 +240,15 @@ static int kvm_clock(mica_sandbox *sb, uint64_t *tsc_khz, uint64_t *tsc, mica_er
 	return mica_vm_tsc(sb->bk, tsc_khz, tsc, err);
 }
 
+/* KVM's ioctls only (type KVMIO), on whatever descriptor: the process's
+ * own KVM, VM and vCPU descriptors are the only ones that answer them. */
+static int kvm_lockdown(void *state, void *ctx)
+{
+	(void)state;
+	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+				SCMP_A1(SCMP_CMP_MASKED_EQ, 0xff00, (scmp_datum_t)KVMIO << 8));
+}
+
 const struct mica_backend_ops mica_kvm_ops = {
     .name = "kvm",
     .open = kvm_open,
@@ -253,4 +264,5 @@ const struct mica_backend_ops mica_kvm_ops = {
     .capture = kvm_capture,
     .reset = kvm_reset,
     .clock = kvm_clock,
+    .lockdown = kvm_lockdown,
 };

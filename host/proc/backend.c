@@ -17,6 +17,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <seccomp.h>
+#include <sys/socket.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -142,6 +144,8 @@ static int proc_open(const mica_runtime_options *opts, void **state, mica_error 
 		return rc;
 	}
 	mica_cgroups_open(&p->cg);
+	const char *dirs[2] = {p->cg.dir[0], p->cg.dir[1]};
+	mica_zygote_own_cgroups(&p->zy, dirs, p->cg.version == 1 ? 2 : p->cg.version);
 	/* The guest's clock runs on the TSC: measure its rate over the start
 	 * (at least 1 ms; refined as the runtime lives, see proc_clock). */
 	while (mica_now_ns() - p->ns0 < 1000000)
@@ -522,8 +526,13 @@ static int spawn(mica_sandbox *sb, struct proc_sb *s, mica_error *err)
 	m->rlimit_as = mapped + (s->resettable ? ref : 0) + (1 << 20);
 	m->nfilter = mica_proc_filter(&img->hdr, m->filter, MICA_ZY_MAX_FILTER);
 	int fds[4 + MICA_ZY_MAX_CGROUPS] = {s->base, s->winfd, s->go, s->notify};
-	m->ncgroups =
-	    (uint32_t)mica_cgroups_get(&s->p->cg, m->mem_size + (16 << 20), fds + 4, &s->cg);
+	int ncg = mica_cgroups_get(&s->p->cg, m->mem_size + (16 << 20), fds + 4, &s->cg);
+	if (ncg < 0) {
+		free(m);
+		return mica_err_errno(err, MICA_ERR_SYSTEM,
+				      "cannot put a sandbox process in its cgroup (its memory limit)");
+	}
+	m->ncgroups = (uint32_t)ncg;
 	struct mica_zy_child child;
 	int rc = m->nfilter ? mica_zygote_spawn(&s->p->zy, m, fds, &child, err)
 			    : mica_err(err, MICA_ERR_SYSTEM, "the seccomp filter does not fit");
@@ -855,20 +864,32 @@ static int copy_data(int base, int fd, uint64_t size, uint64_t *pages)
 	return 0;
 }
 
-/* Copies the child's own pages (those it wrote: no longer the base's file
- * pages) over fd, from its pagemap. */
-static int copy_private(mica_sandbox *sb, struct proc_sb *s, int fd, uint64_t *pages)
+/* Copies the private pages listed in [lo, hi) of a pagemap-style list over
+ * fd, reading them from the child. */
+static int copy_pages(struct proc_sb *s, int fd, uint64_t lo, uint64_t hi, uint64_t *pages)
+{
+	uint8_t page[PAGE];
+	for (uint64_t gpa = lo; gpa < hi; gpa += PAGE) {
+		if (slow_read(s, gpa, page, PAGE) || pwrite(fd, page, PAGE, (off_t)gpa) != (ssize_t)PAGE)
+			return -1;
+		(*pages)++;
+	}
+	return 0;
+}
+
+/* Without PAGEMAP_SCAN (Linux < 6.7): the child's pagemap, read here. */
+static int copy_private_pagemap(struct proc_sb *s, int fd, uint64_t lo, uint64_t hi,
+				uint64_t *pages)
 {
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)s->pid);
 	int pm = open(path, O_RDONLY | O_CLOEXEC);
 	if (pm < 0)
 		return -1;
-	uint64_t lo = MICA_SHARED_END / PAGE, hi = sb->layout.stack_top / PAGE, e[512];
-	uint8_t *page = malloc(PAGE);
-	int rc = page ? 0 : -1;
-	for (uint64_t i = lo; i < hi && !rc; i += 512) {
-		uint64_t k = hi - i < 512 ? hi - i : 512;
+	uint64_t e[512];
+	int rc = 0;
+	for (uint64_t i = lo / PAGE; i < hi / PAGE && !rc; i += 512) {
+		uint64_t k = hi / PAGE - i < 512 ? hi / PAGE - i : 512;
 		if (pread(pm, e, k * 8, (off_t)(i * 8)) != (ssize_t)(k * 8)) {
 			rc = -1;
 			break;
@@ -876,17 +897,51 @@ static int copy_private(mica_sandbox *sb, struct proc_sb *s, int fd, uint64_t *p
 		for (uint64_t j = 0; j < k && !rc; j++) {
 			int present = (e[j] >> 63) & 1, swapped = (e[j] >> 62) & 1,
 			    file = (e[j] >> 61) & 1;
-			if (!(present || swapped) || file)
-				continue;
-			uint64_t gpa = (i + j) * PAGE;
-			rc = slow_read(s, gpa, page, PAGE) ||
-			     pwrite(fd, page, PAGE, (off_t)gpa) != (ssize_t)PAGE;
-			(*pages)++;
+			if ((present || swapped) && !file)
+				rc = copy_pages(s, fd, (i + j) * PAGE, (i + j + 1) * PAGE, pages);
 		}
 	}
-	free(page);
 	close(pm);
 	return rc;
+}
+
+/* Copies the pages the child wrote (no longer the base's file pages, nor
+ * the zero page) over fd. The parked child lists them itself (the trusted
+ * stub's MICA_PROC_SCAN, round after round), so that the host opens
+ * nothing of it. */
+static int copy_private(mica_sandbox *sb, struct proc_sb *s, int fd, uint64_t *pages)
+{
+	struct mica_proc_ctrl *c = in_window(s, MICA_GPA_CTRL);
+	const struct mica_proc_scan *r = in_window(s, MICA_GPA_SCRATCH);
+	uint64_t lo = MICA_SHARED_END, hi = sb->layout.stack_top;
+	while (lo < hi) {
+		c->scan_from = lo;
+		c->priv_hi = hi;
+		c->mode = MICA_PROC_SCAN;
+		s->parked = 0;
+		uint64_t one = 1;
+		mica_error ignored;
+		if (write(s->go, &one, sizeof(one)) != sizeof(one) ||
+		    wait_notify(sb, s, mica_now_ns() + (int64_t)READY_TIMEOUT_MS * 1000000, &ignored) != 1) {
+			kill_child(s);
+			return -1;
+		}
+		int64_t n = *(const volatile int64_t *)&r->count;
+		uint64_t end = *(const volatile uint64_t *)&r->walk_end;
+		if (n < 0)
+			return copy_private_pagemap(s, fd, lo, hi, pages);
+		for (int64_t i = 0; i < n && i < (int64_t)MICA_PROC_SCAN_MAX; i++) {
+			uint64_t a = r->region[i].start, b = r->region[i].end;
+			if (a < lo || b > hi || a >= b || (a | b) % PAGE)
+				return -1; /* never: the stub asked for exactly this */
+			if (copy_pages(s, fd, a, b, pages))
+				return -1;
+		}
+		if (end <= lo || end > hi)
+			break;
+		lo = end;
+	}
+	return 0;
 }
 
 /* The window's guest pages (boot info, mailbox, inline area, console) over
@@ -970,6 +1025,21 @@ static int proc_clock(mica_sandbox *sb, uint64_t *tsc_khz, uint64_t *tsc, mica_e
 	return 0;
 }
 
+/* The zygote's socket (new children: a socket pair each, their descriptors
+ * passed), and pidfd signals none: kills go through the zygote. */
+static int proc_lockdown(void *state, void *ctx)
+{
+	(void)state;
+	static const int calls[] = {SCMP_SYS(sendmsg), SCMP_SYS(recvmsg), SCMP_SYS(setsockopt)};
+	int rc = 0;
+	for (size_t i = 0; !rc && i < sizeof(calls) / sizeof(calls[0]); i++)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, calls[i], 0);
+	if (!rc)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socketpair), 1,
+				      SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
+	return rc;
+}
+
 const struct mica_backend_ops mica_proc_ops = {
     .name = "process",
     .open = proc_open,
@@ -985,4 +1055,5 @@ const struct mica_backend_ops mica_proc_ops = {
     .capture = proc_capture,
     .reset = proc_reset,
     .clock = proc_clock,
+    .lockdown = proc_lockdown,
 };

@@ -96,6 +96,17 @@ static int make_runtime_dir(char *dir, size_t len, const char *base, const char 
 	return mkdir(dir, 0755);
 }
 
+static int add_slot(struct mica_cgroups *cg);
+
+/* Slots for the first sandboxes, made now: a runtime locked down after its
+ * first sandbox still makes the next (a clone's) without opening a file. */
+static void first_slots(struct mica_cgroups *cg)
+{
+	for (int i = 0; i < 2; i++)
+		if (add_slot(cg))
+			break;
+}
+
 void mica_cgroups_open(struct mica_cgroups *cg)
 {
 	memset(cg, 0, sizeof(*cg));
@@ -113,6 +124,7 @@ void mica_cgroups_open(struct mica_cgroups *cg)
 		if (make_runtime_dir(cg->dir[0], sizeof(cg->dir[0]), "/sys/fs/cgroup", own) == 0) {
 			if (put(cg->dir[0], "cgroup.subtree_control", "+memory +pids") == 0) {
 				cg->version = 2;
+				first_slots(cg);
 				return;
 			}
 			rmdir(cg->dir[0]);
@@ -139,6 +151,7 @@ void mica_cgroups_open(struct mica_cgroups *cg)
 		}
 	}
 	cg->version = 1;
+	first_slots(cg);
 	return;
 fail:
 	for (int i = 0; i < 2; i++)
@@ -153,57 +166,85 @@ static void slot_dir(const struct mica_cgroups *cg, int h, unsigned slot, char *
 		out[0] = 0; /* no such directory: mkdir and open fail */
 }
 
+static int hierarchies(const struct mica_cgroups *cg)
+{
+	return cg->version == 1 ? 2 : cg->version == 2 ? 1 : 0;
+}
+
+static int open_in(const char *dir, const char *file, int flags)
+{
+	char path[PATH_MAX + 32];
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, file) >= sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return open(path, flags | O_CLOEXEC);
+}
+
+/* Makes the next slot (under cg->lock): its directories, a limit of one
+ * process, and its files, kept open. 0 or -1 with errno. */
+static int add_slot(struct mica_cgroups *cg)
+{
+	struct mica_cgroup_slot *all = realloc(cg->slots, (cg->nslots + 1) * sizeof(*all));
+	if (!all)
+		return -1;
+	cg->slots = all;
+	struct mica_cgroup_slot *s = &all[cg->nslots];
+	*s = (struct mica_cgroup_slot){.procs = {-1, -1}, .limit_fd = -1};
+	for (int h = 0; h < hierarchies(cg); h++) {
+		char dir[PATH_MAX];
+		slot_dir(cg, h, cg->nslots, dir, sizeof(dir));
+		if (mkdir(dir, 0755) && errno != EEXIST)
+			goto fail;
+		if ((cg->version == 2 || h == 1) && put(dir, "pids.max", "1"))
+			goto fail;
+		if ((s->procs[h] = open_in(dir, "cgroup.procs", O_RDWR)) < 0)
+			goto fail;
+		if (h == 0 && (s->limit_fd = open_in(
+				   dir, cg->version == 2 ? "memory.max" : "memory.limit_in_bytes",
+				   O_WRONLY)) < 0)
+			goto fail;
+	}
+	cg->nslots++;
+	return 0;
+fail:;
+	int saved = errno;
+	for (int h = 0; h < 2; h++)
+		if (s->procs[h] >= 0)
+			close(s->procs[h]);
+	if (s->limit_fd >= 0)
+		close(s->limit_fd);
+	errno = saved;
+	return -1;
+}
+
 void mica_cgroups_close(struct mica_cgroups *cg)
 {
 	char dir[PATH_MAX];
-	int hier = cg->version == 1 ? 2 : cg->version == 2 ? 1 : 0;
-	for (unsigned i = 0; i < cg->nslots; i++)
-		for (int h = 0; h < hier; h++) {
+	for (unsigned i = 0; i < cg->nslots; i++) {
+		for (int h = 0; h < 2; h++)
+			if (cg->slots[i].procs[h] >= 0)
+				close(cg->slots[i].procs[h]);
+		if (cg->slots[i].limit_fd >= 0)
+			close(cg->slots[i].limit_fd);
+		for (int h = 0; h < hierarchies(cg); h++) {
 			slot_dir(cg, h, i, dir, sizeof(dir));
 			rmdir(dir);
 		}
-	for (int h = 0; h < hier; h++)
+	}
+	for (int h = 0; h < hierarchies(cg); h++)
 		rmdir(cg->dir[h]);
 	free(cg->slots);
 	pthread_mutex_destroy(&cg->lock);
 	memset(cg, 0, sizeof(*cg));
 }
 
-/* Makes slot's directories and sets its limits. */
-static int prepare(struct mica_cgroups *cg, unsigned slot, uint64_t limit, int fresh)
+/* 1 if a process is still in the slot's cgroup: the one a freed sandbox
+ * had, killed but not gone yet, whose memory still counts. */
+static int occupied(const struct mica_cgroup_slot *s)
 {
-	char dir[PATH_MAX], value[32];
-	snprintf(value, sizeof(value), "%llu", (unsigned long long)limit);
-	if (cg->version == 2) {
-		slot_dir(cg, 0, slot, dir, sizeof(dir));
-		if (fresh && mkdir(dir, 0755) && errno != EEXIST)
-			return -1;
-		return put(dir, "memory.max", value) || put(dir, "pids.max", "1") ? -1 : 0;
-	}
-	for (int h = 0; h < 2; h++) {
-		slot_dir(cg, h, slot, dir, sizeof(dir));
-		if (fresh && mkdir(dir, 0755) && errno != EEXIST)
-			return -1;
-		if (put(dir, h == 0 ? "memory.limit_in_bytes" : "pids.max", h == 0 ? value : "1"))
-			return -1;
-	}
-	return 0;
-}
-
-/* 1 if a process is still in slot's cgroup: the one a freed sandbox had,
- * killed but not gone yet, whose memory still counts against the limit. */
-static int occupied(const struct mica_cgroups *cg, unsigned slot)
-{
-	char dir[PATH_MAX], path[PATH_MAX + 16], c;
-	slot_dir(cg, 0, slot, dir, sizeof(dir));
-	if ((size_t)snprintf(path, sizeof(path), "%s/cgroup.procs", dir) >= sizeof(path))
-		return 1;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 1;
-	ssize_t n = read(fd, &c, 1);
-	close(fd);
-	return n != 0;
+	char c;
+	return pread(s->procs[0], &c, 1, 0) != 0;
 }
 
 int mica_cgroups_get(struct mica_cgroups *cg, uint64_t limit, int fds[2], int *slot)
@@ -212,45 +253,33 @@ int mica_cgroups_get(struct mica_cgroups *cg, uint64_t limit, int fds[2], int *s
 		return 0;
 	pthread_mutex_lock(&cg->lock);
 	unsigned i = 0;
-	while (i < cg->nslots && (cg->slots[i].used || occupied(cg, i)))
+	while (i < cg->nslots && (cg->slots[i].used || occupied(&cg->slots[i])))
 		i++;
-	int fresh = i == cg->nslots;
-	if (fresh) {
-		struct mica_cgroup_slot *s = realloc(cg->slots, (cg->nslots + 1) * sizeof(*s));
-		if (!s) {
-			pthread_mutex_unlock(&cg->lock);
-			return 0;
-		}
-		cg->slots = s;
-		s[cg->nslots++] = (struct mica_cgroup_slot){0};
+	int rc = i == cg->nslots ? add_slot(cg) : 0, n = 0;
+	struct mica_cgroup_slot *s = &cg->slots[i];
+	if (!rc && s->limit != limit) { /* its file is open: a write, no path */
+		char value[32];
+		int len = snprintf(value, sizeof(value), "%llu", (unsigned long long)limit);
+		rc = pwrite(s->limit_fd, value, (size_t)len, 0) == len ? 0 : -1;
+		if (!rc)
+			s->limit = limit;
 	}
-	cg->slots[i].used = 1;
-	uint64_t had = cg->slots[i].limit;
-	pthread_mutex_unlock(&cg->lock);
-
-	/* outside the lock, the slot array may move: only indexes from here */
-	int n = 0;
-	if ((fresh || had != limit) && prepare(cg, i, limit, fresh))
-		goto fail;
-	pthread_mutex_lock(&cg->lock);
-	cg->slots[i].limit = limit;
-	pthread_mutex_unlock(&cg->lock);
-	for (int h = 0; h < (cg->version == 1 ? 2 : 1); h++) {
-		char dir[PATH_MAX], path[PATH_MAX + 16];
-		slot_dir(cg, h, i, dir, sizeof(dir));
-		if ((size_t)snprintf(path, sizeof(path), "%s/cgroup.procs", dir) >= sizeof(path))
-			goto fail;
-		if ((fds[n] = open(path, O_WRONLY | O_CLOEXEC)) < 0)
-			goto fail;
-		n++;
+	for (; !rc && n < hierarchies(cg); n++)
+		if ((fds[n] = fcntl(s->procs[n], F_DUPFD_CLOEXEC, 3)) < 0)
+			rc = -1;
+	if (rc) {
+		int saved = errno ? errno : EIO;
+		while (n > 0)
+			if (fds[--n] >= 0)
+				close(fds[n]);
+		pthread_mutex_unlock(&cg->lock);
+		errno = saved;
+		return -1;
 	}
+	s->used = 1;
+	pthread_mutex_unlock(&cg->lock);
 	*slot = (int)i;
 	return n;
-fail:
-	while (n)
-		close(fds[--n]);
-	mica_cgroups_put(cg, (int)i);
-	return 0;
 }
 
 void mica_cgroups_put(struct mica_cgroups *cg, int slot)

@@ -16,22 +16,29 @@ struct mica_cgroups {
 	int version;	       /* 0: none (why says why), 1 or 2 */
 	char dir[2][PATH_MAX]; /* the runtime's own: v1 memory, pids; v2 one */
 	char why[256];
+	/* Slots are made once and kept, with their files open: a sandbox made
+	 * after mica_runtime_lockdown() opens nothing. */
 	struct mica_cgroup_slot {
 		int used;
 		uint64_t limit; /* the memory limit it has */
-	} * slots;
+		int procs[2];   /* cgroup.procs of each hierarchy, read-write */
+		int limit_fd;   /* memory.max or memory.limit_in_bytes */
+	} *slots;
 	unsigned nslots;
 };
 
-/* Finds the hierarchy and makes the runtime's directory. Never fails: with
- * version 0, sandboxes run without a cgroup and why says why. */
+/* Finds the hierarchy and makes the runtime's directory and its first
+ * slots. Never fails: with version 0, sandboxes run without a cgroup and
+ * why says why. */
 void mica_cgroups_open(struct mica_cgroups *cg);
 /* Removes every directory made (their processes must be gone). */
 void mica_cgroups_close(struct mica_cgroups *cg);
 
 /* A cgroup for one sandbox with memory limit bytes: opens its
  * cgroup.procs files into fds (a child joins by writing "0") and returns
- * how many (1 or 2), with *slot to give back; 0 when there is none. */
+ * how many (1 or 2), with *slot to give back; 0 when the machine has none
+ * (version 0); -1 with errno when there is one but this sandbox cannot
+ * have it (never a sandbox without its limits, silently). */
 int mica_cgroups_get(struct mica_cgroups *cg, uint64_t limit, int fds[2], int *slot);
 void mica_cgroups_put(struct mica_cgroups *cg, int slot);
 

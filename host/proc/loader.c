@@ -53,6 +53,8 @@
 #define SYS_mount	   165
 #define SYS_sethostname	   170
 #define SYS_exit_group	   231
+#define SYS_openat	   257
+#define SYS_unlinkat	   263
 #define SYS_signalfd4	   289
 #define SYS_prlimit64	   302
 #define SYS_close_range	   436
@@ -159,6 +161,10 @@ struct pollfd {
 #define O_RDONLY		 0
 #define O_RDWR			 2
 #define O_CLOEXEC		 02000000
+#define O_DIRECTORY		 0200000
+#define O_PATH			 010000000
+#define AT_REMOVEDIR		 0x200
+#define ENOENT			 2
 #define F_DUPFD_CLOEXEC		 1030
 #define WNOHANG			 1
 #define WALL			 0x40000000
@@ -465,8 +471,60 @@ static uint32_t nfree;
 static union {
 	struct mica_zy_spawn spawn;
 	struct mica_zy_kill kill;
+	struct mica_zy_cgroups cgroups;
 	uint32_t op;
 } msg;
+
+/* The runtime's cgroup directories (MICA_ZY_CGROUPS): where they are. */
+static int cg_parent[MICA_ZY_MAX_CGROUPS] = {-1, -1};
+static char cg_name[MICA_ZY_MAX_CGROUPS][MICA_ZY_NAME_MAX];
+
+static void keep_cgroups(int *fds, int nfds)
+{
+	uint32_t n = msg.cgroups.n;
+	for (uint32_t i = 0; i < n && i < MICA_ZY_MAX_CGROUPS && (int)i < nfds; i++) {
+		const char *name = msg.cgroups.name[i];
+		size_t len = 0;
+		while (len < MICA_ZY_NAME_MAX && name[len] && name[len] != '/')
+			len++;
+		if (len == 0 || len == MICA_ZY_NAME_MAX || name[len] || cg_parent[i] >= 0)
+			continue;
+		memcpy(cg_name[i], name, len + 1);
+		cg_parent[i] = fds[i];
+		fds[i] = -1; /* kept */
+	}
+}
+
+/* The host is gone: every child goes, then the cgroup directories they
+ * were in, so that nothing of the runtime is left. */
+static void end(void)
+{
+	for (uint32_t i = 0; i < MICA_ZY_MAX_KIDS; i++)
+		if (kids[i].pid)
+			sys(SYS_kill, kids[i].pid, SIGKILL);
+	for (long r = 1; r > 0 || r == -4 /* EINTR */;)
+		r = sys(SYS_wait4, -1, 0, WALL, 0);
+	for (int h = 0; h < MICA_ZY_MAX_CGROUPS; h++) {
+		if (cg_parent[h] < 0)
+			continue;
+		long dir = sys(SYS_openat, cg_parent[h], cg_name[h], O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+		for (unsigned k = 0; dir >= 0; k++) { /* sb0, sb1, ... up to the first missing */
+			char slot[16] = "sb", digits[12];
+			int nd = 0;
+			for (unsigned v = k; !nd || v; v /= 10)
+				digits[nd++] = (char)('0' + v % 10);
+			for (int i = 0; i < nd; i++)
+				slot[2 + i] = digits[nd - 1 - i];
+			slot[2 + nd] = 0;
+			if (sys(SYS_unlinkat, dir, slot, AT_REMOVEDIR, 0) == -ENOENT)
+				break;
+		}
+		if (dir >= 0)
+			sys(SYS_close, dir);
+		sys(SYS_unlinkat, cg_parent[h], cg_name[h], AT_REMOVEDIR, 0);
+	}
+	die(0);
+}
 
 static void spawn(int *fds, int nfds)
 {
@@ -588,11 +646,13 @@ void zygote_main(void)
 		int fds[MAX_FDS], nfds;
 		long n = receive(sock, fds, &nfds);
 		if (n == 0 || (n < 0 && n != -4 /* EINTR */))
-			die(0); /* the host is gone: so are we, and with us every child */
+			end(); /* the host is gone: so are we, and every child */
 		if (n == (long)sizeof(msg.spawn) && msg.op == MICA_ZY_SPAWN) {
 			spawn(fds, nfds);
 			continue;
 		}
+		if (n == (long)sizeof(msg.cgroups) && msg.op == MICA_ZY_CGROUPS)
+			keep_cgroups(fds, nfds);
 		for (int i = 0; i < nfds; i++)
 			sys(SYS_close, fds[i]);
 		if (n == (long)sizeof(msg.kill) && msg.op == MICA_ZY_KILL) {

@@ -15,7 +15,7 @@
 
 /* ---- host -> zygote, over its control socket (SOCK_SEQPACKET) ----------- */
 
-enum { MICA_ZY_SPAWN = 1, MICA_ZY_KILL = 2 };
+enum { MICA_ZY_SPAWN = 1, MICA_ZY_KILL = 2, MICA_ZY_CGROUPS = 3 };
 
 #define MICA_ZY_MAX_MAPS    512
 #define MICA_ZY_MAX_FILTER  128
@@ -55,6 +55,16 @@ struct mica_zy_spawn {
 struct mica_zy_kill {
 	uint32_t op; /* MICA_ZY_KILL */
 	uint32_t id;
+};
+
+/* The runtime's cgroup directories, which the zygote removes when it ends,
+ * after its children, however the host ended: name[i] under the directory
+ * of the i-th descriptor passed. Their slots are sb0, sb1, ... */
+#define MICA_ZY_NAME_MAX 64
+struct mica_zy_cgroups {
+	uint32_t op; /* MICA_ZY_CGROUPS */
+	uint32_t n;
+	char name[MICA_ZY_MAX_CGROUPS][MICA_ZY_NAME_MAX];
 };
 
 /* The most children one zygote holds at once (the id's low 16 bits). */

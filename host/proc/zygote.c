@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -244,6 +245,28 @@ static int send_locked(struct mica_zygote *z, const void *m, size_t len, const i
 		;
 	pthread_mutex_unlock(&z->lock);
 	return n == (ssize_t)len ? 0 : -1;
+}
+
+void mica_zygote_own_cgroups(struct mica_zygote *z, const char *const *dirs, int n)
+{
+	struct mica_zy_cgroups m = {.op = MICA_ZY_CGROUPS};
+	int fds[MICA_ZY_MAX_CGROUPS];
+	for (int i = 0; i < n && i < MICA_ZY_MAX_CGROUPS; i++) {
+		const char *slash = strrchr(dirs[i], '/');
+		size_t plen = slash ? (size_t)(slash - dirs[i]) : 0;
+		char parent[PATH_MAX];
+		if (!slash || plen >= sizeof(parent) || strlen(slash + 1) >= MICA_ZY_NAME_MAX)
+			break;
+		memcpy(parent, dirs[i], plen);
+		parent[plen] = 0;
+		if ((fds[m.n] = open(plen ? parent : "/", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+			break;
+		strcpy(m.name[m.n++], slash + 1);
+	}
+	if (m.n)
+		send_locked(z, &m, sizeof(m), fds, (int)m.n);
+	for (uint32_t i = 0; i < m.n; i++)
+		close(fds[i]);
 }
 
 void mica_zygote_kill(struct mica_zygote *z, uint32_t id)

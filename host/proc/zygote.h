@@ -33,6 +33,11 @@ void mica_zygote_stop(struct mica_zygote *z);
  * m->ncgroups cgroup.procs files), waits for its report. Thread-safe. */
 int mica_zygote_spawn(struct mica_zygote *z, const struct mica_zy_spawn *m, const int *fds,
 		      struct mica_zy_child *child, mica_error *err);
+/* Hands the zygote the runtime's cgroup directories (n paths): it removes
+ * them, and their sb0, sb1, ... slots, when it ends, after its children,
+ * however the host ended. Best effort. */
+void mica_zygote_own_cgroups(struct mica_zygote *z, const char *const *dirs, int n);
+
 /* Kills the child with that id (SIGKILL). Thread-safe, never blocks long. */
 void mica_zygote_kill(struct mica_zygote *z, uint32_t id);
 

@@ -502,6 +502,37 @@ else
 	echo "skip - to a terminal, control characters are shown escaped (no script(1) here)"
 fi
 
+# ---- the CLI confines itself (mica_runtime_lockdown) before guest code runs
+"$MICA" eval 'const t = Date.now(); while (Date.now() - t < 3000) {}' --timeout 5000 >/dev/null 2>&1 &
+pid=$!
+seccomp=""
+for i in $(seq 50); do
+	seccomp=$(awk '/^Seccomp:/ { print $2 }' /proc/$pid/status 2>/dev/null)
+	[ "$seccomp" = 2 ] && break
+	sleep 0.05
+done
+kill $pid 2>/dev/null
+{ wait $pid; } 2>/dev/null
+ok=0
+[ "$seccomp" = 2 ] && ok=1
+verdict "a running mica is under a seccomp filter (/proc/PID/status)" 0 $ok "Seccomp: '$seccomp'"
+PROBE=${MICA_BUILD:-build}/tests/mica-probe
+if [ -x "$PROBE" ]; then
+	MICA_LOCKDOWN_PROBE=1 "$PROBE" eval 6*7 >"$tmp/out" 2>"$tmp/err"
+	rc=$? ok=0
+	[ $rc = 0 ] && [ "$(cat "$tmp/out")" = 42 ] && grep -q "probe: open: Operation not permitted" "$tmp/err" &&
+		grep -q "probe: socket: Operation not permitted" "$tmp/err" &&
+		grep -q "probe: fork: Operation not permitted" "$tmp/err" && ok=1
+	verdict "after the lockdown, open, socket and fork are refused; the run goes on" $rc $ok "$(tr '\n' ' ' <"$tmp/err")"
+	MICA_LOCKDOWN_PROBE=1 "$PROBE" eval 1 --no-lockdown >"$tmp/out" 2>"$tmp/err"
+	rc=$? ok=0
+	[ $rc = 0 ] && ! grep -q "probe:" "$tmp/err" && ok=1
+	verdict "--no-lockdown leaves it out" $rc $ok "$(tr '\n' ' ' <"$tmp/err")"
+else
+	skip=$((skip + 2))
+	echo "skip - the lockdown probe (no $PROBE: make $PROBE)"
+fi
+
 # ---- help and version
 "$MICA" --help >"$tmp/out" 2>&1
 rc=$? ok=0
