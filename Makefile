@@ -76,7 +76,13 @@ $(GUESTD)/%.o: guest/%.S include/mica_abi.h | $(DEPS)
 $(GUESTD)/js_sources.o: guest/js_sources.S $(GUESTD)/console.jsbc $(GUESTD)/web.jsbc $(GUESTD)/crypto.jsbc
 	$(MUSLCC) -c -DMICA_CONSOLE_JSBC='"$(GUESTD)/console.jsbc"' -DMICA_WEB_JSBC='"$(GUESTD)/web.jsbc"' \
 		-DMICA_CRYPTO_JSBC='"$(GUESTD)/crypto.jsbc"' $< -o $@
-$(GUESTD)/%.jsbc: guest/js/%.js build/tools/mica-jsc
+# web.js and crypto.js share guest/js/prelude.js: it goes in place of their
+# `// @prelude` line (inside their function: nothing of it is global).
+$(GUESTD)/%.full.js: guest/js/%.js guest/js/prelude.js
+	@mkdir -p $(@D)
+	awk '/^  \/\/ @prelude$$/ { while ((getline l < "guest/js/prelude.js") > 0) print l; next } { print }' $< >$@
+.PRECIOUS: $(GUESTD)/%.full.js
+$(GUESTD)/%.jsbc: $(GUESTD)/%.full.js build/tools/mica-jsc
 	build/tools/mica-jsc $< $@ '<mica:$*>'
 
 # QuickJS built natively with the guest's flags: the bytecode compiler, and

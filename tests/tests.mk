@@ -18,10 +18,11 @@ $(TESTD)/test_console_js: tests/unit/test_console_js.c $(NATIVE_QJS_OBJS) $(NATI
 	@mkdir -p $(@D)
 	$(CC) $(HOST_CFLAGS) $(HOST_LDFLAGS) -isystem $(QJS) -o $@ $^ -lm -ldl $(HOST_LDLIBS)
 
-$(TESTD)/test_web_js: tests/unit/test_console_js.c $(NATIVE_QJS_OBJS) $(NATIVED)/quickjs-libc.o
+$(TESTD)/test_web_js: tests/unit/test_console_js.c $(NATIVE_QJS_OBJS) $(NATIVED)/quickjs-libc.o \
+		     $(GUESTD)/web.full.js
 	@mkdir -p $(@D)
 	$(CC) $(HOST_CFLAGS) $(HOST_LDFLAGS) -isystem $(QJS) -DTEST_JS='"tests/js_unit/test_web.js"' \
-		-DGLUE_JS='"guest/js/web.js"' -o $@ $^ -lm -ldl $(HOST_LDLIBS)
+		-DGLUE_JS='"$(GUESTD)/web.full.js"' -o $@ $(filter-out %.js,$^) -lm -ldl $(HOST_LDLIBS)
 
 # Module files: host/modules.c's internals, both resolution paths.
 $(TESTD)/test_modules: tests/unit/test_modules.c tests/harness.h host/modules.h $(BUILD)/libmica.a

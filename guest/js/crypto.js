@@ -21,61 +21,25 @@
  */
 (function () {
   'use strict';
+  // @prelude
 
-  const G = globalThis;
   const native = G.__mica_crypto;
   delete G.__mica_crypto;
   const DOMException = G.DOMException;
 
-  const uncurry = (fn) => Function.prototype.call.bind(fn);
-  const getter = (obj, key) => uncurry(Object.getOwnPropertyDescriptor(obj, key).get);
-  const ObjectDefineProperty = Object.defineProperty;
-  const ObjectGetOwnPropertyDescriptor = Object.getOwnPropertyDescriptor;
-  const ObjectGetPrototypeOf = Object.getPrototypeOf;
-  const ObjectKeys = Object.keys;
-  const ReflectOwnKeys = Reflect.ownKeys;
   const NumberIsFinite = Number.isFinite;
   const MathTrunc = Math.trunc;
-  const StringFromCharCode = String.fromCharCode;
-  const SymbolIterator = Symbol.iterator;
-  const SymbolToStringTag = Symbol.toStringTag;
   const PromiseCtor = Promise;
-  const Uint8ArrayCtor = Uint8Array;
   const WeakMapCtor = WeakMap;
   const WeakMapGet = uncurry(WeakMap.prototype.get);
   const WeakMapSet = uncurry(WeakMap.prototype.set);
-  const ArrayBufferIsView = ArrayBuffer.isView;
-  const ArrayBufferByteLength = getter(ArrayBuffer.prototype, 'byteLength');
-  const TypedArrayPrototype = ObjectGetPrototypeOf(Uint8Array.prototype);
-  const TypedArrayTag = getter(TypedArrayPrototype, SymbolToStringTag);
-  const TypedArrayBuffer = getter(TypedArrayPrototype, 'buffer');
-  const TypedArrayByteOffset = getter(TypedArrayPrototype, 'byteOffset');
-  const TypedArrayByteLength = getter(TypedArrayPrototype, 'byteLength');
-  const DataViewBuffer = getter(DataView.prototype, 'buffer');
-  const DataViewByteOffset = getter(DataView.prototype, 'byteOffset');
-  const DataViewByteLength = getter(DataView.prototype, 'byteLength');
   const nativeRandom = native.random;
   const nativeDigest = native.digest;
   const nativeHmac = native.hmac;
   const nativeEqual = native.equal;
 
-  // WebIDL: operations and attributes are enumerable; @@toStringTag names the interface.
-  function idl(cls, tag) {
-    const proto = cls.prototype;
-    for (const key of ReflectOwnKeys(proto)) {
-      if (typeof key !== 'string' || key === 'constructor') continue;
-      const d = ObjectGetOwnPropertyDescriptor(proto, key);
-      d.enumerable = true;
-      ObjectDefineProperty(proto, key, d);
-    }
-    ObjectDefineProperty(proto, SymbolToStringTag, { value: tag, configurable: true });
-  }
-  function needArgs(args, n, what) {
-    if (args.length < n) throw new TypeError(`${what}: ${n} argument(s) required, but only ${args.length} present`);
-  }
-  const toStr = (v) => `${v}`;
+  // WebIDL helpers of this file (the shared ones are in the prelude)
   const isObject = (v) => (typeof v === 'object' && v !== null) || typeof v === 'function';
-  const isBrand = (check, v) => { try { check(v); return true; } catch { return false; } };
   const illegal = () => new TypeError('Illegal invocation');
   const domError = (msg, name) => new DOMException(msg, name);
   function asciiLower(s) {
@@ -89,12 +53,9 @@
 
   // BufferSource -> Uint8Array over the same memory (no copy).
   function bytesOf(v, what) {
-    if (ArrayBufferIsView(v)) {
-      if (TypedArrayTag(v) !== undefined) return new Uint8ArrayCtor(TypedArrayBuffer(v), TypedArrayByteOffset(v), TypedArrayByteLength(v));
-      return new Uint8ArrayCtor(DataViewBuffer(v), DataViewByteOffset(v), DataViewByteLength(v));
-    }
-    if (isBrand(ArrayBufferByteLength, v)) return new Uint8ArrayCtor(v);
-    throw new TypeError(`${what} is not of type '(ArrayBuffer or ArrayBufferView)'`);
+    const u8 = viewBytes(v, null);
+    if (u8 === null) throw new TypeError(`${what} is not of type '(ArrayBuffer or ArrayBufferView)'`);
+    return u8;
   }
   const isBufferSource = (v) => ArrayBufferIsView(v) || isBrand(ArrayBufferByteLength, v);
   // "get a copy of the bytes held by the buffer source"

@@ -21,42 +21,21 @@
  */
 (function () {
   'use strict';
+  // @prelude
 
-  const G = globalThis;
-  const uncurry = (fn) => Function.prototype.call.bind(fn);
-  const getter = (obj, key) => uncurry(Object.getOwnPropertyDescriptor(obj, key).get);
-
-  const ObjectDefineProperty = Object.defineProperty;
-  const ObjectGetOwnPropertyDescriptor = Object.getOwnPropertyDescriptor;
-  const ObjectGetPrototypeOf = Object.getPrototypeOf;
   const ObjectSetPrototypeOf = Object.setPrototypeOf;
   const ObjectCreate = Object.create;
   const ObjectAssign = Object.assign;
-  const ObjectKeys = Object.keys;
   const ObjectPrototype = Object.prototype;
   const ObjectPrototypeToString = uncurry(ObjectPrototype.toString);
   const ObjectPrototypeHasOwnProperty = uncurry(ObjectPrototype.hasOwnProperty);
   const ReflectApply = Reflect.apply;
-  const ReflectOwnKeys = Reflect.ownKeys;
   const ArrayIsArray = Array.isArray;
-  const StringFromCharCode = String.fromCharCode;
   const MathFloor = Math.floor;
   const DateNow = Date.now;
-  const SymbolIterator = Symbol.iterator;
-  const SymbolToStringTag = Symbol.toStringTag;
-  const ArrayBufferIsView = ArrayBuffer.isView;
-  const ArrayBufferByteLength = getter(ArrayBuffer.prototype, 'byteLength');
   const SharedArrayBufferByteLength = typeof SharedArrayBuffer === 'function' ?
     getter(SharedArrayBuffer.prototype, 'byteLength') : null;
-  const TypedArrayPrototype = ObjectGetPrototypeOf(Uint8Array.prototype);
-  const TypedArrayTag = getter(TypedArrayPrototype, SymbolToStringTag);
-  const TypedArrayBuffer = getter(TypedArrayPrototype, 'buffer');
-  const TypedArrayByteOffset = getter(TypedArrayPrototype, 'byteOffset');
-  const TypedArrayByteLength = getter(TypedArrayPrototype, 'byteLength');
   const TypedArrayLength = getter(TypedArrayPrototype, 'length');
-  const DataViewBuffer = getter(DataView.prototype, 'buffer');
-  const DataViewByteOffset = getter(DataView.prototype, 'byteOffset');
-  const DataViewByteLength = getter(DataView.prototype, 'byteLength');
   const MapPrototypeGet = uncurry(Map.prototype.get);
   const MapPrototypeSet = uncurry(Map.prototype.set);
   const MapPrototypeHas = uncurry(Map.prototype.has);
@@ -74,22 +53,7 @@
   const PromisePrototypeThen = uncurry(Promise.prototype.then);
   const IteratorPrototype = ObjectGetPrototypeOf(ObjectGetPrototypeOf([][SymbolIterator]()));
 
-  // WebIDL: operations and attributes are enumerable; @@toStringTag names the interface.
-  function idl(cls, tag) {
-    const proto = cls.prototype;
-    for (const key of ReflectOwnKeys(proto)) {
-      if (typeof key !== 'string' || key === 'constructor') continue;
-      const d = ObjectGetOwnPropertyDescriptor(proto, key);
-      d.enumerable = true;
-      ObjectDefineProperty(proto, key, d);
-    }
-    ObjectDefineProperty(proto, SymbolToStringTag, { value: tag, configurable: true });
-  }
-  function needArgs(args, n, what) {
-    if (args.length < n) throw new TypeError(`${what}: ${n} argument(s) required, but only ${args.length} present`);
-  }
-  // WebIDL DOMString, and USVString (lone surrogates become U+FFFD).
-  const toStr = (v) => `${v}`;
+  // WebIDL USVString (lone surrogates become U+FFFD).
   const SURROGATE = /[\uD800-\uDFFF]/;
   function toUSV(v) {
     const s = `${v}`;
@@ -291,17 +255,13 @@
   // UTF-8 decode without BOM, replacing errors (URL percent-decoding).
   const utf8DecodeBytes = (bytes) => utf8Decode(newDecoderState(), bytes, true, false);
 
-  const isBrand = (check, v) => { try { check(v); return true; } catch { return false; } };
   const isArrayBuffer = (v) => isBrand(ArrayBufferByteLength, v);
   const isSharedArrayBuffer = (v) => SharedArrayBufferByteLength !== null && isBrand(SharedArrayBufferByteLength, v);
-  // BufferSource -> Uint8Array over the same memory.
+  // BufferSource (shared ones too) -> Uint8Array over the same memory.
   function bytesOf(v, what) {
-    if (ArrayBufferIsView(v)) {
-      if (TypedArrayTag(v) !== undefined) return new Uint8Array(TypedArrayBuffer(v), TypedArrayByteOffset(v), TypedArrayByteLength(v));
-      return new Uint8Array(DataViewBuffer(v), DataViewByteOffset(v), DataViewByteLength(v));
-    }
-    if (isArrayBuffer(v) || isSharedArrayBuffer(v)) return new Uint8Array(v);
-    throw new TypeError(`${what}: the argument must be an ArrayBuffer or an ArrayBufferView`);
+    const u8 = viewBytes(v, isSharedArrayBuffer);
+    if (u8 === null) throw new TypeError(`${what}: the argument must be an ArrayBuffer or an ArrayBufferView`);
+    return u8;
   }
 
   class TextEncoder {
