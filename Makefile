@@ -152,6 +152,7 @@ valgrind: $(BUILD)/mica
 		test $$? = 3
 
 include tests/tests.mk
+include fuzz/fuzz.mk
 include tests/kvm-qemu/kvm-qemu.mk
 include bench/bench.mk
 

@@ -60,6 +60,7 @@ static const int always[] = {
     /* signals, deadline timers and the end */
     SCMP_SYS(rt_sigreturn),
     SCMP_SYS(rt_sigprocmask),
+    SCMP_SYS(sigaltstack),
     SCMP_SYS(tgkill),
     SCMP_SYS(timer_create),
     SCMP_SYS(timer_settime),

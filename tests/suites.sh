@@ -1,7 +1,7 @@
 # The test suites, for tests/run.sh and scripts/kvm-qemu-run.sh (sourced).
-# PLAIN need no sandbox; SANDBOX run once per backend. `cli` is
+# PLAIN need no sandbox (fuzz_replay: fuzz/replay.c); SANDBOX run once per backend. `cli` is
 # tests/cli/cli.sh, the others are $BUILD/tests/NAME.
-PLAIN="test_console_js test_web_js test_arena test_modules"
+PLAIN="test_console_js test_web_js test_arena test_modules fuzz_replay"
 SANDBOX="test_api test_conformance test_parity test_hostile test_snapshot test_pool test_snapfile
 	 test_bytecode test_async test_crypto test_binary test_backend test_proc test_lockdown cli"
 
