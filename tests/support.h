@@ -87,6 +87,68 @@ static inline int thread_start(pthread_t *t, void *(*fn)(void *), void *arg)
 	return rc;
 }
 
+/* ---- the setup most tests share: a runtime and a sandbox of it ---------- */
+
+/* A runtime on the backend under test; NULL after a failed check. */
+static inline mica_runtime *test_runtime(void)
+{
+	mica_error err = {0};
+	mica_runtime *rt = mica_runtime_new(harness_opts(), &err);
+	CHECK(rt, "mica_runtime_new: %s", err.message);
+	return rt;
+}
+
+struct fixture {
+	mica_runtime *rt;
+	mica_sandbox *sb;
+	mica_error err;
+};
+
+/* f->rt is rt (made on the backend under test when NULL; f owns it either
+ * way) and f->sb a sandbox of it with lim (NULL: the defaults). 0, or -1
+ * after a failed check with nothing left open. */
+static inline int fixture_open(struct fixture *f, mica_runtime *rt, const mica_limits *lim)
+{
+	memset(f, 0, sizeof(*f));
+	f->rt = rt ? rt : test_runtime();
+	if (!f->rt)
+		return -1;
+	f->sb = mica_sandbox_new(f->rt, lim, &f->err);
+	CHECK(f->sb, "mica_sandbox_new: %s", f->err.message);
+	if (!f->sb) {
+		mica_runtime_free(f->rt);
+		f->rt = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* Frees what f still holds (a test that freed f->sb itself sets it NULL). */
+static inline void fixture_close(struct fixture *f)
+{
+	mica_sandbox_free(f->sb);
+	mica_runtime_free(f->rt);
+	memset(f, 0, sizeof(*f));
+}
+
+/* Loads src as module name into f->sb: MICA_OK, or its code after a failed
+ * check. */
+static inline int fixture_load(struct fixture *f, const char *name, const char *src)
+{
+	int rc = mica_sandbox_load(f->sb, name, src, strlen(src), &f->err);
+	CHECK(rc == MICA_OK, "load %s: %s %s", name, mica_code_name(rc), f->err.message);
+	return rc;
+}
+
+/* Opens the fixture, or ends the test (skipped without a backend). rt is
+ * evaluated only when there is one. */
+#define FIXTURE_OPEN(f, rt, lim)                                                                   \
+	do {                                                                                       \
+		NEED_BACKEND();                                                                    \
+		if (fixture_open(f, rt, lim))                                                      \
+			return;                                                                    \
+	} while (0)
+
 /* ---- a tenant: what an embedder gives a sandbox for one user ------------- */
 
 /* A module that reads a file of the tenant's and logs. */

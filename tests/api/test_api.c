@@ -83,8 +83,7 @@ struct fx {
 static int fx_runtime(struct fx *f)
 {
 	memset(f, 0, sizeof(*f));
-	f->rt = mica_runtime_new(harness_opts(), &f->err);
-	CHECK(f->rt, "mica_runtime_new: %s", f->err.message);
+	f->rt = test_runtime();
 	return f->rt ? 0 : -1;
 }
 

@@ -182,9 +182,7 @@ static void rss_kb(mica_hostcall *call, void *ud)
 
 static mica_runtime *runtime(void)
 {
-	mica_error err;
-	mica_runtime *rt = mica_runtime_new(harness_opts(), &err);
-	CHECK(rt, "mica_runtime_new: %s", err.message);
+	mica_runtime *rt = test_runtime();
 	if (!rt)
 		return NULL;
 	CHECK(mica_runtime_register_async(rt, "async", "later", later, NULL) == MICA_OK,
@@ -283,17 +281,11 @@ TEST(clear_timeout_and_interval)
 
 TEST(request_rules)
 {
-	NEED_BACKEND();
-	mica_runtime *rt = runtime();
-	if (!rt)
-		return;
+	struct fixture f;
+	FIXTURE_OPEN(&f, runtime(), NULL);
+	mica_runtime *rt = f.rt;
+	mica_sandbox *sb = f.sb;
 	mica_error err;
-	mica_sandbox *sb = mica_sandbox_new(rt, NULL, &err);
-	CHECK(sb, "sandbox: %s", err.message);
-	if (!sb) {
-		mica_runtime_free(rt);
-		return;
-	}
 	struct out o = {0};
 	mica_sandbox_set_console(sb, on_console, &o);
 	/* load waits for its timers; a call ends when its result settles and
@@ -329,17 +321,11 @@ TEST(request_rules)
 
 TEST(sleep_takes_wall_time_not_cpu)
 {
-	NEED_BACKEND();
-	mica_runtime *rt = runtime();
-	if (!rt)
-		return;
+	struct fixture f;
+	FIXTURE_OPEN(&f, runtime(), NULL);
+	mica_runtime *rt = f.rt;
+	mica_sandbox *sb = f.sb;
 	mica_error err;
-	mica_sandbox *sb = mica_sandbox_new(rt, NULL, &err);
-	CHECK(sb, "sandbox: %s", err.message);
-	if (!sb) {
-		mica_runtime_free(rt);
-		return;
-	}
 	const char *code =
 	    "const t0 = Date.now(); new Promise(r => setTimeout(() => r(Date.now() - t0), 200))";
 	int64_t t0 = now_ms(), c0 = cpu_ms();
@@ -371,17 +357,11 @@ static void *interrupt_later(void *arg)
 
 TEST(interrupt_during_sleep)
 {
-	NEED_BACKEND();
-	mica_runtime *rt = runtime();
-	if (!rt)
-		return;
+	struct fixture f;
+	FIXTURE_OPEN(&f, runtime(), NULL);
+	mica_runtime *rt = f.rt;
+	mica_sandbox *sb = f.sb;
 	mica_error err;
-	mica_sandbox *sb = mica_sandbox_new(rt, NULL, &err);
-	CHECK(sb, "sandbox: %s", err.message);
-	if (!sb) {
-		mica_runtime_free(rt);
-		return;
-	}
 	struct interrupter in = {sb, 100};
 	pthread_t t;
 	if (thread_start(&t, interrupt_later, &in)) {
@@ -428,17 +408,11 @@ TEST(interrupt_during_sleep)
 
 TEST(timeout_during_sleep)
 {
-	NEED_BACKEND();
-	mica_runtime *rt = runtime();
-	if (!rt)
-		return;
+	struct fixture f;
+	FIXTURE_OPEN(&f, runtime(), NULL);
+	mica_runtime *rt = f.rt;
+	mica_sandbox *sb = f.sb;
 	mica_error err;
-	mica_sandbox *sb = mica_sandbox_new(rt, NULL, &err);
-	CHECK(sb, "sandbox: %s", err.message);
-	if (!sb) {
-		mica_runtime_free(rt);
-		return;
-	}
 	/* the boot (slow when KVM is emulated) is not what is measured */
 	mica_sandbox_set_timeout(sb, 200);
 	const char *code = "setInterval(() => {}, 1000); new Promise(r => setTimeout(r, 5000))";
@@ -458,17 +432,11 @@ TEST(timeout_during_sleep)
 
 TEST(async_host_fn_from_thread)
 {
-	NEED_BACKEND();
-	mica_runtime *rt = runtime();
-	if (!rt)
-		return;
+	struct fixture f;
+	FIXTURE_OPEN(&f, runtime(), NULL);
+	mica_runtime *rt = f.rt;
+	mica_sandbox *sb = f.sb;
 	mica_error err;
-	mica_sandbox *sb = mica_sandbox_new(rt, NULL, &err);
-	CHECK(sb, "sandbox: %s", err.message);
-	if (!sb) {
-		mica_runtime_free(rt);
-		return;
-	}
 	struct out o = {0};
 	mica_sandbox_set_console(sb, on_console, &o);
 	const char *src = "import { later, refuse } from 'host:async';\n"
@@ -509,17 +477,11 @@ TEST(async_host_fn_from_thread)
 
 TEST(hundred_in_flight)
 {
-	NEED_BACKEND();
-	mica_runtime *rt = runtime();
-	if (!rt)
-		return;
+	struct fixture f;
+	FIXTURE_OPEN(&f, runtime(), NULL);
+	mica_runtime *rt = f.rt;
+	mica_sandbox *sb = f.sb;
 	mica_error err;
-	mica_sandbox *sb = mica_sandbox_new(rt, NULL, &err);
-	CHECK(sb, "sandbox: %s", err.message);
-	if (!sb) {
-		mica_runtime_free(rt);
-		return;
-	}
 	atomic_store(&nkept, 0);
 	pthread_t t;
 	if (thread_start(&t, complete_shuffled, NULL)) {
@@ -558,17 +520,11 @@ TEST(hundred_in_flight)
 
 TEST(late_completions_are_harmless)
 {
-	NEED_BACKEND();
-	mica_runtime *rt = runtime();
-	if (!rt)
-		return;
+	struct fixture f;
+	FIXTURE_OPEN(&f, runtime(), NULL);
+	mica_runtime *rt = f.rt;
+	mica_sandbox *sb = f.sb;
 	mica_error err;
-	mica_sandbox *sb = mica_sandbox_new(rt, NULL, &err);
-	CHECK(sb, "sandbox: %s", err.message);
-	if (!sb) {
-		mica_runtime_free(rt);
-		return;
-	}
 	atomic_store(&nkept, 0);
 	const char *src = "import { keep } from 'host:async';\n"
 			  "let got = 'none';\n"

@@ -10,6 +10,7 @@
 
 #include "harness.h"
 #include "mica.h"
+#include "support.h"
 
 #define MIB	(1024 * 1024)
 #define IN_SIZE (3 * MIB) /* MICA_IN_SIZE: the largest request */
@@ -144,9 +145,7 @@ static const char module_src[] =
 
 static mica_runtime *runtime(void)
 {
-	mica_error err;
-	mica_runtime *rt = mica_runtime_new(harness_opts(), &err);
-	CHECK(rt, "mica_runtime_new: %s", err.message);
+	mica_runtime *rt = test_runtime();
 	if (!rt)
 		return NULL;
 	CHECK(mica_runtime_register(rt, "bin", "rev", rev, NULL) == MICA_OK, "register rev");

@@ -61,14 +61,6 @@ static void on_console(void *ud, int stream, const char *data, size_t len)
 	o->buf[o->n] = 0;
 }
 
-static mica_runtime *runtime(void)
-{
-	mica_error err = {0};
-	mica_runtime *rt = mica_runtime_new(harness_opts(), &err);
-	CHECK(rt, "mica_runtime_new: %s", err.message);
-	return rt;
-}
-
 static mica_sandbox *sandbox(mica_runtime *rt, struct out *o)
 {
 	mica_error err = {0};
@@ -127,7 +119,7 @@ TEST(same_results_as_source)
 	NEED_BACKEND();
 	mica_error err = {0};
 	struct out os = {0}, ob = {0};
-	mica_runtime *rt = runtime();
+	mica_runtime *rt = test_runtime();
 	mica_sandbox *src = rt ? sandbox(rt, &os) : NULL, *bc = rt ? sandbox(rt, &ob) : NULL;
 	size_t len = 0;
 	uint8_t *file = rt ? compile(rt, "app.js", app_js, &len) : NULL;
@@ -178,7 +170,7 @@ TEST(layout_matches_the_docs)
 {
 	NEED_BACKEND();
 	mica_error err = {0};
-	mica_runtime *rt = runtime();
+	mica_runtime *rt = test_runtime();
 	size_t len = 0;
 	uint8_t *f = rt ? compile(rt, "dir/app.js", app_js, &len) : NULL;
 	if (!f)
@@ -231,7 +223,7 @@ TEST(top_level_await)
 	NEED_BACKEND();
 	mica_error err = {0};
 	struct out o = {0};
-	mica_runtime *rt = runtime();
+	mica_runtime *rt = test_runtime();
 	static const char tla_js[] = "export const answer = await new Promise(r => r(41)) + 1;\n"
 				     "const ready = await (async () => 'ready')();\n"
 				     "console.log(ready, answer);\n"
@@ -275,7 +267,7 @@ TEST(imports_resolve_when_loaded)
 	NEED_BACKEND();
 	mica_error err = {0};
 	struct out o = {0};
-	mica_runtime *rt = runtime();
+	mica_runtime *rt = test_runtime();
 	if (!rt)
 		return;
 	/* Compiling reads no module and needs no host function: neither the
@@ -294,7 +286,7 @@ TEST(imports_resolve_when_loaded)
 	uint8_t *bf = compile(rt, "app/x.js", missing_js, &blen);
 	static const char nofile_js[] = "import './nofile.js';\n";
 	uint8_t *mf = compile(rt, "app/y.js", nofile_js, &mlen);
-	mica_runtime *rt2 = runtime();
+	mica_runtime *rt2 = test_runtime();
 	mica_sandbox *sb = NULL, *bare = NULL;
 	if (!f || !bf || !mf || !rt2)
 		goto out;
@@ -347,7 +339,7 @@ TEST(compiling_leaves_imports_alone)
 {
 	NEED_BACKEND();
 	mica_error err = {0};
-	mica_runtime *rt = runtime();
+	mica_runtime *rt = test_runtime();
 	mica_sandbox *sb = rt ? sandbox(rt, NULL) : NULL;
 	if (!sb)
 		goto out;
@@ -376,7 +368,7 @@ TEST(snapshot_after_bytecode)
 {
 	NEED_BACKEND();
 	mica_error err = {0};
-	mica_runtime *rt = runtime();
+	mica_runtime *rt = test_runtime();
 	size_t len = 0;
 	uint8_t *f = rt ? compile(rt, "app.js", app_js, &len) : NULL;
 	mica_sandbox *sb = f ? sandbox(rt, NULL) : NULL;
@@ -406,7 +398,7 @@ TEST(syntax_error_at_compile)
 {
 	NEED_BACKEND();
 	mica_error err = {0};
-	mica_runtime *rt = runtime();
+	mica_runtime *rt = test_runtime();
 	mica_sandbox *sb = rt ? sandbox(rt, NULL) : NULL;
 	if (!sb)
 		goto out;
@@ -495,7 +487,7 @@ TEST(refuses_bad_files)
 {
 	NEED_BACKEND();
 	mica_error err = {0};
-	mica_runtime *rt = runtime();
+	mica_runtime *rt = test_runtime();
 	size_t len = 0;
 	uint8_t *g = rt ? compile(rt, "app.js", app_js, &len) : NULL;
 	mica_sandbox *sb = g ? sandbox(rt, NULL) : NULL;
@@ -610,7 +602,7 @@ TEST(tampered_bytecode_stays_in_its_sandbox)
 {
 	NEED_BACKEND();
 	mica_error err = {0};
-	mica_runtime *rt = runtime();
+	mica_runtime *rt = test_runtime();
 	size_t len = 0;
 	uint8_t *g = rt ? compile(rt, "app.js", app_js, &len) : NULL;
 	mica_sandbox *other = g ? sandbox(rt, NULL) : NULL;

@@ -218,14 +218,6 @@ static mica_snapshot *make_snapshot(mica_runtime *rt, const mica_limits *lim, co
 	return s;
 }
 
-static mica_runtime *runtime(void)
-{
-	mica_error err = {0};
-	mica_runtime *rt = mica_runtime_new(harness_opts(), &err);
-	CHECK(rt, "mica_runtime_new: %s", err.message);
-	return rt;
-}
-
 static mica_sandbox *clone_of(mica_runtime *rt, mica_snapshot *s)
 {
 	mica_error err = {0};
@@ -237,7 +229,7 @@ static mica_sandbox *clone_of(mica_runtime *rt, mica_snapshot *s)
 TEST(round_trip)
 {
 	NEED_BACKEND();
-	mica_runtime *rt = runtime();
+	mica_runtime *rt = test_runtime();
 	if (!rt)
 		return;
 	mica_error err = {0};
@@ -298,7 +290,7 @@ out:
 TEST(loaded_snapshot_outlives_runtime_and_gives_fresh_entropy)
 {
 	NEED_BACKEND();
-	mica_runtime *rt = runtime();
+	mica_runtime *rt = test_runtime();
 	if (!rt)
 		return;
 	mica_error err = {0};
@@ -309,7 +301,7 @@ TEST(loaded_snapshot_outlives_runtime_and_gives_fresh_entropy)
 	mica_snapshot *b = mica_snapshot_load(rt, tpath("ent.msnap"), &err);
 	CHECK(b, "load: %s", err.message);
 	mica_runtime_free(rt);
-	rt = runtime();
+	rt = test_runtime();
 	if (b && rt) {
 		mica_sandbox *x = clone_of(rt, b), *y = clone_of(rt, b);
 		mica_snapshot_free(b); /* the sandboxes hold their own references */
@@ -329,7 +321,7 @@ TEST(loaded_snapshot_outlives_runtime_and_gives_fresh_entropy)
 TEST(limits_round_trip)
 {
 	NEED_BACKEND();
-	mica_runtime *rt = runtime();
+	mica_runtime *rt = test_runtime();
 	if (!rt)
 		return;
 	mica_error err = {0};
@@ -438,7 +430,7 @@ TEST(hostfns_survive_a_file)
 	NEED_BACKEND();
 	mica_error err = {0};
 	int n1 = 0, n2 = 100;
-	mica_runtime *rt1 = runtime(), *rt2 = runtime(), *rt3 = runtime();
+	mica_runtime *rt1 = test_runtime(), *rt2 = test_runtime(), *rt3 = test_runtime();
 	mica_snapshot *a = NULL, *b = NULL, *c = NULL;
 	if (!rt1 || !rt2 || !rt3)
 		goto out;
@@ -575,7 +567,7 @@ TEST(refuses_bad_files)
 	NEED_BACKEND();
 	mica_error err = {0};
 	int n = 0;
-	mica_runtime *rt = runtime(), *rt_host = runtime();
+	mica_runtime *rt = test_runtime(), *rt_host = test_runtime();
 	if (!rt || !rt_host)
 		goto out0;
 	mica_snapshot *a = make_snapshot(rt, NULL, counter_js);
@@ -755,7 +747,7 @@ out0:
 TEST(save_errors)
 {
 	NEED_BACKEND();
-	mica_runtime *rt = runtime();
+	mica_runtime *rt = test_runtime();
 	if (!rt)
 		return;
 	mica_error err = {0};
@@ -792,7 +784,7 @@ TEST(save_errors)
 TEST(saved_files_are_private)
 {
 	NEED_BACKEND();
-	mica_runtime *rt = runtime();
+	mica_runtime *rt = test_runtime();
 	if (!rt)
 		return;
 	mica_error err = {0};

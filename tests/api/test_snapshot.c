@@ -258,28 +258,19 @@ TEST(clone_eval_and_load)
 
 TEST(snapshot_refused_for_dead_sandbox)
 {
-	NEED_BACKEND();
-	mica_error err;
-	mica_runtime *rt = mica_runtime_new(harness_opts(), &err);
-	CHECK(rt, "%s", err.message);
-	if (!rt)
-		return;
-	mica_sandbox *sb = mica_sandbox_new(rt, NULL, &err);
-	CHECK(sb, "%s", err.message);
-	if (sb) {
-		mica_sandbox_set_timeout(sb, 50);
-		char *r = NULL;
-		size_t n;
-		int rc = mica_sandbox_eval(sb, "e.js", "for (;;) {}", 11, &r, &n, &err);
-		CHECK(rc == MICA_ERR_TIMEOUT, "eval: %d %s", rc, err.message);
-		memset(&err, 0, sizeof(err));
-		mica_snapshot *snap = mica_snapshot_take(sb, &err);
-		CHECK(!snap && err.code == MICA_ERR_INVALID, "snapshot of a dead sandbox: %p %d",
-		      (void *)snap, err.code);
-		mica_snapshot_free(snap);
-	}
-	mica_sandbox_free(sb);
-	mica_runtime_free(rt);
+	struct fixture f;
+	FIXTURE_OPEN(&f, NULL, NULL);
+	mica_sandbox_set_timeout(f.sb, 50);
+	char *r = NULL;
+	size_t n;
+	int rc = mica_sandbox_eval(f.sb, "e.js", "for (;;) {}", 11, &r, &n, &f.err);
+	CHECK(rc == MICA_ERR_TIMEOUT, "eval: %d %s", rc, f.err.message);
+	memset(&f.err, 0, sizeof(f.err));
+	mica_snapshot *snap = mica_snapshot_take(f.sb, &f.err);
+	CHECK(!snap && f.err.code == MICA_ERR_INVALID, "snapshot of a dead sandbox: %p %d",
+	      (void *)snap, f.err.code);
+	mica_snapshot_free(snap);
+	fixture_close(&f);
 }
 
 /* A clone can itself be snapshotted after it changed, and that snapshot's
@@ -837,6 +828,24 @@ static mica_snapshot *memory_of(mica_sandbox *sb)
 	return m;
 }
 
+/* KVM's page tables (supervisor only, never seen by the guest) get their
+ * Accessed and Dirty bits from the CPU as it walks them, and a reset clone
+ * that still holds the translations in its TLB sets fewer of them. */
+static int pages_equal(const uint8_t *a, const uint8_t *b, int page_tables)
+{
+	if (!page_tables)
+		return !memcmp(a, b, 4096);
+	const uint64_t ad = 0x60; /* PTE bits 5 and 6 */
+	for (int i = 0; i < 4096; i += 8) {
+		uint64_t x, y;
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
+		if ((x & ~ad) != (y & ~ad))
+			return 0;
+	}
+	return 1;
+}
+
 TEST(reset_restores_every_byte)
 {
 	NEED_BACKEND();
@@ -880,13 +889,14 @@ TEST(reset_restores_every_byte)
 	if (ma && mb) {
 		CHECK(ma->limits.memory_bytes == mb->limits.memory_bytes, "sizes");
 		uint64_t diff = 0, first = 0;
+		const struct mica_layout *l = &ma->layout;
 		for (uint64_t off = 0; off < ma->limits.memory_bytes; off += 4096) {
 			if (off == MICA_GPA_INFO)
 				continue; /* new entropy and clock: meant to differ */
-			if (memcmp(ma->ref + off, mb->ref + off, 4096)) {
-				if (!diff++)
-					first = off;
-			}
+			if (!pages_equal(ma->ref + off, mb->ref + off,
+					 off >= l->pt_base && off < l->pt_base + l->pt_size) &&
+			    !diff++)
+				first = off;
 		}
 		CHECK(diff == 0, "%llu pages differ after the reset, the first at 0x%llx",
 		      (unsigned long long)diff, (unsigned long long)first);
@@ -936,27 +946,17 @@ TEST(reset_revives_faulted)
 
 TEST(reset_booted_sandbox_invalid)
 {
-	NEED_BACKEND();
-	mica_error err;
-	mica_runtime *rt = mica_runtime_new(harness_opts(), &err);
-	CHECK(rt, "%s", err.message);
-	if (!rt)
-		return;
-	mica_sandbox *sb = mica_sandbox_new(rt, NULL, &err);
-	CHECK(sb, "%s", err.message);
-	if (sb) {
-		const char *src = "let n = 0; export const h = () => ++n;";
-		CHECK(mica_sandbox_load(sb, "m.js", src, strlen(src), &err) == MICA_OK, "%s",
-		      err.message);
-		CHECK_CALL(sb, "h", "null", "1");
-		memset(&err, 0, sizeof(err));
-		int rc = mica_sandbox_reset(sb, &err);
-		CHECK(rc == MICA_ERR_INVALID && err.code == MICA_ERR_INVALID && err.message[0],
-		      "reset of a booted sandbox: %d %s", rc, err.message);
-		CHECK_CALL(sb, "h", "null", "2"); /* untouched */
+	struct fixture f;
+	FIXTURE_OPEN(&f, NULL, NULL);
+	if (fixture_load(&f, "m.js", "let n = 0; export const h = () => ++n;") == MICA_OK) {
+		CHECK_CALL(f.sb, "h", "null", "1");
+		memset(&f.err, 0, sizeof(f.err));
+		int rc = mica_sandbox_reset(f.sb, &f.err);
+		CHECK(rc == MICA_ERR_INVALID && f.err.code == MICA_ERR_INVALID && f.err.message[0],
+		      "reset of a booted sandbox: %d %s", rc, f.err.message);
+		CHECK_CALL(f.sb, "h", "null", "2"); /* untouched */
 	}
-	mica_sandbox_free(sb);
-	mica_runtime_free(rt);
+	fixture_close(&f);
 }
 
 /* ---- threads ------------------------------------------------------------------ */
