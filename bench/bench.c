@@ -323,6 +323,14 @@ static void bench_live(mica_runtime *rt, mica_snapshot *snap, struct run *r)
 					 "time budget (%lld s) spent", LIVE_BUDGET_NS / 1000000000);
 				break;
 			}
+			/* the calls below take a descriptor each (their async queue) */
+			long fds = count_fds();
+			if ((long)nofile.rlim_cur - fds < LIVE_MAX / 50 + 100) {
+				snprintf(r->live_stop, sizeof(r->live_stop),
+					 "descriptor limit (%ld open of %ld)", fds,
+					 (long)nofile.rlim_cur);
+				break;
+			}
 			long avail = proc_kb("/proc/meminfo", "MemAvailable");
 			if (avail < LIVE_MIN_AVAIL_KB) {
 				snprintf(r->live_stop, sizeof(r->live_stop),

@@ -1026,10 +1026,12 @@ static int proc_clock(mica_sandbox *sb, uint64_t *tsc_khz, uint64_t *tsc, mica_e
 }
 
 /* The zygote's socket (new children: a socket pair each, their descriptors
- * passed), and pidfd signals none: kills go through the zygote. */
+ * passed), and pidfd signals none: kills go through the zygote. The
+ * cgroup slots open their files now, while they still can. */
 static int proc_lockdown(void *state, void *ctx)
 {
-	(void)state;
+	struct mica_proc *p = state;
+	mica_cgroups_keep(&p->cg);
 	static const int calls[] = {SCMP_SYS(sendmsg), SCMP_SYS(recvmsg), SCMP_SYS(setsockopt)};
 	int rc = 0;
 	for (size_t i = 0; !rc && i < sizeof(calls) / sizeof(calls[0]); i++)

@@ -181,8 +181,44 @@ static int open_in(const char *dir, const char *file, int flags)
 	return open(path, flags | O_CLOEXEC);
 }
 
+static void close_files(struct mica_cgroup_slot *s)
+{
+	for (int h = 0; h < 2; h++) {
+		if (s->procs[h] >= 0)
+			close(s->procs[h]);
+		s->procs[h] = -1;
+	}
+	if (s->limit_fd >= 0)
+		close(s->limit_fd);
+	s->limit_fd = -1;
+}
+
+/* Opens slot i's files (if they are not open). 0 or -1 with errno. */
+static int open_files(struct mica_cgroups *cg, unsigned i)
+{
+	struct mica_cgroup_slot *s = &cg->slots[i];
+	if (s->procs[0] >= 0)
+		return 0;
+	for (int h = 0; h < hierarchies(cg); h++) {
+		char dir[PATH_MAX];
+		slot_dir(cg, h, i, dir, sizeof(dir));
+		if ((s->procs[h] = open_in(dir, "cgroup.procs", O_RDWR)) < 0)
+			goto fail;
+		if (h == 0 && (s->limit_fd = open_in(
+				   dir, cg->version == 2 ? "memory.max" : "memory.limit_in_bytes",
+				   O_WRONLY)) < 0)
+			goto fail;
+	}
+	return 0;
+fail:;
+	int saved = errno;
+	close_files(s);
+	errno = saved;
+	return -1;
+}
+
 /* Makes the next slot (under cg->lock): its directories, a limit of one
- * process, and its files, kept open. 0 or -1 with errno. */
+ * process, and its files, open. 0 or -1 with errno. */
 static int add_slot(struct mica_cgroups *cg)
 {
 	struct mica_cgroup_slot *all = realloc(cg->slots, (cg->nslots + 1) * sizeof(*all));
@@ -195,38 +231,21 @@ static int add_slot(struct mica_cgroups *cg)
 		char dir[PATH_MAX];
 		slot_dir(cg, h, cg->nslots, dir, sizeof(dir));
 		if (mkdir(dir, 0755) && errno != EEXIST)
-			goto fail;
+			return -1;
 		if ((cg->version == 2 || h == 1) && put(dir, "pids.max", "1"))
-			goto fail;
-		if ((s->procs[h] = open_in(dir, "cgroup.procs", O_RDWR)) < 0)
-			goto fail;
-		if (h == 0 && (s->limit_fd = open_in(
-				   dir, cg->version == 2 ? "memory.max" : "memory.limit_in_bytes",
-				   O_WRONLY)) < 0)
-			goto fail;
+			return -1;
 	}
+	if (open_files(cg, cg->nslots))
+		return -1;
 	cg->nslots++;
 	return 0;
-fail:;
-	int saved = errno;
-	for (int h = 0; h < 2; h++)
-		if (s->procs[h] >= 0)
-			close(s->procs[h]);
-	if (s->limit_fd >= 0)
-		close(s->limit_fd);
-	errno = saved;
-	return -1;
 }
 
 void mica_cgroups_close(struct mica_cgroups *cg)
 {
 	char dir[PATH_MAX];
 	for (unsigned i = 0; i < cg->nslots; i++) {
-		for (int h = 0; h < 2; h++)
-			if (cg->slots[i].procs[h] >= 0)
-				close(cg->slots[i].procs[h]);
-		if (cg->slots[i].limit_fd >= 0)
-			close(cg->slots[i].limit_fd);
+		close_files(&cg->slots[i]);
 		for (int h = 0; h < hierarchies(cg); h++) {
 			slot_dir(cg, h, i, dir, sizeof(dir));
 			rmdir(dir);
@@ -252,8 +271,11 @@ int mica_cgroups_get(struct mica_cgroups *cg, uint64_t limit, int fds[2], int *s
 	if (!cg->version)
 		return 0;
 	pthread_mutex_lock(&cg->lock);
+	/* a free slot whose files are (or, before a lockdown, can be) open,
+	 * and whose last process is gone */
 	unsigned i = 0;
-	while (i < cg->nslots && (cg->slots[i].used || occupied(&cg->slots[i])))
+	while (i < cg->nslots && (cg->slots[i].used || (cg->keep && cg->slots[i].procs[0] < 0) ||
+				  open_files(cg, i) || occupied(&cg->slots[i])))
 		i++;
 	int rc = i == cg->nslots ? add_slot(cg) : 0, n = 0;
 	struct mica_cgroup_slot *s = &cg->slots[i];
@@ -277,6 +299,8 @@ int mica_cgroups_get(struct mica_cgroups *cg, uint64_t limit, int fds[2], int *s
 		return -1;
 	}
 	s->used = 1;
+	if (!cg->keep)
+		close_files(s); /* the child joins through fds, its copies */
 	pthread_mutex_unlock(&cg->lock);
 	*slot = (int)i;
 	return n;
@@ -288,5 +312,16 @@ void mica_cgroups_put(struct mica_cgroups *cg, int slot)
 		return;
 	pthread_mutex_lock(&cg->lock);
 	cg->slots[slot].used = 0;
+	pthread_mutex_unlock(&cg->lock);
+}
+
+void mica_cgroups_keep(struct mica_cgroups *cg)
+{
+	if (!cg->version)
+		return;
+	pthread_mutex_lock(&cg->lock);
+	cg->keep = 1;
+	for (unsigned i = 0; i < cg->nslots; i++)
+		open_files(cg, i); /* one that fails stays closed: never used again */
 	pthread_mutex_unlock(&cg->lock);
 }

@@ -16,15 +16,18 @@ struct mica_cgroups {
 	int version;	       /* 0: none (why says why), 1 or 2 */
 	char dir[2][PATH_MAX]; /* the runtime's own: v1 memory, pids; v2 one */
 	char why[256];
-	/* Slots are made once and kept, with their files open: a sandbox made
-	 * after mica_runtime_lockdown() opens nothing. */
+	/* Slots are made once and reused. A slot in use holds no descriptor
+	 * (three each would cap live sandboxes at a third of RLIMIT_NOFILE);
+	 * its files are opened again when it is next taken. After keep (a
+	 * lockdown: nothing can be opened then) every slot keeps them open. */
 	struct mica_cgroup_slot {
 		int used;
 		uint64_t limit; /* the memory limit it has */
-		int procs[2];   /* cgroup.procs of each hierarchy, read-write */
-		int limit_fd;   /* memory.max or memory.limit_in_bytes */
+		int procs[2];   /* cgroup.procs of each hierarchy, read-write, or -1 */
+		int limit_fd;   /* memory.max or memory.limit_in_bytes, or -1 */
 	} *slots;
 	unsigned nslots;
+	int keep; /* mica_cgroups_keep was called */
 };
 
 /* Finds the hierarchy and makes the runtime's directory and its first
@@ -41,5 +44,10 @@ void mica_cgroups_close(struct mica_cgroups *cg);
  * have it (never a sandbox without its limits, silently). */
 int mica_cgroups_get(struct mica_cgroups *cg, uint64_t limit, int fds[2], int *slot);
 void mica_cgroups_put(struct mica_cgroups *cg, int slot);
+/* For a lockdown, while files can still be opened: every slot opens its
+ * files and keeps them from now on, so that sandboxes are still made (in
+ * the slots there are: no new one can be made). A slot that cannot is
+ * never used again. */
+void mica_cgroups_keep(struct mica_cgroups *cg);
 
 #endif

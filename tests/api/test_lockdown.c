@@ -100,6 +100,43 @@ TEST(sandboxes_work_after_lockdown)
 	tenant_close(&t);
 }
 
+/* Clones made and freed after the lockdown, each a new process (no
+ * spares): more than the cgroup slots made before it, over and over. */
+static int clones_after_lockdown(void)
+{
+	mica_error err;
+	mica_runtime_options o = {.process_spares = -1};
+	mica_runtime *rt = mica_runtime_new(harness_options(&o), &err);
+	mica_sandbox *sb = rt ? mica_sandbox_new(rt, NULL, &err) : NULL;
+	if (!sb || mica_sandbox_load(sb, "t.js", tenant_module, strlen(tenant_module), &err))
+		return 10;
+	mica_snapshot *snap = mica_snapshot_take(sb, &err);
+	if (!snap || mica_runtime_lockdown(rt, sb, 0, &err))
+		return 11;
+	for (int i = 0; i < 8; i++) {
+		mica_sandbox *c = mica_sandbox_from_snapshot(rt, snap, &err);
+		if (!c) {
+			fprintf(stderr, "  clone %d: %s\n", i, err.message);
+			return 12;
+		}
+		int bad = answers(c, "log", "1");
+		mica_sandbox_free(c);
+		if (bad)
+			return 13;
+	}
+	mica_snapshot_free(snap);
+	mica_sandbox_free(sb);
+	mica_runtime_free(rt);
+	return 0;
+}
+
+TEST(clones_keep_coming_after_lockdown)
+{
+	NEED_BACKEND();
+	int st = in_child(clones_after_lockdown);
+	CHECK(st == 0, "the child ended with %d (see above)", st);
+}
+
 static int killed_by_a_refused_call(void)
 {
 	mica_error err;
@@ -130,6 +167,7 @@ int main(void)
 {
 	RUN(lockdown_needs_a_runtime);
 	RUN(sandboxes_work_after_lockdown);
+	RUN(clones_keep_coming_after_lockdown);
 	RUN(lockdown_kill_mode);
 	return harness_report();
 }

@@ -649,6 +649,38 @@ TEST(proc_spares_off)
 	spares_close(&x);
 }
 
+static int open_fds(void)
+{
+	int n = 0;
+	DIR *d = opendir("/proc/self/fd");
+	while (d && readdir(d))
+		n++;
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* A live clone holds its two eventfds and its /proc/PID/mem, no more: its
+ * cgroup's files are closed once it is in (they took six, and capped live
+ * clones at a sixth of RLIMIT_NOFILE). */
+TEST(proc_clones_hold_three_descriptors)
+{
+	NEED_PROCESS();
+	struct spares x;
+	if (spares_open(&x, -1) == 0) {
+		enum { N = 20 };
+		mica_sandbox *sb[N] = {0};
+		int before = open_fds();
+		for (int i = 0; i < N; i++)
+			sb[i] = clone_of(&x);
+		int per = (open_fds() - before) / N;
+		CHECK(per <= 3, "%d descriptors per live clone", per);
+		for (int i = 0; i < N; i++)
+			mica_sandbox_free(sb[i]);
+	}
+	spares_close(&x);
+}
+
 /* At most process_spares are kept; a clone that faulted is never one. */
 TEST(proc_spares_bounded)
 {
@@ -795,6 +827,7 @@ int main(void)
 	RUN(proc_spare_reused_clean);
 	RUN(proc_spares_off);
 	RUN(proc_spares_bounded);
+	RUN(proc_clones_hold_three_descriptors);
 	RUN(proc_snapshot_view_has_no_holes);
 	RUN(proc_trap_flag_on_the_park);
 	return harness_report();
