@@ -10,16 +10,16 @@
  *   2. a trivial handler call, against the backend's bare round trip;
  *   3. fib(27) in mica, against the same QuickJS built natively;
  *   4. restore-to-ready of a snapshot clone, its first and second call
- *      (process backend: in a spare process, the default, and in a new
- *      process, with mica_runtime_options.process_spares < 0);
+ *      (in a spare, the default, and in a new VM or process, with
+ *      mica_runtime_options.spares < 0);
  *   5. reset to the snapshot plus a trivial call;
  *   6. warm pool acquire + call + release, on one and on two threads;
- *   7. calls/s with a fresh clone per call (spare and new processes) and
- *      with a reset per call;
+ *   7. calls/s with a fresh clone per call (spares, and new VMs or
+ *      processes) and with a reset per call;
  *   8. kernel + private memory an idle clone adds (bench/memory.c), in new
- *      processes;
+ *      VMs or processes;
  *   9. how many clones of one snapshot can live at once (goal 5000), in
- *      new processes;
+ *      new VMs or processes;
  *  and once: start-up of a 2000-line module from source against from
  *  bytecode. MICA_BENCH_ONLY=bytecode runs only that; MICA_BENCH_BACKENDS
  *  ("kvm", "process" or "kvm process", the default) picks the backends.
@@ -235,7 +235,8 @@ static void name_samples(struct run *r)
 	r->fib_native.name = "   fib(27) native QuickJS (JS_Call)";
 	r->cl_new.name = r->spares ? "4. restore-to-ready (from_snapshot), spare"
 				   : "4. restore-to-ready (from_snapshot)";
-	r->np_new.name = "   restore-to-ready, new process";
+	int kvm = r->backend == MICA_BACKEND_KVM;
+	r->np_new.name = kvm ? "   restore-to-ready, new VM" : "   restore-to-ready, new process";
 	r->np_first.name = "   first call in it";
 	r->cl_first.name = "   first call in a fresh clone";
 	r->cl_second.name = "   second call in that clone";
@@ -251,8 +252,10 @@ static void name_samples(struct run *r)
 			    "   clone+call+free per call, 2 threads",
 			    "   reset+call per call, 1 thread",
 			    "   reset+call per call, 2 threads",
-			    "   clone+call+free, new processes, 1 thread",
-			    "   clone+call+free, new processes, 2 threads"};
+			    kvm ? "   clone+call+free, new VMs, 1 thread"
+				: "   clone+call+free, new processes, 1 thread",
+			    kvm ? "   clone+call+free, new VMs, 2 threads"
+				: "   clone+call+free, new processes, 2 threads"};
 	for (int i = 0; i < 8; i++)
 		r->thr[i].name = t[i];
 }
@@ -375,16 +378,13 @@ static void bench_backend(struct run *r)
 		return;
 	}
 	r->ok = 1;
-	/* The process backend keeps spare processes for clones; rt_new has
-	 * none, so that each of its clones is a new process. */
-	mica_runtime *rt_new = rt;
-	if (r->backend == MICA_BACKEND_PROCESS) {
-		mica_runtime_options on = {.backend = r->backend, .process_spares = -1};
-		rt_new = mica_runtime_new(&on, &err);
-		if (!rt_new)
-			die("mica_runtime_new: %s", err.message);
-		r->spares = 1;
-	}
+	/* rt keeps freed clones as spares for the next; rt_new has none, so
+	 * that each of its clones is a new VM or process. */
+	mica_runtime_options on = {.backend = r->backend, .spares = -1};
+	mica_runtime *rt_new = mica_runtime_new(&on, &err);
+	if (!rt_new)
+		die("mica_runtime_new: %s", err.message);
+	r->spares = 1;
 	name_samples(r);
 
 	/* The snapshot of rows 4-9: a sandbox right after loading the trivial
@@ -571,14 +571,16 @@ static void print_backend(const struct run *r, const struct run *kvm)
 	snprintf(n, sizeof(n), "sandbox create-to-ready / %s", r->create_name);
 	ratio(n, r->sb_new.median / r->create_floor, "x", "-", -1);
 	snprintf(n, sizeof(n), "4. restore-to-ready / %s", r->create_name);
-	double r_restore = r->cl_new.median / r->create_floor;
-	if (r->backend == MICA_BACKEND_KVM)
-		ratio(n, r_restore, "x", "<= 1.5x", r_restore <= 1.5);
-	else
-		ratio(n, r_restore, "x", "-", -1);
+	ratio(n, r->cl_new.median / r->create_floor, "x", "-", -1);
 	if (r->spares) {
-		snprintf(n, sizeof(n), "   restore-to-ready, new process / %s", r->create_name);
-		ratio(n, r->np_new.median / r->create_floor, "x", "-", -1);
+		int kvm = r->backend == MICA_BACKEND_KVM;
+		double r_new = r->np_new.median / r->create_floor;
+		snprintf(n, sizeof(n), "   restore-to-ready, new %s / %s", kvm ? "VM" : "process",
+			 r->create_name);
+		if (kvm)
+			ratio(n, r_new, "x", "<= 1.5x", r_new <= 1.5);
+		else
+			ratio(n, r_new, "x", "-", -1);
 	}
 	ratio("   first call in a clone / trivial call", r->cl_first.median / r->calls.median, "x",
 	      "-", -1);
@@ -609,7 +611,7 @@ static void print_backend(const struct run *r, const struct run *kvm)
 
 	double nm = CLONES_MEM;
 	snprintf(n, sizeof(n), "8. memory per clone (of %d%s)", CLONES_MEM,
-		 r->spares ? ", new processes" : "");
+		 !r->spares ? "" : r->backend == MICA_BACKEND_KVM ? ", new VMs" : ", new processes");
 	heading(n, "value", "goal", "this run");
 	double idle = mem_per(&r->m0, &r->m1, CLONES_MEM),
 	       used = mem_per(&r->m0, &r->m2, CLONES_MEM);

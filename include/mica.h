@@ -76,14 +76,14 @@ typedef struct mica_runtime_options {
 	size_t guest_image_len;
 	const char *kvm_path; /* NULL: "/dev/kvm" */
 	mica_backend backend; /* MICA_BACKEND_AUTO (0) by default */
-	/* Process backend: how many idle processes the runtime keeps for the
-	 * next clone of the same snapshot. A freed clone's process puts its
-	 * memory back to the snapshot through the trusted reset path (as
-	 * mica_sandbox_reset does) and waits; a clone made from it is then
-	 * loaded with the snapshot's registers, without a new process. So a
-	 * fresh clone gets the isolation of a reset, not of a new process.
-	 * 0: 16; negative: none (every clone a new process). */
-	int process_spares;
+	/* How many freed clones the runtime keeps (their VM, or their process)
+	 * for the next clone of the same snapshot. A freed clone goes back to
+	 * the snapshot as mica_sandbox_reset does (its pages restored, on the
+	 * process backend through the trusted reset path) and waits; a clone
+	 * made from it is then loaded with the snapshot's registers, without a
+	 * new VM or process. So a fresh clone gets the isolation of a reset,
+	 * not of a new VM or process. 0: 16; negative: none (every clone new). */
+	int spares;
 } mica_runtime_options;
 
 /* Checks the guest image and opens the backend opts asks for (opts may be

@@ -1,11 +1,13 @@
 /* The KVM backend: struct mica_backend_ops over host/kvm/vm.c. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <seccomp.h>
@@ -15,80 +17,191 @@
 
 #define PAGE MICA_PAGE_SIZE
 
+/* Spares kept when mica_runtime_options.spares is 0. */
+#define SPARES_DEFAULT 16
+
+/* A sandbox's VM. A clone's keeps its snapshot's memfd: it goes back to
+ * the snapshot through it when it is a spare. */
+struct kvm_sb {
+	struct mica_vm vm;
+	int memfd; /* a dup of the snapshot's, or -1 */
+	dev_t dev; /* the memfd's identity: a spare's key */
+	ino_t ino;
+};
+
+/* The device, and the VMs of freed clones, each kept for the next clone of
+ * the same snapshot (oldest first): a new VM costs a KVM_CREATE_VM, a
+ * vCPU, a memory slot and then a fault for every page it touches. */
+struct kvm_state {
+	struct mica_kvm kvm;
+	pthread_mutex_t lock;
+	struct kvm_sb **spare;
+	int nspare, spare_max;
+};
+
 static int kvm_open(const mica_runtime_options *opts, void **state, mica_error *err)
 {
-	struct mica_kvm *kvm = calloc(1, sizeof(*kvm));
-	if (!kvm)
+	struct kvm_state *k = calloc(1, sizeof(*k));
+	if (!k)
 		return mica_err(err, MICA_ERR_SYSTEM, "out of memory");
-	int rc = mica_kvm_open(kvm, opts && opts->kvm_path ? opts->kvm_path : "/dev/kvm", err);
+	int spares = opts ? opts->spares : 0;
+	k->spare_max = spares < 0 ? 0 : spares ? spares : SPARES_DEFAULT;
+	k->spare = calloc((size_t)k->spare_max + 1, sizeof(*k->spare));
+	if (!k->spare) {
+		free(k);
+		return mica_err(err, MICA_ERR_SYSTEM, "out of memory");
+	}
+	int rc = mica_kvm_open(&k->kvm, opts && opts->kvm_path ? opts->kvm_path : "/dev/kvm", err);
 	if (rc) {
-		free(kvm);
+		free(k->spare);
+		free(k);
 		return rc;
 	}
-	*state = kvm;
+	pthread_mutex_init(&k->lock, NULL);
+	*state = k;
 	return 0;
+}
+
+static void release(struct kvm_sb *v)
+{
+	mica_vm_destroy(&v->vm);
+	if (v->memfd >= 0)
+		close(v->memfd);
+	free(v);
 }
 
 static void kvm_close(void *state)
 {
-	struct mica_kvm *kvm = state;
-	mica_kvm_close(kvm);
-	free(kvm);
+	struct kvm_state *k = state;
+	for (int i = 0; i < k->nspare; i++)
+		release(k->spare[i]);
+	pthread_mutex_destroy(&k->lock);
+	mica_kvm_close(&k->kvm);
+	free(k->spare);
+	free(k);
 }
 
 static void kvm_describe(void *state, char *buf, size_t len)
 {
-	const struct mica_kvm *kvm = state;
+	const struct kvm_state *k = state;
 	snprintf(buf, len,
 		 "hypervisor: KVM (%s): one micro-VM per sandbox, one vCPU, no devices, no guest "
 		 "kernel\n"
-		 "guest: ring 3; its system calls never leave the VM\n",
-		 kvm->path);
+		 "guest: ring 3; its system calls never leave the VM\n"
+		 "spares: %d VMs of freed clones kept for clones of the same snapshot, reset before "
+		 "reuse\n",
+		 k->kvm.path, k->spare_max);
+}
+
+static struct mica_vm *vm_of(const mica_sandbox *sb)
+{
+	return &((struct kvm_sb *)sb->bk)->vm;
+}
+
+static void attach(mica_sandbox *sb, struct kvm_sb *v)
+{
+	sb->bk = v;
+	sb->mem = (struct mica_guestmem){.size = v->vm.mem_size,
+					 .direct = v->vm.mem,
+					 .direct_lo = 0,
+					 .direct_hi = v->vm.mem_size,
+					 .dirty = v->vm.host_dirty};
+}
+
+/* The newest spare of memfd's snapshot, its memory put back to the
+ * snapshot (as mica_sandbox_reset does; start() loads the registers), or
+ * NULL. */
+static struct kvm_sb *take_spare(struct kvm_state *k, int memfd, uint64_t mem_size)
+{
+	struct stat st;
+	if (!k->spare_max || fstat(memfd, &st) < 0)
+		return NULL;
+	struct kvm_sb *v = NULL;
+	pthread_mutex_lock(&k->lock);
+	for (int i = k->nspare - 1; i >= 0 && !v; i--)
+		if (k->spare[i]->dev == st.st_dev && k->spare[i]->ino == st.st_ino &&
+		    k->spare[i]->vm.mem_size == mem_size) {
+			v = k->spare[i];
+			memmove(k->spare + i, k->spare + i + 1,
+				(size_t)(k->nspare - i - 1) * sizeof(*k->spare));
+			k->nspare--;
+		}
+	pthread_mutex_unlock(&k->lock);
+	uint64_t pages;
+	mica_error ignored;
+	if (v && mica_vm_dirty_restore(&v->vm, NULL, v->memfd, &pages, &ignored)) {
+		release(v);
+		return NULL;
+	}
+	return v;
 }
 
 static int kvm_create(mica_sandbox *sb, int memfd, int resettable, mica_error *err)
 {
-	struct mica_vm *vm = calloc(1, sizeof(*vm));
-	if (!vm)
+	struct kvm_state *k = sb->rt->bk;
+	struct kvm_sb *v = memfd >= 0 && resettable ? take_spare(k, memfd, sb->limits.memory_bytes)
+						    : NULL;
+	if (v) {
+		attach(sb, v);
+		return 0;
+	}
+	v = calloc(1, sizeof(*v));
+	if (!v)
 		return mica_err(err, MICA_ERR_SYSTEM, "out of memory");
-	int rc = mica_vm_create(vm, sb->rt->bk, sb->limits.memory_bytes, memfd, resettable, err);
+	v->memfd = -1;
+	int rc = mica_vm_create(&v->vm, &k->kvm, sb->limits.memory_bytes, memfd, resettable, err);
 	if (rc) {
-		free(vm);
+		free(v);
 		return rc;
 	}
-	sb->bk = vm;
-	sb->mem = (struct mica_guestmem){.size = vm->mem_size,
-					 .direct = vm->mem,
-					 .direct_lo = 0,
-					 .direct_hi = vm->mem_size,
-					 .dirty = vm->host_dirty};
+	/* a clone: what makes it a spare later (a failure only makes it none) */
+	struct stat st;
+	if (memfd >= 0 && resettable && k->spare_max &&
+	    (v->memfd = fcntl(memfd, F_DUPFD_CLOEXEC, 3)) >= 0 && fstat(v->memfd, &st) == 0) {
+		v->dev = st.st_dev;
+		v->ino = st.st_ino;
+	}
+	attach(sb, v);
 	return 0;
 }
 
+/* A clone's VM becomes a spare; the oldest goes when there are too many. */
 static void kvm_destroy(mica_sandbox *sb)
 {
-	struct mica_vm *vm = sb->bk;
-	mica_vm_destroy(vm);
-	free(vm);
+	struct kvm_state *k = sb->rt->bk;
+	struct kvm_sb *v = sb->bk, *evicted = NULL;
 	sb->bk = NULL;
 	memset(&sb->mem, 0, sizeof(sb->mem));
+	if (v->memfd < 0 || !v->ino) {
+		release(v);
+		return;
+	}
+	pthread_mutex_lock(&k->lock);
+	if (k->nspare == k->spare_max) {
+		evicted = k->spare[0];
+		memmove(k->spare, k->spare + 1, (size_t)--k->nspare * sizeof(*k->spare));
+	}
+	k->spare[k->nspare++] = v;
+	pthread_mutex_unlock(&k->lock);
+	if (evicted)
+		release(evicted);
 }
 
 static int kvm_start(mica_sandbox *sb, const struct mica_cpu *cpu, mica_error *err)
 {
 	struct mica_vm_sys sys;
 	mica_vm_sys_of(&sys, &sb->layout, &sb->rt->image);
-	return mica_vm_load(sb->bk, &sys, cpu, err);
+	return mica_vm_load(vm_of(sb), &sys, cpu, err);
 }
 
 static int kvm_begin(mica_sandbox *sb, int64_t deadline, mica_error *err)
 {
-	return mica_vm_arm(sb->bk, deadline, err);
+	return mica_vm_arm(vm_of(sb), deadline, err);
 }
 
 static void kvm_end(mica_sandbox *sb)
 {
-	mica_vm_disarm(sb->bk);
+	mica_vm_disarm(vm_of(sb));
 }
 
 static void kvm_kick(mica_sandbox *sb)
@@ -100,7 +213,7 @@ static void kvm_kick(mica_sandbox *sb)
 
 static int kvm_run(mica_sandbox *sb, int64_t deadline, struct mica_exit *ex, mica_error *err)
 {
-	struct mica_vm *vm = sb->bk;
+	struct mica_vm *vm = vm_of(sb);
 	int rc = mica_vm_run(vm, deadline, &sb->interrupt, err);
 	if (rc)
 		return rc;
@@ -219,7 +332,7 @@ out:
 static int kvm_capture(mica_sandbox *sb, int memfd, uint64_t *pages, struct mica_cpu *cpu,
 		       mica_error *err)
 {
-	struct mica_vm *vm = sb->bk;
+	struct mica_vm *vm = vm_of(sb);
 	/* Parked in MICA_HC_WAIT: KVM finishes the `out` on the next KVM_RUN,
 	 * so finish it now and save the state past it. */
 	if (copy_touched(vm, memfd, pages, err) || mica_vm_complete_io(vm, err) ||
@@ -231,13 +344,13 @@ static int kvm_capture(mica_sandbox *sb, int memfd, uint64_t *pages, struct mica
 static int kvm_reset(mica_sandbox *sb, const struct mica_snap_mem *snap, mica_error *err)
 {
 	uint64_t pages;
-	int rc = mica_vm_dirty_restore(sb->bk, snap->ref, &pages, err);
+	int rc = mica_vm_dirty_restore(vm_of(sb), snap->ref, -1, &pages, err);
 	return rc ? rc : kvm_start(sb, snap->cpu, err);
 }
 
 static int kvm_clock(mica_sandbox *sb, uint64_t *tsc_khz, uint64_t *tsc, mica_error *err)
 {
-	return mica_vm_tsc(sb->bk, tsc_khz, tsc, err);
+	return mica_vm_tsc(vm_of(sb), tsc_khz, tsc, err);
 }
 
 /* KVM's ioctls only (type KVMIO), on whatever descriptor: the process's

@@ -78,10 +78,12 @@ int mica_vm_save(struct mica_vm *vm, struct mica_cpu *cpu, mica_error *err);
  * guest, so that the saved state is the state after it. */
 int mica_vm_complete_io(struct mica_vm *vm, mica_error *err);
 
-/* Copies back from ref (same layout as guest memory) every page written
- * since logging started or since the last call, and clears the logs. The
- * number of pages restored goes to *pages. */
-int mica_vm_dirty_restore(struct mica_vm *vm, const uint8_t *ref, uint64_t *pages, mica_error *err);
+/* Copies back from ref (same layout as guest memory), or with ref NULL
+ * reads back from fd, every page written since logging started or since
+ * the last call, and clears the logs. The number of pages restored goes to
+ * *pages. */
+int mica_vm_dirty_restore(struct mica_vm *vm, const uint8_t *ref, int fd, uint64_t *pages,
+			  mica_error *err);
 
 /* The guest's TSC frequency and its current value, for the guest clock. */
 int mica_vm_tsc(struct mica_vm *vm, uint64_t *khz, uint64_t *tsc, mica_error *err);

@@ -386,7 +386,8 @@ int mica_vm_save(struct mica_vm *vm, struct mica_cpu *cpu, mica_error *err)
 	return 0;
 }
 
-int mica_vm_dirty_restore(struct mica_vm *vm, const uint8_t *ref, uint64_t *pages, mica_error *err)
+int mica_vm_dirty_restore(struct mica_vm *vm, const uint8_t *ref, int fd, uint64_t *pages,
+			  mica_error *err)
 {
 	struct kvm_dirty_log log = {.slot = 0, .dirty_bitmap = vm->dirty};
 	if (ioctl(vm->vm_fd, KVM_GET_DIRTY_LOG, &log) < 0)
@@ -398,7 +399,12 @@ int mica_vm_dirty_restore(struct mica_vm *vm, const uint8_t *ref, uint64_t *page
 		vm->host_dirty[w] = 0;
 		while (bits) {
 			uint64_t off = (w * 64 + (uint64_t)__builtin_ctzll(bits)) * MICA_PAGE_SIZE;
-			memcpy(vm->mem + off, ref + off, MICA_PAGE_SIZE);
+			if (ref)
+				memcpy(vm->mem + off, ref + off, MICA_PAGE_SIZE);
+			else if (pread(fd, vm->mem + off, MICA_PAGE_SIZE, (off_t)off) !=
+				 MICA_PAGE_SIZE)
+				return mica_err_errno(err, MICA_ERR_SYSTEM,
+						      "cannot read the snapshot back");
 			bits &= bits - 1;
 			n++;
 		}

@@ -47,7 +47,7 @@
 #define READY_TIMEOUT_MS 10000
 /* How long a spare may take to finish its reset before it is given up. */
 #define SPARE_TIMEOUT_MS 1000
-/* Spares kept when mica_runtime_options.process_spares is 0. */
+/* Spares kept when mica_runtime_options.spares is 0. */
 #define SPARES_DEFAULT 16
 /* rflags bits the guest owns (as on KVM); a CPL3 process adds IF. */
 #define RFLAGS_USER 0x254dd5ull
@@ -125,7 +125,7 @@ static int proc_open(const mica_runtime_options *opts, void **state, mica_error 
 	struct mica_proc *p = calloc(1, sizeof(*p));
 	if (!p)
 		return mica_err(err, MICA_ERR_SYSTEM, "out of memory");
-	int spares = opts ? opts->process_spares : 0;
+	int spares = opts ? opts->spares : 0;
 	p->spare_max = spares < 0 ? 0 : spares ? spares : SPARES_DEFAULT;
 	p->spare = calloc((size_t)p->spare_max + 1, sizeof(*p->spare));
 	if (!p->spare) {

@@ -105,7 +105,7 @@ TEST(sandboxes_work_after_lockdown)
 static int clones_after_lockdown(void)
 {
 	mica_error err;
-	mica_runtime_options o = {.process_spares = -1};
+	mica_runtime_options o = {.spares = -1};
 	mica_runtime *rt = mica_runtime_new(harness_options(&o), &err);
 	mica_sandbox *sb = rt ? mica_sandbox_new(rt, NULL, &err) : NULL;
 	if (!sb || mica_sandbox_load(sb, "t.js", tenant_module, strlen(tenant_module), &err))

@@ -526,7 +526,7 @@ TEST(proc_spin_is_killed_on_time)
 /* ---- spare processes ------------------------------------------------------- */
 
 /* A runtime on the process backend running the proto guest with spares
- * (mica_runtime_options.process_spares), a parked sandbox and its
+ * (mica_runtime_options.spares), a parked sandbox and its
  * snapshot. */
 struct spares {
 	mica_runtime *rt;
@@ -542,7 +542,7 @@ static int spares_open(struct spares *x, int spares)
 	if (!image_load("proto", &img))
 		return -1;
 	mica_runtime_options o = {
-	    .guest_image = img.data, .guest_image_len = img.len, .process_spares = spares};
+	    .guest_image = img.data, .guest_image_len = img.len, .spares = spares};
 	mica_error err = {0};
 	x->rt = mica_runtime_new(harness_options(&o), &err);
 	free(img.data);
@@ -626,7 +626,7 @@ TEST(proc_spare_reused_clean)
 	spares_close(&x);
 }
 
-/* process_spares < 0: every clone is a new process, and a freed one goes. */
+/* spares < 0: every clone is a new process, and a freed one goes. */
 TEST(proc_spares_off)
 {
 	NEED_PROCESS();
@@ -681,7 +681,7 @@ TEST(proc_clones_hold_three_descriptors)
 	spares_close(&x);
 }
 
-/* At most process_spares are kept; a clone that faulted is never one. */
+/* At most spares are kept; a clone that faulted is never one. */
 TEST(proc_spares_bounded)
 {
 	NEED_PROCESS();
