@@ -611,7 +611,9 @@ static void print_backend(const struct run *r, const struct run *kvm)
 
 	double nm = CLONES_MEM;
 	snprintf(n, sizeof(n), "8. memory per clone (of %d%s)", CLONES_MEM,
-		 !r->spares ? "" : r->backend == MICA_BACKEND_KVM ? ", new VMs" : ", new processes");
+		 !r->spares			  ? ""
+		 : r->backend == MICA_BACKEND_KVM ? ", new VMs"
+						  : ", new processes");
 	heading(n, "value", "goal", "this run");
 	double idle = mem_per(&r->m0, &r->m1, CLONES_MEM),
 	       used = mem_per(&r->m0, &r->m2, CLONES_MEM);

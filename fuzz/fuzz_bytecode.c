@@ -31,7 +31,8 @@ static void check_one(const uint8_t *data, size_t size)
 		FUZZ_CHECK((int)err.code == rc && !strncmp(err.message, "bytecode file: ", 15),
 			   "error '%s'", err.message);
 	} else {
-		FUZZ_CHECK(size >= HDR + SUM && !memcmp(f, "MICABC\0\0", 8), "accepted a short file");
+		FUZZ_CHECK(size >= HDR + SUM && !memcmp(f, "MICABC\0\0", 8),
+			   "accepted a short file");
 		uint32_t n = mica_get32(f + 48), b = mica_get32(f + 52);
 		FUZZ_CHECK(n && b && (uint64_t)n + b + 2 <= MICA_IN_SIZE, "sizes %u %u", n, b);
 		FUZZ_CHECK(size == HDR + (uint64_t)n + b + SUM, "size %zu for %u + %u", size, n, b);

@@ -45,9 +45,10 @@ FUZZ_TARGET(events)
 		if (!blank((const char *)text + p, e - p)) {
 			if (k < max) {
 				FUZZ_CHECK(ev[k] == buf + p && ev_len[k] == e - p,
-					   "event %zu: at %td, %zu bytes; want %zu, %zu", k, ev[k] - buf,
-					   ev_len[k], p, e - p);
-				FUZZ_CHECK(ev[k][ev_len[k]] == 0 && !memchr(ev[k], '\n', ev_len[k]) &&
+					   "event %zu: at %td, %zu bytes; want %zu, %zu", k,
+					   ev[k] - buf, ev_len[k], p, e - p);
+				FUZZ_CHECK(ev[k][ev_len[k]] == 0 &&
+					       !memchr(ev[k], '\n', ev_len[k]) &&
 					       !memcmp(ev[k], text + p, e - p),
 					   "event %zu is not its line", k);
 				k++;

@@ -75,8 +75,8 @@ static int huge;
 
 static mica_runtime *rt;
 static mica_sandbox *sb;
-static uint8_t *mem;	  /* the fake guest memory, [0, MEM) */
-static uint64_t *dirty;	  /* the host's writes during one call (sb->mem.dirty) */
+static uint8_t *mem;		      /* the fake guest memory, [0, MEM) */
+static uint64_t *dirty;		      /* the host's writes during one call (sb->mem.dirty) */
 static uint64_t touched[NPAGES / 64]; /* pages to zero after the input */
 static int modules_fd = -1;
 static char modules_dir[64];
@@ -543,8 +543,8 @@ static int call(int nr, uint64_t gpa, unsigned opts, struct fuzz_in *in, mica_er
 	if (rc > 0) { /* killed, saying why */
 		FUZZ_CHECK(sb->dead == (mica_code)rc, "hypercall %d: rc %d, dead %d", nr, rc,
 			   sb->dead);
-		FUZZ_CHECK(!err || ((int)err->code == rc && err->message[0]), "hypercall %d: no message",
-			   nr);
+		FUZZ_CHECK(!err || ((int)err->code == rc && err->message[0]),
+			   "hypercall %d: no message", nr);
 		for (const char *c = err ? err->message : ""; *c; c++) /* guest text is escaped */
 			FUZZ_CHECK((unsigned char)*c >= 0x20 && *c != 0x7f, "control character");
 		return 1;
@@ -553,8 +553,8 @@ static int call(int nr, uint64_t gpa, unsigned opts, struct fuzz_in *in, mica_er
 	FUZZ_CHECK(nr != MICA_HC_EXIT && nr != MICA_HC_FAULT, "hypercall %d survived", nr);
 	FUZZ_CHECK(readable, "hypercall %d: a structure at 0x%llx accepted", nr,
 		   (unsigned long long)gpa);
-	FUZZ_CHECK(writable || nr == MICA_HC_CONSOLE, "hypercall %d: a structure at 0x%llx accepted",
-		   nr, (unsigned long long)gpa);
+	FUZZ_CHECK(writable || nr == MICA_HC_CONSOLE,
+		   "hypercall %d: a structure at 0x%llx accepted", nr, (unsigned long long)gpa);
 
 	switch (nr) {
 	case MICA_HC_WAIT: {
@@ -563,9 +563,11 @@ static int call(int nr, uint64_t gpa, unsigned opts, struct fuzz_in *in, mica_er
 		FUZZ_CHECK(rc == MICA_HC_DONE && sb->wait_gpa == gpa, "wait");
 		const struct mica_reply *r = &sb->reply;
 		FUZZ_CHECK(r->text && r->len == w.result_len && r->text[r->len] == 0 &&
-			       r->status == w.status && r->kind == w.kind && w.kind <= MICA_KIND_BYTES,
+			       r->status == w.status && r->kind == w.kind &&
+			       w.kind <= MICA_KIND_BYTES,
 			   "wait: the reply");
-		FUZZ_CHECK(!memcmp(r->text, mem + w.result, w.result_len), "wait: the reply's bytes");
+		FUZZ_CHECK(!memcmp(r->text, mem + w.result, w.result_len),
+			   "wait: the reply's bytes");
 		free(sb->reply.text);
 		memset(&sb->reply, 0, sizeof(sb->reply));
 		new_request();
@@ -586,9 +588,11 @@ static int call(int nr, uint64_t gpa, unsigned opts, struct fuzz_in *in, mica_er
 		FUZZ_LOG("  host call: failed %u, kind %u, %llu bytes\n", h.failed, h.result_kind,
 			 (unsigned long long)h.result_len);
 		if (!sb->fns[asked.fn].fn) { /* async, called sync: refused */
-			FUZZ_CHECK(h.failed == 1 && h.result_len > 0, "host call: async called sync");
+			FUZZ_CHECK(h.failed == 1 && h.result_len > 0,
+				   "host call: async called sync");
 		} else if (answer.answered) {
-			FUZZ_CHECK(h.failed == (uint32_t)answer.failed && h.result_len == answer.len &&
+			FUZZ_CHECK(h.failed == (uint32_t)answer.failed &&
+				       h.result_len == answer.len &&
 				       (answer.failed || h.result_kind == answer.kind) &&
 				       !memcmp(mem + MICA_GPA_IN, answer.bytes, answer.len),
 				   "host call: the answer");
@@ -724,7 +728,8 @@ FUZZ_TARGET(hypercall)
 			if (call(nr, gpa, opts, &in, err))
 				break; /* dead: the host never resumes it */
 		} else if (tag == 2) { /* COMPLETE */
-			unsigned slot = (unsigned)fuzz_take(&in, 1), how = (unsigned)fuzz_take(&in, 1);
+			unsigned slot = (unsigned)fuzz_take(&in, 1),
+				 how = (unsigned)fuzz_take(&in, 1);
 			size_t len = (size_t)fuzz_take(&in, 2), got;
 			const uint8_t *p = fuzz_bytes(&in, len, &got);
 			complete(slot, how, p, got);

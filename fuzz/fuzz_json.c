@@ -108,7 +108,8 @@ FUZZ_TARGET(json)
 		memcpy(a, s1, n1 + 1);
 		memcpy(b, s2, n2 + 1);
 		size_t ka = skeleton(a, n1), kb = skeleton(b, n2);
-		FUZZ_CHECK(ka == kb && !memcmp(a, b, ka), "round trip: %.200s, then %.200s", s1, s2);
+		FUZZ_CHECK(ka == kb && !memcmp(a, b, ka), "round trip: %.200s, then %.200s", s1,
+			   s2);
 		free(a);
 		free(b);
 	}

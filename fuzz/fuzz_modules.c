@@ -95,10 +95,11 @@ static void setup(void)
 	snprintf(p, sizeof(p), "%s/a.js", root);
 	snprintf(q, sizeof(q), "%s/secret.js", out);
 	bad = bad || link_at("a.js", "in_file") || link_at("sub", "in_dir") ||
-	      link_at(p, "in_abs") || link_at("..", "up") || link_at("../OUT/secret.js", "out_file") ||
-	      link_at("../OUT", "out_dir") || link_at(q, "abs_file") || link_at("/etc", "abs_dir") ||
-	      link_at("loop", "loop") || link_at("/dev/null", "dev") ||
-	      link_at("../..", "sub/up2") || link_at("../a.js", "sub/back");
+	      link_at(p, "in_abs") || link_at("..", "up") ||
+	      link_at("../OUT/secret.js", "out_file") || link_at("../OUT", "out_dir") ||
+	      link_at(q, "abs_file") || link_at("/etc", "abs_dir") || link_at("loop", "loop") ||
+	      link_at("/dev/null", "dev") || link_at("../..", "sub/up2") ||
+	      link_at("../a.js", "sub/back");
 	snprintf(p, sizeof(p), "%s/fifo", root);
 	bad = bad || mkfifo(p, 0644);
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -122,14 +123,14 @@ static void check_inside(int fd, const char *name, int fallback)
 	target[n] = 0;
 	size_t rl = strlen(root);
 	FUZZ_CHECK(!strncmp(target, root, rl) && (target[rl] == 0 || target[rl] == '/'),
-		   "'%s' (%s) opened %s, outside %s", name, fallback ? "fallback" : "openat2", target,
-		   root);
+		   "'%s' (%s) opened %s, outside %s", name, fallback ? "fallback" : "openat2",
+		   target, root);
 	/* and by inode: the path of a file can be renamed, its inode cannot */
 	struct stat st, at;
 	FUZZ_CHECK(fstat(fd, &st) == 0, "fstat");
 	FUZZ_CHECK(st.st_dev == root_st.st_dev, "'%s' opened a file on another device", name);
-	FUZZ_CHECK(stat(target, &at) == 0 && at.st_ino == st.st_ino, "'%s': %s is not what was opened",
-		   name, target);
+	FUZZ_CHECK(stat(target, &at) == 0 && at.st_ino == st.st_ino,
+		   "'%s': %s is not what was opened", name, target);
 }
 
 FUZZ_TARGET(modules)
@@ -168,8 +169,8 @@ FUZZ_TARGET(modules)
 	char *src = NULL, why[256] = "";
 	size_t len = 0;
 	int rc = mica_modules_read(root_fd, name, 1 << 20, &src, &len, why, sizeof(why));
-	FUZZ_LOG("modules: '%s': openat2 %s, fallback %s, read: %s\n", name, ok[0] ? "opens" : "refuses",
-		 ok[1] ? "opens" : "refuses", rc ? why : "ok");
+	FUZZ_LOG("modules: '%s': openat2 %s, fallback %s, read: %s\n", name,
+		 ok[0] ? "opens" : "refuses", ok[1] ? "opens" : "refuses", rc ? why : "ok");
 	if (rc == 0) {
 		FUZZ_CHECK(src && len < (1 << 20), "read %zu bytes", len);
 		FUZZ_CHECK(!memmem(src, len, SECRET_MARK, sizeof(SECRET_MARK) - 1),

@@ -105,8 +105,8 @@ static void check_loaded(mica_snapshot *s, const uint8_t *f, size_t size)
 	uint64_t npages = mica_get64(f + 64);
 	FUZZ_CHECK(s->pages == npages && npages <= s->limits.memory_bytes / PAGE, "%llu pages",
 		   (unsigned long long)npages);
-	FUZZ_CHECK(size == HDR + (uint64_t)fns_size + CPU_SIZE + npages * RECORD + SUM,
-		   "size %zu", size);
+	FUZZ_CHECK(size == HDR + (uint64_t)fns_size + CPU_SIZE + npages * RECORD + SUM, "size %zu",
+		   size);
 	const uint8_t *rec = f + HDR + fns_size + CPU_SIZE;
 	for (uint64_t i = 0; i < npages; i++) {
 		uint64_t pg = mica_get64(rec + i * RECORD);

@@ -163,9 +163,9 @@ static int hypercall_seeds(const char *dir)
 	/* HOSTCALL: JSON, bytes, a failure; then the async function called sync */
 	begin(&s, 0);
 	hostcall(&s, 0, "([1,\"two\"])", MICA_KIND_JSON); /* '(' % 8 = 0: echoed */
-	hostcall(&s, 0, "[1,\"two\"]", MICA_KIND_JSON);   /* '[' % 8 = 3: fails */
-	hostcall(&s, 0, "\x04", MICA_KIND_BYTES);	       /* no answer */
-	hostcall(&s, 0, "\x06", MICA_KIND_BYTES);	       /* an answer too large */
+	hostcall(&s, 0, "[1,\"two\"]", MICA_KIND_JSON);	  /* '[' % 8 = 3: fails */
+	hostcall(&s, 0, "\x04", MICA_KIND_BYTES);	  /* no answer */
+	hostcall(&s, 0, "\x06", MICA_KIND_BYTES);	  /* an answer too large */
 	hostcall(&s, 0, "\x01\x02\x03", MICA_KIND_BYTES);
 	hostcall(&s, 0, "\x02", MICA_KIND_BYTES);
 	hostcall(&s, 1, "[]", MICA_KIND_JSON);
@@ -257,10 +257,10 @@ static int hypercall_seeds(const char *dir)
 
 /* ---- snapshot and bytecode files ----------------------------------------- */
 
-#define S_HDR	  176
-#define S_CPU	  (20 * 8 + 512)
-#define S_RECORD  (8 + 4096)
-#define S_SUM	  32
+#define S_HDR	 176
+#define S_CPU	 (20 * 8 + 512)
+#define S_RECORD (8 + 4096)
+#define S_SUM	 32
 
 static uint8_t *slurp(const char *path, size_t *len)
 {

@@ -91,7 +91,8 @@ static void put_back(uint64_t s, uint64_t e, uint64_t *budget)
  * must not make the reset itself fault. */
 static void restore_range(uint64_t s, uint64_t e, uint64_t *budget)
 {
-	uint64_t n = CTRL->nwritable < MICA_PROC_MAX_WRITABLE ? CTRL->nwritable : MICA_PROC_MAX_WRITABLE;
+	uint64_t n =
+	    CTRL->nwritable < MICA_PROC_MAX_WRITABLE ? CTRL->nwritable : MICA_PROC_MAX_WRITABLE;
 	for (uint64_t i = 0; i < n && s < e; i++) {
 		uint64_t lo = CTRL->writable[i][0], hi = CTRL->writable[i][1];
 		if (hi <= s)

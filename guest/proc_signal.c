@@ -64,5 +64,8 @@ void mica_proc_fault(int sig, siginfo_t *si, void *ucv)
 	mb->fault.rsp = (uint64_t)g[REG_RSP];
 	mb->fault.code = si->si_code;
 	for (;;) /* exit_group: the filter allows it anywhere */
-		__asm__ volatile("syscall" : : "a"(231), "D"(MICA_PROC_EXIT_FAULT) : "rcx", "r11", "memory");
+		__asm__ volatile("syscall"
+				 :
+				 : "a"(231), "D"(MICA_PROC_EXIT_FAULT)
+				 : "rcx", "r11", "memory");
 }

@@ -222,9 +222,11 @@ JSValue mica_async_start(JSContext *c, int fn, const char *args, size_t len, uin
 	mica_console_flush(); /* keep output ordered around the host's side effects */
 	mica_hypercall(MICA_HC_ASYNC, &hc, sizeof(hc));
 	if (hc.refused) { /* the host holds too much for this sandbox already */
-		static const char why[] = "too many async host calls in flight (at most 4096 started "
-					  "and not yet delivered, with 64 MiB of arguments and results)";
-		struct mica_completion h = {.id = f->id, .kind = MICA_COMPLETION_ERROR, .len = sizeof(why) - 1};
+		static const char why[] =
+		    "too many async host calls in flight (at most 4096 started "
+		    "and not yet delivered, with 64 MiB of arguments and results)";
+		struct mica_completion h = {
+		    .id = f->id, .kind = MICA_COMPLETION_ERROR, .len = sizeof(why) - 1};
 		settle_call(&h, why);
 	}
 	return promise;

@@ -29,9 +29,9 @@ struct mica_sandbox {
 	size_t nfns;
 	mica_console_fn console;
 	void *console_data;
-	int module_root;   /* directory fd user modules are read from, or -1 */
+	int module_root;       /* directory fd user modules are read from, or -1 */
 	int module_root_owned; /* made by mica_sandbox_set_modules: closed with it */
-	uint64_t wait_gpa; /* the guest's parked MICA_HC_WAIT structure */
+	uint64_t wait_gpa;     /* the guest's parked MICA_HC_WAIT structure */
 	/* The request the host put in the guest for the next run: bytes of
 	 * MICA_GPA_INLINE and of MICA_GPA_IN (a reset must leave them). */
 	uint64_t keep_inline, keep_in;

@@ -265,7 +265,8 @@ static void sync_dir(const char *path)
 int mica_snapshot_write(const mica_snapshot *s, int fd, mica_error *err)
 {
 	if (!s || fd < 0)
-		return mica_err(err, MICA_ERR_INVALID, "mica_snapshot_write needs a snapshot and a descriptor");
+		return mica_err(err, MICA_ERR_INVALID,
+				"mica_snapshot_write needs a snapshot and a descriptor");
 	uint64_t *idx = NULL, npages = 0;
 	int rc = stored_pages(s, &idx, &npages, err);
 	if (rc)
@@ -301,8 +302,8 @@ int mica_snapshot_save(const mica_snapshot *s, const char *path, mica_error *err
 	 * secrets included. */
 	int rc = MICA_OK, fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
-		rc = mica_err_errno(err, MICA_ERR_SYSTEM, "snapshot file %s: cannot create %s", path,
-				    tmp);
+		rc = mica_err_errno(err, MICA_ERR_SYSTEM, "snapshot file %s: cannot create %s",
+				    path, tmp);
 		goto out;
 	}
 	mica_error e;

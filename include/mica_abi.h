@@ -357,7 +357,7 @@ struct mica_proc_ctrl {
 	uint64_t extent[MICA_PROC_MAX_EXTENTS][2]; /* 1088: sorted [start, end) */
 	uint64_t nwritable;
 	uint64_t writable[MICA_PROC_MAX_WRITABLE][2]; /* sorted [start, end) */
-	uint64_t scan_from; /* MICA_PROC_SCAN */
+	uint64_t scan_from;			      /* MICA_PROC_SCAN */
 };
 
 /* MICA_PROC_SCAN's answer, at MICA_GPA_SCRATCH: PAGEMAP_SCAN's result

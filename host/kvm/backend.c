@@ -84,13 +84,14 @@ static void kvm_close(void *state)
 static void kvm_describe(void *state, char *buf, size_t len)
 {
 	const struct kvm_state *k = state;
-	snprintf(buf, len,
-		 "hypervisor: KVM (%s): one micro-VM per sandbox, one vCPU, no devices, no guest "
-		 "kernel\n"
-		 "guest: ring 3; its system calls never leave the VM\n"
-		 "spares: %d VMs of freed clones kept for clones of the same snapshot, reset before "
-		 "reuse\n",
-		 k->kvm.path, k->spare_max);
+	snprintf(
+	    buf, len,
+	    "hypervisor: KVM (%s): one micro-VM per sandbox, one vCPU, no devices, no guest "
+	    "kernel\n"
+	    "guest: ring 3; its system calls never leave the VM\n"
+	    "spares: %d VMs of freed clones kept for clones of the same snapshot, reset before "
+	    "reuse\n",
+	    k->kvm.path, k->spare_max);
 }
 
 static struct mica_vm *vm_of(const mica_sandbox *sb)
@@ -139,8 +140,8 @@ static struct kvm_sb *take_spare(struct kvm_state *k, int memfd, uint64_t mem_si
 static int kvm_create(mica_sandbox *sb, int memfd, int resettable, mica_error *err)
 {
 	struct kvm_state *k = sb->rt->bk;
-	struct kvm_sb *v = memfd >= 0 && resettable ? take_spare(k, memfd, sb->limits.memory_bytes)
-						    : NULL;
+	struct kvm_sb *v =
+	    memfd >= 0 && resettable ? take_spare(k, memfd, sb->limits.memory_bytes) : NULL;
 	if (v) {
 		attach(sb, v);
 		return 0;

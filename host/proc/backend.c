@@ -17,15 +17,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <seccomp.h>
-#include <sys/socket.h>
 #include <pthread.h>
+#include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -507,7 +507,8 @@ static int spawn(mica_sandbox *sb, struct proc_sb *s, mica_error *err)
 				MICA_PROC_MAX_EXTENTS);
 	if (next < 0) {
 		free(m);
-		return mica_err_errno(err, MICA_ERR_SYSTEM, "cannot fill the gaps of the memory image");
+		return mica_err_errno(err, MICA_ERR_SYSTEM,
+				      "cannot fill the gaps of the memory image");
 	}
 	c->nextents = (uint64_t)next;
 	c->nwritable = writable_ranges(sb, c->writable, MICA_PROC_MAX_WRITABLE);
@@ -529,8 +530,9 @@ static int spawn(mica_sandbox *sb, struct proc_sb *s, mica_error *err)
 	int ncg = mica_cgroups_get(&s->p->cg, m->mem_size + (16 << 20), fds + 4, &s->cg);
 	if (ncg < 0) {
 		free(m);
-		return mica_err_errno(err, MICA_ERR_SYSTEM,
-				      "cannot put a sandbox process in its cgroup (its memory limit)");
+		return mica_err_errno(
+		    err, MICA_ERR_SYSTEM,
+		    "cannot put a sandbox process in its cgroup (its memory limit)");
 	}
 	m->ncgroups = (uint32_t)ncg;
 	struct mica_zy_child child;
@@ -645,8 +647,9 @@ static struct proc_sb *take_spare(mica_sandbox *sb, struct mica_proc *p, int mem
 		if (!s)
 			return NULL;
 		mica_error ignored;
-		if (!s->parked && wait_notify(sb, s, mica_now_ns() + (int64_t)SPARE_TIMEOUT_MS * 1000000,
-					      &ignored) != 1) {
+		if (!s->parked &&
+		    wait_notify(sb, s, mica_now_ns() + (int64_t)SPARE_TIMEOUT_MS * 1000000,
+				&ignored) != 1) {
 			release(s); /* died or hung in its reset: try the next */
 			continue;
 		}
@@ -803,8 +806,6 @@ static void proc_kick(mica_sandbox *sb)
 	(void)r;
 }
 
-
-
 static int proc_run(mica_sandbox *sb, int64_t deadline, struct mica_exit *ex, mica_error *err)
 {
 	struct proc_sb *s = sb->bk;
@@ -870,7 +871,8 @@ static int copy_pages(struct proc_sb *s, int fd, uint64_t lo, uint64_t hi, uint6
 {
 	uint8_t page[PAGE];
 	for (uint64_t gpa = lo; gpa < hi; gpa += PAGE) {
-		if (slow_read(s, gpa, page, PAGE) || pwrite(fd, page, PAGE, (off_t)gpa) != (ssize_t)PAGE)
+		if (slow_read(s, gpa, page, PAGE) ||
+		    pwrite(fd, page, PAGE, (off_t)gpa) != (ssize_t)PAGE)
 			return -1;
 		(*pages)++;
 	}
@@ -922,7 +924,8 @@ static int copy_private(mica_sandbox *sb, struct proc_sb *s, int fd, uint64_t *p
 		uint64_t one = 1;
 		mica_error ignored;
 		if (write(s->go, &one, sizeof(one)) != sizeof(one) ||
-		    wait_notify(sb, s, mica_now_ns() + (int64_t)READY_TIMEOUT_MS * 1000000, &ignored) != 1) {
+		    wait_notify(sb, s, mica_now_ns() + (int64_t)READY_TIMEOUT_MS * 1000000,
+				&ignored) != 1) {
 			kill_child(s);
 			return -1;
 		}
@@ -952,8 +955,9 @@ static int copy_window(struct proc_sb *s, int fd, uint64_t *pages)
 	static const uint8_t zero[PAGE];
 	for (uint64_t gpa = MICA_GPA_WINDOW; gpa < MICA_SHARED_END; gpa += PAGE) {
 		const uint8_t *p = in_window(s, gpa);
-		int transport = (gpa >= MICA_GPA_CTRL && gpa < MICA_GPA_CTRL + MICA_CTRL_SIZE) ||
-				(gpa >= MICA_GPA_SCRATCH && gpa < MICA_GPA_SCRATCH + MICA_SCRATCH_SIZE);
+		int transport =
+		    (gpa >= MICA_GPA_CTRL && gpa < MICA_GPA_CTRL + MICA_CTRL_SIZE) ||
+		    (gpa >= MICA_GPA_SCRATCH && gpa < MICA_GPA_SCRATCH + MICA_SCRATCH_SIZE);
 		if (transport || (gpa != MICA_GPA_INFO && !memcmp(p, zero, PAGE)))
 			continue;
 		if (pwrite(fd, p, PAGE, (off_t)gpa) != (ssize_t)PAGE)

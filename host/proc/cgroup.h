@@ -23,9 +23,9 @@ struct mica_cgroups {
 	struct mica_cgroup_slot {
 		int used;
 		uint64_t limit; /* the memory limit it has */
-		int procs[2];   /* cgroup.procs of each hierarchy, read-write, or -1 */
-		int limit_fd;   /* memory.max or memory.limit_in_bytes, or -1 */
-	} *slots;
+		int procs[2];	/* cgroup.procs of each hierarchy, read-write, or -1 */
+		int limit_fd;	/* memory.max or memory.limit_in_bytes, or -1 */
+	} * slots;
 	unsigned nslots;
 	int keep; /* mica_cgroups_keep was called */
 };

@@ -311,13 +311,15 @@ static void map_guest(const struct mica_zy_spawn *m, int base, int window)
 	/* The snapshot view, over what the snapshot holds only (the extents the
 	 * host wrote to the control page): a hole mapped would let the guest
 	 * allocate pages in the snapshot by reading it. */
-	const volatile struct mica_proc_ctrl *c = (const volatile struct mica_proc_ctrl *)MICA_GPA_CTRL;
+	const volatile struct mica_proc_ctrl *c =
+	    (const volatile struct mica_proc_ctrl *)MICA_GPA_CTRL;
 	uint64_t n = c->nextents < MICA_PROC_MAX_EXTENTS ? c->nextents : MICA_PROC_MAX_EXTENTS;
 	for (uint64_t i = 0; m->ref && i < n; i++) {
 		uint64_t lo = c->extent[i][0], len = c->extent[i][1] - lo;
 		if (lo >= m->mem_size || len > m->mem_size - lo ||
-		    sys(SYS_mmap, MICA_PROC_REF_BASE + lo, len, PROT_READ, MAP_SHARED | MAP_FIXED_NOREPLACE,
-			base, lo) != (long)(MICA_PROC_REF_BASE + lo))
+		    sys(SYS_mmap, MICA_PROC_REF_BASE + lo, len, PROT_READ,
+			MAP_SHARED | MAP_FIXED_NOREPLACE, base,
+			lo) != (long)(MICA_PROC_REF_BASE + lo))
 			fail("mmap of the snapshot view", -1);
 	}
 }
@@ -507,7 +509,8 @@ static void end(void)
 	for (int h = 0; h < MICA_ZY_MAX_CGROUPS; h++) {
 		if (cg_parent[h] < 0)
 			continue;
-		long dir = sys(SYS_openat, cg_parent[h], cg_name[h], O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+		long dir =
+		    sys(SYS_openat, cg_parent[h], cg_name[h], O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
 		for (unsigned k = 0; dir >= 0; k++) { /* sb0, sb1, ... up to the first missing */
 			char slot[16] = "sb", digits[12];
 			int nd = 0;

@@ -313,7 +313,8 @@ void proto_main(void)
 		} else if (streq(name, "async_at")) { /* MICA_HC_ASYNC with its structure at data */
 			hc(6, number(data, len));
 		} else if (streq(name, "readref")) { /* every page of the snapshot view */
-			const struct mica_boot_info *bi = (const struct mica_boot_info *)MICA_GPA_INFO;
+			const struct mica_boot_info *bi =
+			    (const struct mica_boot_info *)MICA_GPA_INFO;
 			uint64_t sum = 0;
 			for (uint64_t o = 0; o < bi->mem_size; o += 4096)
 				sum += *(volatile const uint8_t *)(MICA_PROC_REF_BASE + o);

@@ -85,8 +85,8 @@ static int make_root(void)
 
 static void remove_root(void)
 {
-	static const char *names[] = {"ok.js", "sub/inner.js", "dir_out", "file_out", "zero",
-				      "dir_in", "fifo", "big.js", "sock", "sub"};
+	static const char *names[] = {"ok.js",	"sub/inner.js", "dir_out", "file_out", "zero",
+				      "dir_in", "fifo",		"big.js",  "sock",     "sub"};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		char p[128];
 		at(names[i], p, sizeof(p));
@@ -158,7 +158,8 @@ TEST(nothing_blocks)
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
 		char *src = NULL, why[256] = "";
 		size_t len;
-		int rc = mica_modules_read(root_fd, refused[i].name, 3145727, &src, &len, why, sizeof(why));
+		int rc = mica_modules_read(root_fd, refused[i].name, 3145727, &src, &len, why,
+					   sizeof(why));
 		CHECK(rc == -1 && !src && strstr(why, refused[i].why), "%s: rc %d, '%s', want '%s'",
 		      refused[i].name, rc, why, refused[i].why);
 		free(src);
