@@ -73,9 +73,10 @@ $(GUESTD)/%.o: guest/%.c guest/guest.h guest/runtime.h guest/arena.h include/mic
 $(GUESTD)/%.o: guest/%.S include/mica_abi.h | $(DEPS)
 	@mkdir -p $(@D)
 	$(MUSLCC) -c $< -o $@
-$(GUESTD)/js_sources.o: guest/js_sources.S $(GUESTD)/console.jsbc $(GUESTD)/web.jsbc $(GUESTD)/crypto.jsbc
+$(GUESTD)/js_sources.o: guest/js_sources.S $(GUESTD)/console.jsbc $(GUESTD)/web.jsbc $(GUESTD)/crypto.jsbc \
+		$(GUESTD)/fetch.jsbc
 	$(MUSLCC) -c -DMICA_CONSOLE_JSBC='"$(GUESTD)/console.jsbc"' -DMICA_WEB_JSBC='"$(GUESTD)/web.jsbc"' \
-		-DMICA_CRYPTO_JSBC='"$(GUESTD)/crypto.jsbc"' $< -o $@
+		-DMICA_CRYPTO_JSBC='"$(GUESTD)/crypto.jsbc"' -DMICA_FETCH_JSBC='"$(GUESTD)/fetch.jsbc"' $< -o $@
 # web.js and crypto.js share guest/js/prelude.js: it goes in place of their
 # `// @prelude` line (inside their function: nothing of it is global).
 $(GUESTD)/%.full.js: guest/js/%.js guest/js/prelude.js
@@ -122,12 +123,14 @@ $(BUILD)/host/proc/loader_image.o: host/proc/loader_image.S $(LOADER)
 $(BUILD)/libmica.a: $(HOST_OBJS)
 	rm -f $@
 	ar rcs $@ $^
-$(BUILD)/libmica.so: $(HOST_OBJS)
-	$(CC) -shared $(HOST_LDFLAGS) -o $@ $^ $(HOST_LDLIBS)
+# Exports mica.h's functions only; soname and version: deploy/install.mk.
+$(BUILD)/libmica.so: $(HOST_OBJS) deploy/libmica.map
+	$(CC) -shared $(HOST_LDFLAGS) -Wl,-soname,$(MICA_SONAME) -Wl,--version-script=deploy/libmica.map \
+		-Wl,-z,defs -Wl,-z,noexecstack -o $@ $(HOST_OBJS) $(HOST_LDLIBS)
 
 # ---- CLI ----
-CLI_SRCS := cli/mica.c cli/events.c cli/writer.c
-$(BUILD)/mica: $(CLI_SRCS) cli/events.h cli/writer.h include/mica.h $(BUILD)/libmica.a
+CLI_SRCS := cli/mica.c cli/events.c cli/writer.c cli/help.c
+$(BUILD)/mica: $(CLI_SRCS) cli/events.h cli/writer.h cli/help.h include/mica.h $(BUILD)/libmica.a
 	$(CC) $(HOST_CFLAGS) $(HOST_LDFLAGS) -o $@ $(CLI_SRCS) $(BUILD)/libmica.a $(HOST_LDLIBS)
 
 # ---- examples ----
@@ -151,14 +154,18 @@ valgrind: $(BUILD)/mica
 		--no-lockdown; \
 		test $$? = 3
 
+include deploy/install.mk
+include server/server.mk
 include tests/tests.mk
 include fuzz/fuzz.mk
 include tests/kvm-qemu/kvm-qemu.mk
 include bench/bench.mk
+include python/python.mk
 
 clean:
 	rm -rf build
 
 format:
 	clang-format -i include/*.h host/*.[ch] host/kvm/*.[ch] host/proc/*.[ch] guest/*.[ch] guest/tools/*.c cli/*.c \
-		tests/*.h tests/api/*.c tests/unit/*.c tests/hostile/*.c bench/*.[ch] examples/plugin/*.c cli/*.h
+		tests/*.h tests/api/*.c tests/unit/*.c tests/hostile/*.c bench/*.[ch] examples/plugin/*.c cli/*.h \
+		server/*.[ch] python/*.[ch] fuzz/*.[ch]

@@ -17,96 +17,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../server/serve.h"
 #include "events.h"
+#include "help.h"
 #include "mica.h"
 #include "mica_abi.h"
 #include "writer.h"
 
 #define EXIT_USAGE MICA_ERR_INVALID
-
-static const char usage[] =
-    "usage: mica run FILE.js [--handler NAME [EVENT]] [options]\n"
-    "       mica run --snapshot SNAP --handler NAME [EVENT] [options]\n"
-    "       mica snapshot FILE.js -o SNAP [options]\n"
-    "       mica compile FILE.js -o FILE.mbc [--modules DIR] [options]\n"
-    "       mica eval CODE [options]\n"
-    "       mica info [--backend auto|kvm|process]\n"
-    "       mica --help | --version\n"
-    "  EVENT: --event JSON | --event-file PATH|- | --event-bytes PATH|-\n"
-    "\n"
-    "  run        evaluate FILE.js as an ES module; with --handler, call its export\n"
-    "             NAME (or global function NAME) with the event and print the\n"
-    "             JSON result, one line per call; a result that is binary data\n"
-    "             (ArrayBuffer, typed array, DataView) is written raw instead,\n"
-    "             its bytes only, without a newline\n"
-    "  snapshot   evaluate FILE.js as an ES module and save the sandbox, as it is\n"
-    "             then, to SNAP; `run --snapshot SNAP` starts from there instead\n"
-    "             of booting and loading FILE.js again\n"
-    "  compile    compile FILE.js (an ES module) to bytecode, without running it,\n"
-    "             in a sandbox; `run FILE.mbc` (and `snapshot FILE.mbc`) load the\n"
-    "             bytecode instead of parsing the source. A .mbc file is known by\n"
-    "             its contents, not its name, and only this mica build runs it.\n"
-    "             Imports are not compiled: they are resolved when it runs (give\n"
-    "             compile the same --modules DIR as run, to name FILE.js alike)\n"
-    "  eval       evaluate CODE as a script and print its completion value\n"
-    "  info       the version, the backend runs would use, which backends work\n"
-    "             here (and why not), what each isolates with, the default limits\n"
-    "\n"
-    "options:\n"
-    "  --handler NAME       function to call after the module has loaded\n"
-    "  --event JSON         the event passed to the handler (default: null)\n"
-    "  --event-file PATH    read the event from PATH ('-' for stdin); with --repeat,\n"
-    "                       one event per line (blank lines skipped), N of them\n"
-    "  --event-bytes PATH   pass the bytes of PATH ('-' for stdin) as a Uint8Array\n"
-    "                       event, unparsed (at most 3 MiB); with --repeat, the\n"
-    "                       same bytes for every call\n"
-    "  --modules DIR        let modules import files under DIR (relative imports,\n"
-    "                       resolved against the importer); FILE.js must be in DIR.\n"
-    "                       Without it only host: modules can be imported\n"
-    "  --snapshot SNAP      run: start from a snapshot file instead of FILE.js\n"
-    "  -o, --output FILE    snapshot, compile: the file to write\n"
-    "  --repeat N           call the handler N times (default 1); with --event, the\n"
-    "                       same event each time\n"
-    "  --isolation MODE     what one call sees of the calls before it (default reuse):\n"
-    "                         reuse  one sandbox for all calls: module state (and\n"
-    "                                anything a call leaves behind) carries over\n"
-    "                         reset  one sandbox, reset to the post-load snapshot\n"
-    "                                before every call: nothing carries over\n"
-    "                         fresh  a new sandbox from the post-load snapshot for\n"
-    "                                every call: nothing carries over\n"
-    "                       (reset and fresh get fresh Math.random seeds per call)\n"
-    "  --timeout MS         wall-clock limit for the whole run, all calls together\n"
-    "                       (default 10000)\n"
-    "  --memory MB          guest memory in MiB (default 64, 16..2048; a snapshot\n"
-    "                       keeps the size it was made with)\n"
-    "  --unhandled-rejections MODE\n"
-    "                       a promise rejection no code handles: strict (default)\n"
-    "                       fails the run as an uncaught exception, warn prints it\n"
-    "                       to stderr and goes on, none ignores it (as Node's)\n"
-    "  --deterministic      replayable runs: fixed Math.random seed, virtual clock\n"
-    "                       (starts at 2024-01-01, 1 us per read, jumps to due\n"
-    "                       timers without sleeping); a snapshot keeps its mode\n"
-    "  --backend B          where sandboxes run: auto (KVM if /dev/kvm opens, else a\n"
-    "                       process), kvm (KVM or nothing: exit 6 with the reason)\n"
-    "                       or process (a confined child process); default auto,\n"
-    "                       or MICA_BACKEND\n"
-    "  -v, --verbose        say on stderr which backend runs the sandboxes\n"
-    "  --no-lockdown        do not confine mica itself: by default, once the first\n"
-    "                       sandbox is set up and before any guest code runs, a\n"
-    "                       seccomp filter leaves mica only what running sandboxes\n"
-    "                       needs (no opening files, no sockets, no new processes)\n"
-    "  -h, --help           show this help\n"
-    "  -V, --version        show the version\n"
-    "\n"
-    "A call that fails ends the run with its exit code; the lines of the calls\n"
-    "before it have been printed.\n"
-    "\n"
-    "environment: MICA_BACKEND     the backend when --backend is not given\n"
-    "             MICA_KVM_DEVICE  the KVM device (default /dev/kvm)\n"
-    "\n"
-    "exit codes: 0 ok, 1 uncaught exception, 2 usage or bad input (also a bad\n"
-    "            snapshot or bytecode file), 3 time limit, 4 memory limit, 5 guest fault,\n"
-    "            6 backend unavailable or internal\n";
 
 enum isolation { ISO_REUSE, ISO_RESET, ISO_FRESH };
 static const char *const iso_names[] = {"reuse", "reset", "fresh"};
@@ -320,28 +238,24 @@ static int check_args(const struct opts *o)
 	return 0;
 }
 
+/* --help: the command's help, or everything's; an operand that is no
+ * command is a usage error. */
+static int help(const char *name)
+{
+	const struct mica_cli_command *cmd = NULL;
+	if (name && *name != '-' && !(cmd = mica_cli_command(name)))
+		return fail(EXIT_USAGE, "unknown command '%s' (see mica --help)", name, "");
+	mica_cli_help(stdout, cmd);
+	return fflush(stdout) ? MICA_ERR_SYSTEM : 0;
+}
+
 static int parse_args(int argc, char **argv, struct opts *o)
 {
-	static const struct option longopts[] = {
-	    {"handler", required_argument, 0, 'H'},
-	    {"event", required_argument, 0, 'e'},
-	    {"event-file", required_argument, 0, 'f'},
-	    {"timeout", required_argument, 0, 't'},
-	    {"event-bytes", required_argument, 0, 'b'},
-	    {"memory", required_argument, 0, 'm'},
-	    {"snapshot", required_argument, 0, 's'},
-	    {"output", required_argument, 0, 'o'},
-	    {"repeat", required_argument, 0, 'n'},
-	    {"isolation", required_argument, 0, 'i'},
-	    {"help", no_argument, 0, 'h'},
-	    {"modules", required_argument, 0, 'M'},
-	    {"deterministic", no_argument, 0, 'D'},
-	    {"version", no_argument, 0, 'V'},
-	    {"backend", required_argument, 0, 'B'},
-	    {"verbose", no_argument, 0, 'v'},
-	    {"unhandled-rejections", required_argument, 0, 'U'},
-	    {"no-lockdown", no_argument, 0, 'L'},
-	    {0, 0, 0, 0}};
+	struct option longopts[MICA_CLI_NOPTIONS + 1];
+	char shortopts[3 * MICA_CLI_NOPTIONS + 3];
+	mica_cli_getopt(MICA_CMD_ALL & ~MICA_CMD_SERVE, longopts, shortopts);
+	_Static_assert(MICA_CLI_NOPTIONS <= 64, "seen has a bit per option");
+	uint64_t seen = 0; /* the options given, by index in mica_cli_options */
 	int bad = 0, c;
 	o->timeout_ms = 10000;
 	o->memory_mb = 64;
@@ -350,7 +264,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	opterr = 0;
 	/* '+': stop at each operand, take it, and go on parsing options. */
 	for (;;) {
-		c = getopt_long(argc, argv, "+:hVvo:", longopts, NULL);
+		c = getopt_long(argc, argv, shortopts, longopts, NULL);
 		if (c == -1) {
 			if (optind >= argc)
 				break;
@@ -363,6 +277,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 				return fail(EXIT_USAGE, "unexpected argument '%s'", arg, "");
 			continue;
 		}
+		int k = mica_cli_option_index(c);
+		if (k >= 0)
+			seen |= 1ull << k;
 		switch (c) {
 		case 'H': o->handler = optarg; break;
 		case 'M': o->modules = optarg; break;
@@ -415,7 +332,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->rejections_set = 1;
 			break;
 		}
-		case 'h': fputs(usage, stdout); exit(0);
+		case 'h': exit(help(o->cmd ? o->cmd : optind < argc ? argv[optind] : NULL));
 		case 'V': printf("mica %s\n", MICA_VERSION); exit(0);
 		case ':':
 			return fail(EXIT_USAGE, "option '%s' needs a value", argv[optind - 1], "");
@@ -436,7 +353,18 @@ static int parse_args(int argc, char **argv, struct opts *o)
 				    env, "");
 		o->backend_from = "MICA_BACKEND";
 	}
-	return check_args(o);
+	int rc = check_args(o);
+	if (rc)
+		return rc;
+	/* what check_args lets through, the table has the last word on */
+	const struct mica_cli_command *cmd = mica_cli_command(o->cmd);
+	for (int i = 0; i < MICA_CLI_NOPTIONS; i++)
+		if ((seen >> i & 1) && !(mica_cli_options[i].cmds & cmd->bit)) {
+			fprintf(stderr, "mica: %s does not take --%s (see mica %s --help)\n",
+				o->cmd, mica_cli_options[i].name, o->cmd);
+			return EXIT_USAGE;
+		}
+	return 0;
 }
 
 /* The events: --event (or null) for every call; --event-file as one event,
@@ -906,6 +834,9 @@ static int cmd_info(const struct opts *o)
 
 int main(int argc, char **argv)
 {
+	/* `mica serve` has options of its own: server/serve.c */
+	if (argc > 1 && !strcmp(argv[1], "serve"))
+		return mica_serve_main(argc - 1, argv + 1);
 	struct opts o = {0};
 	int rc = parse_args(argc, argv, &o);
 	if (rc)

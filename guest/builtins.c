@@ -3,8 +3,9 @@
 
 #include "runtime.h"
 
-extern const uint8_t mica_js_console[], mica_js_web[], mica_js_crypto[];
-extern const uint32_t mica_js_console_size, mica_js_web_size, mica_js_crypto_size;
+extern const uint8_t mica_js_console[], mica_js_web[], mica_js_crypto[], mica_js_fetch[];
+extern const uint32_t mica_js_console_size, mica_js_web_size, mica_js_crypto_size,
+    mica_js_fetch_size;
 
 static JSValue inspect_fn; /* console.js's formatter for values */
 
@@ -56,6 +57,9 @@ static const char *const web_globals[] = {
     "DOMException", "TextEncoder",     "TextDecoder",	  "atob",	    "btoa",
     "URL",	    "URLSearchParams", "structuredClone", "queueMicrotask", "performance"};
 static const char *const crypto_globals[] = {"crypto", "Crypto", "SubtleCrypto", "CryptoKey"};
+/* fetch.js: the Fetch API objects, and the dispatcher of `mica serve` */
+static const char *const fetch_globals[] = {"Headers", "Request", "Response", "FormData",
+					    "__mica_serve_init"};
 
 /* web.js takes it for performance.now() and deletes it */
 static int prepare_web(JSContext *c, JSValueConst global)
@@ -64,11 +68,18 @@ static int prepare_web(JSContext *c, JSValueConst global)
 				 JS_NewCFunction(c, js_hrtime, "__mica_hrtime", 0));
 }
 
+static int prepare_none(JSContext *c, JSValueConst global)
+{
+	(void)c, (void)global;
+	return 0;
+}
+
 #define COUNT(a) (int)(sizeof(a) / sizeof((a)[0]))
 static struct lazy_script lazy[] = {
     {web_globals, COUNT(web_globals), mica_js_web, &mica_js_web_size, prepare_web, 0},
     {crypto_globals, COUNT(crypto_globals), mica_js_crypto, &mica_js_crypto_size,
      mica_crypto_prepare, 0},
+    {fetch_globals, COUNT(fetch_globals), mica_js_fetch, &mica_js_fetch_size, prepare_none, 0},
 };
 #define LAZY_SHIFT 8 /* magic = script << LAZY_SHIFT | name */
 

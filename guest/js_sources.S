@@ -14,5 +14,6 @@ name##_size:                                 \
 BLOB(mica_js_console, MICA_CONSOLE_JSBC)
 BLOB(mica_js_web, MICA_WEB_JSBC)
 BLOB(mica_js_crypto, MICA_CRYPTO_JSBC)
+BLOB(mica_js_fetch, MICA_FETCH_JSBC)
 
 	.section .note.GNU-stack, "", @progbits

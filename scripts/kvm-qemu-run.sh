@@ -38,7 +38,7 @@ add_suites() {
 	. "$src/tests/suites.sh"
 	for t in $SANDBOX; do
 		suite[${#cmds[@]}]=1
-		if [ "$t" = cli ] || [ -x "$1/tests/$t" ]; then
+		if [ "$t" = cli ] || [ "$t" = serve ] || [ -x "$1/tests/$t" ]; then
 			cmds+=("$(suite_cmd "$t" "$1")")
 		else
 			cmds+=("echo '$t: missing from $1'; exit 1")

@@ -9,7 +9,8 @@ TESTD := $(BUILD)/tests
 TEST_PROGS := $(TESTD)/test_console_js $(TESTD)/test_web_js $(TESTD)/test_arena $(TESTD)/test_modules $(TESTD)/test_api $(TESTD)/test_conformance \
 	      $(TESTD)/test_parity $(TESTD)/test_hostile $(TESTD)/test_snapshot $(TESTD)/test_pool \
 	      $(TESTD)/test_snapfile $(TESTD)/test_bytecode $(TESTD)/test_async $(TESTD)/test_crypto $(TESTD)/test_binary \
-	      $(TESTD)/test_backend $(TESTD)/test_proc $(TESTD)/test_lockdown $(TESTD)/mica-probe $(TESTD)/fuzz_replay
+	      $(TESTD)/test_backend $(TESTD)/test_proc $(TESTD)/test_lockdown $(TESTD)/mica-probe $(TESTD)/fuzz_replay \
+	      $(TESTD)/install $(TESTD)/test_python
 
 include tests/hostile/hostile.mk
 
@@ -31,10 +32,17 @@ $(TESTD)/test_modules: tests/unit/test_modules.c tests/harness.h host/modules.h 
 
 # The CLI with a test hook: after its lockdown it tries what a process that
 # took it over would (MICA_LOCKDOWN_PROBE=1): tests/cli/cli.sh.
-$(TESTD)/mica-probe: $(CLI_SRCS) cli/events.h cli/writer.h include/mica.h $(BUILD)/libmica.a
+$(TESTD)/mica-probe: $(CLI_SRCS) cli/events.h cli/writer.h cli/help.h include/mica.h $(BUILD)/libmica.a
 	@mkdir -p $(@D)
 	$(CC) $(HOST_CFLAGS) $(HOST_LDFLAGS) -DMICA_LOCKDOWN_PROBE -o $@ $(CLI_SRCS) $(BUILD)/libmica.a \
 		$(HOST_LDLIBS)
+
+# `make install` checked (tests/install/install.sh): a script, which
+# tests/run.sh finds as $(TESTD)/install, a launcher naming this build.
+$(TESTD)/install: tests/install/install.sh
+	@mkdir -p $(@D)
+	printf '#!/bin/sh\nexec sh tests/install/install.sh %s\n' '$(BUILD)' >$@
+	chmod +x $@
 
 $(TESTD)/test_arena: tests/unit/test_arena.c guest/arena.c guest/arena.h
 	@mkdir -p $(@D)

@@ -1,0 +1,274 @@
+/*
+ * mica serve FILE.js: the options, start-up and shutdown. The contract is
+ * docs/serve.md.
+ *
+ * mica serve does not call mica_runtime_lockdown(): its filter refuses the
+ * sockets (accept, epoll on new connections) a server needs after set-up.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "../cli/help.h"
+#include "http.h"
+#include "log.h"
+#include "serve.h"
+#include "worker.h"
+
+static int fail(const char *fmt, const char *a)
+{
+	fprintf(stderr, "mica serve: ");
+	fprintf(stderr, fmt, a);
+	fputc('\n', stderr);
+	return MICA_ERR_INVALID;
+}
+
+static int parse_ulong(const char *s, unsigned long long min, unsigned long long max,
+		       unsigned long long *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* SIZE: digits with an optional k, m or g (KiB, MiB, GiB; "kb", "mib" too). */
+static int parse_size(const char *s, unsigned long long *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s || s[0] == '-')
+		return -1;
+	int shift = 0;
+	if (*end)
+		switch (*end | 32) {
+		case 'k': shift = 10; break;
+		case 'm': shift = 20; break;
+		case 'g': shift = 30; break;
+		default: return -1;
+		}
+	if (shift) {
+		end++;
+		if (!strcasecmp(end, "ib") || !strcasecmp(end, "b"))
+			end += strlen(end);
+	}
+	if (*end || v > (1ull << 40) >> shift)
+		return -1;
+	*out = v << shift;
+	return 0;
+}
+
+int mica_serve_main(int argc, char **argv)
+{
+	struct option longopts[MICA_CLI_NOPTIONS + 1];
+	char shortopts[3 * MICA_CLI_NOPTIONS + 3];
+	mica_cli_getopt(MICA_CMD_SERVE, longopts, shortopts);
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	struct serve_config cfg = {
+	    .workers = cpus > 0 ? (unsigned)cpus : 1,
+	    .isolation = SERVE_RESET,
+	    .timeout_ms = 10000,
+	    .queue_ms = 5000,
+	    .queue_max = 4096,
+	    .memory_mb = 64,
+	    .max_body = 10u << 20,
+	    .max_header = 32u << 10,
+	    .max_uri = 8u << 10,
+	    .max_response = 64u << 20,
+	    .idle_s = 30,
+	    .grace_ms = 10000,
+	    .access_log = "-",
+	};
+	const char *env_file = NULL, *envs[256];
+	int nenv = 0, c;
+	unsigned long long v;
+	const char *b = getenv("MICA_BACKEND");
+	if (b && *b) {
+		if (!strcmp(b, "kvm"))
+			cfg.backend = MICA_BACKEND_KVM;
+		else if (!strcmp(b, "process"))
+			cfg.backend = MICA_BACKEND_PROCESS;
+		else if (strcmp(b, "auto"))
+			return fail("MICA_BACKEND wants auto, kvm or process, not '%s'", b);
+	}
+	optind = 1;
+	opterr = 0;
+	for (;;) {
+		c = getopt_long(argc, argv, shortopts, longopts, NULL);
+		if (c == -1) {
+			if (optind >= argc)
+				break;
+			if (cfg.file)
+				return fail("unexpected argument '%s'", argv[optind]);
+			cfg.file = argv[optind++];
+			continue;
+		}
+		switch (c) {
+		case MICA_OPT_LISTEN:
+			if (cfg.nlisten == SERVE_MAX_LISTEN)
+				return fail("at most 16 --listen addresses%s", "");
+			cfg.listen[cfg.nlisten++] = optarg;
+			break;
+		case MICA_OPT_WORKERS:
+			if (parse_ulong(optarg, 1, 256, &v))
+				return fail("--workers wants a number from 1 to 256, not '%s'",
+					    optarg);
+			cfg.workers = (unsigned)v;
+			break;
+		case MICA_OPT_SERVE_ISOLATION:
+			if (!strcmp(optarg, "reset"))
+				cfg.isolation = SERVE_RESET;
+			else if (!strcmp(optarg, "fresh"))
+				cfg.isolation = SERVE_FRESH;
+			else if (!strcmp(optarg, "reuse"))
+				cfg.isolation = SERVE_REUSE;
+			else
+				return fail("--isolation wants reset, fresh or reuse, not '%s'",
+					    optarg);
+			break;
+		case MICA_OPT_SERVE_TIMEOUT:
+			if (parse_ulong(optarg, 1, 3600000, &v))
+				return fail(
+				    "--timeout wants milliseconds from 1 to 3600000, not '%s'",
+				    optarg);
+			cfg.timeout_ms = (uint32_t)v;
+			break;
+		case MICA_OPT_QUEUE_TIMEOUT:
+			if (parse_ulong(optarg, 0, 3600000, &v))
+				return fail(
+				    "--queue-timeout wants milliseconds from 0 to 3600000, not "
+				    "'%s'",
+				    optarg);
+			cfg.queue_ms = (uint32_t)v;
+			break;
+		case MICA_OPT_SERVE_MEMORY:
+			if (parse_ulong(optarg, 16, 2048, &v))
+				return fail("--memory wants MiB from 16 to 2048, not '%s'", optarg);
+			cfg.memory_mb = (size_t)v;
+			break;
+		case MICA_OPT_MAX_BODY:
+			if (parse_size(optarg, &v) || v > UINT32_MAX - 1)
+				return fail("--max-body wants a size under 4g (e.g. 10m), not '%s'",
+					    optarg);
+			cfg.max_body = (size_t)v;
+			break;
+		case MICA_OPT_MAX_HEADER:
+			if (parse_size(optarg, &v) || v < 1024 || v > (16u << 20))
+				return fail("--max-header wants a size from 1k to 16m, not '%s'",
+					    optarg);
+			cfg.max_header = (size_t)v;
+			break;
+		case MICA_OPT_MAX_URI:
+			if (parse_size(optarg, &v) || v < 16 || v > (16u << 20))
+				return fail("--max-uri wants a size from 16 to 16m, not '%s'",
+					    optarg);
+			cfg.max_uri = (size_t)v;
+			break;
+		case MICA_OPT_ENV:
+			if (nenv == 256)
+				return fail("at most 256 --env options%s", "");
+			envs[nenv++] = optarg;
+			break;
+		case MICA_OPT_ENV_FILE: env_file = optarg; break;
+		case 'M': cfg.modules = optarg; break;
+		case 'B':
+			if (!strcmp(optarg, "auto"))
+				cfg.backend = MICA_BACKEND_AUTO;
+			else if (!strcmp(optarg, "kvm"))
+				cfg.backend = MICA_BACKEND_KVM;
+			else if (!strcmp(optarg, "process"))
+				cfg.backend = MICA_BACKEND_PROCESS;
+			else
+				return fail("--backend wants auto, kvm or process, not '%s'",
+					    optarg);
+			break;
+		case MICA_OPT_ACCESS_LOG: cfg.access_log = optarg; break;
+		case MICA_OPT_DEV: cfg.dev = 1; break;
+		case 'h': mica_cli_help(stdout, mica_cli_command("serve")); return 0;
+		case 'V': printf("mica %s\n", MICA_VERSION); return 0;
+		case ':': return fail("%s needs a value", argv[optind - 1]);
+		default:
+			return fail("unknown option '%s' (see mica serve --help)",
+				    argv[optind - 1]);
+		}
+	}
+	if (!cfg.file)
+		return fail("serve needs FILE.js (see mica serve --help)%s", "");
+	if (!cfg.nlisten)
+		cfg.listen[cfg.nlisten++] = "127.0.0.1:8787";
+
+	char why[1024];
+	int rc = 0;
+	if (env_file && serve_env_file(&cfg.env, env_file, why, sizeof(why)))
+		rc = fail("%s", why);
+	for (int i = 0; !rc && i < nenv; i++)
+		if (serve_env_arg(&cfg.env, envs[i], why, sizeof(why)))
+			rc = fail("%s", why);
+	if (!rc && serve_log_open(cfg.access_log, why, sizeof(why)))
+		rc = fail("%s", why);
+	if (rc) {
+		serve_env_free(&cfg.env);
+		return rc;
+	}
+
+	/* SIGINT and SIGTERM are taken by sigwait below; every thread started
+	 * from here on inherits the mask */
+	sigset_t stop;
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	struct serve_workers *w = NULL;
+	struct serve_http *h = serve_http_bind(&cfg, why, sizeof(why));
+	if (!h) {
+		rc = fail("%s", why);
+		goto out;
+	}
+	w = serve_workers_prepare(&cfg, &rc, why, sizeof(why));
+	if (!w) {
+		fprintf(stderr, "mica serve: %s\n", why);
+		goto out;
+	}
+	if (serve_workers_start(w, why, sizeof(why)) || serve_http_start(h, w, why, sizeof(why))) {
+		fprintf(stderr, "mica serve: %s\n", why);
+		rc = MICA_ERR_SYSTEM;
+		goto out;
+	}
+	static const char *const iso[] = {"reset", "fresh", "reuse"};
+	for (int i = 0; i < cfg.nlisten; i++)
+		fprintf(stderr,
+			"mica serve: listening on http://%s (%s, backend %s, isolation %s, %u "
+			"workers)\n",
+			serve_http_address(h, i), cfg.file, serve_workers_backend(w),
+			iso[cfg.isolation], cfg.workers);
+
+	int sig = 0;
+	while (sigwait(&stop, &sig))
+		;
+	fprintf(stderr, "mica serve: %s: finishing requests in flight\n",
+		sig == SIGINT ? "SIGINT" : "SIGTERM");
+	serve_http_quiesce(h);
+	for (unsigned waited = 0; serve_http_inflight(h) && waited < cfg.grace_ms; waited += 10)
+		usleep(10000);
+	if (serve_http_inflight(h))
+		fprintf(stderr, "mica serve: %u requests still in flight after %u ms: stopping\n",
+			serve_http_inflight(h), cfg.grace_ms);
+	rc = 0;
+out:
+	serve_workers_stop(w);
+	serve_http_free(h);
+	serve_log_close();
+	serve_env_free(&cfg.env);
+	return rc;
+}

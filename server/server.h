@@ -1,0 +1,101 @@
+/*
+ * mica serve: what the server's parts share. The contract of the command is
+ * docs/serve.md; serve.c reads the options, worker.c runs the sandboxes,
+ * http.c speaks HTTP (libmicrohttpd), env.c reads --env-file, log.c writes
+ * the access log.
+ */
+#ifndef MICA_SERVER_H
+#define MICA_SERVER_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "env.h"
+#include "mica.h"
+
+enum serve_isolation { SERVE_RESET, SERVE_FRESH, SERVE_REUSE };
+
+#define SERVE_MAX_LISTEN 16
+
+struct serve_config {
+	const char *file;    /* FILE.js or FILE.mbc */
+	const char *modules; /* --modules DIR, or NULL */
+	const char *listen[SERVE_MAX_LISTEN];
+	int nlisten;
+	unsigned workers;
+	enum serve_isolation isolation;
+	uint32_t timeout_ms; /* per request, guest time and waitUntil included */
+	uint32_t queue_ms;   /* how long a request may wait for a sandbox: then 503 */
+	unsigned queue_max;  /* requests waiting at most; more: 503 */
+	size_t memory_mb;    /* guest memory per sandbox */
+	size_t max_body;     /* request body bytes: more is 413 */
+	size_t max_header;   /* request line and header bytes: more is 431 */
+	size_t max_uri;	     /* request-target bytes: more is 414 */
+	size_t max_response; /* response body bytes a handler may produce: more is 500 */
+	unsigned idle_s;     /* a connection silent this long is closed */
+	unsigned grace_ms;   /* SIGTERM: how long requests in flight may finish */
+	const char *access_log;
+	int dev; /* error bodies carry the JavaScript stack */
+	mica_backend backend;
+	struct serve_env env;
+};
+
+/* One HTTP request, from its first line to its access-log line. The HTTP
+ * side fills the request part and hands it to a worker, which fills the
+ * response part and calls ready(). Two references: the HTTP side's (until
+ * the connection is done with it) and the worker's (while it runs it). */
+struct serve_request {
+	uint64_t id;
+	char idstr[20]; /* id as 16 hex digits: in logs and error bodies */
+	int refs;	/* atomic */
+	int64_t t_start_ns, t_queued_ns;
+
+	/* request: method, url, then header names and values, as u32 length +
+	 * bytes (the frame's fields), and the body */
+	char method[32];
+	char *target; /* the raw request-target, as received */
+	unsigned char *fields;
+	size_t fields_len, fields_cap;
+	uint32_t nfields;
+	unsigned char *body;
+	size_t body_len, body_cap;
+
+	/* response: set by the worker before ready() */
+	int status;		  /* 0: none yet */
+	unsigned char *resp_head; /* the response frame's header part, owned */
+	size_t resp_head_len;
+	uint32_t resp_nheaders;
+	unsigned char *resp_body; /* malloc'd, handed to libmicrohttpd */
+	size_t resp_body_len, resp_body_want;
+	const char *error;  /* plain-text reason of an error status, static */
+	char *error_detail; /* --dev: the exception and its stack, malloc'd */
+	int retry_after;    /* seconds, for 503 */
+	int head_done;	    /* the response frame's head has arrived */
+	int responded;	    /* ready() was called */
+
+	/* owned by the HTTP side */
+	void (*ready)(struct serve_request *r);
+	void *conn;
+	int state;
+	size_t resp_bytes;	    /* body bytes sent, for the log */
+	struct serve_request *next; /* queue link */
+};
+
+/* A new request with one reference, or NULL when out of memory. */
+struct serve_request *serve_request_new(void);
+/* Adds a reference. */
+void serve_request_ref(struct serve_request *r);
+/* Drops a reference; the last frees r. */
+void serve_request_unref(struct serve_request *r);
+/* Appends a field (u32 length + bytes) to r's request frame. -1: no memory. */
+int serve_request_field(struct serve_request *r, const char *s, size_t len);
+/* Sets r's response to an error: status, a short reason for the body (static
+ * text), and for 503 a Retry-After. Then calls ready(). Only once: a request
+ * that already has its response is left alone. */
+void serve_request_fail(struct serve_request *r, int status, const char *reason);
+
+/* Monotonic clock in nanoseconds. */
+int64_t serve_now_ns(void);
+
+#endif

@@ -1,0 +1,756 @@
+/*
+ * mica serve: the sandboxes and the worker threads.
+ *
+ * The module is loaded once, in one sandbox; the guest's fetch.js checks
+ * its default export and keeps env (__mica_serve_init); a snapshot is taken
+ * then. Each worker thread owns a clone of that snapshot (reset, reuse) or
+ * makes one per request (fresh), and runs a request as one
+ * mica_sandbox_call_bytes("__mica_serve", frame). The Response comes back
+ * through the host function serve.respond while the call is still running,
+ * so that it is sent before ctx.waitUntil() work ends; the request body is
+ * read through serve.body when the handler asks for more than came inline.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "worker.h"
+
+#define INLINE_BODY (1u << 20) /* body bytes sent with the request frame */
+#define BODY_PART   (1u << 20) /* body bytes per serve.body() call */
+
+struct worker {
+	struct serve_workers *w;
+	pthread_t thread;
+	mica_sandbox *sb;
+	int started;
+};
+
+struct serve_workers {
+	const struct serve_config *cfg;
+	mica_runtime *rt;
+	mica_snapshot *snap;
+	struct worker *workers;
+	unsigned nworkers;
+
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct serve_request *head, *tail;
+	unsigned queued, running;
+	int stopping;
+};
+
+/* The request a worker thread is running: host functions run on the
+ * thread that called into the sandbox. */
+static __thread struct serve_request *current;
+
+/* ---- requests ------------------------------------------------------------ */
+
+int64_t serve_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+struct serve_request *serve_request_new(void)
+{
+	static uint64_t next_id;
+	struct serve_request *r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	r->refs = 1;
+	r->id = __atomic_add_fetch(&next_id, 1, __ATOMIC_RELAXED);
+	snprintf(r->idstr, sizeof(r->idstr), "%016llx", (unsigned long long)r->id);
+	r->t_start_ns = serve_now_ns();
+	return r;
+}
+
+void serve_request_ref(struct serve_request *r)
+{
+	__atomic_add_fetch(&r->refs, 1, __ATOMIC_ACQ_REL);
+}
+
+void serve_request_unref(struct serve_request *r)
+{
+	if (!r || __atomic_sub_fetch(&r->refs, 1, __ATOMIC_ACQ_REL))
+		return;
+	free(r->target);
+	free(r->fields);
+	free(r->body);
+	free(r->resp_head);
+	free(r->resp_body);
+	free(r->error_detail);
+	free(r);
+}
+
+static int grow(unsigned char **buf, size_t *cap, size_t need)
+{
+	if (need <= *cap)
+		return 0;
+	size_t c = *cap ? *cap : 256;
+	while (c < need)
+		c *= 2;
+	unsigned char *b = realloc(*buf, c);
+	if (!b)
+		return -1;
+	*buf = b;
+	*cap = c;
+	return 0;
+}
+
+static void put_u32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)v;
+	p[1] = (unsigned char)(v >> 8);
+	p[2] = (unsigned char)(v >> 16);
+	p[3] = (unsigned char)(v >> 24);
+}
+
+static uint32_t get_u32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+int serve_request_field(struct serve_request *r, const char *s, size_t len)
+{
+	if (len > UINT32_MAX || grow(&r->fields, &r->fields_cap, r->fields_len + 4 + len))
+		return -1;
+	put_u32(r->fields + r->fields_len, (uint32_t)len);
+	memcpy(r->fields + r->fields_len + 4, s, len);
+	r->fields_len += 4 + len;
+	r->nfields++;
+	return 0;
+}
+
+static void respond(struct serve_request *r)
+{
+	if (r->responded)
+		return;
+	r->responded = 1;
+	r->ready(r);
+}
+
+void serve_request_fail(struct serve_request *r, int status, const char *reason)
+{
+	if (r->responded)
+		return;
+	free(r->resp_body);
+	r->resp_body = NULL;
+	r->resp_body_len = 0;
+	r->resp_nheaders = 0;
+	r->status = status;
+	r->error = reason;
+	r->retry_after = status == 503 ? 1 : 0;
+	respond(r);
+}
+
+/* ---- host:serve ---------------------------------------------------------- */
+
+/* body(offset): the next part of the request body, from offset. */
+static void host_body(mica_hostcall *call, void *ud)
+{
+	(void)ud;
+	struct serve_request *r = current;
+	size_t len;
+	const char *a = mica_hostcall_args(call, &len);
+	if (!r || mica_hostcall_is_bytes(call) || len < 3 || a[0] != '[') {
+		mica_hostcall_fail(call, "serve.body: no request, or not body(offset)");
+		return;
+	}
+	char num[32];
+	size_t n = len - 1 < sizeof(num) - 1 ? len - 1 : sizeof(num) - 1;
+	memcpy(num, a + 1, n);
+	num[n] = 0;
+	char *end;
+	unsigned long long off = strtoull(num, &end, 10);
+	if (end == num || *end != ']' || off > r->body_len) {
+		mica_hostcall_fail(call, "serve.body: bad offset");
+		return;
+	}
+	size_t k = r->body_len - off < BODY_PART ? r->body_len - off : BODY_PART;
+	mica_hostcall_return_bytes(call, r->body + off, k);
+}
+
+/* respond(frame) once, then respond(part) until the body is all there. */
+static void host_respond(mica_hostcall *call, void *ud)
+{
+	const struct serve_config *cfg = ud;
+	struct serve_request *r = current;
+	size_t len;
+	const unsigned char *p = (const unsigned char *)mica_hostcall_args(call, &len);
+	if (!r || !mica_hostcall_is_bytes(call)) {
+		mica_hostcall_fail(call, "serve.respond: no request, or not bytes");
+		return;
+	}
+	if (r->responded) {
+		mica_hostcall_fail(call, "serve.respond: the response has already been sent");
+		return;
+	}
+	if (!r->head_done) {
+		if (len < 12) {
+			mica_hostcall_fail(call, "serve.respond: short frame");
+			return;
+		}
+		uint32_t status = get_u32(p), nh = get_u32(p + 4), blen = get_u32(p + 8);
+		size_t at = 12;
+		for (uint32_t i = 0; i < 2 * nh; i++) {
+			if (len - at < 4 || len - at - 4 < get_u32(p + at)) {
+				mica_hostcall_fail(call, "serve.respond: truncated headers");
+				return;
+			}
+			at += 4 + get_u32(p + at);
+		}
+		if (status < 200 || status > 599) {
+			mica_hostcall_fail(call, "serve.respond: bad status");
+			return;
+		}
+		if (blen > cfg->max_response) {
+			mica_hostcall_fail(
+			    call, "RangeError: the response body is over the server's limit");
+			return;
+		}
+		r->resp_head = malloc(at - 12 + 1);
+		r->resp_body = malloc(blen ? blen : 1);
+		if (!r->resp_head || !r->resp_body) {
+			mica_hostcall_fail(call, "serve.respond: out of memory");
+			return;
+		}
+		memcpy(r->resp_head, p + 12, at - 12);
+		r->resp_head_len = at - 12;
+		r->resp_nheaders = nh;
+		r->resp_body_want = blen;
+		r->status = (int)status;
+		r->head_done = 1;
+		p += at;
+		len -= at;
+	}
+	if (len > r->resp_body_want - r->resp_body_len) {
+		mica_hostcall_fail(call, "serve.respond: more body than announced");
+		return;
+	}
+	memcpy(r->resp_body + r->resp_body_len, p, len);
+	r->resp_body_len += len;
+	if (r->resp_body_len == r->resp_body_want)
+		respond(r);
+}
+
+/* ---- loading ------------------------------------------------------------- */
+
+static char *read_all(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	size_t cap = 65536, n = 0;
+	char *buf = malloc(cap);
+	while (buf) {
+		n += fread(buf + n, 1, cap - n - 1, f);
+		if (ferror(f) || feof(f))
+			break;
+		char *nb = cap < ((size_t)1 << 28) ? realloc(buf, cap *= 2) : NULL;
+		if (!nb) {
+			free(buf);
+			errno = EFBIG;
+		}
+		buf = nb;
+	}
+	int bad = !buf || ferror(f), e = errno;
+	fclose(f);
+	if (bad) {
+		free(buf);
+		errno = e;
+		return NULL;
+	}
+	buf[n] = 0;
+	*len = n;
+	return buf;
+}
+
+static void on_console_start(void *ud, int stream, const char *data, size_t len)
+{
+	(void)ud, (void)stream;
+	fprintf(stderr, "mica serve: [load] %.*s", (int)len, data);
+	if (len && data[len - 1] != '\n')
+		fputc('\n', stderr);
+}
+
+/* The first line of a guest message, for an exit reason. */
+static void first_line(char *why, size_t why_len, const char *prefix, const char *msg)
+{
+	snprintf(why, why_len, "%s%.*s", prefix, (int)strcspn(msg, "\n"), msg);
+}
+
+/* The module's name: the name its bytecode was compiled under, its path in
+ * --modules, or its path (dynamic import() finds it by that name, and a
+ * name starting with '.' would be resolved as a relative one). */
+static char *module_name(const struct serve_config *cfg, const char *src, size_t len, int bytecode,
+			 char *why, size_t why_len)
+{
+	if (bytecode) {
+		uint32_t n = len >= 64 ? get_u32((const unsigned char *)src + 48) : 0;
+		if (len < 64 || n == 0 || n > len - 64) {
+			snprintf(why, why_len, "%s: not a bytecode file mica can read", cfg->file);
+			return NULL;
+		}
+		if (src[64] == '.') {
+			snprintf(why, why_len,
+				 "%s was compiled as '%.*s': serve needs a name that does not "
+				 "start with "
+				 "'.' (compile it as %.*s, or with --modules)",
+				 cfg->file, (int)n, src + 64, (int)n, src + 64);
+			return NULL;
+		}
+		return strndup(src + 64, n);
+	}
+	if (cfg->modules) {
+		char *root = realpath(cfg->modules, NULL), *file = realpath(cfg->file, NULL);
+		char *name = NULL;
+		size_t k = root ? strlen(root) : 0;
+		if (root && file && !strncmp(file, root, k) && file[k] == '/' && file[k + 1] != '.')
+			name = strdup(file + k + 1);
+		else
+			snprintf(why, why_len, "'%s' is not inside the module root '%s'", cfg->file,
+				 cfg->modules);
+		free(root);
+		free(file);
+		return name;
+	}
+	const char *n = cfg->file;
+	while (n[0] == '.' && n[1] == '/')
+		n += 2;
+	if (n[0] == '.') {
+		const char *slash = strrchr(n, '/');
+		n = slash ? slash + 1 : n;
+	}
+	return strdup(n[0] == '.' || !n[0] ? "worker.js" : n);
+}
+
+static mica_limits limits_of(const struct serve_config *cfg)
+{
+	mica_limits lim;
+	mica_limits_default(&lim);
+	lim.memory_bytes = cfg->memory_mb << 20;
+	lim.timeout_ms = cfg->timeout_ms;
+	return lim;
+}
+
+/* The frame of __mica_serve_init: count, then the module name and the env
+ * keys and values, each as u32 length + UTF-8. */
+static unsigned char *init_frame(const struct serve_config *cfg, const char *name, size_t *len)
+{
+	size_t n = 4 + 4 + strlen(name);
+	for (size_t i = 0; i < cfg->env.n; i++)
+		n += 8 + strlen(cfg->env.keys[i]) + cfg->env.value_lens[i];
+	unsigned char *f = malloc(n), *p = f;
+	if (!f)
+		return NULL;
+	put_u32(p, (uint32_t)(1 + 2 * cfg->env.n));
+	p += 4;
+#define PUT(s, l)                                                                                  \
+	do {                                                                                       \
+		put_u32(p, (uint32_t)(l));                                                         \
+		memcpy(p + 4, s, l);                                                               \
+		p += 4 + (l);                                                                      \
+	} while (0)
+	PUT(name, strlen(name));
+	for (size_t i = 0; i < cfg->env.n; i++) {
+		PUT(cfg->env.keys[i], strlen(cfg->env.keys[i]));
+		PUT(cfg->env.values[i], cfg->env.value_lens[i]);
+	}
+#undef PUT
+	*len = n;
+	return f;
+}
+
+static int load(struct serve_workers *w, int *code, char *why, size_t why_len)
+{
+	const struct serve_config *cfg = w->cfg;
+	size_t len;
+	char *src = read_all(cfg->file, &len);
+	if (!src) {
+		snprintf(why, why_len, "cannot read '%s': %s", cfg->file, strerror(errno));
+		*code = MICA_ERR_INVALID;
+		return -1;
+	}
+	int bytecode = len >= 8 && !memcmp(src, "MICABC\0\0", 8);
+	char *name = module_name(cfg, src, len, bytecode, why, why_len);
+	int modules_fd = -1;
+	mica_sandbox *sb = NULL;
+	mica_error err = {0};
+	int rc = -1;
+	*code = MICA_ERR_INVALID;
+	if (!name)
+		goto out;
+	if (bytecode && mica_bytecode_check(w->rt, src, len, &err)) {
+		snprintf(why, why_len, "%s: %s", cfg->file, err.message);
+		goto out;
+	}
+	if (cfg->modules) {
+		modules_fd = open(cfg->modules, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (modules_fd < 0) {
+			snprintf(why, why_len, "cannot use '%s' as the module root: %s",
+				 cfg->modules, strerror(errno));
+			goto out;
+		}
+	}
+	mica_limits lim = limits_of(cfg);
+	sb = mica_sandbox_new(w->rt, &lim, &err);
+	if (!sb) {
+		*code = err.code;
+		first_line(why, why_len, "", err.message);
+		goto out;
+	}
+	mica_sandbox_set_console(sb, on_console_start, NULL);
+	if (modules_fd >= 0 && mica_sandbox_set_modules_fd(sb, modules_fd, &err)) {
+		first_line(why, why_len, "", err.message);
+		goto out;
+	}
+	/* fetch.js (and web.js, which it uses) first, before user code can
+	 * change the built-ins they capture */
+	char *res = NULL;
+	size_t res_len;
+	static const char preload[] = "void Response";
+	if (mica_sandbox_eval(sb, "<mica serve>", preload, sizeof(preload) - 1, &res, &res_len,
+			      &err)) {
+		*code = err.code;
+		first_line(why, why_len, "the runtime's fetch.js: ", err.message);
+		goto out;
+	}
+	free(res);
+	int lrc = bytecode ? mica_sandbox_load_bytecode(sb, src, len, &err)
+			   : mica_sandbox_load(sb, name, src, len, &err);
+	if (lrc) {
+		*code = err.code;
+		snprintf(why, why_len, "%s: %s%s", cfg->file,
+			 err.code == MICA_ERR_JS ? "Uncaught " : "", err.message);
+		goto out;
+	}
+	size_t flen;
+	unsigned char *frame = init_frame(cfg, name, &flen);
+	void *out = NULL;
+	size_t out_len;
+	lrc = frame ? mica_sandbox_call_bytes(sb, "__mica_serve_init", frame, flen, &out, &out_len,
+					      NULL, &err)
+		    : MICA_ERR_SYSTEM;
+	free(frame);
+	free(out);
+	if (lrc) {
+		/* the module is refused: no default export with fetch */
+		*code = lrc == MICA_ERR_JS ? MICA_ERR_INVALID : lrc;
+		first_line(why, why_len, "refused: ", err.message);
+		goto out;
+	}
+	mica_sandbox_set_console(sb, NULL, NULL);
+	w->snap = mica_snapshot_take(sb, &err);
+	if (!w->snap) {
+		*code = err.code;
+		first_line(why, why_len, "snapshot: ", err.message);
+		goto out;
+	}
+	rc = 0;
+	*code = 0;
+out:
+	mica_sandbox_free(sb);
+	if (modules_fd >= 0)
+		close(modules_fd);
+	free(name);
+	free(src);
+	return rc;
+}
+
+struct serve_workers *serve_workers_prepare(const struct serve_config *cfg, int *code, char *why,
+					    size_t why_len)
+{
+	struct serve_workers *w = calloc(1, sizeof(*w));
+	if (!w) {
+		*code = MICA_ERR_SYSTEM;
+		snprintf(why, why_len, "out of memory");
+		return NULL;
+	}
+	w->cfg = cfg;
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->cond, NULL);
+	mica_runtime_options ro = {.kvm_path = getenv("MICA_KVM_DEVICE"), .backend = cfg->backend};
+	mica_error err = {0};
+	w->rt = mica_runtime_new(&ro, &err);
+	if (!w->rt) {
+		*code = err.code;
+		first_line(why, why_len, "", err.message);
+		serve_workers_stop(w);
+		return NULL;
+	}
+	if (mica_runtime_register(w->rt, "serve", "body", host_body, NULL) ||
+	    mica_runtime_register(w->rt, "serve", "respond", host_respond, (void *)cfg)) {
+		*code = MICA_ERR_SYSTEM;
+		snprintf(why, why_len, "cannot register host:serve");
+		serve_workers_stop(w);
+		return NULL;
+	}
+	if (load(w, code, why, why_len)) {
+		serve_workers_stop(w);
+		return NULL;
+	}
+	return w;
+}
+
+const char *serve_workers_backend(const struct serve_workers *w)
+{
+	return mica_backend_name(mica_runtime_backend(w->rt));
+}
+
+/* ---- running requests ---------------------------------------------------- */
+
+static void on_console(void *ud, int stream, const char *data, size_t len)
+{
+	const struct serve_request *r = ud;
+	(void)stream;
+	/* one write per piece: lines of concurrent requests do not interleave
+	 * inside a piece */
+	char head[64];
+	int h = snprintf(head, sizeof(head), "mica serve: [%s] ", r->idstr);
+	flockfile(stderr);
+	fwrite(head, 1, (size_t)h, stderr);
+	fwrite(data, 1, len, stderr);
+	if (len && data[len - 1] != '\n')
+		fputc('\n', stderr);
+	funlockfile(stderr);
+}
+
+/* The event of __mica_serve: body length, inline length, field count, the
+ * fields, the inline body. */
+static unsigned char *request_frame(const struct serve_request *r, size_t *len)
+{
+	size_t inl = r->body_len <= INLINE_BODY ? r->body_len : 0;
+	size_t n = 12 + r->fields_len + inl;
+	unsigned char *f = malloc(n);
+	if (!f)
+		return NULL;
+	put_u32(f, (uint32_t)r->body_len);
+	put_u32(f + 4, (uint32_t)inl);
+	put_u32(f + 8, r->nfields);
+	memcpy(f + 12, r->fields, r->fields_len);
+	if (inl)
+		memcpy(f + 12 + r->fields_len, r->body, inl);
+	*len = n;
+	return f;
+}
+
+/* The sandbox for the next request, per the isolation mode. */
+static mica_sandbox *sandbox_for(struct worker *k, mica_error *err)
+{
+	if (!k->sb)
+		k->sb = mica_sandbox_from_snapshot(k->w->rt, k->w->snap, err);
+	return k->sb;
+}
+
+/* After a request: what the isolation mode keeps of its sandbox. A sandbox
+ * that failed is reset in every mode (reuse too: it may be dead). */
+static void after(struct worker *k, int rc)
+{
+	enum serve_isolation iso = k->w->cfg->isolation;
+	if (!k->sb)
+		return;
+	if (iso == SERVE_FRESH) {
+		mica_sandbox_free(k->sb);
+		k->sb = NULL;
+		return;
+	}
+	if (iso == SERVE_REUSE && (rc == MICA_OK || rc == MICA_ERR_JS))
+		return;
+	mica_error err;
+	if (mica_sandbox_reset(k->sb, &err)) {
+		fprintf(stderr, "mica serve: a sandbox reset failed (%s): making a new one\n",
+			err.message);
+		mica_sandbox_free(k->sb);
+		k->sb = NULL;
+	}
+}
+
+static void run(struct worker *k, struct serve_request *r)
+{
+	const struct serve_config *cfg = k->w->cfg;
+	if (serve_now_ns() - r->t_queued_ns > (int64_t)cfg->queue_ms * 1000000) {
+		serve_request_fail(r, 503, "no sandbox was free in time");
+		return;
+	}
+	mica_error err = {0};
+	mica_sandbox *sb = sandbox_for(k, &err);
+	if (!sb) {
+		fprintf(stderr, "mica serve: [%s] no sandbox: %s\n", r->idstr, err.message);
+		serve_request_fail(r, 503, "no sandbox could be made");
+		return;
+	}
+	size_t len;
+	unsigned char *frame = request_frame(r, &len);
+	if (!frame) {
+		serve_request_fail(r, 500, "out of memory");
+		return;
+	}
+	mica_sandbox_set_console(sb, on_console, r);
+	mica_sandbox_set_timeout(sb, cfg->timeout_ms);
+	current = r;
+	void *out = NULL;
+	size_t out_len;
+	int rc =
+	    mica_sandbox_call_bytes(sb, "__mica_serve", frame, len, &out, &out_len, NULL, &err);
+	current = NULL;
+	free(frame);
+	free(out);
+	mica_sandbox_set_console(sb, NULL, NULL);
+	int sent = r->responded;
+	if (rc != MICA_OK) {
+		const char *when = sent ? " (after the response)" : "";
+		switch (rc) {
+		case MICA_ERR_JS:
+			fprintf(stderr, "mica serve: [%s] uncaught exception%s: %s\n", r->idstr,
+				when, err.message);
+			if (cfg->dev && !sent)
+				r->error_detail = strdup(err.message);
+			serve_request_fail(r, 500, "uncaught exception");
+			break;
+		case MICA_ERR_TIMEOUT:
+			fprintf(stderr, "mica serve: [%s] time limit exceeded (%u ms)%s\n",
+				r->idstr, cfg->timeout_ms, when);
+			serve_request_fail(r, 504, "time limit exceeded");
+			break;
+		case MICA_ERR_MEMORY:
+			fprintf(stderr, "mica serve: [%s] memory limit exceeded (%zu MiB)%s\n",
+				r->idstr, cfg->memory_mb, when);
+			serve_request_fail(r, 503, "memory limit exceeded");
+			break;
+		default:
+			fprintf(stderr, "mica serve: [%s] %s%s: %s\n", r->idstr, mica_code_name(rc),
+				when, err.message);
+			serve_request_fail(r, 500,
+					   rc == MICA_ERR_FAULT ? "the sandbox faulted"
+								: "internal error");
+		}
+	} else if (!sent) {
+		fprintf(stderr, "mica serve: [%s] the handler finished without a Response\n",
+			r->idstr);
+		serve_request_fail(r, 500, "no response");
+	}
+	after(k, rc);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *k = arg;
+	struct serve_workers *w = k->w;
+	pthread_mutex_lock(&w->lock);
+	for (;;) {
+		while (!w->head && !w->stopping)
+			pthread_cond_wait(&w->cond, &w->lock);
+		if (!w->head)
+			break;
+		struct serve_request *r = w->head;
+		w->head = r->next;
+		if (!w->head)
+			w->tail = NULL;
+		w->queued--;
+		w->running++;
+		pthread_mutex_unlock(&w->lock);
+		run(k, r);
+		serve_request_unref(r);
+		pthread_mutex_lock(&w->lock);
+		w->running--;
+	}
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+int serve_workers_start(struct serve_workers *w, char *why, size_t why_len)
+{
+	const struct serve_config *cfg = w->cfg;
+	w->workers = calloc(cfg->workers, sizeof(*w->workers));
+	if (!w->workers) {
+		snprintf(why, why_len, "out of memory");
+		return -1;
+	}
+	w->nworkers = cfg->workers;
+	for (unsigned i = 0; i < cfg->workers; i++) {
+		struct worker *k = &w->workers[i];
+		k->w = w;
+		mica_error err;
+		/* a sandbox per worker before the first request: its start-up
+		 * cost is not any request's */
+		if (cfg->isolation != SERVE_FRESH && !sandbox_for(k, &err)) {
+			first_line(why, why_len, "a worker's sandbox: ", err.message);
+			return -1;
+		}
+		int e = pthread_create(&k->thread, NULL, worker_main, k);
+		if (e) {
+			snprintf(why, why_len, "cannot start a worker thread: %s", strerror(e));
+			return -1;
+		}
+		k->started = 1;
+	}
+	return 0;
+}
+
+void serve_workers_submit(struct serve_workers *w, struct serve_request *r)
+{
+	pthread_mutex_lock(&w->lock);
+	if (w->stopping || w->queued >= w->cfg->queue_max) {
+		pthread_mutex_unlock(&w->lock);
+		serve_request_fail(r, 503,
+				   w->stopping ? "the server is stopping"
+					       : "too many requests are waiting");
+		return;
+	}
+	serve_request_ref(r);
+	r->t_queued_ns = serve_now_ns();
+	r->next = NULL;
+	if (w->tail)
+		w->tail->next = r;
+	else
+		w->head = r;
+	w->tail = r;
+	w->queued++;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+}
+
+unsigned serve_workers_busy(struct serve_workers *w)
+{
+	pthread_mutex_lock(&w->lock);
+	unsigned n = w->queued + w->running;
+	pthread_mutex_unlock(&w->lock);
+	return n;
+}
+
+void serve_workers_stop(struct serve_workers *w)
+{
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->stopping = 1;
+	struct serve_request *q = w->head;
+	w->head = w->tail = NULL;
+	w->queued = 0;
+	pthread_cond_broadcast(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+	while (q) {
+		struct serve_request *next = q->next;
+		serve_request_fail(q, 503, "the server is stopping");
+		serve_request_unref(q);
+		q = next;
+	}
+	for (unsigned i = 0; i < w->nworkers; i++) {
+		if (w->workers[i].started)
+			pthread_join(w->workers[i].thread, NULL);
+		mica_sandbox_free(w->workers[i].sb);
+	}
+	free(w->workers);
+	mica_snapshot_free(w->snap);
+	mica_runtime_free(w->rt);
+	pthread_mutex_destroy(&w->lock);
+	pthread_cond_destroy(&w->cond);
+	free(w);
+}

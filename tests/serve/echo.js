@@ -1,0 +1,47 @@
+// mica serve test fixture: echoes the request, and a route per case.
+let count = 0;
+export default {
+  async fetch(request, env, ctx) {
+    count++;
+    const url = new URL(request.url);
+    switch (url.pathname) {
+      case '/count': return new Response(String(count));
+      case '/throw': throw new Error('boom from the handler');
+      case '/loop': for (;;) {}
+      case '/bomb': { const a = []; for (;;) a.push(new Array(1e5).fill(1)); }
+      case '/none': return 'not a response';
+      case '/json': return Response.json({ ok: true, n: [1, 2, 3] }, { status: 201, headers: { 'x-a': '1' } });
+      case '/env': return Response.json({ env, frozen: Object.isFrozen(env) });
+      case '/cookies': {
+        const h = new Headers();
+        h.append('Set-Cookie', 'a=1');
+        h.append('set-cookie', 'b=2');
+        h.append('X-Multi', 'x');
+        h.append('x-multi', 'y');
+        return new Response('c', { headers: h });
+      }
+      case '/redirect': return Response.redirect('http://example.com/to', 307);
+      case '/bytes': return new Response(new Uint8Array([0, 1, 2, 255]));
+      case '/sha': {
+        const b = await request.arrayBuffer();
+        const d = new Uint8Array(await crypto.subtle.digest('SHA-256', b));
+        return new Response([...d].map((x) => x.toString(16).padStart(2, '0')).join('') + ' ' + b.byteLength);
+      }
+      case '/big': return new Response('x'.repeat(3 * 1024 * 1024 + 5));
+      case '/form': { const f = await request.formData(); return Response.json([...f]); }
+      case '/wait': {
+        ctx.waitUntil(new Promise((r) => setTimeout(r, 50)).then(() => console.log('waitUntil done')));
+        return new Response('waited');
+      }
+      case '/status': return new Response(null, { status: 204 });
+      case '/slow': await new Promise((r) => setTimeout(r, Number(url.searchParams.get('ms') || 300))); return new Response('slow');
+    }
+    const body = await request.text();
+    return Response.json({
+      method: request.method,
+      url: request.url,
+      headers: Object.fromEntries(request.headers),
+      body,
+    });
+  },
+};

@@ -1,0 +1,2 @@
+// mica serve test fixture: no default export, refused at start.
+export function fetch() { return new Response('x'); }

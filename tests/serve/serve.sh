@@ -1,0 +1,351 @@
+#!/bin/sh
+# Drives a real `mica serve` on 127.0.0.1 with curl (and raw sockets from
+# Python for requests curl will not send). Usage: serve.sh path/to/mica
+# Servers listen on port 0 (the kernel picks a free one; the server prints
+# it). The backend is the one MICA_BACKEND names; where it cannot be used
+# here, every case is skipped, counted, with the reason.
+set -u
+MICA=${1:-build/mica}
+D=tests/serve
+tmp=$(mktemp -d)
+pids=""
+cleanup() {
+	for p in $pids; do kill -KILL "$p" 2>/dev/null; done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+pass=0 fail=0 skip=0
+
+# serve has no lockdown, so LeakSanitizer can run at its exit
+case "$MICA" in *asan*) export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=1" ;; esac
+
+CASES="get-echo post-echo json set-cookie redirect head binary-response binary-body-inline
+	binary-body-lazy big-response form no-content 500-throw 500-after-throw-ok 500-no-response
+	504-timeout 504-then-ok 503-memory 503-then-ok 400-cl-te 400-duplicate-cl 400-header-line 400-chunk-size chunked-trailers
+	413-content-length 413-chunked 414-uri 431-headers 503-queue reset-isolation reuse-isolation
+	fresh-isolation env env-file-malformed refused-no-default refused-no-fetch bind-failure
+	wait-until dev-stack burst access-log keep-alive sigterm-drain"
+
+skip_all() {
+	for c in $CASES; do
+		skip=$((skip + 1))
+		echo "skip - $c ($1)"
+	done
+	echo "$pass passed, $fail failed, $skip skipped"
+	exit 0
+}
+if ! why=$("$MICA" --no-lockdown eval 1 2>&1 >/dev/null); then
+	skip_all "${MICA_BACKEND:-auto} backend unavailable: $why"
+fi
+# loopback: down in the KVM-in-QEMU VM (scripts/kvm-qemu-run.sh) until raised
+lo_ok() { python3 -c 'import socket; socket.socket().bind(("127.0.0.1", 0))' 2>/dev/null; }
+if ! lo_ok; then
+	[ "${KVM_QEMU:-}" = 1 ] && ip link set lo up 2>/dev/null
+	lo_ok || skip_all "no loopback interface (127.0.0.1) here"
+fi
+command -v curl >/dev/null || skip_all "curl is not installed (scripts/deps.sh installs it)"
+
+ok() {
+	pass=$((pass + 1))
+	echo "ok - $1"
+}
+bad() {
+	fail=$((fail + 1))
+	echo "FAIL - $1: $2"
+}
+# check NAME GOT WANT
+check() {
+	if [ "$2" = "$3" ]; then ok "$1"; else bad "$1" "got '$2', want '$3'"; fi
+}
+# has NAME FILE TEXT: FILE contains TEXT (fixed string)
+has() {
+	if grep -qF -- "$3" "$2"; then ok "$1"; else bad "$1" "no '$3' in: $(head -c 400 "$2")"; fi
+}
+
+# start NAME ARGS...: a server in the background; sets port and spid
+start() {
+	name=$1
+	shift
+	: >"$tmp/$name.err" # before the server opens it: the loop below reads it at once
+	"$MICA" serve "$@" --listen 127.0.0.1:0 >"$tmp/$name.out" 2>"$tmp/$name.err" &
+	spid=$!
+	pids="$pids $spid"
+	port=""
+	for _ in $(seq 200); do
+		port=$(sed -n 's/.*listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/$name.err")
+		[ -n "$port" ] && return 0
+		kill -0 "$spid" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "# server $name did not start: $(cat "$tmp/$name.err")"
+	return 1
+}
+# stop PID: SIGTERM, then its exit code in $stopped
+stop() {
+	kill -TERM "$1" 2>/dev/null
+	wait "$1"
+	stopped=$?
+}
+# req ARGS...: curl; the body in $tmp/body, headers in $tmp/head, prints the status
+req() {
+	curl -s --max-time 30 -o "$tmp/body" -D "$tmp/head" -w '%{http_code}' "$@"
+}
+# refused NAME WANT-TEXT ARGS...: serve exits 2 at start with WANT-TEXT on stderr
+refused() {
+	name=$1 want=$2
+	shift 2
+	timeout 30 "$MICA" serve "$@" --listen 127.0.0.1:0 >/dev/null 2>"$tmp/refused.err"
+	rc=$?
+	if [ "$rc" = 2 ] && grep -qF -- "$want" "$tmp/refused.err"; then
+		ok "$name"
+	else
+		bad "$name" "exit $rc, stderr: $(head -c 300 "$tmp/refused.err")"
+	fi
+}
+
+# ---- the main server: reset isolation, 2 workers ----
+if start main $D/echo.js --workers 2 --timeout 1500 --memory 32 --env A=1 --env NAME=cli \
+	--env-file $D/good.env --max-body 3m --max-header 8k --max-uri 2k \
+	--access-log "$tmp/access.log"; then
+	main=$spid
+	u=http://127.0.0.1:$port
+
+	s=$(req -H 'X-Test: abc' "$u/path/x?q=1&r=2")
+	if [ "$s" = 200 ] && grep -qF '"method":"GET"' "$tmp/body" &&
+		grep -qF "\"url\":\"$u/path/x?q=1&r=2\"" "$tmp/body" &&
+		grep -qF '"x-test":"abc"' "$tmp/body" && grep -qF '"body":""' "$tmp/body"; then
+		ok get-echo
+	else
+		bad get-echo "status $s, body $(cat "$tmp/body")"
+	fi
+
+	s=$(req -X POST -H 'Content-Type: text/plain' --data-binary 'hello world' "$u/p")
+	if [ "$s" = 200 ] && grep -qF '"method":"POST"' "$tmp/body" &&
+		grep -qF '"body":"hello world"' "$tmp/body" &&
+		grep -qF '"content-type":"text/plain"' "$tmp/body"; then
+		ok post-echo
+	else
+		bad post-echo "status $s, body $(cat "$tmp/body")"
+	fi
+
+	s=$(req "$u/json")
+	if [ "$s" = 201 ] && [ "$(cat "$tmp/body")" = '{"ok":true,"n":[1,2,3]}' ] &&
+		grep -qi '^content-type: application/json' "$tmp/head" && grep -qi '^x-a: 1' "$tmp/head"; then
+		ok json
+	else
+		bad json "status $s, body $(cat "$tmp/body")"
+	fi
+
+	s=$(req "$u/cookies")
+	n=$(grep -ci '^set-cookie:' "$tmp/head")
+	if [ "$s" = 200 ] && [ "$n" = 2 ] && grep -qi '^x-multi: x, y' "$tmp/head"; then
+		ok set-cookie
+	else
+		bad set-cookie "status $s, $n set-cookie lines: $(cat "$tmp/head")"
+	fi
+
+	s=$(req "$u/redirect")
+	if [ "$s" = 307 ] && grep -qi '^location: http://example.com/to' "$tmp/head"; then
+		ok redirect
+	else
+		bad redirect "status $s: $(cat "$tmp/head")"
+	fi
+
+	s=$(curl -s -I --max-time 30 -o /dev/null -D "$tmp/head" -w '%{http_code}' "$u/json")
+	r=$(printf 'HEAD /json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' | python3 $D/raw.py "$port" --body)
+	if [ "$s" = 201 ] && [ "$r" = "body 0" ] && grep -qi '^content-length: 23' "$tmp/head"; then
+		ok head
+	else
+		bad head "status $s, $r: $(cat "$tmp/head")"
+	fi
+
+	req "$u/bytes" >/dev/null
+	check binary-response "$(od -An -tx1 "$tmp/body" | tr -d ' \n')" "000102ff"
+
+	head -c 1000 /dev/urandom >"$tmp/small.bin"
+	want="$(sha256sum <"$tmp/small.bin" | cut -d' ' -f1) 1000"
+	s=$(req --data-binary @"$tmp/small.bin" "$u/sha")
+	check binary-body-inline "$s $(cat "$tmp/body")" "200 $want"
+
+	# over 1 MiB: read by the handler through host:serve body()
+	head -c 2500000 /dev/urandom >"$tmp/big.bin"
+	want="$(sha256sum <"$tmp/big.bin" | cut -d' ' -f1) 2500000"
+	s=$(req --data-binary @"$tmp/big.bin" "$u/sha")
+	check binary-body-lazy "$s $(cat "$tmp/body")" "200 $want"
+
+	s=$(req "$u/big")
+	check big-response "$s $(wc -c <"$tmp/body")" "200 3145733"
+
+	s=$(req --data 'a=1&b=x+y' "$u/form")
+	check form "$s $(cat "$tmp/body")" '200 [["a","1"],["b","x y"]]'
+
+	s=$(req "$u/status")
+	check no-content "$s $(wc -c <"$tmp/body")" "204 0"
+
+	s=$(req "$u/throw")
+	if [ "$s" = 500 ] && grep -qF 'uncaught exception' "$tmp/body" && ! grep -qF 'boom' "$tmp/body"; then
+		rid=$(sed -n 's/.*(request \([0-9a-f]*\)).*/\1/p' "$tmp/body")
+		sleep 0.1
+		if [ -n "$rid" ] && grep -F "[$rid]" "$tmp/main.err" | grep -qF 'boom from the handler'; then
+			ok 500-throw
+		else
+			bad 500-throw "stderr has no '[$rid] ... boom': $(tail -5 "$tmp/main.err")"
+		fi
+	else
+		bad 500-throw "status $s, body $(cat "$tmp/body")"
+	fi
+	check 500-after-throw-ok "$(req "$u/count")" 200
+
+	s=$(req "$u/none")
+	check 500-no-response "$s $(grep -c 'uncaught exception' "$tmp/body")" "500 1"
+
+	s=$(req "$u/loop")
+	check 504-timeout "$s $(grep -c 'time limit' "$tmp/body")" "504 1"
+	check 504-then-ok "$(req "$u/count")" 200
+
+	s=$(req "$u/bomb")
+	if [ "$s" = 503 ] && grep -qi '^retry-after: ' "$tmp/head" && grep -qF 'memory limit' "$tmp/body"; then
+		ok 503-memory
+	else
+		bad 503-memory "status $s, body $(cat "$tmp/body")"
+	fi
+	check 503-then-ok "$(req "$u/count")" 200
+
+	r=$(printf 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n' |
+		python3 $D/raw.py "$port" | head -1)
+	check 400-cl-te "$r" "HTTP/1.1 400 Bad Request"
+	r=$(printf 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd' |
+		python3 $D/raw.py "$port" | head -1)
+	check 400-duplicate-cl "$r" "HTTP/1.1 400 Bad Request"
+	r=$(printf 'GET / HTTP/1.1\r\nHost x\r\n\r\n' | python3 $D/raw.py "$port" | head -1)
+	check 400-header-line "$r" "HTTP/1.1 400 Bad Request"
+	r=$(printf 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n' |
+		python3 $D/raw.py "$port" | head -1)
+	check 400-chunk-size "$r" "HTTP/1.1 400 Bad Request"
+	r=$(printf 'POST /form HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Type: application/x-www-form-urlencoded\r\nConnection: close\r\n\r\n3\r\na=1\r\n4\r\n&b=2\r\n0\r\nX-Trailer: t\r\n\r\n' |
+		python3 $D/raw.py "$port" | head -1)
+	check chunked-trailers "$r" "HTTP/1.1 200 OK"
+
+	head -c 3145729 /dev/zero >"$tmp/over.bin"
+	check 413-content-length "$(req --data-binary @"$tmp/over.bin" "$u/sha")" 413
+	check 413-chunked "$(req -H 'Transfer-Encoding: chunked' --data-binary @"$tmp/over.bin" "$u/sha")" 413
+
+	long=$(head -c 3000 /dev/zero | tr '\0' a)
+	check 414-uri "$(req "$u/$long")" 414
+	big=$(head -c 9000 /dev/zero | tr '\0' b)
+	check 431-headers "$(req -H "X-Big: $big" "$u/")" 431
+
+	check reset-isolation "$(curl -s "$u/count") $(curl -s "$u/count") $(curl -s "$u/count")" "1 1 1"
+
+	s=$(req "$u/env")
+	if [ "$s" = 200 ] &&
+		grep -qF '"env":{"NAME":"cli","QUOTED":"a \"b\"\nc","SINGLE":"x # y","PLAIN":"value","EMPTY":"","A":"1"},"frozen":true' "$tmp/body"; then
+		ok env
+	else
+		bad env "status $s, body $(cat "$tmp/body")"
+	fi
+
+	s=$(req "$u/wait")
+	sleep 0.5
+	if [ "$s" = 200 ] && [ "$(cat "$tmp/body")" = waited ] && grep -qF 'waitUntil done' "$tmp/main.err"; then
+		ok wait-until
+	else
+		bad wait-until "status $s, stderr $(tail -3 "$tmp/main.err")"
+	fi
+
+	seq 50 | xargs -P 8 -I{} curl -s -o /dev/null -w '%{http_code}\n' --max-time 30 "$u/?n={}" >"$tmp/burst"
+	check burst "$(grep -c '^200$' "$tmp/burst")" 50
+
+	curl -sv "$u/count" "$u/count" >/dev/null 2>"$tmp/ka"
+	if grep -qiE 're-?using (existing )?connection' "$tmp/ka"; then ok keep-alive; else bad keep-alive "$(grep -i connect "$tmp/ka")"; fi
+
+	if grep -qE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z [0-9a-f]{16} GET /json 201 23 [0-9.]+ms$' "$tmp/access.log"; then
+		ok access-log
+	else
+		bad access-log "$(head -3 "$tmp/access.log")"
+	fi
+
+	# SIGTERM while a request runs: it is answered, then exit 0
+	req "$u/slow?ms=700" >"$tmp/drain.status" &
+	cpid=$!
+	sleep 0.3
+	stop "$main"
+	wait "$cpid"
+	check sigterm-drain "$(cat "$tmp/drain.status") $(cat "$tmp/body") exit $stopped" "200 slow exit 0"
+else
+	for c in get-echo post-echo json set-cookie redirect head binary-response binary-body-inline \
+		binary-body-lazy big-response form no-content 500-throw 500-after-throw-ok 500-no-response \
+		504-timeout 504-then-ok 503-memory 503-then-ok 400-cl-te 400-duplicate-cl 400-header-line 400-chunk-size chunked-trailers \
+		413-content-length 413-chunked 414-uri 431-headers reset-isolation env wait-until burst \
+		keep-alive access-log sigterm-drain; do
+		bad "$c" "the server did not start"
+	done
+fi
+
+# ---- isolation modes: one worker each, a module-level counter ----
+for mode in reuse fresh; do
+	if start "$mode" $D/echo.js --workers 1 --isolation "$mode" --access-log off; then
+		u=http://127.0.0.1:$port
+		got="$(curl -s "$u/count") $(curl -s "$u/count") $(curl -s "$u/count")"
+		[ "$mode" = reuse ] && want="1 2 3" || want="1 1 1"
+		check "$mode-isolation" "$got" "$want"
+		stop "$spid"
+	else
+		bad "$mode-isolation" "the server did not start"
+	fi
+done
+
+# ---- a request that finds no sandbox free in time: 503 + Retry-After ----
+if start queue $D/echo.js --workers 1 --queue-timeout 100 --access-log off; then
+	u=http://127.0.0.1:$port
+	curl -s -o /dev/null --max-time 30 "$u/slow?ms=800" &
+	cpid=$!
+	sleep 0.2
+	s=$(req "$u/count")
+	wait "$cpid"
+	if [ "$s" = 503 ] && grep -qi '^retry-after: ' "$tmp/head"; then
+		ok 503-queue
+	else
+		bad 503-queue "status $s: $(cat "$tmp/head")"
+	fi
+	stop "$spid"
+else
+	bad 503-queue "the server did not start"
+fi
+
+# ---- --dev: the stack in the 500 body ----
+if start dev $D/echo.js --workers 1 --dev --access-log off; then
+	s=$(req "http://127.0.0.1:$port/throw")
+	if [ "$s" = 500 ] && grep -qF 'boom from the handler' "$tmp/body" && grep -qF 'echo.js' "$tmp/body"; then
+		ok dev-stack
+	else
+		bad dev-stack "status $s, body $(cat "$tmp/body")"
+	fi
+	stop "$spid"
+else
+	bad dev-stack "the server did not start"
+fi
+
+# ---- refused at start: exit 2 with the reason ----
+refused env-file-malformed "bad.env:3:" $D/echo.js --env-file $D/bad.env
+refused refused-no-default "has no default export" $D/nodefault.js
+refused refused-no-fetch "has no fetch method" $D/nofetch.js
+# a port held by a socket without SO_REUSEPORT
+python3 -c 'import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)
+print(s.getsockname()[1], flush=True); time.sleep(30)' >"$tmp/held" &
+hpid=$!
+pids="$pids $hpid"
+for _ in $(seq 100); do [ -s "$tmp/held" ] && break; sleep 0.05; done
+held=$(cat "$tmp/held")
+timeout 30 "$MICA" serve $D/echo.js --listen "127.0.0.1:$held" >/dev/null 2>"$tmp/bind.err"
+rc=$?
+if [ "$rc" = 2 ] && grep -qF "cannot listen on 127.0.0.1:$held" "$tmp/bind.err"; then
+	ok bind-failure
+else
+	bad bind-failure "exit $rc: $(cat "$tmp/bind.err")"
+fi
+kill "$hpid" 2>/dev/null
+
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ]
