@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -46,7 +47,15 @@ struct serve_http {
 	struct listener l[SERVE_MAX_LISTEN];
 	int n;
 	unsigned inflight; /* atomic */
+	size_t buffered;   /* atomic: request body bytes held, for every request */
 };
+
+/* Request bodies all requests may hold at once: past it a request is a
+ * 503 (a thousand slow uploads must not take the host's memory). */
+static size_t body_budget(const struct serve_config *cfg)
+{
+	return cfg->max_body * 4 > (256u << 20) ? cfg->max_body * 4 : (256u << 20);
+}
 
 /* ---- binding ------------------------------------------------------------- */
 
@@ -190,9 +199,23 @@ static int hop_by_hop(const char *n)
 	return 0;
 }
 
-static uint32_t get_u32(const unsigned char *p)
+int serve_header_name_ok(const unsigned char *name, size_t len)
 {
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+	for (size_t i = 0; i < len; i++)
+		if (!((name[i] >= '0' && name[i] <= '9') ||
+		      ((name[i] | 32) >= 'a' && (name[i] | 32) <= 'z') ||
+		      strchr("!#$%&'*+-.^_`|~", name[i])) ||
+		    !name[i])
+			return 0;
+	return len > 0;
+}
+
+int serve_header_value_ok(const unsigned char *value, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((value[i] < 0x20 && value[i] != '\t') || value[i] == 0x7f)
+			return 0;
+	return 1;
 }
 
 /* The handler's Response. */
@@ -208,11 +231,12 @@ static enum MHD_Result reply(struct serve_http *h, struct MHD_Connection *c,
 	r->resp_body = NULL; /* libmicrohttpd's now */
 	const unsigned char *p = r->resp_head;
 	for (uint32_t i = 0; i < r->resp_nheaders; i++) {
-		/* checked by the worker: the lengths fit resp_head */
-		uint32_t nl = get_u32(p);
+		/* checked by the worker (host_respond): the count, that the
+		 * lengths fit resp_head, and the bytes */
+		uint32_t nl = serve_get_u32(p);
 		char *name = strndup((const char *)p + 4, nl);
 		p += 4 + nl;
-		uint32_t vl = get_u32(p);
+		uint32_t vl = serve_get_u32(p);
 		char *value = strndup((const char *)p + 4, vl);
 		p += 4 + vl;
 		if (name && value && !hop_by_hop(name) &&
@@ -361,8 +385,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			 * 413; far over it, the connection is closed */
 			size_t k = *size;
 			*size = 0;
-			if (r->body_len + k > h->cfg->max_body) {
-				r->error = "the request body is too large";
+			if (r->error || r->body_len + k > h->cfg->max_body) {
+				if (!r->error)
+					r->error = "the request body is too large";
 				r->body_len += k;
 				return r->body_len > 2 * h->cfg->max_body + (1u << 20) ? MHD_NO
 										       : MHD_YES;
@@ -372,18 +397,33 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 				size_t cap = r->body_cap ? r->body_cap : 4096;
 				while (cap < need)
 					cap *= 2;
+				if (cap > h->cfg->max_body)
+					cap = need > h->cfg->max_body ? need : h->cfg->max_body;
+				size_t more = cap - r->body_cap;
+				if (__atomic_add_fetch(&h->buffered, more, __ATOMIC_RELAXED) >
+				    body_budget(h->cfg)) {
+					__atomic_sub_fetch(&h->buffered, more, __ATOMIC_RELAXED);
+					r->error = "the server is busy"; /* the rest is dropped */
+					r->retry_after = 1;
+					r->status = 503;
+					r->body_len += k;
+					return MHD_YES;
+				}
 				unsigned char *b = realloc(r->body, cap);
-				if (!b)
+				if (!b) {
+					__atomic_sub_fetch(&h->buffered, more, __ATOMIC_RELAXED);
 					return MHD_NO;
+				}
 				r->body = b;
 				r->body_cap = cap;
+				r->buffered = &h->buffered;
 			}
 			memcpy(r->body + r->body_len, data, k);
 			r->body_len = need;
 			return MHD_YES;
 		}
 		if (r->error)
-			return reply_error(h, c, r, 413, r->error);
+			return reply_error(h, c, r, r->status ? r->status : 413, r->error);
 		r->state = ST_RUNNING;
 		r->conn = c;
 		r->ready = ready;
@@ -439,6 +479,12 @@ int serve_http_start(struct serve_http *h, struct serve_workers *w, char *why, s
 	h->workers = w;
 	/* room for the request line and headers, and the read buffer */
 	size_t pool = cfg->max_header + (64u << 10);
+	/* connections: what the descriptor limit leaves once the sandboxes
+	 * (a few each) and the rest have theirs, shared by the listeners */
+	struct rlimit nofile = {0};
+	getrlimit(RLIMIT_NOFILE, &nofile);
+	long room = (long)nofile.rlim_cur - 64 - 8 * (long)cfg->workers;
+	unsigned conns = room / h->n > 16 ? (unsigned)(room / h->n) : 16;
 	for (int i = 0; i < h->n; i++) {
 		struct listener *l = &h->l[i];
 		l->d = MHD_start_daemon(
@@ -446,8 +492,8 @@ int serve_http_start(struct serve_http *h, struct serve_workers *w, char *why, s
 			MHD_USE_ERROR_LOG,
 		    0, NULL, NULL, on_request, l, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 		    MHD_OPTION_LISTEN_SOCKET, l->fd, MHD_OPTION_URI_LOG_CALLBACK, on_uri, l,
-		    MHD_OPTION_NOTIFY_COMPLETED, on_completed, l,
-		    MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool, MHD_OPTION_CONNECTION_TIMEOUT,
+		    MHD_OPTION_NOTIFY_COMPLETED, on_completed, l, MHD_OPTION_CONNECTION_LIMIT,
+		    conns, MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool, MHD_OPTION_CONNECTION_TIMEOUT,
 		    cfg->idle_s, MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_END);
 		if (!l->d) {
 			snprintf(why, why_len, "cannot start the HTTP server on %s", l->addr);

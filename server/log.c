@@ -57,6 +57,24 @@ void serve_log_request(const struct serve_request *r)
 	funlockfile(out);
 }
 
+void serve_log_guest(const char *tag, const char *data, size_t len)
+{
+	flockfile(stderr);
+	for (size_t i = 0; i < len;) {
+		fprintf(stderr, "mica serve: [%s] ", tag);
+		for (; i < len && data[i] != '\n'; i++) {
+			unsigned char c = (unsigned char)data[i];
+			if ((c < 0x20 && c != '\t') || c == 0x7f)
+				fprintf(stderr, "\\x%02x", c);
+			else
+				fputc(c, stderr);
+		}
+		fputc('\n', stderr);
+		i += i < len; /* the newline */
+	}
+	funlockfile(stderr);
+}
+
 void serve_log_close(void)
 {
 	if (out && out != stdout)

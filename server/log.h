@@ -14,4 +14,9 @@ void serve_log_request(const struct serve_request *r);
 
 void serve_log_close(void);
 
+/* Writes what a guest printed to stderr, every line as "mica serve: [tag]
+ * LINE", control characters but tabs shown as \xNN: a guest cannot forge
+ * another request's lines or reach the terminal. Thread-safe. */
+void serve_log_guest(const char *tag, const char *data, size_t len);
+
 #endif

@@ -220,12 +220,14 @@ int mica_serve_main(int argc, char **argv)
 		return rc;
 	}
 
-	/* SIGINT and SIGTERM are taken by sigwait below; every thread started
-	 * from here on inherits the mask */
+	/* SIGINT and SIGTERM (and SIGHUP, which reloads nothing yet and must
+	 * not kill) are taken by sigwait below; every thread started from here
+	 * on inherits the mask */
 	sigset_t stop;
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGINT);
 	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
@@ -254,8 +256,11 @@ int mica_serve_main(int argc, char **argv)
 			iso[cfg.isolation], cfg.workers);
 
 	int sig = 0;
-	while (sigwait(&stop, &sig))
-		;
+	while (sigwait(&stop, &sig) || sig == SIGHUP)
+		if (sig == SIGHUP) {
+			fprintf(stderr, "mica serve: SIGHUP: ignored (there is no reload)\n");
+			sig = 0;
+		}
 	fprintf(stderr, "mica serve: %s: finishing requests in flight\n",
 		sig == SIGINT ? "SIGINT" : "SIGTERM");
 	serve_http_quiesce(h);

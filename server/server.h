@@ -17,6 +17,16 @@
 enum serve_isolation { SERVE_RESET, SERVE_FRESH, SERVE_REUSE };
 
 #define SERVE_MAX_LISTEN 16
+/* A response's headers, as the guest gives them: at most this many, and
+ * this many bytes of names and values together (more is a 500). */
+#define SERVE_MAX_RESP_HEADERS 1000
+#define SERVE_MAX_RESP_HEAD    (64u << 10)
+
+/* A little-endian u32 of a frame. */
+static inline uint32_t serve_get_u32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
 
 struct serve_config {
 	const char *file;    /* FILE.js or FILE.mbc */
@@ -60,6 +70,7 @@ struct serve_request {
 	uint32_t nfields;
 	unsigned char *body;
 	size_t body_len, body_cap;
+	size_t *buffered; /* the server's count of body bytes held, body_cap in it */
 
 	/* response: set by the worker before ready() */
 	int status;		  /* 0: none yet */
@@ -97,5 +108,11 @@ void serve_request_fail(struct serve_request *r, int status, const char *reason)
 
 /* Monotonic clock in nanoseconds. */
 int64_t serve_now_ns(void);
+
+/* 1 if name[0..len) is a header name (an RFC 9110 token), or a header
+ * value (visible characters, obs-text, spaces and tabs: no CR, LF or NUL),
+ * as it may go on the wire (http.c). */
+int serve_header_name_ok(const unsigned char *name, size_t len);
+int serve_header_value_ok(const unsigned char *value, size_t len);
 
 #endif

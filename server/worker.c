@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "worker.h"
 
 #define INLINE_BODY (1u << 20) /* body bytes sent with the request frame */
@@ -82,6 +83,8 @@ void serve_request_unref(struct serve_request *r)
 		return;
 	free(r->target);
 	free(r->fields);
+	if (r->buffered)
+		__atomic_sub_fetch(r->buffered, r->body_cap, __ATOMIC_RELAXED);
 	free(r->body);
 	free(r->resp_head);
 	free(r->resp_body);
@@ -110,11 +113,6 @@ static void put_u32(unsigned char *p, uint32_t v)
 	p[1] = (unsigned char)(v >> 8);
 	p[2] = (unsigned char)(v >> 16);
 	p[3] = (unsigned char)(v >> 24);
-}
-
-static uint32_t get_u32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
 int serve_request_field(struct serve_request *r, const char *s, size_t len)
@@ -197,14 +195,36 @@ static void host_respond(mica_hostcall *call, void *ud)
 			mica_hostcall_fail(call, "serve.respond: short frame");
 			return;
 		}
-		uint32_t status = get_u32(p), nh = get_u32(p + 4), blen = get_u32(p + 8);
+		uint32_t status = serve_get_u32(p), nh = serve_get_u32(p + 4),
+			 blen = serve_get_u32(p + 8);
+		if (nh > SERVE_MAX_RESP_HEADERS) {
+			mica_hostcall_fail(call, "RangeError: more than 1000 response headers");
+			return;
+		}
+		/* names then values: each a u32 length and its bytes, checked here
+		 * for the wire (http.c sends them as they are) */
 		size_t at = 12;
 		for (uint32_t i = 0; i < 2 * nh; i++) {
-			if (len - at < 4 || len - at - 4 < get_u32(p + at)) {
+			if (len - at < 4 || len - at - 4 < serve_get_u32(p + at)) {
 				mica_hostcall_fail(call, "serve.respond: truncated headers");
 				return;
 			}
-			at += 4 + get_u32(p + at);
+			uint32_t n = serve_get_u32(p + at);
+			if (!(i % 2 ? serve_header_value_ok : serve_header_name_ok)(p + at + 4,
+										    n)) {
+				mica_hostcall_fail(call, i % 2
+							     ? "TypeError: a header value holds a "
+							       "control character"
+							     : "TypeError: a header name is not a "
+							       "token");
+				return;
+			}
+			at += 4 + n;
+		}
+		if (at - 12 > SERVE_MAX_RESP_HEAD) {
+			mica_hostcall_fail(call,
+					   "RangeError: the response headers are over 64 KiB");
+			return;
 		}
 		if (status < 200 || status > 599) {
 			mica_hostcall_fail(call, "serve.respond: bad status");
@@ -218,6 +238,9 @@ static void host_respond(mica_hostcall *call, void *ud)
 		r->resp_head = malloc(at - 12 + 1);
 		r->resp_body = malloc(blen ? blen : 1);
 		if (!r->resp_head || !r->resp_body) {
+			free(r->resp_head);
+			free(r->resp_body);
+			r->resp_head = r->resp_body = NULL;
 			mica_hostcall_fail(call, "serve.respond: out of memory");
 			return;
 		}
@@ -275,9 +298,7 @@ static char *read_all(const char *path, size_t *len)
 static void on_console_start(void *ud, int stream, const char *data, size_t len)
 {
 	(void)ud, (void)stream;
-	fprintf(stderr, "mica serve: [load] %.*s", (int)len, data);
-	if (len && data[len - 1] != '\n')
-		fputc('\n', stderr);
+	serve_log_guest("load", data, len);
 }
 
 /* The first line of a guest message, for an exit reason. */
@@ -293,7 +314,7 @@ static char *module_name(const struct serve_config *cfg, const char *src, size_t
 			 char *why, size_t why_len)
 {
 	if (bytecode) {
-		uint32_t n = len >= 64 ? get_u32((const unsigned char *)src + 48) : 0;
+		uint32_t n = len >= 64 ? serve_get_u32((const unsigned char *)src + 48) : 0;
 		if (len < 64 || n == 0 || n > len - 64) {
 			snprintf(why, why_len, "%s: not a bytecode file mica can read", cfg->file);
 			return NULL;
@@ -510,16 +531,7 @@ static void on_console(void *ud, int stream, const char *data, size_t len)
 {
 	const struct serve_request *r = ud;
 	(void)stream;
-	/* one write per piece: lines of concurrent requests do not interleave
-	 * inside a piece */
-	char head[64];
-	int h = snprintf(head, sizeof(head), "mica serve: [%s] ", r->idstr);
-	flockfile(stderr);
-	fwrite(head, 1, (size_t)h, stderr);
-	fwrite(data, 1, len, stderr);
-	if (len && data[len - 1] != '\n')
-		fputc('\n', stderr);
-	funlockfile(stderr);
+	serve_log_guest(r->idstr, data, len);
 }
 
 /* The event of __mica_serve: body length, inline length, field count, the
@@ -608,8 +620,8 @@ static void run(struct worker *k, struct serve_request *r)
 		const char *when = sent ? " (after the response)" : "";
 		switch (rc) {
 		case MICA_ERR_JS:
-			fprintf(stderr, "mica serve: [%s] uncaught exception%s: %s\n", r->idstr,
-				when, err.message);
+			fprintf(stderr, "mica serve: [%s] uncaught exception%s:\n", r->idstr, when);
+			serve_log_guest(r->idstr, err.message, strlen(err.message));
 			if (cfg->dev && !sent)
 				r->error_detail = strdup(err.message);
 			serve_request_fail(r, 500, "uncaught exception");
@@ -625,8 +637,9 @@ static void run(struct worker *k, struct serve_request *r)
 			serve_request_fail(r, 503, "memory limit exceeded");
 			break;
 		default:
-			fprintf(stderr, "mica serve: [%s] %s%s: %s\n", r->idstr, mica_code_name(rc),
-				when, err.message);
+			fprintf(stderr, "mica serve: [%s] %s%s:\n", r->idstr, mica_code_name(rc),
+				when);
+			serve_log_guest(r->idstr, err.message, strlen(err.message));
 			serve_request_fail(r, 500,
 					   rc == MICA_ERR_FAULT ? "the sandbox faulted"
 								: "internal error");

@@ -518,7 +518,9 @@
     handler = d.fetch;
     handlerThis = d;
     const e = ObjectCreate(ObjectPrototype);
-    for (let k = 1; k + 1 < f.length; k += 2) e[f[k]] = f[k + 1];
+    // defined, not assigned: a key such as __proto__ is a key like any other
+    for (let k = 1; k + 1 < f.length; k += 2)
+      ObjectDefineProperty(e, f[k], { value: f[k + 1], enumerable: true, writable: false, configurable: false });
     env = ObjectFreeze(e);
     ObjectDefineProperty(G, '__mica_serve', { value: serve, writable: false, enumerable: false, configurable: false });
     delete G.__mica_serve_init;

@@ -34,6 +34,20 @@ export default {
         return new Response('waited');
       }
       case '/status': return new Response(null, { status: 204 });
+      // what a hostile handler can send the host itself, past fetch.js
+      case '/frame-overflow': {
+        const host = await import('host:serve');
+        host.respond(new Uint8Array([200, 0, 0, 0, 0, 0, 0, 0x80, 0, 0, 0, 0]));
+        return new Response('unreached');
+      }
+      case '/frame-bad-name': {
+        const host = await import('host:serve');
+        const name = [...'x-a:evil'].map((c) => c.charCodeAt(0)), value = [98];
+        host.respond(new Uint8Array([200, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0,
+          name.length, 0, 0, 0, ...name, value.length, 0, 0, 0, ...value]));
+        return new Response('unreached');
+      }
+      case '/forge': console.log('fake\nmica serve: [0000000000000001] forged line\x1b[2J'); return new Response('f');
       case '/slow': await new Promise((r) => setTimeout(r, Number(url.searchParams.get('ms') || 300))); return new Response('slow');
     }
     const body = await request.text();

@@ -24,7 +24,8 @@ CASES="get-echo post-echo json set-cookie redirect head binary-response binary-b
 	504-timeout 504-then-ok 503-memory 503-then-ok 400-cl-te 400-duplicate-cl 400-header-line 400-chunk-size chunked-trailers
 	413-content-length 413-chunked 414-uri 431-headers 503-queue reset-isolation reuse-isolation
 	fresh-isolation env env-file-malformed refused-no-default refused-no-fetch bind-failure
-	wait-until dev-stack burst access-log keep-alive sigterm-drain"
+	wait-until dev-stack burst access-log keep-alive sigterm-drain guest-frame-overflow
+	guest-header-name console-forgery sighup-survives env-proto"
 
 skip_all() {
 	for c in $CASES; do
@@ -265,6 +266,21 @@ if start main $D/echo.js --workers 2 --timeout 1500 --memory 32 --env A=1 --env 
 		bad access-log "$(head -3 "$tmp/access.log")"
 	fi
 
+	# a handler that writes host:serve's response frame itself
+	s=$(req "$u/frame-overflow")
+	check guest-frame-overflow "$s $(req "$u/count")" "500 200"
+	s=$(req "$u/frame-bad-name")
+	if [ "$s" = 500 ] && ! grep -qi '^x-a' "$tmp/head"; then ok guest-header-name; else bad guest-header-name "status $s: $(cat "$tmp/head")"; fi
+	# console output cannot pass for another request's line, nor reach a terminal
+	req "$u/forge" >/dev/null
+	sleep 0.1
+	n=$(grep -cF 'forged line' "$tmp/main.err")
+	m=$(grep -cE '^mica serve: \[[0-9a-f]{16}\] mica serve: \[0000000000000001\] forged line\\x1b\[2J$' "$tmp/main.err")
+	if [ "$n" = 1 ] && [ "$m" = 1 ]; then ok console-forgery; else bad console-forgery "$(grep -F 'forged' "$tmp/main.err")"; fi
+	kill -HUP "$main"
+	sleep 0.2
+	check sighup-survives "$(req "$u/count")" 200
+
 	# SIGTERM while a request runs: it is answered, then exit 0
 	req "$u/slow?ms=700" >"$tmp/drain.status" &
 	cpid=$!
@@ -277,7 +293,8 @@ else
 		binary-body-lazy big-response form no-content 500-throw 500-after-throw-ok 500-no-response \
 		504-timeout 504-then-ok 503-memory 503-then-ok 400-cl-te 400-duplicate-cl 400-header-line 400-chunk-size chunked-trailers \
 		413-content-length 413-chunked 414-uri 431-headers reset-isolation env wait-until burst \
-		keep-alive access-log sigterm-drain; do
+		keep-alive access-log guest-frame-overflow guest-header-name console-forgery sighup-survives \
+		sigterm-drain; do
 		bad "$c" "the server did not start"
 	done
 fi
@@ -314,16 +331,20 @@ else
 fi
 
 # ---- --dev: the stack in the 500 body ----
-if start dev $D/echo.js --workers 1 --dev --access-log off; then
+if start dev $D/echo.js --workers 1 --dev --access-log off --env __proto__=x; then
 	s=$(req "http://127.0.0.1:$port/throw")
 	if [ "$s" = 500 ] && grep -qF 'boom from the handler' "$tmp/body" && grep -qF 'echo.js' "$tmp/body"; then
 		ok dev-stack
 	else
 		bad dev-stack "status $s, body $(cat "$tmp/body")"
 	fi
+	# an env key is a key, whatever its name
+	s=$(req "http://127.0.0.1:$port/env")
+	check env-proto "$s $(grep -c '"env":{"__proto__":"x"}' "$tmp/body")" "200 1"
 	stop "$spid"
 else
 	bad dev-stack "the server did not start"
+	bad env-proto "the server did not start"
 fi
 
 # ---- refused at start: exit 2 with the reason ----
