@@ -9,6 +9,15 @@ import pytest
 
 import mica
 
+# Inside QEMU's emulator (scripts/kvm-qemu-run.sh: one emulated CPU, a
+# guest 15-25x slower) the timers these tests race against do not keep
+# their order; the KVM backend's interrupt path is checked there by
+# tests/api (interrupt_running, interrupt_during_sleep).
+pytestmark = pytest.mark.skipif(
+    os.environ.get("KVM_QEMU") == "1",
+    reason="signal timing under QEMU's emulator (tests/api checks interrupts there)",
+)
+
 SRC = """
 import { hook } from 'host:t';
 export function spin() { for (;;) {} }
