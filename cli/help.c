@@ -131,6 +131,10 @@ static const struct mica_cli_option options[] = {
      "- (stdout, the default), a file to append to, or off"},
     {"dev", 0, MICA_OPT_DEV, NULL, NULL, 0, SERVE,
      "error responses carry the exception and its stack"},
+    {"admin", 0, MICA_OPT_ADMIN, "HOST:PORT", NULL, 0, SERVE,
+     "serve /healthz (200, or 503 while stopping) and /metrics (Prometheus text: requests "
+     "by status class, a latency histogram, sandboxes busy and idle, resets, timeouts, "
+     "memory kills, faults, subrequests) on this address"},
     {"help", 'h', 'h', NULL, NULL, 0, MICA_CMD_ALL,
      "show this help (after a COMMAND: that command's)"},
     {"version", 'V', 'V', NULL, NULL, 0, MICA_CMD_ALL, "show the version"},
@@ -328,7 +332,8 @@ void mica_cli_help(FILE *out, const struct mica_cli_command *cmd)
 	for (int pass = 0; pass < 2; pass++)
 		for (int i = 0; i < MICA_CLI_NOPTIONS; i++) {
 			const struct mica_cli_option *o = &mica_cli_options[i];
-			if (cmd ? pass || !(o->cmds & cmd->bit) : (o->cmds == MICA_CMD_SERVE) != pass)
+			if (cmd ? pass || !(o->cmds & cmd->bit)
+				: (o->cmds == MICA_CMD_SERVE) != pass)
 				continue;
 			if (i == first_option(cmd, pass))
 				fputs(pass ? "\nserve options:\n" : "\noptions:\n", out);

@@ -43,6 +43,7 @@ enum {
 	MICA_OPT_ENV_FILE,
 	MICA_OPT_ACCESS_LOG,
 	MICA_OPT_DEV,
+	MICA_OPT_ADMIN,
 };
 
 struct mica_cli_command {
@@ -70,7 +71,7 @@ struct mica_cli_note {
 };
 
 #define MICA_CLI_NCOMMANDS 6
-#define MICA_CLI_NOPTIONS  31
+#define MICA_CLI_NOPTIONS  32
 #define MICA_CLI_NEXITS	   7
 #define MICA_CLI_NENV	   2
 

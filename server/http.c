@@ -61,59 +61,8 @@ static size_t body_budget(const struct serve_config *cfg)
 
 static int bind_one(struct listener *l, const char *spec, char *why, size_t why_len)
 {
-	char host[256];
-	const char *colon = strrchr(spec, ':');
-	const char *h = spec;
-	size_t hl = colon ? (size_t)(colon - spec) : 0;
-	if (!colon || !colon[1] || hl == 0 || hl >= sizeof(host)) {
-		snprintf(why, why_len, "--listen wants HOST:PORT (e.g. 127.0.0.1:8787), not '%s'",
-			 spec);
-		return -1;
-	}
-	if (h[0] == '[' && hl >= 2 && h[hl - 1] == ']') {
-		h++;
-		hl -= 2;
-	}
-	memcpy(host, h, hl);
-	host[hl] = 0;
-	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE}, *ai = NULL;
-	int e = getaddrinfo(host, colon + 1, &hints, &ai);
-	if (e) {
-		snprintf(why, why_len, "--listen %s: %s", spec, gai_strerror(e));
-		return -1;
-	}
-	int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
-	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) ||
-	    (ai->ai_family == AF_INET6 &&
-	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one))) ||
-	    bind(fd, ai->ai_addr, ai->ai_addrlen) || listen(fd, 1024)) {
-		snprintf(why, why_len, "cannot listen on %s: %s", spec, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		freeaddrinfo(ai);
-		return -1;
-	}
-	freeaddrinfo(ai);
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-	char ip[INET6_ADDRSTRLEN] = "?";
-	int port = 0;
-	if (!getsockname(fd, (struct sockaddr *)&ss, &sl)) {
-		if (ss.ss_family == AF_INET) {
-			struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-			inet_ntop(AF_INET, &a->sin_addr, ip, sizeof(ip));
-			port = ntohs(a->sin_port);
-		} else {
-			struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-			inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof(ip));
-			port = ntohs(a->sin6_port);
-		}
-	}
-	snprintf(l->addr, sizeof(l->addr), ss.ss_family == AF_INET6 ? "[%s]:%d" : "%s:%d", ip,
-		 port);
-	l->fd = fd;
-	return 0;
+	l->fd = serve_listen("--listen", spec, l->addr, sizeof(l->addr), why, why_len);
+	return l->fd < 0 ? -1 : 0;
 }
 
 struct serve_http *serve_http_bind(const struct serve_config *cfg, char *why, size_t why_len)
@@ -458,6 +407,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && r->status)
 		r->resp_bytes = 0; /* the client went away, or the write failed */
 	serve_log_request(r);
+	serve_metrics_request(l->h->cfg->metrics, r->status, serve_now_ns() - r->t_start_ns);
 	serve_request_unref(r);
 	__atomic_sub_fetch(&l->h->inflight, 1, __ATOMIC_ACQ_REL);
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "../cli/help.h"
+#include "admin.h"
 #include "http.h"
 #include "log.h"
 #include "serve.h"
@@ -193,6 +194,7 @@ int mica_serve_main(int argc, char **argv)
 			break;
 		case MICA_OPT_ACCESS_LOG: cfg.access_log = optarg; break;
 		case MICA_OPT_DEV: cfg.dev = 1; break;
+		case MICA_OPT_ADMIN: cfg.admin = optarg; break;
 		case 'h': mica_cli_help(stdout, mica_cli_command("serve")); return 0;
 		case 'V': printf("mica %s\n", MICA_VERSION); return 0;
 		case ':': return fail("%s needs a value", argv[optind - 1]);
@@ -232,8 +234,18 @@ int mica_serve_main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	struct serve_workers *w = NULL;
+	struct serve_admin *admin = NULL;
 	struct serve_http *h = serve_http_bind(&cfg, why, sizeof(why));
 	if (!h) {
+		rc = fail("%s", why);
+		goto out;
+	}
+	/* /healthz says 503 until the workers serve, and again once stopping */
+	struct serve_metrics metrics = {.workers = cfg.workers};
+	int down = 1;
+	cfg.metrics = &metrics;
+	if (cfg.admin &&
+	    !(admin = serve_admin_start(cfg.admin, &metrics, &down, why, sizeof(why)))) {
 		rc = fail("%s", why);
 		goto out;
 	}
@@ -254,6 +266,10 @@ int mica_serve_main(int argc, char **argv)
 			"workers)\n",
 			serve_http_address(h, i), cfg.file, serve_workers_backend(w),
 			iso[cfg.isolation], cfg.workers);
+	if (admin)
+		fprintf(stderr, "mica serve: admin on http://%s (/healthz, /metrics)\n",
+			serve_admin_address(admin));
+	__atomic_store_n(&down, 0, __ATOMIC_RELAXED);
 
 	int sig = 0;
 	while (sigwait(&stop, &sig) || sig == SIGHUP)
@@ -263,6 +279,7 @@ int mica_serve_main(int argc, char **argv)
 		}
 	fprintf(stderr, "mica serve: %s: finishing requests in flight\n",
 		sig == SIGINT ? "SIGINT" : "SIGTERM");
+	__atomic_store_n(&down, 1, __ATOMIC_RELAXED);
 	serve_http_quiesce(h);
 	for (unsigned waited = 0; serve_http_inflight(h) && waited < cfg.grace_ms; waited += 10)
 		usleep(10000);
@@ -273,6 +290,7 @@ int mica_serve_main(int argc, char **argv)
 out:
 	serve_workers_stop(w);
 	serve_http_free(h);
+	serve_admin_stop(admin);
 	serve_log_close();
 	serve_env_free(&cfg.env);
 	return rc;

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "env.h"
+#include "metrics.h"
 #include "mica.h"
 
 enum serve_isolation { SERVE_RESET, SERVE_FRESH, SERVE_REUSE };
@@ -29,8 +30,10 @@ static inline uint32_t serve_get_u32(const unsigned char *p)
 }
 
 struct serve_config {
-	const char *file;    /* FILE.js or FILE.mbc */
-	const char *modules; /* --modules DIR, or NULL */
+	const char *file;	       /* FILE.js or FILE.mbc */
+	const char *admin;	       /* --admin HOST:PORT, or NULL */
+	struct serve_metrics *metrics; /* counted by every thread (metrics.h) */
+	const char *modules;	       /* --modules DIR, or NULL */
 	const char *listen[SERVE_MAX_LISTEN];
 	int nlisten;
 	unsigned workers;
@@ -114,5 +117,11 @@ int64_t serve_now_ns(void);
  * as it may go on the wire (http.c). */
 int serve_header_name_ok(const unsigned char *name, size_t len);
 int serve_header_value_ok(const unsigned char *value, size_t len);
+
+/* A socket listening on spec, "HOST:PORT" (SO_REUSEADDR, SO_REUSEPORT; IPv6
+ * only for an IPv6 host), its address with the port resolved in addr; -1
+ * with the reason, naming option opt, in why (listen.c). */
+int serve_listen(const char *opt, const char *spec, char *addr, size_t addr_len, char *why,
+		 size_t why_len);
 
 #endif

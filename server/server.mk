@@ -1,6 +1,7 @@
 # mica serve (server/): linked into the CLI, which dispatches `mica serve`
 # to it. Needs libmicrohttpd (Debian: libmicrohttpd-dev, scripts/deps.sh).
-SERVE_SRCS := server/serve.c server/worker.c server/http.c server/env.c server/log.c
+SERVE_SRCS := server/serve.c server/worker.c server/http.c server/env.c server/log.c \
+	      server/listen.c server/metrics.c server/admin.c
 SERVE_HDRS := $(wildcard server/*.h)
 # After the Makefile's `CLI_SRCS :=`: the recipes that link the CLI's
 # sources expand it when they run, and take these too.

@@ -576,6 +576,7 @@ static void after(struct worker *k, int rc)
 	if (iso == SERVE_REUSE && (rc == MICA_OK || rc == MICA_ERR_JS))
 		return;
 	mica_error err;
+	serve_metrics_count(k->w->cfg->metrics, SERVE_M_RESET);
 	if (mica_sandbox_reset(k->sb, &err)) {
 		fprintf(stderr, "mica serve: a sandbox reset failed (%s): making a new one\n",
 			err.message);
@@ -609,8 +610,10 @@ static void run(struct worker *k, struct serve_request *r)
 	current = r;
 	void *out = NULL;
 	size_t out_len;
+	serve_metrics_busy(cfg->metrics, 1);
 	int rc =
 	    mica_sandbox_call_bytes(sb, "__mica_serve", frame, len, &out, &out_len, NULL, &err);
+	serve_metrics_busy(cfg->metrics, -1);
 	current = NULL;
 	free(frame);
 	free(out);
@@ -625,16 +628,19 @@ static void run(struct worker *k, struct serve_request *r)
 			if (cfg->dev && !sent)
 				r->error_detail = strdup(err.message);
 			serve_request_fail(r, 500, "uncaught exception");
+			serve_metrics_count(cfg->metrics, SERVE_M_EXCEPTION);
 			break;
 		case MICA_ERR_TIMEOUT:
 			fprintf(stderr, "mica serve: [%s] time limit exceeded (%u ms)%s\n",
 				r->idstr, cfg->timeout_ms, when);
 			serve_request_fail(r, 504, "time limit exceeded");
+			serve_metrics_count(cfg->metrics, SERVE_M_TIMEOUT);
 			break;
 		case MICA_ERR_MEMORY:
 			fprintf(stderr, "mica serve: [%s] memory limit exceeded (%zu MiB)%s\n",
 				r->idstr, cfg->memory_mb, when);
 			serve_request_fail(r, 503, "memory limit exceeded");
+			serve_metrics_count(cfg->metrics, SERVE_M_MEMORY);
 			break;
 		default:
 			fprintf(stderr, "mica serve: [%s] %s%s:\n", r->idstr, mica_code_name(rc),
@@ -643,6 +649,8 @@ static void run(struct worker *k, struct serve_request *r)
 			serve_request_fail(r, 500,
 					   rc == MICA_ERR_FAULT ? "the sandbox faulted"
 								: "internal error");
+			if (rc == MICA_ERR_FAULT)
+				serve_metrics_count(cfg->metrics, SERVE_M_FAULT);
 		}
 	} else if (!sent) {
 		fprintf(stderr, "mica serve: [%s] the handler finished without a Response\n",

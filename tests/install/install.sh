@@ -245,6 +245,7 @@ sample() {
 	env) echo A=1 ;;
 	env-file) echo /dev/null ;;
 	access-log) echo off ;;
+	admin) echo 127.0.0.1:0 ;;
 	*) return 1 ;;
 	esac
 }

@@ -25,7 +25,8 @@ CASES="get-echo post-echo json set-cookie redirect head binary-response binary-b
 	413-content-length 413-chunked 414-uri 431-headers 503-queue reset-isolation reuse-isolation
 	fresh-isolation env env-file-malformed refused-no-default refused-no-fetch bind-failure
 	wait-until dev-stack burst access-log keep-alive sigterm-drain guest-frame-overflow
-	guest-header-name console-forgery sighup-survives env-proto"
+	guest-header-name console-forgery sighup-survives env-proto admin-healthz admin-metrics
+	admin-bind-failure"
 
 skip_all() {
 	for c in $CASES; do
@@ -115,9 +116,10 @@ limit=1500
 [ "${KVM_QEMU:-}" = 1 ] && limit=15000
 if start main $D/echo.js --workers 2 --timeout $limit --memory 32 --env A=1 --env NAME=cli \
 	--env-file $D/good.env --max-body 3m --max-header 8k --max-uri 2k \
-	--access-log "$tmp/access.log"; then
+	--access-log "$tmp/access.log" --admin 127.0.0.1:0; then
 	main=$spid
 	u=http://127.0.0.1:$port
+	aport=$(sed -n 's/.*admin on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/main.err")
 
 	s=$(req -H 'X-Test: abc' "$u/path/x?q=1&r=2")
 	if [ "$s" = 200 ] && grep -qF '"method":"GET"' "$tmp/body" &&
@@ -285,6 +287,19 @@ if start main $D/echo.js --workers 2 --timeout $limit --memory 32 --env A=1 --en
 	n=$(grep -cF 'forged line' "$tmp/main.err")
 	m=$(grep -cE '^mica serve: \[[0-9a-f]{16}\] mica serve: \[0000000000000001\] forged line\\x1b\[2J$' "$tmp/main.err")
 	if [ "$n" = 1 ] && [ "$m" = 1 ]; then ok console-forgery; else bad console-forgery "$(grep -F 'forged' "$tmp/main.err")"; fi
+	# --admin: health and the counters of what happened above
+	s=$(curl -s -o "$tmp/health" -w '%{http_code}' --max-time 10 "http://127.0.0.1:$aport/healthz")
+	check admin-healthz "$s $(cat "$tmp/health")" "200 ok"
+	curl -s --max-time 10 "http://127.0.0.1:$aport/metrics" >"$tmp/metrics"
+	why=""
+	for want in 'mica_timeouts_total [1-9]' 'mica_memory_kills_total [1-9]' 'mica_exceptions_total [1-9]' \
+		'mica_requests_total\{class="5xx"\} [1-9]' 'mica_requests_total\{class="2xx"\} [1-9][0-9]' \
+		'mica_request_duration_seconds_bucket\{le="\+Inf"\} [1-9][0-9]' 'mica_resets_total [1-9][0-9]' \
+		'mica_sandboxes\{state="idle"\} [0-9]' 'mica_subrequests_total 0'; do
+		grep -qE "^$want" "$tmp/metrics" || why="$why no '$want';"
+	done
+	if [ -z "$why" ]; then ok admin-metrics; else bad admin-metrics "$why $(head -c 300 "$tmp/metrics")"; fi
+
 	kill -HUP "$main"
 	sleep 0.2
 	check sighup-survives "$(req "$u/count")" 200
@@ -301,7 +316,8 @@ else
 		binary-body-lazy big-response form no-content 500-throw 500-after-throw-ok 500-no-response \
 		504-timeout 504-then-ok 503-memory 503-then-ok 400-cl-te 400-duplicate-cl 400-header-line 400-chunk-size chunked-trailers \
 		413-content-length 413-chunked 414-uri 431-headers reset-isolation env wait-until burst \
-		keep-alive access-log guest-frame-overflow guest-header-name console-forgery sighup-survives \
+		keep-alive access-log guest-frame-overflow guest-header-name console-forgery admin-healthz \
+		admin-metrics sighup-survives \
 		sigterm-drain; do
 		bad "$c" "the server did not start"
 	done
@@ -373,6 +389,13 @@ if [ "$rc" = 2 ] && grep -qF "cannot listen on 127.0.0.1:$held" "$tmp/bind.err";
 	ok bind-failure
 else
 	bad bind-failure "exit $rc: $(cat "$tmp/bind.err")"
+fi
+timeout 30 "$MICA" serve $D/echo.js --listen 127.0.0.1:0 --admin "127.0.0.1:$held" >/dev/null 2>"$tmp/bind.err"
+rc=$?
+if [ "$rc" = 2 ] && grep -qF "cannot listen on 127.0.0.1:$held" "$tmp/bind.err"; then
+	ok admin-bind-failure
+else
+	bad admin-bind-failure "exit $rc: $(cat "$tmp/bind.err")"
 fi
 kill "$hpid" 2>/dev/null
 
