@@ -44,6 +44,9 @@ struct serve_workers {
 	struct serve_request *head, *tail;
 	unsigned queued, running;
 	int stopping;
+	pthread_cond_t sweep; /* CLOCK_MONOTONIC: the sweeper's naps */
+	pthread_t sweeper;
+	int sweeper_started;
 };
 
 /* The request a worker thread is running: host functions run on the
@@ -497,6 +500,11 @@ struct serve_workers *serve_workers_prepare(const struct serve_config *cfg, int 
 	w->cfg = cfg;
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->cond, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->sweep, &ca);
+	pthread_condattr_destroy(&ca);
 	mica_runtime_options ro = {.kvm_path = getenv("MICA_KVM_DEVICE"), .backend = cfg->backend};
 	mica_error err = {0};
 	w->rt = mica_runtime_new(&ro, &err);
@@ -686,6 +694,48 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+/* Answers 503 to the requests that have waited longer than --queue-timeout
+ * as soon as they have, not when a worker gets to them. The queue is in
+ * arrival order: the expired ones are at its head. */
+static void *sweeper_main(void *arg)
+{
+	struct serve_workers *w = arg;
+	int64_t limit = (int64_t)w->cfg->queue_ms * 1000000;
+	pthread_mutex_lock(&w->lock);
+	while (!w->stopping) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += 10000000; /* 10 ms */
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&w->sweep, &w->lock, &ts);
+		int64_t now = serve_now_ns();
+		struct serve_request *expired = NULL, **end = &expired;
+		while (w->head && now - w->head->t_queued_ns > limit) {
+			struct serve_request *r = w->head;
+			w->head = r->next;
+			if (!w->head)
+				w->tail = NULL;
+			w->queued--;
+			r->next = NULL;
+			*end = r;
+			end = &r->next;
+		}
+		pthread_mutex_unlock(&w->lock);
+		while (expired) {
+			struct serve_request *next = expired->next;
+			serve_request_fail(expired, 503, "no sandbox was free in time");
+			serve_request_unref(expired);
+			expired = next;
+		}
+		pthread_mutex_lock(&w->lock);
+	}
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
 int serve_workers_start(struct serve_workers *w, char *why, size_t why_len)
 {
 	const struct serve_config *cfg = w->cfg;
@@ -712,6 +762,12 @@ int serve_workers_start(struct serve_workers *w, char *why, size_t why_len)
 		}
 		k->started = 1;
 	}
+	int e = pthread_create(&w->sweeper, NULL, sweeper_main, w);
+	if (e) {
+		snprintf(why, why_len, "cannot start a thread: %s", strerror(e));
+		return -1;
+	}
+	w->sweeper_started = 1;
 	return 0;
 }
 
@@ -756,7 +812,10 @@ void serve_workers_stop(struct serve_workers *w)
 	w->head = w->tail = NULL;
 	w->queued = 0;
 	pthread_cond_broadcast(&w->cond);
+	pthread_cond_signal(&w->sweep);
 	pthread_mutex_unlock(&w->lock);
+	if (w->sweeper_started)
+		pthread_join(w->sweeper, NULL);
 	while (q) {
 		struct serve_request *next = q->next;
 		serve_request_fail(q, 503, "the server is stopping");
@@ -773,5 +832,6 @@ void serve_workers_stop(struct serve_workers *w)
 	mica_runtime_free(w->rt);
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->cond);
+	pthread_cond_destroy(&w->sweep);
 	free(w);
 }
