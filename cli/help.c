@@ -82,7 +82,7 @@ static const struct mica_cli_option options[] = {
     {"memory", 0, 'm', "MB", NULL, 0, SANDBOXED,
      "guest memory in MiB (default 64, 16..2048; a snapshot keeps the size it was made "
      "with)"},
-    {"unhandled-rejections", 0, 'U', "MODE", "strict warn none", 0, RUN | SNAPSHOT | EVAL,
+    {"unhandled-rejections", 0, 'U', "MODE", "strict warn none", 0, RUN | SNAPSHOT | EVAL | SERVE,
      "a promise rejection no code handles: strict (default) fails the run as an uncaught "
      "exception, warn prints it to stderr and goes on, none ignores it (as Node's)"},
     {"deterministic", 0, 'D', NULL, NULL, 0, SANDBOXED,
@@ -129,6 +129,11 @@ static const struct mica_cli_option options[] = {
      "env values from a dotenv file (a malformed line is exit 2 with its number)"},
     {"access-log", 0, MICA_OPT_ACCESS_LOG, "DEST", NULL, 'f', SERVE,
      "- (stdout, the default), a file to append to, or off"},
+    {"allow-fetch", 0, MICA_OPT_ALLOW_FETCH, "ORIGIN", NULL, 0, SERVE,
+     "let handlers fetch() from ORIGIN (scheme://host[:port]; repeatable); * allows any "
+     "public address. Private and loopback addresses need their origin listed exactly"},
+    {"max-subrequests", 0, MICA_OPT_MAX_SUBREQUESTS, "N", NULL, 0, SERVE,
+     "fetch() calls per request (default 50): then fetch() rejects"},
     {"dev", 0, MICA_OPT_DEV, NULL, NULL, 0, SERVE,
      "error responses carry the exception and its stack"},
     {"admin", 0, MICA_OPT_ADMIN, "HOST:PORT", NULL, 0, SERVE,

@@ -44,6 +44,8 @@ enum {
 	MICA_OPT_ACCESS_LOG,
 	MICA_OPT_DEV,
 	MICA_OPT_ADMIN,
+	MICA_OPT_ALLOW_FETCH,
+	MICA_OPT_MAX_SUBREQUESTS,
 };
 
 struct mica_cli_command {
@@ -71,7 +73,7 @@ struct mica_cli_note {
 };
 
 #define MICA_CLI_NCOMMANDS 6
-#define MICA_CLI_NOPTIONS  32
+#define MICA_CLI_NOPTIONS  34
 #define MICA_CLI_NEXITS	   7
 #define MICA_CLI_NENV	   2
 

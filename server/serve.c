@@ -16,6 +16,7 @@
 
 #include "../cli/help.h"
 #include "admin.h"
+#include "fetch.h"
 #include "http.h"
 #include "log.h"
 #include "serve.h"
@@ -88,6 +89,7 @@ int mica_serve_main(int argc, char **argv)
 	    .idle_s = 30,
 	    .grace_ms = 10000,
 	    .access_log = "-",
+	    .max_subrequests = 50,
 	};
 	const char *env_file = NULL, *envs[256];
 	int nenv = 0, c;
@@ -194,7 +196,37 @@ int mica_serve_main(int argc, char **argv)
 			break;
 		case MICA_OPT_ACCESS_LOG: cfg.access_log = optarg; break;
 		case MICA_OPT_DEV: cfg.dev = 1; break;
+		case MICA_OPT_ALLOW_FETCH: {
+			char bad[512];
+			if (cfg.nallow_fetch == SERVE_MAX_ALLOW_FETCH)
+				return fail("at most 64 --allow-fetch origins%s", "");
+			if (serve_fetch_origin_check(optarg, bad, sizeof(bad)))
+				return fail("%s", bad);
+			cfg.allow_fetch[cfg.nallow_fetch++] = optarg;
+			break;
+		}
+		case MICA_OPT_MAX_SUBREQUESTS:
+			if (parse_ulong(optarg, 0, 100000, &v))
+				return fail(
+				    "--max-subrequests wants a number from 0 to 100000, not "
+				    "'%s'",
+				    optarg);
+			cfg.max_subrequests = (unsigned)v;
+			break;
 		case MICA_OPT_ADMIN: cfg.admin = optarg; break;
+		case 'U':
+			if (!strcmp(optarg, "strict"))
+				cfg.rejections = MICA_REJECTIONS_STRICT;
+			else if (!strcmp(optarg, "warn"))
+				cfg.rejections = MICA_REJECTIONS_WARN;
+			else if (!strcmp(optarg, "none"))
+				cfg.rejections = MICA_REJECTIONS_NONE;
+			else
+				return fail(
+				    "--unhandled-rejections wants strict, warn or none, not "
+				    "'%s'",
+				    optarg);
+			break;
 		case 'h': mica_cli_help(stdout, mica_cli_command("serve")); return 0;
 		case 'V': printf("mica %s\n", MICA_VERSION); return 0;
 		case ':': return fail("%s needs a value", argv[optind - 1]);

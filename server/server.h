@@ -17,7 +17,8 @@
 
 enum serve_isolation { SERVE_RESET, SERVE_FRESH, SERVE_REUSE };
 
-#define SERVE_MAX_LISTEN 16
+#define SERVE_MAX_LISTEN      16
+#define SERVE_MAX_ALLOW_FETCH 64
 /* A response's headers, as the guest gives them: at most this many, and
  * this many bytes of names and values together (more is a 500). */
 #define SERVE_MAX_RESP_HEADERS 1000
@@ -50,6 +51,11 @@ struct serve_config {
 	unsigned grace_ms;   /* SIGTERM: how long requests in flight may finish */
 	const char *access_log;
 	int dev; /* error bodies carry the JavaScript stack */
+	/* outbound fetch(): --allow-fetch origins, --max-subrequests */
+	const char *allow_fetch[SERVE_MAX_ALLOW_FETCH];
+	int nallow_fetch;
+	unsigned max_subrequests;
+	int rejections; /* --unhandled-rejections: MICA_REJECTIONS_* */
 	mica_backend backend;
 	struct serve_env env;
 };
@@ -82,11 +88,12 @@ struct serve_request {
 	uint32_t resp_nheaders;
 	unsigned char *resp_body; /* malloc'd, handed to libmicrohttpd */
 	size_t resp_body_len, resp_body_want;
-	const char *error;  /* plain-text reason of an error status, static */
-	char *error_detail; /* --dev: the exception and its stack, malloc'd */
-	int retry_after;    /* seconds, for 503 */
-	int head_done;	    /* the response frame's head has arrived */
-	int responded;	    /* ready() was called */
+	const char *error;		 /* plain-text reason of an error status, static */
+	char *error_detail;		 /* --dev: the exception and its stack, malloc'd */
+	struct serve_fetch_scope *fetch; /* the handler's fetch() calls, while it runs */
+	int retry_after;		 /* seconds, for 503 */
+	int head_done;			 /* the response frame's head has arrived */
+	int responded;			 /* ready() was called */
 
 	/* owned by the HTTP side */
 	void (*ready)(struct serve_request *r);

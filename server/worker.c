@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fetch.h"
 #include "log.h"
 #include "worker.h"
 
@@ -38,6 +39,7 @@ struct serve_workers {
 	mica_snapshot *snap;
 	struct worker *workers;
 	unsigned nworkers;
+	struct serve_fetch *fetch; /* outbound fetch(): one libcurl thread */
 
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -266,6 +268,23 @@ static void host_respond(mica_hostcall *call, void *ud)
 		respond(r);
 }
 
+/* fetch(frame): an outbound request (server/fetch.c), async. */
+static void host_fetch(mica_async_call *call, void *ud)
+{
+	const struct serve_config *cfg = ud;
+	struct serve_request *r = current;
+	if (r)
+		serve_metrics_count(cfg->metrics, SERVE_M_SUBREQUEST);
+	serve_fetch_start(r ? r->fetch : NULL, call);
+}
+
+/* fetchBody([id, offset]): the rest of a large fetch() response. */
+static void host_fetch_body(mica_hostcall *call, void *ud)
+{
+	(void)ud;
+	serve_fetch_body(current ? current->fetch : NULL, call);
+}
+
 /* ---- loading ------------------------------------------------------------- */
 
 static char *read_all(const char *path, size_t *len)
@@ -361,6 +380,7 @@ static mica_limits limits_of(const struct serve_config *cfg)
 	mica_limits_default(&lim);
 	lim.memory_bytes = cfg->memory_mb << 20;
 	lim.timeout_ms = cfg->timeout_ms;
+	lim.unhandled_rejections = cfg->rejections;
 	return lim;
 }
 
@@ -515,9 +535,18 @@ struct serve_workers *serve_workers_prepare(const struct serve_config *cfg, int 
 		return NULL;
 	}
 	if (mica_runtime_register(w->rt, "serve", "body", host_body, NULL) ||
-	    mica_runtime_register(w->rt, "serve", "respond", host_respond, (void *)cfg)) {
+	    mica_runtime_register(w->rt, "serve", "respond", host_respond, (void *)cfg) ||
+	    mica_runtime_register(w->rt, "serve", "fetchBody", host_fetch_body, NULL) ||
+	    mica_runtime_register_async(w->rt, "serve", "fetch", host_fetch, (void *)cfg)) {
 		*code = MICA_ERR_SYSTEM;
 		snprintf(why, why_len, "cannot register host:serve");
+		serve_workers_stop(w);
+		return NULL;
+	}
+	w->fetch = serve_fetch_new(cfg->allow_fetch, cfg->nallow_fetch, cfg->max_subrequests,
+				   cfg->max_response, why, why_len);
+	if (!w->fetch) {
+		*code = MICA_ERR_SYSTEM;
 		serve_workers_stop(w);
 		return NULL;
 	}
@@ -615,6 +644,9 @@ static void run(struct worker *k, struct serve_request *r)
 	}
 	mica_sandbox_set_console(sb, on_console, r);
 	mica_sandbox_set_timeout(sb, cfg->timeout_ms);
+	/* subrequests share the request's deadline and end with its call */
+	r->fetch =
+	    serve_fetch_scope_new(k->w->fetch, serve_now_ns() + (int64_t)cfg->timeout_ms * 1000000);
 	current = r;
 	void *out = NULL;
 	size_t out_len;
@@ -623,6 +655,8 @@ static void run(struct worker *k, struct serve_request *r)
 	    mica_sandbox_call_bytes(sb, "__mica_serve", frame, len, &out, &out_len, NULL, &err);
 	serve_metrics_busy(cfg->metrics, -1);
 	current = NULL;
+	serve_fetch_scope_end(r->fetch);
+	r->fetch = NULL;
 	free(frame);
 	free(out);
 	mica_sandbox_set_console(sb, NULL, NULL);
@@ -828,6 +862,7 @@ void serve_workers_stop(struct serve_workers *w)
 		mica_sandbox_free(w->workers[i].sb);
 	}
 	free(w->workers);
+	serve_fetch_free(w->fetch);
 	mica_snapshot_free(w->snap);
 	mica_runtime_free(w->rt);
 	pthread_mutex_destroy(&w->lock);

@@ -5,7 +5,9 @@
  * Loaded lazily (guest/builtins.c), like web.js, on first use of one of its
  * globals. Defines, as non-enumerable, writable, configurable properties of
  * the global object: Headers, Request, Response, FormData and
- * __mica_serve_init.
+ * __mica_serve_init; __mica_serve_init defines fetch (outbound requests
+ * through host:serve fetch(frame), server/fetch.c), which exists only
+ * under `mica serve`.
  *
  * Contract with `mica serve` (server/worker.c, docs/serve.md):
  *  - __mica_serve_init(frame) is called once, after the user's module has
@@ -414,6 +416,8 @@
     #type = 'default';
     #headers;
     #body;
+    #url = '';
+    #redirected = false;
     constructor(body = null, init) {
       init = init === undefined || init === null ? {} : init;
       const status = init.status === undefined ? 200 : Number(init.status);
@@ -435,10 +439,11 @@
       this.#body = new BodyState(bytes, null);
     }
     static _state(r) { return r.#body; }
+    static _fetched(r, url, redirected) { r.#url = url; r.#redirected = redirected; r.#type = 'basic'; headersGuard(r.#headers, 'immutable'); }
     static _type(r, t) { r.#type = t; r.#status = 0; headersGuard(r.#headers, 'immutable'); }
     get type() { return this.#type; }
-    get url() { return ''; }
-    get redirected() { return false; }
+    get url() { return this.#url; }
+    get redirected() { return this.#redirected; }
     get status() { return this.#status; }
     get ok() { return this.#status >= 200 && this.#status <= 299; }
     get statusText() { return this.#statusText; }
@@ -447,6 +452,8 @@
       const r = new Response(null, { status: this.#status === 0 ? 200 : this.#status, statusText: this.#statusText, headers: this.#headers });
       r.#status = this.#status;
       r.#type = this.#type;
+      r.#url = this.#url;
+      r.#redirected = this.#redirected;
       r.#body = this.#body.clone();
       return r;
     }
@@ -472,9 +479,10 @@
       return new Response(s, { status: init && init.status, statusText: init && init.statusText, headers: h });
     }
   }
-  const responseState = Response._state, responseType = Response._type;
+  const responseState = Response._state, responseType = Response._type, responseFetched = Response._fetched;
   delete Response._state;
   delete Response._type;
+  delete Response._fetched;
   bodyMixin(Response, responseState, (r) => r.headers);
   idl(Response, 'Response');
 
@@ -523,6 +531,8 @@
       ObjectDefineProperty(e, f[k], { value: f[k + 1], enumerable: true, writable: false, configurable: false });
     env = ObjectFreeze(e);
     ObjectDefineProperty(G, '__mica_serve', { value: serve, writable: false, enumerable: false, configurable: false });
+    // outbound fetch() exists only under `mica serve`, where the host has it
+    ObjectDefineProperty(G, 'fetch', { value: fetch, writable: true, enumerable: false, configurable: true });
     delete G.__mica_serve_init;
   }
 
@@ -598,6 +608,70 @@
       const results = await PromiseAllSettled(waits);
       for (const r of results) if (r.status === 'rejected') console.error('waitUntil: a promise rejected:', r.reason);
     }
+  }
+
+  // ---------------------------------------------------------------------------
+  // Outbound fetch() of `mica serve` (server/fetch.c): one frame to the async
+  // host function fetch, whose answer is the response's head, its first MiB
+  // and the id of the rest, read with fetchBody(id, offset).
+  // ---------------------------------------------------------------------------
+  const REDIRECT_MODE = { follow: 0, manual: 1, error: 2 };
+  const latin1Bytes = (s) => { const a = new Uint8ArrayCtor(s.length); for (let i = 0; i < s.length; i++) a[i] = s.charCodeAt(i); return a; };
+
+  async function fetch(input, init) {
+    const req = new Request(input, init);
+    const protocol = new URLCtor(req.url).protocol;
+    if (protocol !== 'http:' && protocol !== 'https:') throw new TypeError(`fetch ${req.url} refused: only http: and https: URLs can be fetched`);
+    const st = requestState(req);
+    if (st.used) throw new TypeError('fetch: the body of the request has already been used');
+    let body = new Uint8ArrayCtor(0);
+    if (st.has()) { st.used = true; body = await st.load(); }
+    const fields = [utf8(req.method), utf8(req.url)];
+    for (const [n, v] of headersList(req.headers)) fields.push(latin1Bytes(n), latin1Bytes(v));
+    let size = 12 + body.length;
+    for (const p of fields) size += 4 + p.length;
+    const frame = new Uint8ArrayCtor(size);
+    const dv = new DataView(frame.buffer);
+    dv.setUint32(0, REDIRECT_MODE[req.redirect], true);
+    dv.setUint32(4, fields.length, true);
+    dv.setUint32(8, body.length, true);
+    let at = 12;
+    for (const p of fields) { dv.setUint32(at, p.length, true); frame.set(p, at + 4); at += 4 + p.length; }
+    frame.set(body, at);
+    let b;
+    try {
+      b = await host.fetch(frame);
+    } catch (e) {
+      throw new TypeError(e && e.message !== undefined ? e.message : `${e}`);
+    }
+    const status = u32(b, 0), count = u32(b, 4), total = u32(b, 8), inline = u32(b, 12), id = u32(b, 16);
+    const [f, end] = readFields(b, 20, count, latin1);
+    const headers = new Headers();
+    const list = headersList(headers);
+    for (let k = 2; k + 1 < f.length; k += 2) list.push([f[k].toLowerCase(), f[k + 1]]);
+    const nullBody = NULL_BODY_STATUS.includes(status) || req.method === 'HEAD';
+    const res = new Response(null, { status, statusText: f[0], headers });
+    const rst = responseState(res);
+    if (!nullBody) {
+      if (inline === total) rst.bytes = b.slice(end, end + inline);
+      else {
+        const first = b.slice(end, end + inline);
+        rst.loader = () => {
+          const out = new Uint8ArrayCtor(total);
+          out.set(first, 0);
+          let got = inline;
+          while (got < total) {
+            const part = host.fetchBody(id, got);
+            if (!part.length) break;
+            out.set(part, got);
+            got += part.length;
+          }
+          return got === total ? out : out.subarray(0, got);
+        };
+      }
+    }
+    responseFetched(res, f[1], f[1] !== req.url);
+    return res;
   }
 
   // ---------------------------------------------------------------------------

@@ -246,6 +246,8 @@ sample() {
 	env-file) echo /dev/null ;;
 	access-log) echo off ;;
 	admin) echo 127.0.0.1:0 ;;
+	allow-fetch) echo http://127.0.0.1:1 ;;
+	max-subrequests) echo 1 ;;
 	*) return 1 ;;
 	esac
 }

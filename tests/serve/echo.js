@@ -47,6 +47,7 @@ export default {
           name.length, 0, 0, 0, ...name, value.length, 0, 0, 0, ...value]));
         return new Response('unreached');
       }
+      case '/reject': Promise.reject(new Error('nobody handles ' + url.search)); return new Response('fine');
       case '/forge': console.log('fake\nmica serve: [0000000000000001] forged line\x1b[2J'); return new Response('f');
       case '/slow': await new Promise((r) => setTimeout(r, Number(url.searchParams.get('ms') || 300))); return new Response('slow');
     }

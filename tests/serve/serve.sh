@@ -26,7 +26,9 @@ CASES="get-echo post-echo json set-cookie redirect head binary-response binary-b
 	fresh-isolation env env-file-malformed refused-no-default refused-no-fetch bind-failure
 	wait-until dev-stack burst access-log keep-alive sigterm-drain guest-frame-overflow
 	guest-header-name console-forgery sighup-survives env-proto admin-healthz admin-metrics
-	admin-bind-failure"
+	admin-bind-failure rejections-strict rejections-none fetch-exact fetch-not-allowed
+	fetch-private-star fetch-redirect-followed fetch-redirect-refused fetch-redirect-modes
+	fetch-subrequest-limit fetch-big-body fetch-over-limit fetch-deadline fetch-bad-origin"
 
 skip_all() {
 	for c in $CASES; do
@@ -300,6 +302,11 @@ if start main $D/echo.js --workers 2 --timeout $limit --memory 32 --env A=1 --en
 	done
 	if [ -z "$why" ]; then ok admin-metrics; else bad admin-metrics "$why $(head -c 300 "$tmp/metrics")"; fi
 
+	# an unhandled rejection: reported (strict, the default), after the response
+	s=$(req "$u/reject?strict")
+	sleep 0.2
+	if [ "$s" = 200 ] && grep -qF 'nobody handles ?strict' "$tmp/main.err"; then ok rejections-strict; else bad rejections-strict "status $s: $(tail -3 "$tmp/main.err")"; fi
+
 	kill -HUP "$main"
 	sleep 0.2
 	check sighup-survives "$(req "$u/count")" 200
@@ -317,7 +324,7 @@ else
 		504-timeout 504-then-ok 503-memory 503-then-ok 400-cl-te 400-duplicate-cl 400-header-line 400-chunk-size chunked-trailers \
 		413-content-length 413-chunked 414-uri 431-headers reset-isolation env wait-until burst \
 		keep-alive access-log guest-frame-overflow guest-header-name console-forgery admin-healthz \
-		admin-metrics sighup-survives \
+		admin-metrics rejections-strict sighup-survives \
 		sigterm-drain; do
 		bad "$c" "the server did not start"
 	done
@@ -358,7 +365,7 @@ else
 fi
 
 # ---- --dev: the stack in the 500 body ----
-if start dev $D/echo.js --workers 1 --dev --access-log off --env __proto__=x; then
+if start dev $D/echo.js --workers 1 --dev --access-log off --env __proto__=x --unhandled-rejections none; then
 	s=$(req "http://127.0.0.1:$port/throw")
 	if [ "$s" = 500 ] && grep -qF 'boom from the handler' "$tmp/body" && grep -qF 'echo.js' "$tmp/body"; then
 		ok dev-stack
@@ -368,11 +375,87 @@ if start dev $D/echo.js --workers 1 --dev --access-log off --env __proto__=x; th
 	# an env key is a key, whatever its name
 	s=$(req "http://127.0.0.1:$port/env")
 	check env-proto "$s $(grep -c '"env":{"__proto__":"x"}' "$tmp/body")" "200 1"
+	s=$(req "http://127.0.0.1:$port/reject?none")
+	sleep 0.2
+	if [ "$s" = 200 ] && ! grep -qF 'nobody handles' "$tmp/dev.err"; then ok rejections-none; else bad rejections-none "status $s: $(tail -3 "$tmp/dev.err")"; fi
 	stop "$spid"
 else
 	bad dev-stack "the server did not start"
 	bad env-proto "the server did not start"
+	bad rejections-none "the server did not start"
 fi
+
+# ---- outbound fetch(): an upstream on 127.0.0.1 (tests/serve/upstream.py) ----
+FETCH_CASES="fetch-exact fetch-not-allowed fetch-private-star fetch-redirect-followed
+	fetch-redirect-refused fetch-redirect-modes fetch-subrequest-limit fetch-big-body
+	fetch-over-limit fetch-deadline"
+python3 $D/upstream.py >"$tmp/up.port" 2>"$tmp/up.err" &
+upid=$!
+pids="$pids $upid"
+for _ in $(seq 100); do [ -s "$tmp/up.port" ] && break; sleep 0.05; done
+up=http://127.0.0.1:$(cat "$tmp/up.port")
+# fq QUERY: the fetcher's answer to /?QUERY, "STATUS BODY"
+fq() {
+	s=$(req "http://127.0.0.1:$port/?$1")
+	echo "$s $(cat "$tmp/body")"
+}
+# fhas NAME GOT TEXT [TEXT2]: GOT contains TEXT (and TEXT2)
+fhas() {
+	case "$2" in
+	*"$3"*"${4:-}"*) ok "$1" ;;
+	*) bad "$1" "no '$3' ${4:+and '$4' }in '$2'" ;;
+	esac
+}
+if [ ! -s "$tmp/up.port" ]; then
+	for c in $FETCH_CASES; do bad "$c" "the upstream did not start: $(cat "$tmp/up.err")"; done
+elif start fetch $D/fetcher.js --workers 1 --timeout 1500 --allow-fetch "$up" \
+	--allow-fetch https://example.com --max-subrequests 2 --access-log off; then
+	got=$(fq "url=$up/hello")
+	fhas fetch-exact "$got" '200 {"status":200,"statusText":"Fine","up":"yes","method":"GET","len":19,"body":"hello from upstream"'
+	got="$(fq "url=$up/redirect%3Fto=/hello")"
+	fhas fetch-redirect-followed "$got" "\"up\":\"yes\",\"method\":\"GET\",\"len\":19,\"body\":\"hello from upstream\",\"url\":\"$up/hello\",\"redirected\":true"
+	# the listed origin redirects to another port of the same host: refused at the hop
+	got=$(fq "url=$up/redirect%3Fto=http://127.0.0.1:1/hello")
+	fhas fetch-redirect-refused "$got" "502 TypeError: fetch: redirect 1 from $up/redirect?to=http://127.0.0.1:1/hello to http://127.0.0.1:1/hello refused: the origin http://127.0.0.1:1 is not allowed"
+	got="$(fq "url=$up/redirect%3Fto=/hello&redirect=manual") | $(fq "url=$up/redirect%3Fto=/hello&redirect=error")"
+	fhas fetch-redirect-modes "$got" '200 {"status":302,"statusText":"Found"' "| 502 TypeError: fetch $up/redirect?to=/hello: redirected to $up/hello, and redirect is 'error'"
+	got="$(fq "url=$up/hello&n=2" | cut -c1-3) $(fq "url=$up/hello&n=3")"
+	fhas fetch-subrequest-limit "$got" "200 502 TypeError: fetch $up/hello refused: more than 2 subrequests in one request"
+	got=$(fq "url=$up/big%3Fn=3000000")
+	fhas fetch-big-body "$got" '200 {"status":200,"statusText":"OK","up":null,"method":null,"len":3000000,'
+	got=$(fq "url=$up/big%3Fn=67108865")
+	fhas fetch-over-limit "$got" "502 TypeError: fetch $up/big?n=67108865: the response body is over the limit"
+	# past the request's deadline: the fetch rejects, or the request gets its 504
+	got=$(fq "url=$up/slow%3Fms=4000")
+	next=$(fq "url=$up/hello" | cut -c1-3)
+	case "$got $next" in
+	"504 "*" 200" | *"time limit"*" 200") ok fetch-deadline ;;
+	*) bad fetch-deadline "$got, then $next" ;;
+	esac
+	stop "$spid"
+else
+	for c in $FETCH_CASES; do bad "$c" "the server did not start"; done
+fi
+if [ -s "$tmp/up.port" ]; then
+	# no --allow-fetch: every fetch rejects, and says why
+	if start nofetch $D/fetcher.js --workers 1 --access-log off; then
+		got=$(fq "url=$up/hello")
+		fhas fetch-not-allowed "$got" "502 TypeError: fetch $up/hello refused: the origin $up is not allowed (mica serve --allow-fetch)"
+		stop "$spid"
+	else
+		bad fetch-not-allowed "the server did not start"
+	fi
+	# *: public addresses only; 127.0.0.1 is refused after DNS, localhost too
+	if start star $D/fetcher.js --workers 1 --allow-fetch '*' --access-log off; then
+		got="$(fq "url=$up/hello") | $(fq "url=http://localhost:${up##*:}/hello")"
+		fhas fetch-private-star "$got" "502 TypeError: fetch $up/hello: $up/hello is 127.0.0.1, a loopback address: refused unless its origin is listed exactly" "| 502 TypeError: fetch http://localhost:"
+		stop "$spid"
+	else
+		bad fetch-private-star "the server did not start"
+	fi
+fi
+kill "$upid" 2>/dev/null
+refused fetch-bad-origin "--allow-fetch wants an origin" $D/fetcher.js --allow-fetch ftp://127.0.0.1
 
 # ---- refused at start: exit 2 with the reason ----
 refused env-file-malformed "bad.env:3:" $D/echo.js --env-file $D/bad.env
