@@ -408,7 +408,7 @@ fhas() {
 }
 if [ ! -s "$tmp/up.port" ]; then
 	for c in $FETCH_CASES; do bad "$c" "the upstream did not start: $(cat "$tmp/up.err")"; done
-elif start fetch $D/fetcher.js --workers 1 --timeout 1500 --allow-fetch "$up" \
+elif start fetch $D/fetcher.js --workers 1 --timeout $limit --allow-fetch "$up" \
 	--allow-fetch https://example.com --max-subrequests 2 --access-log off; then
 	got=$(fq "url=$up/hello")
 	fhas fetch-exact "$got" '200 {"status":200,"statusText":"Fine","up":"yes","method":"GET","len":19,"body":"hello from upstream"'
@@ -426,7 +426,7 @@ elif start fetch $D/fetcher.js --workers 1 --timeout 1500 --allow-fetch "$up" \
 	got=$(fq "url=$up/big%3Fn=67108865")
 	fhas fetch-over-limit "$got" "502 TypeError: fetch $up/big?n=67108865: the response body is over the limit"
 	# past the request's deadline: the fetch rejects, or the request gets its 504
-	got=$(fq "url=$up/slow%3Fms=4000")
+	got=$(fq "url=$up/slow%3Fms=$((limit + 2500))")
 	next=$(fq "url=$up/hello" | cut -c1-3)
 	case "$got $next" in
 	"504 "*" 200" | *"time limit"*" 200") ok fetch-deadline ;;
