@@ -158,16 +158,6 @@ FUZZ_TARGET(snapfile)
 {
 	if (!rt)
 		setup();
-	load_one(data, size);
-	if (size >= HDR + SUM) {
-		uint8_t *fixed = malloc(size);
-		if (!fixed)
-			return 0;
-		memcpy(fixed, data, size);
-		memcpy(fixed + 16, rt->image_sha256, 32);
-		mica_sha256(fixed, size - SUM, fixed + size - SUM);
-		load_one(fixed, size);
-		free(fixed);
-	}
+	fuzz_as_is_and_repaired(data, size, HDR + SUM, rt->image_sha256, mica_sha256, load_one);
 	return 0;
 }

@@ -69,4 +69,6 @@ printf '{"__proto__":{"x":1},"a":1,"a":2,"":0,"constructor":[]}' >$c/json/keys
 printf '  -0 ' >$c/json/number
 printf '{"a":[1,2,}' >$c/json/invalid
 printf '"\\ud800 lone \\udfff \\u0000"' >$c/json/string
+# a number QuickJS reads an ulp away (fuzz_json.c): found by the fuzzer
+printf '\r44444444444444424443' >$c/json/number-ulp
 echo "corpus: $(find $c -type f | wc -l) files, $(du -sk $c | cut -f1) KiB"
