@@ -2,7 +2,7 @@
 # PLAIN need no sandbox (fuzz_replay: fuzz/replay.c; install: tests/install/install.sh,
 # which runs one on whichever backend works); SANDBOX run once per backend. `cli` is
 # tests/cli/cli.sh, `serve` tests/serve/serve.sh, the others are $BUILD/tests/NAME.
-PLAIN="test_console_js test_web_js test_arena test_modules fuzz_replay install"
+PLAIN="test_console_js test_web_js test_fetch_js test_arena test_modules fuzz_replay install"
 SANDBOX="test_api test_conformance test_parity test_hostile test_snapshot test_pool test_snapfile
 	 test_bytecode test_async test_crypto test_binary test_backend test_proc test_lockdown test_python cli serve"
 

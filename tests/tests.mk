@@ -6,7 +6,7 @@
 
 TESTD := $(BUILD)/tests
 
-TEST_PROGS := $(TESTD)/test_console_js $(TESTD)/test_web_js $(TESTD)/test_arena $(TESTD)/test_modules $(TESTD)/test_api $(TESTD)/test_conformance \
+TEST_PROGS := $(TESTD)/test_console_js $(TESTD)/test_web_js $(TESTD)/test_fetch_js $(TESTD)/test_arena $(TESTD)/test_modules $(TESTD)/test_api $(TESTD)/test_conformance \
 	      $(TESTD)/test_parity $(TESTD)/test_hostile $(TESTD)/test_snapshot $(TESTD)/test_pool \
 	      $(TESTD)/test_snapfile $(TESTD)/test_bytecode $(TESTD)/test_async $(TESTD)/test_crypto $(TESTD)/test_binary \
 	      $(TESTD)/test_backend $(TESTD)/test_proc $(TESTD)/test_lockdown $(TESTD)/mica-probe $(TESTD)/fuzz_replay \
@@ -23,6 +23,13 @@ $(TESTD)/test_web_js: tests/unit/test_console_js.c $(NATIVE_QJS_OBJS) $(NATIVED)
 		     $(GUESTD)/web.full.js
 	@mkdir -p $(@D)
 	$(CC) $(HOST_CFLAGS) $(HOST_LDFLAGS) -isystem $(QJS) -DTEST_JS='"tests/js_unit/test_web.js"' \
+		-DGLUE_JS='"$(GUESTD)/web.full.js"' -o $@ $(filter-out %.js,$^) -lm -ldl $(HOST_LDLIBS)
+
+# fetch.js's unit tests, in native QuickJS after web.js (as the guest has it).
+$(TESTD)/test_fetch_js: tests/unit/test_console_js.c $(NATIVE_QJS_OBJS) $(NATIVED)/quickjs-libc.o \
+		       $(GUESTD)/web.full.js $(GUESTD)/fetch.full.js
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) $(HOST_LDFLAGS) -isystem $(QJS) -DTEST_JS='"tests/js_unit/test_fetch.js"' \
 		-DGLUE_JS='"$(GUESTD)/web.full.js"' -o $@ $(filter-out %.js,$^) -lm -ldl $(HOST_LDLIBS)
 
 # Module files: host/modules.c's internals, both resolution paths.

@@ -313,7 +313,8 @@
   // Request
   // ---------------------------------------------------------------------------
   const FORBIDDEN_METHOD = /^(CONNECT|TRACE|TRACK)$/i;
-  const NORMAL_METHOD = /^(DELETE|GET|HEAD|OPTIONS|POST|PUT|PATCH)$/i;
+  // the Fetch standard normalizes these six only (PATCH stays as given)
+  const NORMAL_METHOD = /^(DELETE|GET|HEAD|OPTIONS|POST|PUT)$/i;
   let internal = false; // the dispatcher builds requests without parsing again
 
   class Request {
@@ -392,7 +393,7 @@
     clone() {
       const h = new Headers(this.#headers);
       headersGuard(h, 'request');
-      const r = Request._make(this.#method, this.#url, h, this.#body.clone());
+      const r = makeRequest(this.#method, this.#url, h, this.#body.clone());
       r.#redirect = this.#redirect;
       return r;
     }
