@@ -266,16 +266,28 @@ static int occupied(const struct mica_cgroup_slot *s)
 	return pread(s->procs[0], &c, 1, 0) != 0;
 }
 
+/* 1 if slot i is free, its files are (or, before a lockdown, can be) open,
+ * and its last process is gone; a slot passed over holds no files then,
+ * unless a lockdown keeps them. */
+static int usable(struct mica_cgroups *cg, unsigned i)
+{
+	struct mica_cgroup_slot *s = &cg->slots[i];
+	if (s->used || (cg->keep && s->procs[0] < 0) || open_files(cg, i))
+		return 0;
+	if (!occupied(s))
+		return 1;
+	if (!cg->keep)
+		close_files(s);
+	return 0;
+}
+
 int mica_cgroups_get(struct mica_cgroups *cg, uint64_t limit, int fds[2], int *slot)
 {
 	if (!cg->version)
 		return 0;
 	pthread_mutex_lock(&cg->lock);
-	/* a free slot whose files are (or, before a lockdown, can be) open,
-	 * and whose last process is gone */
 	unsigned i = 0;
-	while (i < cg->nslots && (cg->slots[i].used || (cg->keep && cg->slots[i].procs[0] < 0) ||
-				  open_files(cg, i) || occupied(&cg->slots[i])))
+	while (i < cg->nslots && !usable(cg, i))
 		i++;
 	int rc = i == cg->nslots ? add_slot(cg) : 0, n = 0;
 	struct mica_cgroup_slot *s = &cg->slots[i];
