@@ -199,6 +199,20 @@ int mica_cli_option_index(int val)
 	return -1;
 }
 
+int mica_cli_value(int val, const char *word)
+{
+	int k = mica_cli_option_index(val);
+	const char *v = k >= 0 ? mica_cli_options[k].values : NULL;
+	size_t n = strlen(word);
+	for (int i = 0; v && *v; i++) {
+		size_t len = strcspn(v, " ");
+		if (len == n && !strncmp(v, word, n))
+			return i;
+		v += len + (v[len] == ' ');
+	}
+	return -1;
+}
+
 const struct mica_cli_command *mica_cli_command(const char *name)
 {
 	for (int i = 0; i < MICA_CLI_NCOMMANDS; i++)

@@ -92,6 +92,10 @@ void mica_cli_getopt(unsigned mask, struct option *longopts, char *shortopts);
 /* The index in mica_cli_options of the option getopt_long returned val
  * for, or -1. */
 int mica_cli_option_index(int val);
+/* The position of word among the values of the option getopt_long returns
+ * val for (mica_cli_option.values, listed in the order of the enum each
+ * maps to), or -1 when it is none of them. */
+int mica_cli_value(int val, const char *word);
 /* The command called name, or NULL. */
 const struct mica_cli_command *mica_cli_command(const char *name);
 /* Writes `mica --help` (cmd NULL) or `mica COMMAND --help`. */

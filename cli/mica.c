@@ -22,14 +22,13 @@
 #include "help.h"
 #include "mica.h"
 #include "mica_abi.h"
+#include "slurp.h"
 #include "writer.h"
 
 #define EXIT_USAGE MICA_ERR_INVALID
 
+/* in the order of --isolation's values in cli/help.c */
 enum isolation { ISO_REUSE, ISO_RESET, ISO_FRESH };
-static const char *const iso_names[] = {"reuse", "reset", "fresh"};
-/* --unhandled-rejections, in the order of MICA_REJECTIONS_* */
-static const char *const rejection_names[] = {"strict", "warn", "none"};
 
 struct opts {
 	const char *cmd, *target, *handler, *event, *event_file, *event_bytes, *snapshot, *output,
@@ -64,31 +63,11 @@ static char *read_file(const char *path, size_t *len)
 	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
 	if (!f)
 		return NULL;
-	size_t cap = 65536, n = 0;
-	char *buf = malloc(cap);
-	while (buf) {
-		n += fread(buf + n, 1, cap - n - 1, f);
-		if (ferror(f) || feof(f))
-			break;
-		char *nb = cap < ((size_t)1 << 30) ? realloc(buf, cap *= 2) : NULL;
-		if (!nb) {
-			free(buf);
-			buf = NULL;
-			errno = EFBIG;
-		}
-		buf = nb;
-	}
-	int bad = !buf || ferror(f);
-	int e = errno; /* ferror keeps the cause in errno, e.g. EISDIR */
+	char *buf = mica_cli_slurp(f, (size_t)1 << 30, len);
+	int e = errno;
 	if (f != stdin)
 		fclose(f);
-	if (bad) {
-		free(buf);
-		errno = e;
-		return NULL;
-	}
-	buf[n] = 0;
-	*len = n;
+	errno = e;
 	return buf;
 }
 
@@ -160,14 +139,10 @@ static void on_console(void *ud, int stream, const char *data, size_t len)
 
 static int parse_backend(const char *s, mica_backend *b)
 {
-	static const mica_backend all[] = {MICA_BACKEND_AUTO, MICA_BACKEND_KVM,
-					   MICA_BACKEND_PROCESS};
-	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-		if (!strcmp(s, mica_backend_name(all[i]))) {
-			*b = all[i];
-			return 0;
-		}
-	return -1;
+	int k = mica_cli_value('B', s); /* auto kvm process: mica_backend's order */
+	if (k >= 0)
+		*b = (mica_backend)k;
+	return k < 0 ? -1 : 0;
 }
 
 static long parse_num(const char *s, const char *flag, long min, long max, int *bad)
@@ -307,10 +282,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->repeat_set = 1;
 			break;
 		case 'i': {
-			size_t k = 0;
-			while (k < 3 && strcmp(optarg, iso_names[k]))
-				k++;
-			if (k == 3)
+			int k = mica_cli_value('i', optarg);
+			if (k < 0)
 				return fail(EXIT_USAGE,
 					    "--isolation wants reuse, reset or fresh, not '%s'",
 					    optarg, "");
@@ -320,10 +293,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		}
 		case 'L': o->no_lockdown = 1; break;
 		case 'U': {
-			int k = 0;
-			while (k < 3 && strcmp(optarg, rejection_names[k]))
-				k++;
-			if (k == 3)
+			int k = mica_cli_value('U', optarg);
+			if (k < 0)
 				return fail(
 				    EXIT_USAGE,
 				    "--unhandled-rejections wants strict, warn or none, not '%s'",

@@ -225,39 +225,6 @@ static const char *private_addr(const struct sockaddr *sa)
 
 /* ---- transfers ----------------------------------------------------------- */
 
-static int grow(unsigned char **buf, size_t *cap, size_t need)
-{
-	if (need <= *cap)
-		return 0;
-	size_t c = *cap ? *cap : 4096;
-	while (c < need)
-		c *= 2;
-	unsigned char *b = realloc(*buf, c);
-	if (!b)
-		return -1;
-	*buf = b;
-	*cap = c;
-	return 0;
-}
-
-static void put_u32(unsigned char *p, uint32_t v)
-{
-	p[0] = (unsigned char)v;
-	p[1] = (unsigned char)(v >> 8);
-	p[2] = (unsigned char)(v >> 16);
-	p[3] = (unsigned char)(v >> 24);
-}
-
-static int put_field(unsigned char **buf, size_t *len, size_t *cap, const void *s, size_t n)
-{
-	if (grow(buf, cap, *len + 4 + n))
-		return -1;
-	put_u32(*buf + *len, (uint32_t)n);
-	memcpy(*buf + *len + 4, s, n);
-	*len += 4 + n;
-	return 0;
-}
-
 static curl_socket_t on_open(void *ud, curlsocktype purpose, struct curl_sockaddr *a)
 {
 	struct xfer *x = ud;
@@ -317,8 +284,8 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 			 x->url);
 		return 0;
 	}
-	if (put_field(&x->head, &x->head_len, &x->head_cap, p, (size_t)(colon - p)) ||
-	    put_field(&x->head, &x->head_len, &x->head_cap, v, (size_t)(e - v))) {
+	if (serve_frame_field(&x->head, &x->head_len, &x->head_cap, p, (size_t)(colon - p)) ||
+	    serve_frame_field(&x->head, &x->head_len, &x->head_cap, v, (size_t)(e - v))) {
 		snprintf(x->why, sizeof(x->why), "out of memory");
 		return 0;
 	}
@@ -336,7 +303,7 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
 			 "the response body of %s is over the limit (%zu bytes)", x->url, max);
 		return 0;
 	}
-	if (grow(&x->resp, &x->resp_cap, x->resp_len + len)) {
+	if (serve_frame_grow(&x->resp, &x->resp_cap, x->resp_len + len)) {
 		snprintf(x->why, sizeof(x->why), "out of memory");
 		return 0;
 	}
@@ -428,15 +395,15 @@ static int finish(struct serve_fetch *f, struct xfer *x, long status)
 		snprintf(x->why, sizeof(x->why), "out of memory");
 		return -1;
 	}
-	put_u32(out, (uint32_t)status);
-	put_u32(out + 4, 2 + 2 * x->nhead);
-	put_u32(out + 8, (uint32_t)x->resp_len);
-	put_u32(out + 12, (uint32_t)inl);
+	serve_put_u32(out, (uint32_t)status);
+	serve_put_u32(out + 4, 2 + 2 * x->nhead);
+	serve_put_u32(out + 8, (uint32_t)x->resp_len);
+	serve_put_u32(out + 12, (uint32_t)inl);
 	size_t at = 20;
-	put_u32(out + at, (uint32_t)st);
+	serve_put_u32(out + at, (uint32_t)st);
 	memcpy(out + at + 4, x->status_text, st);
 	at += 4 + st;
-	put_u32(out + at, (uint32_t)ul);
+	serve_put_u32(out + at, (uint32_t)ul);
 	memcpy(out + at + 4, x->url, ul);
 	at += 4 + ul;
 	memcpy(out + at, x->head, x->head_len);
@@ -466,7 +433,7 @@ static int finish(struct serve_fetch *f, struct xfer *x, long status)
 			return -1;
 		}
 	}
-	put_u32(out + 16, id);
+	serve_put_u32(out + 16, id);
 	mica_async_complete_bytes(x->call, out, n);
 	x->call = NULL;
 	free(out);

@@ -92,16 +92,14 @@ int mica_serve_main(int argc, char **argv)
 	    .max_subrequests = 50,
 	};
 	const char *env_file = NULL, *envs[256];
-	int nenv = 0, c;
+	int nenv = 0, c, k;
 	unsigned long long v;
 	const char *b = getenv("MICA_BACKEND");
 	if (b && *b) {
-		if (!strcmp(b, "kvm"))
-			cfg.backend = MICA_BACKEND_KVM;
-		else if (!strcmp(b, "process"))
-			cfg.backend = MICA_BACKEND_PROCESS;
-		else if (strcmp(b, "auto"))
+		k = mica_cli_value('B', b); /* in mica_backend's order */
+		if (k < 0)
 			return fail("MICA_BACKEND wants auto, kvm or process, not '%s'", b);
+		cfg.backend = (mica_backend)k;
 	}
 	optind = 1;
 	opterr = 0;
@@ -127,16 +125,11 @@ int mica_serve_main(int argc, char **argv)
 					    optarg);
 			cfg.workers = (unsigned)v;
 			break;
-		case MICA_OPT_SERVE_ISOLATION:
-			if (!strcmp(optarg, "reset"))
-				cfg.isolation = SERVE_RESET;
-			else if (!strcmp(optarg, "fresh"))
-				cfg.isolation = SERVE_FRESH;
-			else if (!strcmp(optarg, "reuse"))
-				cfg.isolation = SERVE_REUSE;
-			else
+		case MICA_OPT_SERVE_ISOLATION: /* in enum serve_isolation's order */
+			if ((k = mica_cli_value(c, optarg)) < 0)
 				return fail("--isolation wants reset, fresh or reuse, not '%s'",
 					    optarg);
+			cfg.isolation = (enum serve_isolation)k;
 			break;
 		case MICA_OPT_SERVE_TIMEOUT:
 			if (parse_ulong(optarg, 1, 3600000, &v))
@@ -184,15 +177,10 @@ int mica_serve_main(int argc, char **argv)
 		case MICA_OPT_ENV_FILE: env_file = optarg; break;
 		case 'M': cfg.modules = optarg; break;
 		case 'B':
-			if (!strcmp(optarg, "auto"))
-				cfg.backend = MICA_BACKEND_AUTO;
-			else if (!strcmp(optarg, "kvm"))
-				cfg.backend = MICA_BACKEND_KVM;
-			else if (!strcmp(optarg, "process"))
-				cfg.backend = MICA_BACKEND_PROCESS;
-			else
+			if ((k = mica_cli_value(c, optarg)) < 0)
 				return fail("--backend wants auto, kvm or process, not '%s'",
 					    optarg);
+			cfg.backend = (mica_backend)k;
 			break;
 		case MICA_OPT_ACCESS_LOG: cfg.access_log = optarg; break;
 		case MICA_OPT_DEV: cfg.dev = 1; break;
@@ -214,18 +202,13 @@ int mica_serve_main(int argc, char **argv)
 			cfg.max_subrequests = (unsigned)v;
 			break;
 		case MICA_OPT_ADMIN: cfg.admin = optarg; break;
-		case 'U':
-			if (!strcmp(optarg, "strict"))
-				cfg.rejections = MICA_REJECTIONS_STRICT;
-			else if (!strcmp(optarg, "warn"))
-				cfg.rejections = MICA_REJECTIONS_WARN;
-			else if (!strcmp(optarg, "none"))
-				cfg.rejections = MICA_REJECTIONS_NONE;
-			else
+		case 'U': /* in MICA_REJECTIONS_*'s order */
+			if ((k = mica_cli_value(c, optarg)) < 0)
 				return fail(
 				    "--unhandled-rejections wants strict, warn or none, not "
 				    "'%s'",
 				    optarg);
+			cfg.rejections = k;
 			break;
 		case 'h': mica_cli_help(stdout, mica_cli_command("serve")); return 0;
 		case 'V': printf("mica %s\n", MICA_VERSION); return 0;

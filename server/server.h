@@ -30,6 +30,21 @@ static inline uint32_t serve_get_u32(const unsigned char *p)
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
+static inline void serve_put_u32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)v;
+	p[1] = (unsigned char)(v >> 8);
+	p[2] = (unsigned char)(v >> 16);
+	p[3] = (unsigned char)(v >> 24);
+}
+
+/* Makes room for need bytes in *buf (capacity *cap, doubled as needed).
+ * 0, or -1 when out of memory (frame.c). */
+int serve_frame_grow(unsigned char **buf, size_t *cap, size_t need);
+/* Appends a field, u32 length then the n bytes at s, to the frame *buf of
+ * *len bytes. 0, or -1 when out of memory or n is over 4 GiB. */
+int serve_frame_field(unsigned char **buf, size_t *len, size_t *cap, const void *s, size_t n);
+
 struct serve_config {
 	const char *file;	       /* FILE.js or FILE.mbc */
 	const char *admin;	       /* --admin HOST:PORT, or NULL */

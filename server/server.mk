@@ -2,7 +2,7 @@
 # to it. Needs libmicrohttpd and libcurl (Debian: libmicrohttpd-dev,
 # libcurl4-openssl-dev; scripts/deps.sh).
 SERVE_SRCS := server/serve.c server/worker.c server/http.c server/env.c server/log.c \
-	      server/listen.c server/metrics.c server/admin.c server/fetch.c
+	      server/listen.c server/metrics.c server/admin.c server/frame.c server/fetch.c
 SERVE_HDRS := $(wildcard server/*.h)
 # After the Makefile's `CLI_SRCS :=`: the recipes that link the CLI's
 # sources expand it when they run, and take these too.

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../cli/slurp.h"
 #include "fetch.h"
 #include "log.h"
 #include "worker.h"
@@ -97,36 +98,10 @@ void serve_request_unref(struct serve_request *r)
 	free(r);
 }
 
-static int grow(unsigned char **buf, size_t *cap, size_t need)
-{
-	if (need <= *cap)
-		return 0;
-	size_t c = *cap ? *cap : 256;
-	while (c < need)
-		c *= 2;
-	unsigned char *b = realloc(*buf, c);
-	if (!b)
-		return -1;
-	*buf = b;
-	*cap = c;
-	return 0;
-}
-
-static void put_u32(unsigned char *p, uint32_t v)
-{
-	p[0] = (unsigned char)v;
-	p[1] = (unsigned char)(v >> 8);
-	p[2] = (unsigned char)(v >> 16);
-	p[3] = (unsigned char)(v >> 24);
-}
-
 int serve_request_field(struct serve_request *r, const char *s, size_t len)
 {
-	if (len > UINT32_MAX || grow(&r->fields, &r->fields_cap, r->fields_len + 4 + len))
+	if (serve_frame_field(&r->fields, &r->fields_len, &r->fields_cap, s, len))
 		return -1;
-	put_u32(r->fields + r->fields_len, (uint32_t)len);
-	memcpy(r->fields + r->fields_len + 4, s, len);
-	r->fields_len += 4 + len;
 	r->nfields++;
 	return 0;
 }
@@ -292,28 +267,10 @@ static char *read_all(const char *path, size_t *len)
 	FILE *f = fopen(path, "rb");
 	if (!f)
 		return NULL;
-	size_t cap = 65536, n = 0;
-	char *buf = malloc(cap);
-	while (buf) {
-		n += fread(buf + n, 1, cap - n - 1, f);
-		if (ferror(f) || feof(f))
-			break;
-		char *nb = cap < ((size_t)1 << 28) ? realloc(buf, cap *= 2) : NULL;
-		if (!nb) {
-			free(buf);
-			errno = EFBIG;
-		}
-		buf = nb;
-	}
-	int bad = !buf || ferror(f), e = errno;
+	char *buf = mica_cli_slurp(f, (size_t)1 << 28, len);
+	int e = errno;
 	fclose(f);
-	if (bad) {
-		free(buf);
-		errno = e;
-		return NULL;
-	}
-	buf[n] = 0;
-	*len = n;
+	errno = e;
 	return buf;
 }
 
@@ -388,27 +345,20 @@ static mica_limits limits_of(const struct serve_config *cfg)
  * keys and values, each as u32 length + UTF-8. */
 static unsigned char *init_frame(const struct serve_config *cfg, const char *name, size_t *len)
 {
-	size_t n = 4 + 4 + strlen(name);
-	for (size_t i = 0; i < cfg->env.n; i++)
-		n += 8 + strlen(cfg->env.keys[i]) + cfg->env.value_lens[i];
-	unsigned char *f = malloc(n), *p = f;
-	if (!f)
+	unsigned char *f = NULL;
+	size_t cap = 0;
+	*len = 4;
+	int bad =
+	    serve_frame_grow(&f, &cap, 4) || serve_frame_field(&f, len, &cap, name, strlen(name));
+	for (size_t i = 0; !bad && i < cfg->env.n; i++)
+		bad =
+		    serve_frame_field(&f, len, &cap, cfg->env.keys[i], strlen(cfg->env.keys[i])) ||
+		    serve_frame_field(&f, len, &cap, cfg->env.values[i], cfg->env.value_lens[i]);
+	if (bad) {
+		free(f);
 		return NULL;
-	put_u32(p, (uint32_t)(1 + 2 * cfg->env.n));
-	p += 4;
-#define PUT(s, l)                                                                                  \
-	do {                                                                                       \
-		put_u32(p, (uint32_t)(l));                                                         \
-		memcpy(p + 4, s, l);                                                               \
-		p += 4 + (l);                                                                      \
-	} while (0)
-	PUT(name, strlen(name));
-	for (size_t i = 0; i < cfg->env.n; i++) {
-		PUT(cfg->env.keys[i], strlen(cfg->env.keys[i]));
-		PUT(cfg->env.values[i], cfg->env.value_lens[i]);
 	}
-#undef PUT
-	*len = n;
+	serve_put_u32(f, (uint32_t)(1 + 2 * cfg->env.n));
 	return f;
 }
 
@@ -580,9 +530,9 @@ static unsigned char *request_frame(const struct serve_request *r, size_t *len)
 	unsigned char *f = malloc(n);
 	if (!f)
 		return NULL;
-	put_u32(f, (uint32_t)r->body_len);
-	put_u32(f + 4, (uint32_t)inl);
-	put_u32(f + 8, r->nfields);
+	serve_put_u32(f, (uint32_t)r->body_len);
+	serve_put_u32(f + 4, (uint32_t)inl);
+	serve_put_u32(f + 8, r->nfields);
 	memcpy(f + 12, r->fields, r->fields_len);
 	if (inl)
 		memcpy(f + 12 + r->fields_len, r->body, inl);

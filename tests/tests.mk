@@ -39,7 +39,7 @@ $(TESTD)/test_modules: tests/unit/test_modules.c tests/harness.h host/modules.h 
 
 # The CLI with a test hook: after its lockdown it tries what a process that
 # took it over would (MICA_LOCKDOWN_PROBE=1): tests/cli/cli.sh.
-$(TESTD)/mica-probe: $(CLI_SRCS) cli/events.h cli/writer.h cli/help.h include/mica.h $(BUILD)/libmica.a
+$(TESTD)/mica-probe: $(CLI_SRCS) cli/events.h cli/writer.h cli/help.h cli/slurp.h include/mica.h $(BUILD)/libmica.a
 	@mkdir -p $(@D)
 	$(CC) $(HOST_CFLAGS) $(HOST_LDFLAGS) -DMICA_LOCKDOWN_PROBE -o $@ $(CLI_SRCS) $(BUILD)/libmica.a \
 		$(HOST_LDLIBS)
