@@ -123,6 +123,12 @@ static const struct mica_cli_option options[] = {
     {"queue-timeout", 0, MICA_OPT_QUEUE_TIMEOUT, "MS", NULL, 0, SERVE,
      "how long a request may wait for a free sandbox (default 5000): then 503 with "
      "Retry-After"},
+    {"header-timeout", 0, MICA_OPT_HEADER_TIMEOUT, "MS", NULL, 0, SERVE,
+     "time a request line and its headers may take to arrive (default 10000): then 408 "
+     "and the connection is closed"},
+    {"body-timeout", 0, MICA_OPT_BODY_TIMEOUT, "MS", NULL, 0, SERVE,
+     "time a request body may take to arrive once its headers have (default 60000): then "
+     "408 and the connection is closed"},
     {"env", 0, MICA_OPT_ENV, "KEY=VALUE", NULL, 0, SERVE,
      "a value of the handler's env (repeatable; wins over --env-file)"},
     {"env-file", 0, MICA_OPT_ENV_FILE, "PATH", NULL, 'f', SERVE,

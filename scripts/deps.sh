@@ -12,7 +12,7 @@ qjs_sha256=4a9ed1852b334d842d5dac42d1782817ae26310b448de39532451fd45c9ba0ee
 qjs_dir=$build/quickjs
 
 missing=""
-for pkg in gcc make musl-tools musl-dev binutils patch libseccomp-dev pkg-config man-db python3-dev python3-setuptools python3-pytest libmicrohttpd-dev libcurl4-openssl-dev curl; do
+for pkg in gcc make musl-tools musl-dev binutils patch libseccomp-dev pkg-config man-db python3-dev python3-setuptools python3-pytest libcurl4-openssl-dev curl libuv1-dev node-llhttp nginx-light python3-yaml wrk; do
 	dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" ||
 		missing="$missing $pkg"
 done

@@ -38,7 +38,7 @@ add_suites() {
 	. "$src/tests/suites.sh"
 	for t in $SANDBOX; do
 		suite[${#cmds[@]}]=1
-		if [ "$t" = cli ] || [ "$t" = serve ] || [ -x "$1/tests/$t" ]; then
+		if suite_present "$t" "$1"; then
 			cmds+=("$(suite_cmd "$t" "$1")")
 		else
 			cmds+=("echo '$t: missing from $1'; exit 1")

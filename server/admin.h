@@ -1,21 +1,15 @@
-/* mica serve --admin: /healthz and /metrics on an address of their own. */
+/* mica serve --admin: /healthz and /metrics, answered on the HTTP loop. */
 #ifndef MICA_SERVER_ADMIN_H
 #define MICA_SERVER_ADMIN_H
 
-#include <stddef.h>
+#include "server.h"
 
-#include "metrics.h"
-
-struct serve_admin;
-
-/* Listens on spec ("HOST:PORT") and serves, on a thread of its own:
- *   GET /healthz  200 "ok" while *down is 0, else 503 (starting, stopping);
- *   GET /metrics  m in Prometheus' text format;
- * anything else 404 (405 for another method). NULL with the reason in why. */
-struct serve_admin *serve_admin_start(const char *spec, const struct serve_metrics *m,
-				      const int *down, char *why, size_t why_len);
-/* The address it listens on, the port resolved. */
-const char *serve_admin_address(const struct serve_admin *a);
-void serve_admin_stop(struct serve_admin *a);
+/* Sets r's response to an --admin request, at once (the HTTP loop serves
+ * the --admin address apart from the handler's, so probes and scrapes are
+ * answered whatever the sandboxes do):
+ *   GET /healthz  200 "ok" while *cfg->down is 0, else 503 (starting, stopping);
+ *   GET /metrics  cfg->metrics in Prometheus' text format;
+ * anything else 404, another method than GET or HEAD 405. -1: out of memory. */
+int serve_admin_answer(const struct serve_config *cfg, struct serve_request *r);
 
 #endif

@@ -1,53 +1,105 @@
 /*
- * mica serve: the HTTP side, on libmicrohttpd (Debian's libmicrohttpd-dev).
+ * mica serve: the HTTP side, on libuv (Debian's libuv1-dev) and llhttp (its
+ * C source from Debian's node-llhttp, compiled in at build time).
  *
- * Each --listen address is a daemon with its own event thread (epoll). A
- * request is read whole (headers checked, body bounded by --max-body), then
- * its connection is suspended and the request queued for a worker; the
- * worker resumes the connection when the response is ready, and the event
- * thread sends it. An event thread never waits for a sandbox.
+ * One event loop, on a thread of its own, holds every listener (--listen and
+ * --admin) and connection; it never waits for a sandbox. llhttp parses each
+ * request as its bytes arrive; once whole, the request is queued for a
+ * worker, whose ready() hands it back through a libuv async handle, and
+ * the loop writes the responses of a connection in the order its requests
+ * came (pipelining). A connection with PIPELINE_MAX requests unanswered, or
+ * WRITE_MAX bytes not yet taken by its client, is not read until it drains.
  *
- * libmicrohttpd parses the protocol: keep-alive, pipelining, chunked bodies,
- * Expect: 100-continue, HEAD. What it does not check is checked here, on the
- * first call for a request (headers complete, body not read): header bytes
- * (431), request-target length (414), duplicate Content-Length or
- * Content-Length with Transfer-Encoding, a Transfer-Encoding other than
- * chunked, several Host headers or a bad Host (400), Content-Length over
- * --max-body (413).
+ * llhttp refuses what smuggling needs (Content-Length with Transfer-
+ * Encoding, two Content-Lengths, a bad chunk size, bare LF, obs-fold) and
+ * this file adds what llhttp leaves to its user: the limits on the
+ * request-target (414), the head (431) and the body (413), the Host rule,
+ * Expect, the time a request line and headers may take (--header-timeout)
+ * and then its body (--body-timeout), both 408, and the idle time between
+ * requests. A request that breaks a rule is answered, in its turn, and the
+ * connection closed after it.
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <microhttpd.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <stdarg.h>
+#include <llhttp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
 #include <unistd.h>
+#include <uv.h>
 
+#include "admin.h"
 #include "http.h"
 #include "log.h"
+#include "wire.h"
 
-enum { ST_NEW, ST_BODY, ST_RUNNING };
+#define PIPELINE_MAX 16		/* requests of one connection unanswered at once */
+#define WRITE_MAX    (1u << 20) /* response bytes queued on one connection */
+#define READ_SIZE    (64u << 10)
+
+struct serve_http;
 
 struct listener {
+	uv_tcp_t tcp;
 	struct serve_http *h;
-	int fd;
+	int fd, admin, open;
 	char addr[80];
-	struct MHD_Daemon *d;
+};
+
+struct conn {
+	uv_tcp_t tcp; /* first: the handle's address is the connection's */
+	uv_timer_t timer;
+	struct serve_http *h;
+	struct listener *l;
+	struct conn *prev, *next; /* h->conns */
+	llhttp_t parser;
+	/* the request being read, and what its head has shown so far */
+	struct serve_request *cur;
+	size_t head_bytes, target_len, target_cap;
+	unsigned char *name, *value; /* the header being read */
+	size_t name_len, name_cap, value_len, value_cap;
+	int hosts, content_length, transfer_encoding, expect;
+	char *host;
+	int in_body, trailers;
+	/* where the bytes being parsed lie, and where the header value read so
+	 * far ended: a value that goes on elsewhere was folded (obs-fold) */
+	const char *feed_at, *feed_end, *value_end, *value_feed_end;
+	unsigned feeds, value_feed;
+	uint64_t deadline; /* loop time the request's head or body is due by */
+	/* requests read, not yet written: head is the next to write */
+	struct serve_request *head, *tail;
+	unsigned queued, writing;
+	unsigned char *pending; /* bytes read past a pause, parsed on resume */
+	size_t pending_len;
+	uint64_t active; /* loop time of the last read or write */
+	int paused, reading, stop_input, closing, handles;
 };
 
 struct serve_http {
 	const struct serve_config *cfg;
 	struct serve_workers *workers;
-	struct listener l[SERVE_MAX_LISTEN];
+	struct listener l[SERVE_MAX_LISTEN + 1];
 	int n;
-	unsigned inflight; /* atomic */
-	size_t buffered;   /* atomic: request body bytes held, for every request */
+	uv_loop_t loop;
+	uv_async_t wake; /* answered requests, quiesce, stop */
+	pthread_t thread;
+	int started, looping;
+	pthread_mutex_t lock;
+	struct serve_request *answered; /* by ready(), under lock */
+	int quiesce, stop;		/* under lock */
+	struct serve_workers *swap;	/* under lock: the workers to take on */
+	pthread_cond_t swapped;
+	int draining;
+	struct conn *conns;
+	unsigned nconns, max_conns;
+	unsigned inflight; /* atomic: requests begun and not done */
+	size_t buffered;   /* atomic: request body bytes held, all requests */
+	char date[32];
+	uint64_t date_at;
+	llhttp_settings_t settings;
+	char rbuf[READ_SIZE];
 };
 
 /* Request bodies all requests may hold at once: past it a request is a
@@ -57,13 +109,770 @@ static size_t body_budget(const struct serve_config *cfg)
 	return cfg->max_body * 4 > (256u << 20) ? cfg->max_body * 4 : (256u << 20);
 }
 
-/* ---- binding ------------------------------------------------------------- */
+static void conn_close(struct conn *c);
+static void conn_flush(struct conn *c);
+static void conn_feed(struct conn *c, const char *data, size_t len);
 
-static int bind_one(struct listener *l, const char *spec, char *why, size_t why_len)
+/* ---- requests done ------------------------------------------------------- */
+
+/* r is done: written (or given up), and unless quiet logged and counted. */
+static void request_done(struct serve_http *h, struct serve_request *r, int quiet)
 {
-	l->fd = serve_listen("--listen", spec, l->addr, sizeof(l->addr), why, why_len);
-	return l->fd < 0 ? -1 : 0;
+	if (!quiet) {
+		serve_log_request(r);
+		serve_metrics_request(h->cfg->metrics, r->status, serve_now_ns() - r->t_start_ns);
+	}
+	serve_request_unref(r);
+	__atomic_sub_fetch(&h->inflight, 1, __ATOMIC_ACQ_REL);
 }
+
+/* Called by a worker (or the sweeper, or the loop itself) when r has its
+ * response. */
+static void ready(struct serve_request *r)
+{
+	struct serve_http *h = r->http;
+	pthread_mutex_lock(&h->lock);
+	r->ready_next = h->answered;
+	h->answered = r;
+	pthread_mutex_unlock(&h->lock);
+	uv_async_send(&h->wake);
+}
+
+/* ---- the connection's clock ---------------------------------------------- */
+
+static void on_timer(uv_timer_t *t);
+
+/* Arms the timer for what the connection waits for: a request's head or
+ * body (its deadline), the client to take what is written, or the next
+ * request (idle). None while it waits for a sandbox: the worker's time
+ * limit bounds that. */
+static void conn_arm(struct conn *c)
+{
+	if (c->closing)
+		return;
+	uint64_t due, idle = (uint64_t)c->h->cfg->idle_s * 1000;
+	if (c->cur)
+		due = c->deadline;
+	else if (c->writing || !c->queued)
+		due = c->active + idle;
+	else {
+		uv_timer_stop(&c->timer);
+		return;
+	}
+	uint64_t now = uv_now(&c->h->loop);
+	uv_timer_start(&c->timer, on_timer, due > now ? due - now : 0, 0);
+}
+
+/* ---- answering ----------------------------------------------------------- */
+
+struct write {
+	uv_write_t req;
+	struct serve_request *r; /* NULL: 100 Continue */
+	struct conn *c;
+	char *head;
+};
+
+static void on_write(uv_write_t *req, int status)
+{
+	struct write *w = (struct write *)req;
+	struct conn *c = w->c;
+	c->writing--;
+	c->active = uv_now(&c->h->loop);
+	if (w->r) {
+		if (status < 0)
+			w->r->resp_bytes = 0; /* the client went away */
+		request_done(c->h, w->r, c->l->admin);
+	}
+	free(w->head);
+	free(w);
+	if (status < 0) {
+		conn_close(c);
+		return;
+	}
+	conn_flush(c);
+}
+
+static void on_shutdown(uv_shutdown_t *req, int status)
+{
+	struct conn *c = req->data;
+	(void)status;
+	free(req);
+	conn_close(c);
+}
+
+/* Queues r's response on c. */
+static void write_response(struct conn *c, struct serve_request *r)
+{
+	struct serve_http *h = c->h;
+	uint64_t now = uv_now(&h->loop);
+	if (now / 1000 != h->date_at) {
+		h->date_at = now / 1000;
+		serve_wire_date(h->date);
+	}
+	if (h->draining || c->stop_input)
+		r->close = r->close || !c->head;
+	struct write *w = calloc(1, sizeof(*w));
+	size_t head_len;
+	if (!w || serve_wire_head(r, h->cfg->dev, h->date, &w->head, &head_len)) {
+		free(w);
+		fprintf(stderr, "mica serve: [%s] out of memory for the response\n", r->idstr);
+		r->resp_bytes = 0;
+		request_done(h, r, c->l->admin);
+		conn_close(c);
+		return;
+	}
+	w->r = r;
+	w->c = c;
+	uv_buf_t b[2] = {uv_buf_init(w->head, (unsigned)head_len),
+			 uv_buf_init((char *)r->resp_body, (unsigned)r->resp_bytes)};
+	c->writing++;
+	if (uv_write(&w->req, (uv_stream_t *)&c->tcp, b, r->resp_bytes ? 2 : 1, on_write)) {
+		c->writing--;
+		r->resp_bytes = 0;
+		request_done(h, r, c->l->admin);
+		free(w->head);
+		free(w);
+		conn_close(c);
+	}
+}
+
+static void write_continue(struct conn *c)
+{
+	static char line[] = "HTTP/1.1 100 Continue\r\n\r\n";
+	struct write *w = calloc(1, sizeof(*w));
+	if (!w)
+		return; /* the client sends its body after a while anyway */
+	w->c = c;
+	uv_buf_t b = uv_buf_init(line, sizeof(line) - 1);
+	c->writing++;
+	if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, on_write)) {
+		c->writing--;
+		free(w);
+	}
+}
+
+static void on_alloc(uv_handle_t *t, size_t hint, uv_buf_t *b);
+static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b);
+
+/* Reads again once the connection has room: fewer than PIPELINE_MAX
+ * requests unanswered, and its client taking what is written (WRITE_MAX).
+ * 1 if it parsed bytes kept from a pause (there may be answers to write). */
+static int conn_resume(struct conn *c)
+{
+	uv_stream_t *s = (uv_stream_t *)&c->tcp;
+	if (c->closing || c->stop_input || c->queued >= PIPELINE_MAX ||
+	    uv_stream_get_write_queue_size(s) > WRITE_MAX) {
+		if (c->reading && !c->closing) {
+			uv_read_stop(s);
+			c->reading = 0;
+		}
+		return 0;
+	}
+	if (c->paused) {
+		c->paused = 0;
+		unsigned char *p = c->pending;
+		size_t n = c->pending_len;
+		c->pending = NULL;
+		c->pending_len = 0;
+		llhttp_resume(&c->parser);
+		conn_feed(c, (const char *)p, n);
+		free(p);
+		return 1;
+	}
+	if (!c->reading)
+		c->reading = !uv_read_start(s, on_alloc, on_read);
+	return 0;
+}
+
+/* Writes what can be written, in order; closes the connection once the
+ * response it closes after is out. */
+static void conn_flush(struct conn *c)
+{
+again:
+	if (c->closing)
+		return;
+	while (c->head && c->head->answered) {
+		struct serve_request *r = c->head;
+		c->head = r->conn_next;
+		if (!c->head)
+			c->tail = NULL;
+		c->queued--;
+		r->conn = NULL;
+		write_response(c, r);
+		if (c->closing)
+			return;
+		if (r->close) {
+			/* nothing after it is read; the close waits for the write */
+			c->stop_input = 1;
+			uv_shutdown_t *s = malloc(sizeof(*s));
+			if (s) {
+				s->data = c;
+				if (!uv_shutdown(s, (uv_stream_t *)&c->tcp, on_shutdown))
+					return;
+				free(s);
+			}
+			conn_close(c);
+			return;
+		}
+	}
+	if (c->head && c->head->want_continue) {
+		c->head->want_continue = 0;
+		write_continue(c);
+	}
+	if (!c->head && !c->cur && (c->stop_input || c->h->draining)) {
+		conn_close(c);
+		return;
+	}
+	if (conn_resume(c))
+		goto again;
+	conn_arm(c);
+}
+
+/* Adds r to the requests c answers in turn. */
+static void conn_enqueue(struct conn *c, struct serve_request *r)
+{
+	r->conn = c;
+	if (c->tail)
+		c->tail->conn_next = r;
+	else
+		c->head = r;
+	c->tail = r;
+	c->queued++;
+}
+
+/* Answers the request being read with an error and reads nothing more. */
+static int refuse(struct conn *c, int status, const char *why)
+{
+	struct serve_request *r = c->cur;
+	if (!r) {
+		/* bytes that are no request: give them a request id of their own */
+		if (!(r = serve_request_new())) {
+			conn_close(c);
+			return HPE_USER;
+		}
+		__atomic_add_fetch(&c->h->inflight, 1, __ATOMIC_ACQ_REL);
+		strcpy(r->method, "-");
+		conn_enqueue(c, r);
+	} else if (!r->conn)
+		conn_enqueue(c, r);
+	c->cur = NULL;
+	r->status = status;
+	r->error = why;
+	r->close = 1;
+	r->want_continue = 0;
+	r->answered = 1;
+	c->stop_input = 1;
+	if (c->reading) {
+		uv_read_stop((uv_stream_t *)&c->tcp);
+		c->reading = 0;
+	}
+	return HPE_USER;
+}
+
+/* ---- reading requests ---------------------------------------------------- */
+
+static int grow_append(unsigned char **buf, size_t *len, size_t *cap, const char *s, size_t n)
+{
+	if (serve_frame_grow(buf, cap, *len + n + 1))
+		return -1;
+	memcpy(*buf + *len, s, n);
+	*len += n;
+	(*buf)[*len] = 0;
+	return 0;
+}
+
+/* Counts n more bytes of the request's head against --max-header. */
+static int head_bytes(struct conn *c, size_t n)
+{
+	c->head_bytes += n;
+	return c->head_bytes > c->h->cfg->max_header ? -1 : 0;
+}
+
+static int on_message_begin(llhttp_t *p)
+{
+	struct conn *c = p->data;
+	struct serve_request *r = serve_request_new();
+	if (!r) {
+		conn_close(c);
+		return HPE_USER;
+	}
+	__atomic_add_fetch(&c->h->inflight, 1, __ATOMIC_ACQ_REL);
+	r->http = c->h;
+	c->cur = r;
+	c->head_bytes = c->target_len = c->target_cap = c->name_len = c->value_len = 0;
+	c->hosts = c->content_length = c->transfer_encoding = c->expect = 0;
+	c->in_body = c->trailers = 0;
+	free(c->host);
+	c->host = NULL;
+	c->deadline = uv_now(&c->h->loop) + c->h->cfg->header_timeout_ms;
+	conn_arm(c);
+	return 0;
+}
+
+static int on_url(llhttp_t *p, const char *at, size_t n)
+{
+	struct conn *c = p->data;
+	struct serve_request *r = c->cur;
+	if (c->target_len + n > c->h->cfg->max_uri)
+		return refuse(c, 414, "the request-target is too long");
+	if (head_bytes(c, n))
+		return refuse(c, 431, "the request's headers are too large");
+	if (grow_append((unsigned char **)&r->target, &c->target_len, &c->target_cap, at, n))
+		return refuse(c, 503, "out of memory");
+	return 0;
+}
+
+static int on_header_field(llhttp_t *p, const char *at, size_t n)
+{
+	struct conn *c = p->data;
+	if (head_bytes(c, n))
+		return refuse(c, 431, "the request's headers are too large");
+	if (grow_append(&c->name, &c->name_len, &c->name_cap, at, n))
+		return refuse(c, 503, "out of memory");
+	return 0;
+}
+
+static int on_header_value(llhttp_t *p, const char *at, size_t n)
+{
+	struct conn *c = p->data;
+	/* llhttp joins a folded line to the value: refused, as RFC 9112 lets a
+	 * server do, since proxies disagree on what it means. A value goes on
+	 * right where its last part ended, or at the start of the next read
+	 * if that part ended its read. */
+	if (c->value_end &&
+	    !(c->value_feed == c->feeds ? at == c->value_end
+					: at == c->feed_at && c->value_end == c->value_feed_end))
+		return refuse(c, 400, "malformed request: a folded header line (obs-fold)");
+	c->value_end = at + n;
+	c->value_feed = c->feeds;
+	c->value_feed_end = c->feed_end;
+	if (head_bytes(c, n))
+		return refuse(c, 431, "the request's headers are too large");
+	if (grow_append(&c->value, &c->value_len, &c->value_cap, at, n))
+		return refuse(c, 503, "out of memory");
+	return 0;
+}
+
+/* A header is whole (its value may be empty): noted, and given to the
+ * handler. Trailers are read and dropped. */
+static int on_header_value_complete(llhttp_t *p)
+{
+	struct conn *c = p->data;
+	size_t nl = c->name_len, vl = c->value_len;
+	const char *name = nl ? (const char *)c->name : "",
+		   *value = vl ? (const char *)c->value : "";
+	c->name_len = c->value_len = 0;
+	c->value_end = NULL;
+	if (head_bytes(c, 4)) /* ": " and CRLF */
+		return refuse(c, 431, "the request's headers are too large");
+	if (c->trailers)
+		return 0;
+	if (!strcasecmp(name, "host")) {
+		c->hosts++;
+		free(c->host);
+		if (!(c->host = strndup(value, vl)))
+			return refuse(c, 503, "out of memory");
+	} else if (!strcasecmp(name, "expect"))
+		c->expect = !strcasecmp(value, "100-continue") ? 1 : -1;
+	else if (!strcasecmp(name, "transfer-encoding"))
+		c->transfer_encoding += strcasecmp(value, "chunked") ? 2 : 1;
+	if (serve_request_field(c->cur, name, nl) || serve_request_field(c->cur, value, vl))
+		return refuse(c, 503, "out of memory");
+	return 0;
+}
+
+/* A Host value: reg-name, IPv4 or [IPv6] characters, and a port. */
+static int good_host(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (!(ch >= 'a' && ch <= 'z') && !(ch >= 'A' && ch <= 'Z') &&
+		    !(ch >= '0' && ch <= '9') && !strchr("-._~%!$&'()*+,;=:[]", ch))
+			return 0;
+	}
+	return 1;
+}
+
+/* Room for cap bytes of body, counted against what all requests may hold.
+ * 0, or a refusal (503). */
+static int body_reserve(struct conn *c, struct serve_request *r, size_t cap)
+{
+	struct serve_http *h = c->h;
+	size_t more = cap - r->body_cap;
+	if (__atomic_add_fetch(&h->buffered, more, __ATOMIC_RELAXED) > body_budget(h->cfg)) {
+		__atomic_sub_fetch(&h->buffered, more, __ATOMIC_RELAXED);
+		r->retry_after = 1;
+		return refuse(c, 503, "the server is busy");
+	}
+	unsigned char *b = realloc(r->body, cap);
+	if (!b) {
+		__atomic_sub_fetch(&h->buffered, more, __ATOMIC_RELAXED);
+		return refuse(c, 503, "out of memory");
+	}
+	r->body = b;
+	r->body_cap = cap;
+	r->buffered = &h->buffered;
+	return 0;
+}
+
+/* The head is whole: the request's checks, then its frame (method, URL,
+ * headers) for the worker. */
+static int on_headers_complete(llhttp_t *p)
+{
+	struct conn *c = p->data;
+	struct serve_request *r = c->cur;
+	const struct serve_config *cfg = c->h->cfg;
+	const char *method = llhttp_method_name((llhttp_method_t)p->method);
+	snprintf(r->method, sizeof(r->method), "%s", method);
+	r->http_minor = p->http_minor;
+	r->head_only = p->method == HTTP_HEAD;
+	r->close = !llhttp_should_keep_alive(p);
+	conn_enqueue(c, r);
+	c->trailers = 1;
+	if (p->http_major != 1)
+		return refuse(c, 505, "only HTTP/1.0 and HTTP/1.1 are served");
+	if (c->transfer_encoding > 1)
+		return refuse(c, 501, "only the chunked Transfer-Encoding is supported");
+	if ((p->http_minor && !c->hosts) || c->hosts > 1 || (c->hosts && !good_host(c->host)))
+		return refuse(c, 400, "malformed request: a missing, repeated or bad Host");
+	if (c->expect < 0)
+		return refuse(c, 417, "only Expect: 100-continue is understood");
+	if (p->method == HTTP_CONNECT || !r->target)
+		return refuse(c, 400, "malformed request: bad request-target");
+	if ((p->flags & F_CONTENT_LENGTH) && p->content_length > cfg->max_body)
+		return refuse(c, 413, "the request body is too large");
+	/* the absolute URL the handler sees */
+	char *url = NULL;
+	int n = -1;
+	if (r->target[0] == '/')
+		n = asprintf(&url, "http://%s%s", c->hosts ? c->host : c->l->addr, r->target);
+	else if (!strncasecmp(r->target, "http://", 7) || !strncasecmp(r->target, "https://", 8))
+		n = asprintf(&url, "%s", r->target);
+	else if (strcmp(r->target, "*") || p->method != HTTP_OPTIONS)
+		return refuse(c, 400, "malformed request: bad request-target");
+	else
+		n = asprintf(&url, "http://%s/", c->hosts ? c->host : c->l->addr);
+	if (n < 0)
+		return refuse(c, 503, "out of memory");
+	/* the frame so far holds the headers: method and URL go first */
+	unsigned char *headers = r->fields;
+	size_t headers_len = r->fields_len;
+	uint32_t nheaders = r->nfields;
+	r->fields = NULL;
+	r->fields_len = r->fields_cap = 0;
+	r->nfields = 0;
+	int bad = serve_request_field(r, r->method, strlen(r->method)) ||
+		  serve_request_field(r, url, (size_t)n) ||
+		  serve_frame_grow(&r->fields, &r->fields_cap, r->fields_len + headers_len);
+	free(url);
+	if (!bad) {
+		if (headers_len)
+			memcpy(r->fields + r->fields_len, headers, headers_len);
+		r->fields_len += headers_len;
+		r->nfields += nheaders;
+	}
+	free(headers);
+	if (bad)
+		return refuse(c, 503, "out of memory");
+	c->in_body = 1;
+	c->deadline = uv_now(&c->h->loop) + cfg->body_timeout_ms;
+	int body = (p->flags & F_CHUNKED) || p->content_length;
+	/* a Content-Length body: room for all of it at once */
+	if ((p->flags & F_CONTENT_LENGTH) && p->content_length &&
+	    body_reserve(c, r, (size_t)p->content_length))
+		return HPE_USER;
+	if (c->expect > 0 && body) {
+		if (c->head == r)
+			write_continue(c);
+		else
+			r->want_continue = 1;
+	}
+	conn_arm(c);
+	return 0;
+}
+
+static int on_body(llhttp_t *p, const char *at, size_t k)
+{
+	struct conn *c = p->data;
+	struct serve_request *r = c->cur;
+	size_t max = c->h->cfg->max_body, need = r->body_len + k;
+	r->want_continue = 0; /* the client sent its body without waiting */
+	if (need > max)
+		return refuse(c, 413, "the request body is too large");
+	if (need > r->body_cap) {
+		/* a chunked body: doubled as it comes */
+		size_t cap = r->body_cap ? r->body_cap : 4096;
+		while (cap < need)
+			cap *= 2;
+		int e = body_reserve(c, r, cap < max ? cap : max);
+		if (e)
+			return e;
+	}
+	memcpy(r->body + r->body_len, at, k);
+	r->body_len = need;
+	return 0;
+}
+
+/* The request is whole: to a worker (or answered here, for --admin). */
+static int on_message_complete(llhttp_t *p)
+{
+	struct conn *c = p->data;
+	struct serve_request *r = c->cur;
+	c->cur = NULL;
+	c->active = uv_now(&c->h->loop);
+	r->want_continue = 0;
+	if (c->l->admin) {
+		if (serve_admin_answer(c->h->cfg, r))
+			return refuse(c, 503, "out of memory");
+		r->answered = 1;
+	} else {
+		r->ready = ready;
+		serve_workers_submit(c->h->workers, r);
+	}
+	if (r->close) {
+		c->stop_input = 1;
+		return HPE_PAUSED;
+	}
+	return c->queued >= PIPELINE_MAX ? HPE_PAUSED : 0;
+}
+
+/* Parses bytes read (or kept from before a pause). */
+static void conn_feed(struct conn *c, const char *data, size_t len)
+{
+	c->feeds++;
+	c->feed_at = data;
+	c->feed_end = data + len;
+	enum llhttp_errno e = llhttp_execute(&c->parser, data, len);
+	if (e == HPE_OK || c->closing)
+		return;
+	if (e == HPE_PAUSED || e == HPE_PAUSED_UPGRADE) {
+		/* stopped after a request: keep the rest for later */
+		const char *at = llhttp_get_error_pos(&c->parser);
+		size_t rest = at && at >= data && at <= data + len ? (size_t)(data + len - at) : 0;
+		if (e == HPE_PAUSED_UPGRADE && c->tail) {
+			c->stop_input = 1; /* no protocol is switched to */
+			c->tail->close = 1;
+		}
+		if (!c->stop_input && rest) {
+			free(c->pending);
+			c->pending = malloc(rest);
+			if (!c->pending) {
+				conn_close(c);
+				return;
+			}
+			memcpy(c->pending, at, rest);
+			c->pending_len = rest;
+		}
+		c->paused = !c->stop_input;
+		if (c->reading) {
+			uv_read_stop((uv_stream_t *)&c->tcp);
+			c->reading = 0;
+		}
+		return;
+	}
+	if (e != HPE_USER) {
+		/* llhttp's reasons are static text, as r->error must be */
+		const char *reason = llhttp_get_error_reason(&c->parser);
+		refuse(c, 400, reason && *reason ? reason : "malformed request");
+	}
+}
+
+static void on_alloc(uv_handle_t *t, size_t hint, uv_buf_t *b)
+{
+	struct conn *c = t->data;
+	(void)hint;
+	*b = uv_buf_init(c->h->rbuf, sizeof(c->h->rbuf));
+}
+
+static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
+{
+	struct conn *c = s->data;
+	if (n > 0) {
+		c->active = uv_now(&c->h->loop);
+		conn_feed(c, b->base, (size_t)n);
+		if (!c->closing)
+			conn_flush(c);
+	} else if (n == UV_EOF) {
+		/* the client sends no more: answer what it asked, then close */
+		uv_read_stop(s);
+		c->reading = 0;
+		c->stop_input = 1;
+		if (c->cur && !c->cur->conn) {
+			/* half a request: dropped, not logged */
+			request_done(c->h, c->cur, 1);
+			c->cur = NULL;
+		} else if (c->cur) {
+			refuse(c, 400, "malformed request: the connection ended within it");
+		}
+		conn_flush(c);
+	} else if (n < 0)
+		conn_close(c);
+}
+
+/* ---- connections --------------------------------------------------------- */
+
+static void on_closed(uv_handle_t *t)
+{
+	struct conn *c = t->data;
+	if (--c->handles)
+		return;
+	free(c->name);
+	free(c->value);
+	free(c->host);
+	free(c->pending);
+	free(c);
+}
+
+/* Closes c: requests a worker still runs are given up (written nowhere when
+ * they come back), the others done now. */
+static void conn_close(struct conn *c)
+{
+	if (c->closing)
+		return;
+	c->closing = 1;
+	struct serve_http *h = c->h;
+	if (c->cur && !c->cur->conn)
+		request_done(h, c->cur, 1); /* half read, not logged */
+	c->cur = NULL;
+	while (c->head) {
+		struct serve_request *r = c->head;
+		c->head = r->conn_next;
+		r->conn = NULL;
+		if (r->answered) {
+			r->resp_bytes = 0;
+			request_done(h, r, c->l->admin);
+		} else if (!r->ready) {
+			/* read, refused before it reached a worker */
+			request_done(h, r, 1);
+		}
+		/* else: a worker holds it; ready() brings it back and the loop
+		 * sees it has no connection */
+	}
+	c->tail = NULL;
+	c->queued = 0;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		h->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	h->nconns--;
+	uv_close((uv_handle_t *)&c->tcp, on_closed);
+	uv_close((uv_handle_t *)&c->timer, on_closed);
+}
+
+static void on_timer(uv_timer_t *t)
+{
+	struct conn *c = t->data;
+	if (c->cur && uv_now(&c->h->loop) >= c->deadline) {
+		refuse(c, 408,
+		       c->in_body ? "the request body did not arrive in time"
+				  : "the request's headers did not arrive in time");
+		conn_flush(c);
+	} else if (!c->cur)
+		conn_close(c); /* idle, or its client does not read */
+	else
+		conn_arm(c);
+}
+
+static void on_connection(uv_stream_t *server, int status)
+{
+	struct listener *l = server->data;
+	struct serve_http *h = l->h;
+	if (status < 0)
+		return;
+	struct conn *c = calloc(1, sizeof(*c));
+	if (!c || uv_tcp_init(&h->loop, &c->tcp)) {
+		free(c);
+		return;
+	}
+	c->h = h;
+	c->l = l;
+	c->tcp.data = c;
+	c->handles = 1;
+	if (uv_accept(server, (uv_stream_t *)&c->tcp) || h->nconns >= h->max_conns || h->draining) {
+		uv_close((uv_handle_t *)&c->tcp, on_closed);
+		return;
+	}
+	uv_timer_init(&h->loop, &c->timer);
+	c->timer.data = c;
+	c->handles = 2;
+	uv_tcp_nodelay(&c->tcp, 1);
+	llhttp_init(&c->parser, HTTP_REQUEST, &h->settings);
+	c->parser.data = c;
+	c->next = h->conns;
+	if (h->conns)
+		h->conns->prev = c;
+	h->conns = c;
+	h->nconns++;
+	c->active = uv_now(&h->loop);
+	c->reading = !uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+	conn_arm(c);
+}
+
+/* ---- the loop ------------------------------------------------------------ */
+
+static void close_listeners(struct serve_http *h)
+{
+	for (int i = 0; i < h->n; i++)
+		if (h->l[i].open) {
+			h->l[i].open = 0;
+			uv_close((uv_handle_t *)&h->l[i].tcp, NULL);
+		}
+}
+
+static void on_wake(uv_async_t *a)
+{
+	struct serve_http *h = a->data;
+	pthread_mutex_lock(&h->lock);
+	struct serve_request *r = h->answered;
+	h->answered = NULL;
+	int quiesce = h->quiesce, stop = h->stop;
+	if (h->swap) {
+		h->workers = h->swap;
+		h->swap = NULL;
+		pthread_cond_broadcast(&h->swapped);
+	}
+	pthread_mutex_unlock(&h->lock);
+	while (r) {
+		struct serve_request *next = r->ready_next;
+		struct conn *c = r->conn;
+		r->answered = 1;
+		if (!c) {
+			r->resp_bytes = 0; /* its client went away */
+			request_done(h, r, 0);
+		} else
+			conn_flush(c);
+		r = next;
+	}
+	if ((quiesce || stop) && !h->draining) {
+		/* no new connections; idle ones close now, busy ones after
+		 * their response */
+		h->draining = 1;
+		close_listeners(h);
+		for (struct conn *c = h->conns, *next; c; c = next) {
+			next = c->next;
+			if (!c->cur && !c->head)
+				conn_close(c);
+		}
+	}
+	if (stop) {
+		while (h->conns)
+			conn_close(h->conns);
+		uv_close((uv_handle_t *)&h->wake, NULL);
+	}
+}
+
+static void *loop_main(void *arg)
+{
+	struct serve_http *h = arg;
+	uv_run(&h->loop, UV_RUN_DEFAULT);
+	return NULL;
+}
+
+/* ---- the interface ------------------------------------------------------- */
 
 struct serve_http *serve_http_bind(const struct serve_config *cfg, char *why, size_t why_len)
 {
@@ -73,9 +882,14 @@ struct serve_http *serve_http_bind(const struct serve_config *cfg, char *why, si
 		return NULL;
 	}
 	h->cfg = cfg;
-	for (int i = 0; i < cfg->nlisten; i++) {
-		h->l[i].h = h;
-		if (bind_one(&h->l[i], cfg->listen[i], why, why_len)) {
+	for (int i = 0; i < cfg->nlisten + !!cfg->admin; i++) {
+		struct listener *l = &h->l[i];
+		l->h = h;
+		l->admin = i == cfg->nlisten;
+		l->fd = serve_listen(l->admin ? "--admin" : "--listen",
+				     l->admin ? cfg->admin : cfg->listen[i], l->addr,
+				     sizeof(l->addr), why, why_len);
+		if (l->fd < 0) {
 			serve_http_free(h);
 			return NULL;
 		}
@@ -89,379 +903,77 @@ const char *serve_http_address(const struct serve_http *h, int i)
 	return h->l[i].addr;
 }
 
-/* ---- answering ----------------------------------------------------------- */
-
-static enum MHD_Result queue(struct MHD_Connection *c, struct serve_request *r,
-			     struct MHD_Response *resp)
-{
-	if (!resp)
-		return MHD_NO;
-	enum MHD_Result ok = MHD_queue_response(c, (unsigned)r->status, resp);
-	MHD_destroy_response(resp);
-	return ok;
-}
-
-/* A plain-text error: "STATUS Reason: why (request ID)", and with --dev
- * the exception and its stack. */
-static enum MHD_Result reply_error(struct serve_http *h, struct MHD_Connection *c,
-				   struct serve_request *r, int status, const char *why)
-{
-	r->status = status;
-	const char *phrase = MHD_get_reason_phrase_for((unsigned)status);
-	const char *detail = h->cfg->dev && r->error_detail ? r->error_detail : NULL;
-	size_t cap = 256 + strlen(why) + (detail ? strlen(detail) : 0);
-	char *body = malloc(cap);
-	if (!body)
-		return MHD_NO;
-	int n = snprintf(body, cap, "%d %s: %s (request %s)\n%s%s", status, phrase, why, r->idstr,
-			 detail ? detail : "", detail ? "\n" : "");
-	struct MHD_Response *resp =
-	    MHD_create_response_from_buffer((size_t)n, body, MHD_RESPMEM_MUST_FREE);
-	if (!resp) {
-		free(body);
-		return MHD_NO;
-	}
-	MHD_add_response_header(resp, "Content-Type", "text/plain; charset=utf-8");
-	if (status == 503) {
-		char ra[16];
-		snprintf(ra, sizeof(ra), "%d", r->retry_after ? r->retry_after : 1);
-		MHD_add_response_header(resp, "Retry-After", ra);
-	}
-	r->resp_bytes = (size_t)n;
-	return queue(c, r, resp);
-}
-
-/* Headers a handler may not set: the server frames the message. */
-static int hop_by_hop(const char *n)
-{
-	static const char *const names[] = {"connection",
-					    "keep-alive",
-					    "transfer-encoding",
-					    "content-length",
-					    "upgrade",
-					    "proxy-connection",
-					    "te",
-					    "trailer"};
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (!strcasecmp(n, names[i]))
-			return 1;
-	return 0;
-}
-
-int serve_header_name_ok(const unsigned char *name, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if (!((name[i] >= '0' && name[i] <= '9') ||
-		      ((name[i] | 32) >= 'a' && (name[i] | 32) <= 'z') ||
-		      strchr("!#$%&'*+-.^_`|~", name[i])) ||
-		    !name[i])
-			return 0;
-	return len > 0;
-}
-
-int serve_header_value_ok(const unsigned char *value, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if ((value[i] < 0x20 && value[i] != '\t') || value[i] == 0x7f)
-			return 0;
-	return 1;
-}
-
-/* The handler's Response. */
-static enum MHD_Result reply(struct serve_http *h, struct MHD_Connection *c,
-			     struct serve_request *r, const char *method)
-{
-	if (r->error)
-		return reply_error(h, c, r, r->status, r->error);
-	struct MHD_Response *resp =
-	    MHD_create_response_from_buffer(r->resp_body_len, r->resp_body, MHD_RESPMEM_MUST_FREE);
-	if (!resp)
-		return MHD_NO;
-	r->resp_body = NULL; /* libmicrohttpd's now */
-	const unsigned char *p = r->resp_head;
-	for (uint32_t i = 0; i < r->resp_nheaders; i++) {
-		/* checked by the worker (host_respond): the count, that the
-		 * lengths fit resp_head, and the bytes */
-		uint32_t nl = serve_get_u32(p);
-		char *name = strndup((const char *)p + 4, nl);
-		p += 4 + nl;
-		uint32_t vl = serve_get_u32(p);
-		char *value = strndup((const char *)p + 4, vl);
-		p += 4 + vl;
-		if (name && value && !hop_by_hop(name) &&
-		    MHD_add_response_header(resp, name, value) != MHD_YES)
-			fprintf(stderr, "mica serve: [%s] header '%s' dropped\n", r->idstr, name);
-		free(name);
-		free(value);
-	}
-	r->resp_bytes = strcmp(method, "HEAD") ? r->resp_body_len : 0;
-	return queue(c, r, resp);
-}
-
-static void ready(struct serve_request *r)
-{
-	MHD_resume_connection(r->conn);
-}
-
-/* ---- reading requests ---------------------------------------------------- */
-
-struct scan {
-	size_t bytes;
-	int content_length, transfer_encoding, te_chunked, hosts;
-	const char *host;
-	size_t host_len;
-	unsigned long long length;
-	int bad_length;
-};
-
-static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const char *key,
-				   size_t key_size, const char *value, size_t value_size)
-{
-	struct scan *s = cls;
-	(void)kind;
-	s->bytes += key_size + value_size + 4;
-	if (!strcasecmp(key, "content-length")) {
-		s->content_length++;
-		char *end;
-		errno = 0;
-		s->length = strtoull(value, &end, 10);
-		s->bad_length = errno || end == value || *end || value[0] == '-';
-	} else if (!strcasecmp(key, "transfer-encoding")) {
-		s->transfer_encoding++;
-		s->te_chunked = !strcasecmp(value, "chunked");
-	} else if (!strcasecmp(key, "host")) {
-		s->hosts++;
-		s->host = value;
-		s->host_len = value_size;
-	}
-	return MHD_YES;
-}
-
-static enum MHD_Result add_header(void *cls, enum MHD_ValueKind kind, const char *key,
-				  size_t key_size, const char *value, size_t value_size)
-{
-	struct serve_request *r = cls;
-	(void)kind;
-	if (serve_request_field(r, key, key_size) || serve_request_field(r, value, value_size))
-		return MHD_NO;
-	return MHD_YES;
-}
-
-/* A Host value: reg-name, IPv4 or [IPv6] characters, and a port. */
-static int good_host(const char *s, size_t n)
-{
-	if (!n)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (!(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') && !(c >= '0' && c <= '9') &&
-		    !strchr("-._~%!$&'()*+,;=:[]", c))
-			return 0;
-	}
-	return 1;
-}
-
-/* The first call for a request: its headers are all there, its body is
- * not read yet. */
-static enum MHD_Result begin(struct listener *l, struct MHD_Connection *c, struct serve_request *r,
-			     const char *method, const char *version)
-{
-	struct serve_http *h = l->h;
-	const struct serve_config *cfg = h->cfg;
-	size_t mlen = strlen(method);
-	if (mlen >= sizeof(r->method))
-		return reply_error(h, c, r, 400, "malformed request: method too long");
-	memcpy(r->method, method, mlen + 1);
-	if (!r->target)
-		return MHD_NO;
-	size_t tlen = strlen(r->target);
-	if (tlen > cfg->max_uri)
-		return reply_error(h, c, r, 414, "the request-target is too long");
-	struct scan s = {.bytes = mlen + tlen + strlen(version) + 4};
-	MHD_get_connection_values_n(c, MHD_HEADER_KIND, scan_header, &s);
-	if (s.bytes > cfg->max_header)
-		return reply_error(h, c, r, 431, "the request's headers are too large");
-	if (s.content_length > 1)
-		return reply_error(h, c, r, 400,
-				   "malformed request: several Content-Length headers");
-	if (s.content_length && s.transfer_encoding)
-		return reply_error(h, c, r, 400,
-				   "malformed request: both Content-Length and Transfer-Encoding");
-	if (s.transfer_encoding && (s.transfer_encoding > 1 || !s.te_chunked))
-		return reply_error(h, c, r, 400,
-				   "malformed request: unsupported Transfer-Encoding");
-	if (s.content_length && s.bad_length)
-		return reply_error(h, c, r, 400, "malformed request: bad Content-Length");
-	if (s.hosts > 1 || (s.hosts && !good_host(s.host, s.host_len)))
-		return reply_error(h, c, r, 400, "malformed request: bad Host");
-	if (s.content_length && s.length > cfg->max_body)
-		return reply_error(h, c, r, 413, "the request body is too large");
-	/* the absolute URL the handler sees */
-	char *url = NULL;
-	int n;
-	if (r->target[0] == '/')
-		n = asprintf(&url, "http://%.*s%s", (int)(s.hosts ? s.host_len : strlen(l->addr)),
-			     s.hosts ? s.host : l->addr, r->target);
-	else if (!strncasecmp(r->target, "http://", 7) || !strncasecmp(r->target, "https://", 8))
-		n = asprintf(&url, "%s", r->target);
-	else
-		return reply_error(h, c, r, 400, "malformed request: bad request-target");
-	if (n < 0)
-		return MHD_NO;
-	int bad = serve_request_field(r, r->method, mlen) || serve_request_field(r, url, (size_t)n);
-	free(url);
-	if (bad || MHD_get_connection_values_n(c, MHD_HEADER_KIND, add_header, r) < 0)
-		return MHD_NO;
-	r->state = ST_BODY;
-	return MHD_YES; /* libmicrohttpd answers Expect: 100-continue now */
-}
-
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-				  const char *method, const char *version, const char *data,
-				  size_t *size, void **con_cls)
-{
-	struct listener *l = cls;
-	struct serve_http *h = l->h;
-	struct serve_request *r = *con_cls;
-	(void)url;
-	if (!r)
-		return MHD_NO;
-	switch (r->state) {
-	case ST_NEW: return begin(l, c, r, method, version);
-	case ST_BODY:
-		if (*size) {
-			/* a chunked body over the limit: read and dropped, then
-			 * 413; far over it, the connection is closed */
-			size_t k = *size;
-			*size = 0;
-			if (r->error || r->body_len + k > h->cfg->max_body) {
-				if (!r->error)
-					r->error = "the request body is too large";
-				r->body_len += k;
-				return r->body_len > 2 * h->cfg->max_body + (1u << 20) ? MHD_NO
-										       : MHD_YES;
-			}
-			size_t need = r->body_len + k;
-			if (need > r->body_cap) {
-				size_t cap = r->body_cap ? r->body_cap : 4096;
-				while (cap < need)
-					cap *= 2;
-				if (cap > h->cfg->max_body)
-					cap = need > h->cfg->max_body ? need : h->cfg->max_body;
-				size_t more = cap - r->body_cap;
-				if (__atomic_add_fetch(&h->buffered, more, __ATOMIC_RELAXED) >
-				    body_budget(h->cfg)) {
-					__atomic_sub_fetch(&h->buffered, more, __ATOMIC_RELAXED);
-					r->error = "the server is busy"; /* the rest is dropped */
-					r->retry_after = 1;
-					r->status = 503;
-					r->body_len += k;
-					return MHD_YES;
-				}
-				unsigned char *b = realloc(r->body, cap);
-				if (!b) {
-					__atomic_sub_fetch(&h->buffered, more, __ATOMIC_RELAXED);
-					return MHD_NO;
-				}
-				r->body = b;
-				r->body_cap = cap;
-				r->buffered = &h->buffered;
-			}
-			memcpy(r->body + r->body_len, data, k);
-			r->body_len = need;
-			return MHD_YES;
-		}
-		if (r->error)
-			return reply_error(h, c, r, r->status ? r->status : 413, r->error);
-		r->state = ST_RUNNING;
-		r->conn = c;
-		r->ready = ready;
-		MHD_suspend_connection(c);
-		serve_workers_submit(h->workers, r);
-		return MHD_YES;
-	default: return reply(h, c, r, method);
-	}
-}
-
-static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
-{
-	struct listener *l = cls;
-	(void)c;
-	struct serve_request *r = serve_request_new();
-	if (!r)
-		return NULL;
-	r->target = strdup(uri);
-	__atomic_add_fetch(&l->h->inflight, 1, __ATOMIC_ACQ_REL);
-	return r;
-}
-
-static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
-			 enum MHD_RequestTerminationCode toe)
-{
-	struct listener *l = cls;
-	struct serve_request *r = *con_cls;
-	(void)c;
-	if (!r)
-		return;
-	*con_cls = NULL;
-	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && r->status)
-		r->resp_bytes = 0; /* the client went away, or the write failed */
-	serve_log_request(r);
-	serve_metrics_request(l->h->cfg->metrics, r->status, serve_now_ns() - r->t_start_ns);
-	serve_request_unref(r);
-	__atomic_sub_fetch(&l->h->inflight, 1, __ATOMIC_ACQ_REL);
-}
-
-static void on_mhd_log(void *cls, const char *fmt, va_list ap)
-{
-	(void)cls;
-	char buf[512];
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	size_t n = strlen(buf);
-	while (n && buf[n - 1] == '\n')
-		buf[--n] = 0;
-	fprintf(stderr, "mica serve: http: %s\n", buf);
-}
-
 int serve_http_start(struct serve_http *h, struct serve_workers *w, char *why, size_t why_len)
 {
 	const struct serve_config *cfg = h->cfg;
 	h->workers = w;
-	/* room for the request line and headers, and the read buffer */
-	size_t pool = cfg->max_header + (64u << 10);
 	/* connections: what the descriptor limit leaves once the sandboxes
-	 * (a few each) and the rest have theirs, shared by the listeners */
+	 * (a few each) and the rest have theirs */
 	struct rlimit nofile = {0};
 	getrlimit(RLIMIT_NOFILE, &nofile);
 	long room = (long)nofile.rlim_cur - 64 - 8 * (long)cfg->workers;
-	unsigned conns = room / h->n > 16 ? (unsigned)(room / h->n) : 16;
+	h->max_conns = room > 16 ? (unsigned)room : 16;
+	llhttp_settings_init(&h->settings);
+	h->settings.on_message_begin = on_message_begin;
+	h->settings.on_url = on_url;
+	h->settings.on_header_field = on_header_field;
+	h->settings.on_header_value = on_header_value;
+	h->settings.on_header_value_complete = on_header_value_complete;
+	h->settings.on_headers_complete = on_headers_complete;
+	h->settings.on_body = on_body;
+	h->settings.on_message_complete = on_message_complete;
+	int e = uv_loop_init(&h->loop);
+	if (e) {
+		snprintf(why, why_len, "cannot start the HTTP loop: %s", uv_strerror(e));
+		return -1;
+	}
+	h->looping = 1;
+	pthread_mutex_init(&h->lock, NULL);
+	pthread_cond_init(&h->swapped, NULL);
+	uv_async_init(&h->loop, &h->wake, on_wake);
+	h->wake.data = h;
 	for (int i = 0; i < h->n; i++) {
 		struct listener *l = &h->l[i];
-		l->d = MHD_start_daemon(
-		    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-			MHD_USE_ERROR_LOG,
-		    0, NULL, NULL, on_request, l, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-		    MHD_OPTION_LISTEN_SOCKET, l->fd, MHD_OPTION_URI_LOG_CALLBACK, on_uri, l,
-		    MHD_OPTION_NOTIFY_COMPLETED, on_completed, l, MHD_OPTION_CONNECTION_LIMIT,
-		    conns, MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool, MHD_OPTION_CONNECTION_TIMEOUT,
-		    cfg->idle_s, MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_END);
-		if (!l->d) {
-			snprintf(why, why_len, "cannot start the HTTP server on %s", l->addr);
+		uv_tcp_init(&h->loop, &l->tcp);
+		l->tcp.data = l;
+		l->open = 1;
+		if ((e = uv_tcp_open(&l->tcp, l->fd)) ||
+		    (e = uv_listen((uv_stream_t *)&l->tcp, 1024, on_connection))) {
+			snprintf(why, why_len, "cannot serve on %s: %s", l->addr, uv_strerror(e));
 			return -1;
 		}
+		l->fd = -1; /* the handle's now */
 	}
+	if ((e = pthread_create(&h->thread, NULL, loop_main, h))) {
+		snprintf(why, why_len, "cannot start the HTTP thread: %s", strerror(e));
+		return -1;
+	}
+	h->started = 1;
 	return 0;
+}
+
+static void tell(struct serve_http *h, int *flag)
+{
+	pthread_mutex_lock(&h->lock);
+	*flag = 1;
+	pthread_mutex_unlock(&h->lock);
+	uv_async_send(&h->wake);
+}
+
+void serve_http_swap_workers(struct serve_http *h, struct serve_workers *w)
+{
+	pthread_mutex_lock(&h->lock);
+	h->swap = w;
+	uv_async_send(&h->wake);
+	while (h->swap)
+		pthread_cond_wait(&h->swapped, &h->lock);
+	pthread_mutex_unlock(&h->lock);
 }
 
 void serve_http_quiesce(struct serve_http *h)
 {
-	for (int i = 0; i < h->n; i++)
-		if (h->l[i].d) {
-			int fd = MHD_quiesce_daemon(h->l[i].d);
-			if (fd >= 0)
-				close(fd);
-			h->l[i].fd = -1;
-		}
+	if (h->started)
+		tell(h, &h->quiesce);
 }
 
 unsigned serve_http_inflight(const struct serve_http *h)
@@ -473,11 +985,22 @@ void serve_http_free(struct serve_http *h)
 {
 	if (!h)
 		return;
-	for (int i = 0; i < h->n; i++) {
-		if (h->l[i].d)
-			MHD_stop_daemon(h->l[i].d);
-		if (h->l[i].fd >= 0 && !h->l[i].d)
-			close(h->l[i].fd);
+	if (h->started) {
+		tell(h, &h->stop);
+		pthread_join(h->thread, NULL);
+	} else if (h->looping) {
+		/* set up, never run: the handles still need their close */
+		close_listeners(h);
+		uv_close((uv_handle_t *)&h->wake, NULL);
+		uv_run(&h->loop, UV_RUN_DEFAULT);
 	}
+	if (h->looping) {
+		uv_loop_close(&h->loop);
+		pthread_mutex_destroy(&h->lock);
+		pthread_cond_destroy(&h->swapped);
+	}
+	for (int i = 0; i < h->n; i++)
+		if (h->l[i].fd >= 0)
+			close(h->l[i].fd);
 	free(h);
 }

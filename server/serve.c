@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include "../cli/help.h"
-#include "admin.h"
 #include "fetch.h"
 #include "http.h"
 #include "log.h"
@@ -69,6 +68,33 @@ static int parse_size(const char *s, unsigned long long *out)
 	return 0;
 }
 
+/* SIGHUP: FILE.js (and what it imports) loaded again, into new workers
+ * that take the requests from now on; the old ones finish what they have,
+ * queued requests included. Connections stay open. A module that no
+ * longer loads leaves the old workers serving. */
+static void reload(const struct serve_config *cfg, struct serve_http *h, struct serve_workers **w)
+{
+	char why[1024];
+	int code = 0;
+	int64_t t0 = serve_now_ns();
+	fprintf(stderr, "mica serve: SIGHUP: loading %s again\n", cfg->file);
+	struct serve_workers *fresh = serve_workers_prepare(cfg, &code, why, sizeof(why));
+	if (fresh && serve_workers_start(fresh, why, sizeof(why))) {
+		serve_workers_stop(fresh);
+		fresh = NULL;
+	}
+	if (!fresh) {
+		fprintf(stderr, "mica serve: SIGHUP: not reloaded, the module before goes on: %s\n",
+			why);
+		return;
+	}
+	serve_http_swap_workers(h, fresh);
+	serve_workers_retire(*w);
+	*w = fresh;
+	fprintf(stderr, "mica serve: SIGHUP: reloaded %s in %.1f ms\n", cfg->file,
+		(double)(serve_now_ns() - t0) / 1e6);
+}
+
 int mica_serve_main(int argc, char **argv)
 {
 	struct option longopts[MICA_CLI_NOPTIONS + 1];
@@ -87,6 +113,8 @@ int mica_serve_main(int argc, char **argv)
 	    .max_uri = 8u << 10,
 	    .max_response = 64u << 20,
 	    .idle_s = 30,
+	    .header_timeout_ms = 10000,
+	    .body_timeout_ms = 60000,
 	    .grace_ms = 10000,
 	    .access_log = "-",
 	    .max_subrequests = 50,
@@ -145,6 +173,14 @@ int mica_serve_main(int argc, char **argv)
 				    "'%s'",
 				    optarg);
 			cfg.queue_ms = (uint32_t)v;
+			break;
+		case MICA_OPT_HEADER_TIMEOUT:
+		case MICA_OPT_BODY_TIMEOUT:
+			if (parse_ulong(optarg, 1, 3600000, &v))
+				return fail("%s wants milliseconds from 1 to 3600000",
+					    argv[optind - 1]);
+			*(c == MICA_OPT_HEADER_TIMEOUT ? &cfg.header_timeout_ms
+						       : &cfg.body_timeout_ms) = (uint32_t)v;
 			break;
 		case MICA_OPT_SERVE_MEMORY:
 			if (parse_ulong(optarg, 16, 2048, &v))
@@ -237,9 +273,8 @@ int mica_serve_main(int argc, char **argv)
 		return rc;
 	}
 
-	/* SIGINT and SIGTERM (and SIGHUP, which reloads nothing yet and must
-	 * not kill) are taken by sigwait below; every thread started from here
-	 * on inherits the mask */
+	/* SIGINT, SIGTERM and SIGHUP (reload) are taken by sigwait below;
+	 * every thread started from here on inherits the mask */
 	sigset_t stop;
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGINT);
@@ -248,19 +283,14 @@ int mica_serve_main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	struct serve_workers *w = NULL;
-	struct serve_admin *admin = NULL;
-	struct serve_http *h = serve_http_bind(&cfg, why, sizeof(why));
-	if (!h) {
-		rc = fail("%s", why);
-		goto out;
-	}
 	/* /healthz says 503 until the workers serve, and again once stopping */
 	struct serve_metrics metrics = {.workers = cfg.workers};
 	int down = 1;
 	cfg.metrics = &metrics;
-	if (cfg.admin &&
-	    !(admin = serve_admin_start(cfg.admin, &metrics, &down, why, sizeof(why)))) {
+	cfg.down = &down;
+	struct serve_workers *w = NULL;
+	struct serve_http *h = serve_http_bind(&cfg, why, sizeof(why));
+	if (!h) {
 		rc = fail("%s", why);
 		goto out;
 	}
@@ -281,15 +311,15 @@ int mica_serve_main(int argc, char **argv)
 			"workers)\n",
 			serve_http_address(h, i), cfg.file, serve_workers_backend(w),
 			iso[cfg.isolation], cfg.workers);
-	if (admin)
+	if (cfg.admin)
 		fprintf(stderr, "mica serve: admin on http://%s (/healthz, /metrics)\n",
-			serve_admin_address(admin));
+			serve_http_address(h, cfg.nlisten));
 	__atomic_store_n(&down, 0, __ATOMIC_RELAXED);
 
 	int sig = 0;
 	while (sigwait(&stop, &sig) || sig == SIGHUP)
 		if (sig == SIGHUP) {
-			fprintf(stderr, "mica serve: SIGHUP: ignored (there is no reload)\n");
+			reload(&cfg, h, &w);
 			sig = 0;
 		}
 	fprintf(stderr, "mica serve: %s: finishing requests in flight\n",
@@ -305,7 +335,6 @@ int mica_serve_main(int argc, char **argv)
 out:
 	serve_workers_stop(w);
 	serve_http_free(h);
-	serve_admin_stop(admin);
 	serve_log_close();
 	serve_env_free(&cfg.env);
 	return rc;

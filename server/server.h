@@ -1,8 +1,8 @@
 /*
  * mica serve: what the server's parts share. The contract of the command is
  * docs/serve.md; serve.c reads the options, worker.c runs the sandboxes,
- * http.c speaks HTTP (libmicrohttpd), env.c reads --env-file, log.c writes
- * the access log.
+ * http.c reads HTTP (libuv + llhttp) and wire.c writes it, admin.c answers
+ * --admin, env.c reads --env-file, log.c writes the access log.
  */
 #ifndef MICA_SERVER_H
 #define MICA_SERVER_H
@@ -54,16 +54,19 @@ struct serve_config {
 	int nlisten;
 	unsigned workers;
 	enum serve_isolation isolation;
-	uint32_t timeout_ms; /* per request, guest time and waitUntil included */
-	uint32_t queue_ms;   /* how long a request may wait for a sandbox: then 503 */
-	unsigned queue_max;  /* requests waiting at most; more: 503 */
-	size_t memory_mb;    /* guest memory per sandbox */
-	size_t max_body;     /* request body bytes: more is 413 */
-	size_t max_header;   /* request line and header bytes: more is 431 */
-	size_t max_uri;	     /* request-target bytes: more is 414 */
-	size_t max_response; /* response body bytes a handler may produce: more is 500 */
-	unsigned idle_s;     /* a connection silent this long is closed */
-	unsigned grace_ms;   /* SIGTERM: how long requests in flight may finish */
+	uint32_t timeout_ms;	    /* per request, guest time and waitUntil included */
+	uint32_t queue_ms;	    /* how long a request may wait for a sandbox: then 503 */
+	unsigned queue_max;	    /* requests waiting at most; more: 503 */
+	size_t memory_mb;	    /* guest memory per sandbox */
+	size_t max_body;	    /* request body bytes: more is 413 */
+	size_t max_header;	    /* request line and header bytes: more is 431 */
+	size_t max_uri;		    /* request-target bytes: more is 414 */
+	size_t max_response;	    /* response body bytes a handler may produce: more is 500 */
+	unsigned idle_s;	    /* a connection silent this long is closed */
+	uint32_t header_timeout_ms; /* a request line and headers must arrive in this time */
+	uint32_t body_timeout_ms;   /* and then its body in this time: else 408 */
+	const int *down;	    /* /healthz says 503 while *down (starting, stopping) */
+	unsigned grace_ms;	    /* SIGTERM: how long requests in flight may finish */
 	const char *access_log;
 	int dev; /* error bodies carry the JavaScript stack */
 	/* outbound fetch(): --allow-fetch origins, --max-subrequests */
@@ -101,7 +104,7 @@ struct serve_request {
 	unsigned char *resp_head; /* the response frame's header part, owned */
 	size_t resp_head_len;
 	uint32_t resp_nheaders;
-	unsigned char *resp_body; /* malloc'd, handed to libmicrohttpd */
+	unsigned char *resp_body; /* malloc'd */
 	size_t resp_body_len, resp_body_want;
 	const char *error;		 /* plain-text reason of an error status, static */
 	char *error_detail;		 /* --dev: the exception and its stack, malloc'd */
@@ -110,12 +113,20 @@ struct serve_request {
 	int head_done;			 /* the response frame's head has arrived */
 	int responded;			 /* ready() was called */
 
-	/* owned by the HTTP side */
+	/* owned by the HTTP side: ready() may be called on any thread, the
+	 * rest is touched on its event loop's thread only */
 	void (*ready)(struct serve_request *r);
-	void *conn;
-	int state;
-	size_t resp_bytes;	    /* body bytes sent, for the log */
-	struct serve_request *next; /* queue link */
+	void *http;			  /* for ready() */
+	void *conn;			  /* the connection, NULL once it is gone */
+	unsigned char http_minor;	  /* HTTP/1.x */
+	unsigned close : 1;		  /* the connection closes after the response */
+	unsigned head_only : 1;		  /* HEAD: no body is sent */
+	unsigned want_continue : 1;	  /* Expect: 100-continue, not answered yet */
+	unsigned answered : 1;		  /* the response may be written */
+	size_t resp_bytes;		  /* body bytes sent, for the log */
+	struct serve_request *next;	  /* the workers' queue */
+	struct serve_request *conn_next;  /* the connection's requests, in order */
+	struct serve_request *ready_next; /* answered, for the loop to write */
 };
 
 /* A new request with one reference, or NULL when out of memory. */
@@ -136,7 +147,7 @@ int64_t serve_now_ns(void);
 
 /* 1 if name[0..len) is a header name (an RFC 9110 token), or a header
  * value (visible characters, obs-text, spaces and tabs: no CR, LF or NUL),
- * as it may go on the wire (http.c). */
+ * as it may go on the wire (wire.c). */
 int serve_header_name_ok(const unsigned char *name, size_t len);
 int serve_header_value_ok(const unsigned char *value, size_t len);
 

@@ -786,15 +786,19 @@ unsigned serve_workers_busy(struct serve_workers *w)
 	return n;
 }
 
-void serve_workers_stop(struct serve_workers *w)
+/* Stops w; with drain the workers run what is queued first, else it is
+ * answered 503. */
+static void stop(struct serve_workers *w, int drain)
 {
 	if (!w)
 		return;
 	pthread_mutex_lock(&w->lock);
 	w->stopping = 1;
-	struct serve_request *q = w->head;
-	w->head = w->tail = NULL;
-	w->queued = 0;
+	struct serve_request *q = drain ? NULL : w->head;
+	if (!drain) {
+		w->head = w->tail = NULL;
+		w->queued = 0;
+	}
 	pthread_cond_broadcast(&w->cond);
 	pthread_cond_signal(&w->sweep);
 	pthread_mutex_unlock(&w->lock);
@@ -819,4 +823,14 @@ void serve_workers_stop(struct serve_workers *w)
 	pthread_cond_destroy(&w->cond);
 	pthread_cond_destroy(&w->sweep);
 	free(w);
+}
+
+void serve_workers_stop(struct serve_workers *w)
+{
+	stop(w, 0);
+}
+
+void serve_workers_retire(struct serve_workers *w)
+{
+	stop(w, 1);
 }

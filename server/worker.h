@@ -29,6 +29,10 @@ unsigned serve_workers_busy(struct serve_workers *w);
  * 503, joins the threads and frees everything. */
 void serve_workers_stop(struct serve_workers *w);
 
+/* Like serve_workers_stop, but what is queued is run first, not refused:
+ * for workers no new request goes to (a reload). */
+void serve_workers_retire(struct serve_workers *w);
+
 /* The backend the sandboxes run on, for the start-up line. */
 const char *serve_workers_backend(const struct serve_workers *w);
 

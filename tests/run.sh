@@ -38,7 +38,7 @@ run_suite() {
 }
 
 for t in $PLAIN $SANDBOX; do
-	[ "$t" = cli ] || [ "$t" = serve ] || [ -x "$build/tests/$t" ] || { broken="$broken $t(missing)"; failed=$((failed + 1)); }
+	suite_present "$t" "$build" || { broken="$broken $t(missing)"; failed=$((failed + 1)); }
 done
 for t in $PLAIN; do
 	[ -x "$build/tests/$t" ] && run_suite "$t" "$build/tests/$t"
@@ -51,7 +51,7 @@ for b in $BACKENDS; do
 		echo "## backend $b: unavailable ($why): its runs skip every test that needs it"
 	fi
 	for t in $SANDBOX; do
-		[ "$t" = cli ] || [ "$t" = serve ] || [ -x "$build/tests/$t" ] || continue
+		suite_present "$t" "$build" || continue
 		# shellcheck disable=SC2046
 		run_suite "$t [$b]" $(suite_cmd "$t" "$build")
 	done

@@ -6,6 +6,7 @@ export default {
     const url = new URL(request.url);
     switch (url.pathname) {
       case '/count': return new Response(String(count));
+      case '/load': return new Response('ok');
       case '/throw': throw new Error('boom from the handler');
       case '/loop': for (;;) {}
       case '/bomb': { const a = []; for (;;) a.push(new Array(1e5).fill(1)); }

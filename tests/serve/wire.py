@@ -1,0 +1,391 @@
+#!/usr/bin/env python3
+"""HTTP/1.1 on the wire: what mica serve reads and writes, with raw sockets
+(curl will not send most of these). Usage: wire.py path/to/mica
+Prints "ok - NAME" or "FAIL - NAME: why" per case, then "N passed, N failed,
+N skipped" (tests/run.sh counts it). The backend is MICA_BACKEND's."""
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+MICA = sys.argv[1] if len(sys.argv) > 1 else "build/mica"
+HERE = os.path.dirname(os.path.abspath(__file__))
+CASES = """pipelined-in-order pipelined-many keep-alive obs-fold-space obs-fold-tab
+split-value-ok bare-lf cl-te cl-twice cl-twice-same chunk-size-bad chunk-size-huge
+chunked-trailers chunk-extension expect-continue expect-over-limit expect-unknown head
+http10-close http10-keep-alive host-missing host-twice version-2 te-gzip empty-value
+slowloris-headers slowloris-body served-meanwhile half-close client-gone error-body-text
+garbage-first status-text date-header reload-serves-new reload-keeps-connection
+reload-finishes-old reload-broken-keeps-old reload-exit-0""".split()
+passed = failed = skipped = 0
+
+
+def ok(name):
+    global passed
+    passed += 1
+    print("ok - " + name, flush=True)
+
+
+def bad(name, why):
+    global failed
+    failed += 1
+    print("FAIL - %s: %s" % (name, why), flush=True)
+
+
+def check(name, got, want):
+    if got == want:
+        ok(name)
+    else:
+        bad(name, "got %r, want %r" % (got, want))
+
+
+def skip_all(why):
+    for c in CASES:
+        print("skip - %s (%s)" % (c, why))
+    print("0 passed, 0 failed, %d skipped" % len(CASES))
+    sys.exit(0)
+
+
+def start(*args, handler=os.path.join(HERE, "echo.js")):
+    """A server on 127.0.0.1:0; returns (process, port, stderr path)."""
+    err = tempfile.NamedTemporaryFile(prefix="mica-http-", suffix=".err", delete=False)
+    p = subprocess.Popen([MICA, "serve", handler, "--listen",
+                          "127.0.0.1:0", "--access-log", "off", *args],
+                         stdout=subprocess.DEVNULL, stderr=err)
+    for _ in range(400):
+        with open(err.name, "rb") as f:
+            m = re.search(rb"listening on http://127\.0\.0\.1:(\d+)", f.read())
+        if m:
+            return p, int(m.group(1)), err.name
+        if p.poll() is not None:
+            break
+        time.sleep(0.05)
+    with open(err.name) as f:
+        print("# the server did not start: " + f.read())
+    p.kill()
+    sys.exit(1)
+
+
+def exchange(port, data, wait=3.0, shut=False, pace=None):
+    """Sends data (all at once, or byte by byte every pace seconds), reads
+    until the server closes or is silent for wait seconds."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=wait)
+    try:
+        if pace:
+            for i in range(len(data)):
+                try:
+                    s.sendall(data[i:i + 1])
+                except OSError:
+                    break
+                time.sleep(pace)
+        else:
+            s.sendall(data)
+        if shut:
+            s.shutdown(socket.SHUT_WR)
+        out = b""
+        while True:
+            try:
+                b = s.recv(65536)
+            except (socket.timeout, ConnectionResetError):
+                break
+            if not b:
+                break
+            out += b
+        return out
+    finally:
+        s.close()
+
+
+def responses(raw):
+    """Splits a byte stream of responses: [(status, headers dict, body)]."""
+    out = []
+    while raw:
+        end = raw.find(b"\r\n\r\n")
+        if end < 0:
+            break
+        head = raw[:end].decode("latin-1").split("\r\n")
+        m = re.match(r"HTTP/1\.1 (\d{3}) ?(.*)", head[0])
+        if not m:
+            break
+        hdrs = {}
+        for line in head[1:]:
+            k, _, v = line.partition(":")
+            hdrs[k.strip().lower()] = v.strip()
+        n = int(hdrs.get("content-length", "0"))
+        status = int(m.group(1))
+        if status < 200:
+            n = 0
+        out.append((status, hdrs, raw[end + 4:end + 4 + n], m.group(2)))
+        raw = raw[end + 4 + n:]
+    return out
+
+
+def statuses(raw):
+    return [r[0] for r in responses(raw)]
+
+
+def get(path, extra=""):
+    return ("GET %s HTTP/1.1\r\nHost: x\r\n%s\r\n" % (path, extra)).encode()
+
+
+def main():
+    if subprocess.run([MICA, "--no-lockdown", "eval", "1"], capture_output=True).returncode:
+        skip_all("%s backend unavailable" % os.environ.get("MICA_BACKEND", "auto"))
+    p, port, errpath = start("--workers", "2", "--header-timeout", "1000", "--body-timeout",
+                             "1000", "--max-body", "1m")
+    try:
+        run(port)
+        reload()
+    finally:
+        p.terminate()
+        try:
+            rc = p.wait(30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            rc = "hung"
+        if rc != 0:
+            bad("server-exit", "exit %s: %s" % (rc, open(errpath).read()[-2000:]))
+        os.unlink(errpath)
+    print("%d passed, %d failed, %d skipped" % (passed, failed, skipped))
+    sys.exit(1 if failed else 0)
+
+
+def urls(raw):
+    return [json.loads(b)["url"] if s == 200 and b.startswith(b"{") else s
+            for s, _, b, _ in responses(raw)]
+
+
+def run(port):
+    # several requests in one write: answered in order, a slow one included
+    raw = exchange(port, get("/a") + get("/slow?ms=300") + get("/c", "Connection: close\r\n"))
+    got = [b.decode() for _, _, b, _ in responses(raw)]
+    check("pipelined-in-order", [got[0][:30] if got else None, got[1:2], len(got)],
+          ['{"method":"GET","url":"http://', ["slow"], 3])
+    n = 40  # more than a connection may have unanswered at once
+    raw = exchange(port, b"".join(get("/n%d" % i) for i in range(n)) +
+                   get("/last", "Connection: close\r\n"))
+    check("pipelined-many", urls(raw), ["http://x/n%d" % i for i in range(n)] + ["http://x/last"])
+
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    seen = []
+    for i in range(3):
+        s.sendall(get("/k%d" % i))
+        buf = b""
+        while not responses(buf):
+            buf += s.recv(65536)
+        seen.append(urls(buf)[0])
+    s.close()
+    check("keep-alive", seen, ["http://x/k0", "http://x/k1", "http://x/k2"])
+
+    check("obs-fold-space", statuses(exchange(port, get("/", "X-A: a\r\n b\r\n"))), [400])
+    check("obs-fold-tab", statuses(exchange(port, get("/", "X-A: a\r\n\tb\r\n"))), [400])
+    # a value that arrives in pieces is not a fold
+    raw = exchange(port, get("/", "X-Split: abcdef\r\nConnection: close\r\n"), pace=0.002)
+    r = responses(raw)
+    check("split-value-ok", [x[0] for x in r] + ([json.loads(r[0][2])["headers"].get("x-split")]
+                                                if r else []), [200, "abcdef"])
+    check("bare-lf", statuses(exchange(port, b"GET / HTTP/1.1\nHost: x\n\n")), [400])
+    check("cl-te", statuses(exchange(port, b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
+                                     b"Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n")),
+          [400])
+    check("cl-twice", statuses(exchange(port, b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
+                                        b"Content-Length: 4\r\n\r\nabcd")), [400])
+    check("cl-twice-same", statuses(exchange(
+        port, b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc")),
+        [400])
+    check("chunk-size-bad", statuses(exchange(
+        port, b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n")),
+        [400])
+    check("chunk-size-huge", statuses(exchange(
+        port, b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"fffffffffffffffffff\r\nabc\r\n0\r\n\r\n")), [400])
+    raw = exchange(port, b"POST /t HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                   b"Connection: close\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\nX-Trailer: t\r\n\r\n")
+    r = responses(raw)
+    check("chunked-trailers", [(x[0], json.loads(x[2])["body"]) for x in r], [(200, "abcde")])
+    raw = exchange(port, b"POST /t HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                   b"Connection: close\r\n\r\n3;name=value\r\nabc\r\n0\r\n\r\n")
+    check("chunk-extension", [(x[0], json.loads(x[2])["body"]) for x in responses(raw)],
+          [(200, "abc")])
+
+    # Expect: 100-continue: the interim answer comes before the body is sent
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    s.sendall(b"POST /e HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n"
+              b"Connection: close\r\n\r\n")
+    first = s.recv(65536)
+    s.sendall(b"hello")
+    rest = b""
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        rest += b
+    s.close()
+    check("expect-continue", [first, [(x[0], json.loads(x[2])["body"]) for x in responses(rest)]],
+          [b"HTTP/1.1 100 Continue\r\n\r\n", [(200, "hello")]])
+    raw = exchange(port, b"POST /e HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n"
+                   b"Expect: 100-continue\r\n\r\n")
+    check("expect-over-limit", statuses(raw), [413])
+    check("expect-unknown", statuses(exchange(
+        port, b"POST / HTTP/1.1\r\nHost: x\r\nExpect: x\r\nContent-Length: 1\r\n\r\na")), [417])
+
+    raw = exchange(port, b"HEAD /json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    end = raw.find(b"\r\n\r\n")
+    cl = re.search(rb"Content-Length: (\d+)", raw)
+    check("head", [raw[:15], cl and cl.group(1), len(raw) - end - 4], [b"HTTP/1.1 201 Cr", b"23", 0])
+
+    raw = exchange(port, b"GET /h HTTP/1.0\r\n\r\n" + get("/not-read"))
+    r = responses(raw)
+    check("http10-close", [(x[0], x[1].get("connection")) for x in r], [(200, "close")])
+    raw = exchange(port, b"GET /h HTTP/1.0\r\nConnection: keep-alive\r\n\r\n" +
+                   b"GET /h2 HTTP/1.0\r\n\r\n")
+    check("http10-keep-alive", [(x[0], x[1].get("connection")) for x in responses(raw)],
+          [(200, "keep-alive"), (200, "close")])
+    check("host-missing", statuses(exchange(port, b"GET / HTTP/1.1\r\n\r\n")), [400])
+    check("host-twice", statuses(exchange(port, b"GET / HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n")),
+          [400])
+    check("version-2", statuses(exchange(port, b"GET / HTTP/2.0\r\nHost: x\r\n\r\n")), [505])
+    check("te-gzip", statuses(exchange(
+        port, b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n")),
+        [501])
+    raw = exchange(port, get("/", "X-Empty:\r\nX-B: b\r\nConnection: close\r\n"))
+    r = responses(raw)
+    h = json.loads(r[0][2])["headers"] if r and r[0][0] == 200 else {}
+    check("empty-value", [h.get("x-empty"), h.get("x-b")], ["", "b"])
+
+    # slow clients: the headers, then the body, each have their time
+    # (1 s here); meanwhile the server answers others at once
+    res = {}
+
+    def slow_head():
+        t = time.time()
+        out = exchange(port, get("/", "X-Slow: " + "a" * 100 + "\r\n"), wait=10, pace=0.05)
+        res["head"] = (statuses(out), time.time() - t)
+
+    def slow_body():
+        s = socket.create_connection(("127.0.0.1", port), timeout=10)
+        t = time.time()
+        s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab")
+        out = b""
+        while True:
+            try:
+                b = s.recv(65536)
+            except OSError:
+                break
+            if not b:
+                break
+            out += b
+        res["body"] = (statuses(out), time.time() - t)
+
+    th = [threading.Thread(target=slow_head), threading.Thread(target=slow_body)]
+    for x in th:
+        x.start()
+    time.sleep(0.3)
+    t = time.time()
+    quick = statuses(exchange(port, get("/q", "Connection: close\r\n")))
+    res["quick"] = (quick, time.time() - t)
+    for x in th:
+        x.join()
+    hs, ht = res["head"]
+    check("slowloris-headers", [hs, ht < 5], [[408], True])
+    bs, bt = res["body"]
+    check("slowloris-body", [bs, 0.9 < bt < 5], [[408], True])
+    qs, qt = res["quick"]
+    check("served-meanwhile", [qs, qt < 1], [[200], True])
+
+    check("half-close", statuses(exchange(port, get("/hc"), shut=True)), [200])
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(get("/slow?ms=300"))
+    s.close()  # gone before its answer
+    time.sleep(0.5)
+    check("client-gone", statuses(exchange(port, get("/after", "Connection: close\r\n"))), [200])
+
+    r = responses(exchange(port, b"GET / HTTP/1.1\r\nHost x\r\n\r\n"))
+    body = r[0][2].decode() if r else ""
+    check("error-body-text", [r[0][0] if r else None, r[0][1].get("content-type") if r else None,
+                              bool(re.match(r"400 Bad Request: .*\(request [0-9a-f]{16}\)\n$", body))],
+          [400, "text/plain; charset=utf-8", True])
+    check("garbage-first", statuses(exchange(port, b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03")),
+          [400])
+    r = responses(exchange(port, get("/status-text", "Connection: close\r\n")))
+    check("status-text", [(x[0], x[3]) for x in r], [(200, "OK")])
+    r = responses(exchange(port, get("/d", "Connection: close\r\n")))
+    check("date-header", bool(r and re.match(r"\w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d GMT$",
+                                             r[0][1].get("date", ""))), True)
+
+
+def wait_for(path, text, seconds=30):
+    for _ in range(int(seconds * 20)):
+        with open(path) as f:
+            if text in f.read():
+                return True
+        time.sleep(0.05)
+    return False
+
+
+def reload():
+    """SIGHUP loads the handler again: new requests see the new one, a
+    request in flight and the connections open are kept."""
+    d = tempfile.mkdtemp(prefix="mica-reload-")
+    js = os.path.join(d, "h.js")
+    src = ("export default { async fetch(req) { const u = new URL(req.url);"
+           " if (u.pathname === '/slow') await new Promise((r) => setTimeout(r, 800));"
+           " return new Response('%s'); } };")
+    with open(js, "w") as f:
+        f.write(src % "v1")
+    p, port, errpath = start("--workers", "1", handler=js)
+    try:
+        keep = socket.create_connection(("127.0.0.1", port), timeout=10)
+
+        def ask(sock, path):
+            sock.sendall(get(path))
+            buf = b""
+            while not responses(buf):
+                b = sock.recv(65536)
+                if not b:
+                    return None
+                buf += b
+            return responses(buf)[0][2].decode()
+
+        first = ask(keep, "/")
+        slow = {}
+        th = threading.Thread(target=lambda: slow.update(
+            r=responses(exchange(port, get("/slow", "Connection: close\r\n"), wait=10))))
+        th.start()
+        time.sleep(0.2)
+        with open(js, "w") as f:
+            f.write(src % "v2")
+        p.send_signal(1)
+        reloaded = wait_for(errpath, "SIGHUP: reloaded")
+        check("reload-serves-new", [first, reloaded, ask(socket.create_connection(
+            ("127.0.0.1", port), timeout=10), "/")], ["v1", True, "v2"])
+        check("reload-keeps-connection", ask(keep, "/"), "v2")
+        th.join()
+        # begun before the reload: answered by the module it began with
+        check("reload-finishes-old", [(x[0], x[2]) for x in slow.get("r", [])], [(200, b"v1")])
+        with open(js, "w") as f:
+            f.write("export default { fetch( };")
+        p.send_signal(1)
+        failed_ok = wait_for(errpath, "not reloaded")
+        check("reload-broken-keeps-old", [failed_ok, ask(keep, "/")], [True, "v2"])
+        keep.close()
+    finally:
+        p.terminate()
+        try:
+            rc = p.wait(30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            rc = "hung"
+        check("reload-exit-0", rc, 0)
+        os.unlink(errpath)
+        os.unlink(js)
+        os.rmdir(d)
+
+
+if __name__ == "__main__":
+    main()
