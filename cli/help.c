@@ -62,8 +62,9 @@ static const struct mica_cli_option options[] = {
     {"modules", 0, 'M', "DIR", NULL, 'd', SANDBOXED | SERVE,
      "let modules import files under DIR (relative imports, resolved against the importer); "
      "FILE.js must be in DIR. Without it only host: modules can be imported"},
-    {"snapshot", 0, 's', "SNAP", NULL, 'f', RUN,
-     "run: start from a snapshot file instead of FILE.js"},
+    {"snapshot", 0, 's', "SNAP", NULL, 'f', RUN | SERVE,
+     "run: start from a snapshot file instead of FILE.js; serve: a start-up cache, FILE.js "
+     "evaluated: used while newer than FILE.js, else made again"},
     {"output", 'o', 'o', "FILE", NULL, 'f', SNAPSHOT | COMPILE,
      "snapshot, compile: the file to write"},
     {"repeat", 0, 'n', "N", NULL, 0, RUN,

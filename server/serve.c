@@ -212,6 +212,7 @@ int mica_serve_main(int argc, char **argv)
 			break;
 		case MICA_OPT_ENV_FILE: env_file = optarg; break;
 		case 'M': cfg.modules = optarg; break;
+		case 's': cfg.snapshot = optarg; break;
 		case 'B':
 			if ((k = mica_cli_value(c, optarg)) < 0)
 				return fail("--backend wants auto, kvm or process, not '%s'",
@@ -256,6 +257,7 @@ int mica_serve_main(int argc, char **argv)
 	}
 	if (!cfg.file)
 		return fail("serve needs FILE.js (see mica serve --help)%s", "");
+
 	if (!cfg.nlisten)
 		cfg.listen[cfg.nlisten++] = "127.0.0.1:8787";
 

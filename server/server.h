@@ -50,6 +50,7 @@ struct serve_config {
 	const char *admin;	       /* --admin HOST:PORT, or NULL */
 	struct serve_metrics *metrics; /* counted by every thread (metrics.h) */
 	const char *modules;	       /* --modules DIR, or NULL */
+	const char *snapshot;	       /* --snapshot SNAP: FILE.js evaluated, cached */
 	const char *listen[SERVE_MAX_LISTEN];
 	int nlisten;
 	unsigned workers;

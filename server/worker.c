@@ -12,10 +12,12 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -362,6 +364,58 @@ static unsigned char *init_frame(const struct serve_config *cfg, const char *nam
 	return f;
 }
 
+/* --snapshot SNAP, a start-up cache: FILE.js evaluated (before env is
+ * given, which is applied at every start). A sandbox from it while it is
+ * newer than FILE.js and loads; else NULL, and FILE.js is evaluated. */
+static mica_sandbox *from_cache(struct serve_workers *w, mica_error *err)
+{
+	const struct serve_config *cfg = w->cfg;
+	struct stat snap, file;
+	if (stat(cfg->snapshot, &snap) || stat(cfg->file, &file))
+		return NULL;
+	if (snap.st_mtim.tv_sec < file.st_mtim.tv_sec ||
+	    (snap.st_mtim.tv_sec == file.st_mtim.tv_sec &&
+	     snap.st_mtim.tv_nsec < file.st_mtim.tv_nsec)) {
+		fprintf(stderr, "mica serve: --snapshot %s is older than %s: making it again\n",
+			cfg->snapshot, cfg->file);
+		return NULL;
+	}
+	mica_snapshot *from = mica_snapshot_load(w->rt, cfg->snapshot, err);
+	mica_sandbox *sb = from ? mica_sandbox_from_snapshot(w->rt, from, err) : NULL;
+	mica_snapshot_free(from);
+	if (!sb) {
+		fprintf(stderr, "mica serve: --snapshot %s: %s: making it again\n", cfg->snapshot,
+			err->message);
+		return NULL;
+	}
+	/* the limits are the snapshot's, but these are per start */
+	mica_sandbox_set_timeout(sb, cfg->timeout_ms);
+	mica_sandbox_set_unhandled_rejections(sb, cfg->rejections);
+	fprintf(stderr, "mica serve: %s from --snapshot %s\n", cfg->file, cfg->snapshot);
+	return sb;
+}
+
+/* Writes SNAP, whole or not at all (a file beside it, renamed). A failure
+ * is reported and the server goes on: it is only a cache. */
+static void to_cache(const struct serve_config *cfg, mica_sandbox *sb)
+{
+	mica_error err;
+	char tmp[PATH_MAX];
+	snprintf(tmp, sizeof(tmp), "%s.%d.tmp", cfg->snapshot, (int)getpid());
+	const char *failed = NULL;
+	mica_snapshot *snap = mica_snapshot_take(sb, &err);
+	if (!snap || mica_snapshot_save(snap, tmp, &err))
+		failed = err.message;
+	else if (rename(tmp, cfg->snapshot))
+		failed = strerror(errno);
+	if (failed) {
+		fprintf(stderr, "mica serve: --snapshot %s not written: %s\n", cfg->snapshot,
+			failed);
+		unlink(tmp);
+	}
+	mica_snapshot_free(snap);
+}
+
 static int load(struct serve_workers *w, int *code, char *why, size_t why_len)
 {
 	const struct serve_config *cfg = w->cfg;
@@ -394,7 +448,12 @@ static int load(struct serve_workers *w, int *code, char *why, size_t why_len)
 		}
 	}
 	mica_limits lim = limits_of(cfg);
-	sb = mica_sandbox_new(w->rt, &lim, &err);
+	int cached = 0;
+	sb = cfg->snapshot ? from_cache(w, &err) : NULL;
+	if (sb)
+		cached = 1;
+	else
+		sb = mica_sandbox_new(w->rt, &lim, &err);
 	if (!sb) {
 		*code = err.code;
 		first_line(why, why_len, "", err.message);
@@ -417,14 +476,17 @@ static int load(struct serve_workers *w, int *code, char *why, size_t why_len)
 		goto out;
 	}
 	free(res);
-	int lrc = bytecode ? mica_sandbox_load_bytecode(sb, src, len, &err)
-			   : mica_sandbox_load(sb, name, src, len, &err);
+	int lrc = cached     ? 0
+		  : bytecode ? mica_sandbox_load_bytecode(sb, src, len, &err)
+			     : mica_sandbox_load(sb, name, src, len, &err);
 	if (lrc) {
 		*code = err.code;
 		snprintf(why, why_len, "%s: %s%s", cfg->file,
 			 err.code == MICA_ERR_JS ? "Uncaught " : "", err.message);
 		goto out;
 	}
+	if (cfg->snapshot && !cached)
+		to_cache(cfg, sb);
 	size_t flen;
 	unsigned char *frame = init_frame(cfg, name, &flen);
 	void *out = NULL;

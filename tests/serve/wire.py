@@ -21,7 +21,8 @@ chunked-trailers chunk-extension expect-continue expect-over-limit expect-unknow
 http10-close http10-keep-alive host-missing host-twice version-2 te-gzip empty-value
 slowloris-headers slowloris-body served-meanwhile half-close client-gone error-body-text
 garbage-first status-text date-header reload-serves-new reload-keeps-connection
-reload-finishes-old reload-broken-keeps-old reload-exit-0""".split()
+reload-finishes-old reload-broken-keeps-old reload-exit-0 snapshot-written snapshot-used
+snapshot-stale snapshot-corrupt""".split()
 passed = failed = skipped = 0
 
 
@@ -141,6 +142,7 @@ def main():
     try:
         run(port)
         reload()
+        snapshot_cache()
     finally:
         p.terminate()
         try:
@@ -385,6 +387,50 @@ def reload():
         os.unlink(errpath)
         os.unlink(js)
         os.rmdir(d)
+
+
+def snapshot_cache():
+    """--snapshot SNAP: FILE.js evaluated, cached while newer than FILE.js;
+    env is applied at every start."""
+    d = tempfile.mkdtemp(prefix="mica-snap-")
+    js, snap = os.path.join(d, "h.js"), os.path.join(d, "h.snap")
+    with open(js, "w") as f:
+        f.write("const at = Math.random(); export default { fetch(req, env) {"
+                " return new Response(env.V + ' ' + at); } };")
+
+    def serve_once(*extra):
+        p, port, errpath = start("--snapshot", snap, *extra, handler=js)
+        try:
+            r = responses(exchange(port, get("/", "Connection: close\r\n")))
+            body = r[0][2].decode() if r else ""
+        finally:
+            p.terminate()
+            p.wait(30)
+            with open(errpath) as f:
+                err = f.read()
+            os.unlink(errpath)
+        return body, err
+
+    b1, e1 = serve_once("--env", "V=one")
+    check("snapshot-written", [os.path.exists(snap), b1.split(" ")[0], "from --snapshot" in e1],
+          [True, "one", False])
+    b2, e2 = serve_once("--env", "V=two")
+    # the module's own state comes from SNAP (the same random number)
+    check("snapshot-used", [b2.split(" ")[0], b2.split(" ")[1:] == b1.split(" ")[1:],
+                            "from --snapshot" in e2], ["two", True, True])
+    os.utime(js, (time.time() + 5, time.time() + 5))
+    b3, e3 = serve_once("--env", "V=three")
+    check("snapshot-stale", ["making it again" in e3, b3.split(" ")[0],
+                             b3.split(" ")[1:] != b1.split(" ")[1:]], [True, "three", True])
+    with open(snap, "r+b") as f:
+        f.truncate(1000)
+    os.utime(snap, (time.time() + 10, time.time() + 10))
+    b4, e4 = serve_once("--env", "V=four")
+    check("snapshot-corrupt", ["making it again" in e4, b4.split(" ")[0],
+                               os.path.getsize(snap) > 1000], [True, "four", True])
+    for x in os.listdir(d):
+        os.unlink(os.path.join(d, x))
+    os.rmdir(d)
 
 
 if __name__ == "__main__":
