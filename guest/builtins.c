@@ -57,9 +57,31 @@ static const char *const web_globals[] = {
     "DOMException", "TextEncoder",     "TextDecoder",	  "atob",	    "btoa",
     "URL",	    "URLSearchParams", "structuredClone", "queueMicrotask", "performance"};
 static const char *const crypto_globals[] = {"crypto", "Crypto", "SubtleCrypto", "CryptoKey"};
-/* fetch.js: the Fetch API objects, and the dispatcher of `mica serve` */
-static const char *const fetch_globals[] = {"Headers", "Request", "Response", "FormData",
-					    "__mica_serve_init"};
+/* fetch.js: the Fetch API objects, the dispatcher of `mica serve`, and the
+ * events, Blob and streams that bodies are made of */
+static const char *const fetch_globals[] = {"Headers",
+					    "Request",
+					    "Response",
+					    "FormData",
+					    "__mica_serve_init",
+					    "Event",
+					    "EventTarget",
+					    "AbortController",
+					    "AbortSignal",
+					    "Blob",
+					    "File",
+					    "ReadableStream",
+					    "ReadableStreamDefaultReader",
+					    "ReadableStreamDefaultController",
+					    "WritableStream",
+					    "WritableStreamDefaultWriter",
+					    "WritableStreamDefaultController",
+					    "TransformStream",
+					    "TransformStreamDefaultController",
+					    "CountQueuingStrategy",
+					    "ByteLengthQueuingStrategy",
+					    "TextEncoderStream",
+					    "TextDecoderStream"};
 
 /* web.js takes it for performance.now() and deletes it */
 static int prepare_web(JSContext *c, JSValueConst global)

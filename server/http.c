@@ -33,6 +33,7 @@
 #include "admin.h"
 #include "http.h"
 #include "log.h"
+#include "stream.h"
 #include "wire.h"
 
 #define PIPELINE_MAX 16		/* requests of one connection unanswered at once */
@@ -75,6 +76,8 @@ struct conn {
 	size_t pending_len;
 	uint64_t active; /* loop time of the last read or write */
 	int paused, reading, stop_input, closing, handles;
+	int shutting;	   /* the last response is queued: on_shutdown closes */
+	size_t queue_seen; /* bytes queued to write when last looked at */
 };
 
 struct serve_http {
@@ -118,6 +121,9 @@ static void conn_feed(struct conn *c, const char *data, size_t len);
 /* r is done: written (or given up), and unless quiet logged and counted. */
 static void request_done(struct serve_http *h, struct serve_request *r, int quiet)
 {
+	if (r->done)
+		return;
+	r->done = 1;
 	if (!quiet) {
 		serve_log_request(r);
 		serve_metrics_request(h->cfg->metrics, r->status, serve_now_ns() - r->t_start_ns);
@@ -127,15 +133,28 @@ static void request_done(struct serve_http *h, struct serve_request *r, int quie
 }
 
 /* Called by a worker (or the sweeper, or the loop itself) when r has its
- * response. */
+ * response, and for a streamed body at each part and at its end. The list
+ * holds a reference: r outlives its place on it. */
 static void ready(struct serve_request *r)
 {
 	struct serve_http *h = r->http;
 	pthread_mutex_lock(&h->lock);
-	r->ready_next = h->answered;
-	h->answered = r;
+	if (!r->waking) {
+		r->waking = 1;
+		serve_request_ref(r);
+		r->ready_next = h->answered;
+		h->answered = r;
+	}
 	pthread_mutex_unlock(&h->lock);
 	uv_async_send(&h->wake);
+}
+
+/* A worker still has r: its ready() is to come. */
+static int in_worker(struct serve_request *r)
+{
+	if (r->stream && !r->error)
+		return serve_stream_state(r->stream) == SERVE_STREAM_OPEN;
+	return r->ready && !r->answered;
 }
 
 /* ---- the connection's clock ---------------------------------------------- */
@@ -167,9 +186,11 @@ static void conn_arm(struct conn *c)
 
 struct write {
 	uv_write_t req;
-	struct serve_request *r; /* NULL: 100 Continue */
 	struct conn *c;
-	char *head;
+	struct serve_request *done; /* done once written, or NULL */
+	struct serve_request *hold; /* a reference, for its stream: bytes of it */
+	size_t bytes;		    /* written, for back-pressure */
+	void *mem;		    /* freed once written */
 };
 
 static void on_write(uv_write_t *req, int status)
@@ -178,12 +199,16 @@ static void on_write(uv_write_t *req, int status)
 	struct conn *c = w->c;
 	c->writing--;
 	c->active = uv_now(&c->h->loop);
-	if (w->r) {
-		if (status < 0)
-			w->r->resp_bytes = 0; /* the client went away */
-		request_done(c->h, w->r, c->l->admin);
+	if (w->hold) {
+		serve_stream_written(w->hold->stream, w->bytes);
+		serve_request_unref(w->hold);
 	}
-	free(w->head);
+	if (w->done) {
+		if (status < 0)
+			w->done->resp_bytes = 0; /* the client went away */
+		request_done(c->h, w->done, c->l->admin);
+	}
+	free(w->mem);
 	free(w);
 	if (status < 0) {
 		conn_close(c);
@@ -200,8 +225,38 @@ static void on_shutdown(uv_shutdown_t *req, int status)
 	conn_close(c);
 }
 
-/* Queues r's response on c. */
-static void write_response(struct conn *c, struct serve_request *r)
+/* Queues n buffers on c; mem is freed and done is done once they are
+ * written (or the connection fails); hold, if not NULL, is kept and told
+ * its stream has bytes fewer to write. -1 (mem freed, done done, the
+ * connection closing) when they cannot be. */
+static int conn_write(struct conn *c, uv_buf_t *b, unsigned n, void *mem,
+		      struct serve_request *done, struct serve_request *hold, size_t bytes)
+{
+	struct write *w = calloc(1, sizeof(*w));
+	if (w) {
+		*w = (struct write){.c = c, .done = done, .hold = hold, .bytes = bytes, .mem = mem};
+		c->writing++;
+		c->queue_seen = SIZE_MAX;
+		if (!uv_write(&w->req, (uv_stream_t *)&c->tcp, b, n, on_write)) {
+			if (hold)
+				serve_request_ref(hold);
+			return 0;
+		}
+		c->writing--;
+		free(w);
+	}
+	free(mem);
+	if (done) {
+		done->resp_bytes = 0;
+		request_done(c->h, done, c->l->admin);
+	}
+	conn_close(c);
+	return -1;
+}
+
+/* Queues r's response head, and unless it is streamed its body: r is done
+ * once they are written. */
+static int write_response(struct conn *c, struct serve_request *r)
 {
 	struct serve_http *h = c->h;
 	uint64_t now = uv_now(&h->loop);
@@ -210,45 +265,69 @@ static void write_response(struct conn *c, struct serve_request *r)
 		serve_wire_date(h->date);
 	}
 	if (h->draining || c->stop_input)
-		r->close = r->close || !c->head;
-	struct write *w = calloc(1, sizeof(*w));
+		r->close = r->close || !r->conn_next;
+	char *head;
 	size_t head_len;
-	if (!w || serve_wire_head(r, h->cfg->dev, h->date, &w->head, &head_len)) {
-		free(w);
+	if (serve_wire_head(r, h->cfg->dev, h->date, &head, &head_len)) {
 		fprintf(stderr, "mica serve: [%s] out of memory for the response\n", r->idstr);
 		r->resp_bytes = 0;
 		request_done(h, r, c->l->admin);
 		conn_close(c);
-		return;
+		return -1;
 	}
-	w->r = r;
-	w->c = c;
-	uv_buf_t b[2] = {uv_buf_init(w->head, (unsigned)head_len),
+	int streamed = r->stream && !r->error;
+	uv_buf_t b[2] = {uv_buf_init(head, (unsigned)head_len),
 			 uv_buf_init((char *)r->resp_body, (unsigned)r->resp_bytes)};
-	c->writing++;
-	if (uv_write(&w->req, (uv_stream_t *)&c->tcp, b, r->resp_bytes ? 2 : 1, on_write)) {
-		c->writing--;
-		r->resp_bytes = 0;
-		request_done(h, r, c->l->admin);
-		free(w->head);
-		free(w);
-		conn_close(c);
+	return conn_write(c, b, streamed || !r->resp_bytes ? 1 : 2, head, streamed ? NULL : r, NULL,
+			  0);
+}
+
+/* Writes what a streamed body has, chunked (for HTTP/1.0, as it is). 1 when
+ * it is over: r is done once the last write is out. */
+static int write_stream(struct conn *c, struct serve_request *r)
+{
+	enum serve_stream_state state;
+	struct serve_chunk *ch = serve_stream_take(r->stream, &state);
+	int bodyless = r->head_only || r->status == 204 || r->status == 304;
+	int chunked = r->http_minor && !bodyless;
+	while (ch) {
+		struct serve_chunk *next = ch->next;
+		if (bodyless) {
+			serve_stream_written(r->stream, ch->len);
+			free(ch);
+		} else {
+			int n = snprintf(ch->line, sizeof(ch->line), "%zx\r\n", ch->len);
+			uv_buf_t b[3] = {uv_buf_init(ch->line, (unsigned)n),
+					 uv_buf_init((char *)ch->data, (unsigned)ch->len),
+					 uv_buf_init("\r\n", 2)};
+			r->resp_bytes += ch->len;
+			if (conn_write(c, chunked ? b : b + 1, chunked ? 3 : 1, ch, NULL, r,
+				       ch->len)) {
+				for (ch = next; ch; ch = next) {
+					next = ch->next;
+					free(ch);
+				}
+				return 1;
+			}
+		}
+		ch = next;
 	}
+	if (state == SERVE_STREAM_OPEN)
+		return 0;
+	/* cut short, or HTTP/1.0: no last chunk, the client sees the body end
+	 * with the connection */
+	if (state == SERVE_STREAM_CUT || (!chunked && !bodyless))
+		r->close = 1;
+	uv_buf_t last = uv_buf_init("0\r\n\r\n", chunked && state == SERVE_STREAM_COMPLETE ? 5 : 0);
+	conn_write(c, &last, 1, NULL, r, NULL, 0);
+	return 1;
 }
 
 static void write_continue(struct conn *c)
 {
 	static char line[] = "HTTP/1.1 100 Continue\r\n\r\n";
-	struct write *w = calloc(1, sizeof(*w));
-	if (!w)
-		return; /* the client sends its body after a while anyway */
-	w->c = c;
 	uv_buf_t b = uv_buf_init(line, sizeof(line) - 1);
-	c->writing++;
-	if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, on_write)) {
-		c->writing--;
-		free(w);
-	}
+	conn_write(c, &b, 1, NULL, NULL, NULL, 0);
 }
 
 static void on_alloc(uv_handle_t *t, size_t hint, uv_buf_t *b);
@@ -285,36 +364,46 @@ static int conn_resume(struct conn *c)
 }
 
 /* Writes what can be written, in order; closes the connection once the
- * response it closes after is out. */
+ * response it closes after is out. A streamed response holds the
+ * connection until its body is over. */
 static void conn_flush(struct conn *c)
 {
 again:
-	if (c->closing)
+	if (c->closing || c->shutting)
 		return;
 	while (c->head && c->head->answered) {
 		struct serve_request *r = c->head;
+		if (r->stream && !r->error) {
+			if (!r->head_sent && write_response(c, r))
+				return;
+			r->head_sent = 1;
+			if (!write_stream(c, r) || c->closing)
+				break;
+		} else if (write_response(c, r))
+			return;
 		c->head = r->conn_next;
 		if (!c->head)
 			c->tail = NULL;
 		c->queued--;
 		r->conn = NULL;
-		write_response(c, r);
-		if (c->closing)
-			return;
 		if (r->close) {
 			/* nothing after it is read; the close waits for the write */
 			c->stop_input = 1;
 			uv_shutdown_t *s = malloc(sizeof(*s));
 			if (s) {
 				s->data = c;
-				if (!uv_shutdown(s, (uv_stream_t *)&c->tcp, on_shutdown))
+				if (!uv_shutdown(s, (uv_stream_t *)&c->tcp, on_shutdown)) {
+					c->shutting = 1;
 					return;
+				}
 				free(s);
 			}
 			conn_close(c);
 			return;
 		}
 	}
+	if (c->closing)
+		return;
 	if (c->head && c->head->want_continue) {
 		c->head->want_continue = 0;
 		write_continue(c);
@@ -740,15 +829,14 @@ static void conn_close(struct conn *c)
 		struct serve_request *r = c->head;
 		c->head = r->conn_next;
 		r->conn = NULL;
-		if (r->answered) {
-			r->resp_bytes = 0;
+		if (r->stream)
+			serve_stream_abandon(r->stream); /* its pushes fail from now on */
+		if (in_worker(r))
+			continue; /* its ready() comes, and finds no connection */
+		if (!r->answered && !r->ready)
+			request_done(h, r, 1); /* half read, not logged */
+		else
 			request_done(h, r, c->l->admin);
-		} else if (!r->ready) {
-			/* read, refused before it reached a worker */
-			request_done(h, r, 1);
-		}
-		/* else: a worker holds it; ready() brings it back and the loop
-		 * sees it has no connection */
 	}
 	c->tail = NULL;
 	c->queued = 0;
@@ -771,9 +859,18 @@ static void on_timer(uv_timer_t *t)
 		       c->in_body ? "the request body did not arrive in time"
 				  : "the request's headers did not arrive in time");
 		conn_flush(c);
-	} else if (!c->cur)
-		conn_close(c); /* idle, or its client does not read */
-	else
+	} else if (!c->cur) {
+		/* idle, or its client does not read: a client that takes a
+		 * large write slowly is still taking it */
+		size_t q = uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp);
+		if (!c->writing || q >= c->queue_seen) {
+			conn_close(c);
+			return;
+		}
+		c->queue_seen = q;
+		c->active = uv_now(&c->h->loop);
+		conn_arm(c);
+	} else
 		conn_arm(c);
 }
 
@@ -829,6 +926,8 @@ static void on_wake(uv_async_t *a)
 	pthread_mutex_lock(&h->lock);
 	struct serve_request *r = h->answered;
 	h->answered = NULL;
+	for (struct serve_request *x = r; x; x = x->ready_next)
+		x->waking = 0;
 	int quiesce = h->quiesce, stop = h->stop;
 	if (h->swap) {
 		h->workers = h->swap;
@@ -840,11 +939,11 @@ static void on_wake(uv_async_t *a)
 		struct serve_request *next = r->ready_next;
 		struct conn *c = r->conn;
 		r->answered = 1;
-		if (!c) {
-			r->resp_bytes = 0; /* its client went away */
-			request_done(h, r, 0);
-		} else
+		if (c)
 			conn_flush(c);
+		else if (!in_worker(r))
+			request_done(h, r, 0); /* its client went away */
+		serve_request_unref(r);	       /* the list's */
 		r = next;
 	}
 	if ((quiesce || stop) && !h->draining) {

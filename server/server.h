@@ -101,8 +101,11 @@ struct serve_request {
 	size_t *buffered; /* the server's count of body bytes held, body_cap in it */
 
 	/* response: set by the worker before ready() */
-	int status;		  /* 0: none yet */
-	unsigned char *resp_head; /* the response frame's header part, owned */
+	int status;		     /* 0: none yet */
+	char *status_text;	     /* the handler's statusText, or NULL: the standard one */
+	struct serve_stream *stream; /* a body sent as it is made (stream.h), or NULL */
+	int64_t deadline_ns;	     /* the handler's time is up (serve_now_ns) */
+	unsigned char *resp_head;    /* the response frame's header part, owned */
 	size_t resp_head_len;
 	uint32_t resp_nheaders;
 	unsigned char *resp_body; /* malloc'd */
@@ -114,8 +117,9 @@ struct serve_request {
 	int head_done;			 /* the response frame's head has arrived */
 	int responded;			 /* ready() was called */
 
-	/* owned by the HTTP side: ready() may be called on any thread, the
-	 * rest is touched on its event loop's thread only */
+	/* owned by the HTTP side: ready() may be called on any thread (for a
+	 * streamed body, at each part and at its end), the rest is touched on
+	 * its event loop's thread only */
 	void (*ready)(struct serve_request *r);
 	void *http;			  /* for ready() */
 	void *conn;			  /* the connection, NULL once it is gone */
@@ -124,6 +128,9 @@ struct serve_request {
 	unsigned head_only : 1;		  /* HEAD: no body is sent */
 	unsigned want_continue : 1;	  /* Expect: 100-continue, not answered yet */
 	unsigned answered : 1;		  /* the response may be written */
+	unsigned head_sent : 1;		  /* a streamed response's head is written */
+	unsigned done : 1;		  /* logged, the HTTP side's reference dropped */
+	unsigned waking : 1;		  /* on the loop's list (under its lock) */
 	size_t resp_bytes;		  /* body bytes sent, for the log */
 	struct serve_request *next;	  /* the workers' queue */
 	struct serve_request *conn_next;  /* the connection's requests, in order */

@@ -2,7 +2,7 @@
 # to it. Needs libuv, llhttp and libcurl (Debian: libuv1-dev, node-llhttp,
 # libcurl4-openssl-dev; scripts/deps.sh). Debian has no llhttp library:
 # node-llhttp ships its C source, compiled here into the build folder.
-SERVE_SRCS := server/serve.c server/worker.c server/http.c server/wire.c server/env.c \
+SERVE_SRCS := server/serve.c server/worker.c server/http.c server/wire.c server/stream.c server/env.c \
 	      server/log.c server/listen.c server/metrics.c server/admin.c server/frame.c \
 	      server/fetch.c
 SERVE_HDRS := $(wildcard server/*.h)

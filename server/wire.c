@@ -165,8 +165,10 @@ int serve_wire_head(struct serve_request *r, int dev, const char *date, char **h
 	if (!(o.p = malloc(o.cap)))
 		return -1;
 	char line[128];
-	snprintf(line, sizeof(line), "HTTP/1.1 %d %s\r\n", r->status, serve_wire_reason(r->status));
+	snprintf(line, sizeof(line), "HTTP/1.1 %d ", r->status);
 	puts_(&o, line);
+	puts_(&o, r->status_text && !r->error ? r->status_text : serve_wire_reason(r->status));
+	puts_(&o, "\r\n");
 	int has_date = 0;
 	const unsigned char *p = r->resp_head;
 	for (uint32_t i = 0; !r->error && i < r->resp_nheaders; i++) {
@@ -199,7 +201,13 @@ int serve_wire_head(struct serve_request *r, int dev, const char *date, char **h
 		puts_(&o, date);
 		puts_(&o, "\r\n");
 	}
-	if (!bodyless) {
+	if (r->stream && !r->error) {
+		/* HTTP/1.0 has no chunks: the body ends with the connection */
+		if (!bodyless && r->http_minor)
+			puts_(&o, "Transfer-Encoding: chunked\r\n");
+		else if (!bodyless)
+			r->close = 1;
+	} else if (!bodyless) {
 		snprintf(line, sizeof(line), "Content-Length: %zu\r\n", r->resp_body_len);
 		puts_(&o, line);
 	}
@@ -212,7 +220,7 @@ int serve_wire_head(struct serve_request *r, int dev, const char *date, char **h
 		free(o.p);
 		return -1;
 	}
-	r->resp_bytes = bodyless || r->head_only ? 0 : r->resp_body_len;
+	r->resp_bytes = bodyless || r->head_only || r->stream ? 0 : r->resp_body_len;
 	*head = o.p;
 	*head_len = o.len;
 	return 0;

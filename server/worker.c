@@ -24,6 +24,7 @@
 #include "../cli/slurp.h"
 #include "fetch.h"
 #include "log.h"
+#include "stream.h"
 #include "worker.h"
 
 #define INLINE_BODY (1u << 20) /* body bytes sent with the request frame */
@@ -96,6 +97,8 @@ void serve_request_unref(struct serve_request *r)
 	free(r->body);
 	free(r->resp_head);
 	free(r->resp_body);
+	free(r->status_text);
+	serve_stream_free(r->stream);
 	free(r->error_detail);
 	free(r);
 }
@@ -157,7 +160,42 @@ static void host_body(mica_hostcall *call, void *ud)
 	mica_hostcall_return_bytes(call, r->body + off, k);
 }
 
-/* respond(frame) once, then respond(part) until the body is all there. */
+/* The parts of a streamed body: each goes to the HTTP loop as it comes; an
+ * empty one ends the body. The handler waits here while the client has
+ * SERVE_STREAM_MAX bytes to take (back-pressure), up to its deadline. */
+static void stream_part(mica_hostcall *call, const struct serve_config *cfg,
+			struct serve_request *r, const unsigned char *p, size_t len)
+{
+	if (serve_stream_state(r->stream) != SERVE_STREAM_OPEN) {
+		mica_hostcall_fail(call, "TypeError: the response body has already ended");
+		return;
+	}
+	if (!len) {
+		serve_stream_end(r->stream, 1);
+		r->ready(r);
+		return;
+	}
+	if (len > cfg->max_response - r->resp_body_len) {
+		mica_hostcall_fail(call,
+				   "RangeError: the response body is over the server's limit");
+		return;
+	}
+	r->resp_body_len += len;
+	if (serve_stream_push(r->stream, p, len)) {
+		mica_hostcall_fail(call, "TypeError: the client went away");
+		return;
+	}
+	r->ready(r);
+	switch (serve_stream_wait(r->stream, r->deadline_ns)) {
+	case -1: mica_hostcall_fail(call, "TypeError: the client went away"); return;
+	case -2: mica_hostcall_fail(call, "Error: time limit exceeded"); return;
+	}
+}
+
+/* respond(frame) once, then respond(part) until the body is all there: a
+ * frame is u32 status, u32 header count, u32 body length (0xffffffff: sent
+ * as it is made, parts until an empty one), u32 statusText length, the
+ * statusText, the headers, the first part of the body. */
 static void host_respond(mica_hostcall *call, void *ud)
 {
 	const struct serve_config *cfg = ud;
@@ -168,24 +206,33 @@ static void host_respond(mica_hostcall *call, void *ud)
 		mica_hostcall_fail(call, "serve.respond: no request, or not bytes");
 		return;
 	}
+	if (r->stream) {
+		stream_part(call, cfg, r, p, len);
+		return;
+	}
 	if (r->responded) {
 		mica_hostcall_fail(call, "serve.respond: the response has already been sent");
 		return;
 	}
 	if (!r->head_done) {
-		if (len < 12) {
+		if (len < 16 || serve_get_u32(p + 12) > 1024 || len - 16 < serve_get_u32(p + 12)) {
 			mica_hostcall_fail(call, "serve.respond: short frame");
 			return;
 		}
 		uint32_t status = serve_get_u32(p), nh = serve_get_u32(p + 4),
-			 blen = serve_get_u32(p + 8);
+			 blen = serve_get_u32(p + 8), tlen = serve_get_u32(p + 12);
+		int streamed = blen == UINT32_MAX;
+		if (!serve_header_value_ok(p + 16, tlen)) {
+			mica_hostcall_fail(call, "TypeError: statusText holds a control character");
+			return;
+		}
 		if (nh > SERVE_MAX_RESP_HEADERS) {
 			mica_hostcall_fail(call, "RangeError: more than 1000 response headers");
 			return;
 		}
 		/* names then values: each a u32 length and its bytes, checked here
-		 * for the wire (http.c sends them as they are) */
-		size_t at = 12;
+		 * for the wire (wire.c sends them as they are) */
+		size_t first = 16 + tlen, at = first;
 		for (uint32_t i = 0; i < 2 * nh; i++) {
 			if (len - at < 4 || len - at - 4 < serve_get_u32(p + at)) {
 				mica_hostcall_fail(call, "serve.respond: truncated headers");
@@ -203,7 +250,7 @@ static void host_respond(mica_hostcall *call, void *ud)
 			}
 			at += 4 + n;
 		}
-		if (at - 12 > SERVE_MAX_RESP_HEAD) {
+		if (at - first > SERVE_MAX_RESP_HEAD) {
 			mica_hostcall_fail(call,
 					   "RangeError: the response headers are over 64 KiB");
 			return;
@@ -212,26 +259,37 @@ static void host_respond(mica_hostcall *call, void *ud)
 			mica_hostcall_fail(call, "serve.respond: bad status");
 			return;
 		}
-		if (blen > cfg->max_response) {
+		if (!streamed && blen > cfg->max_response) {
 			mica_hostcall_fail(
 			    call, "RangeError: the response body is over the server's limit");
 			return;
 		}
-		r->resp_head = malloc(at - 12 + 1);
-		r->resp_body = malloc(blen ? blen : 1);
-		if (!r->resp_head || !r->resp_body) {
+		r->resp_head = malloc(at - first + 1);
+		r->resp_body = streamed ? NULL : malloc(blen ? blen : 1);
+		r->status_text = tlen ? strndup((const char *)p + 16, tlen) : NULL;
+		r->stream = streamed ? serve_stream_new() : NULL;
+		if (!r->resp_head || (!streamed && !r->resp_body) || (tlen && !r->status_text) ||
+		    (streamed && !r->stream)) {
 			free(r->resp_head);
 			free(r->resp_body);
+			free(r->status_text);
+			serve_stream_free(r->stream);
 			r->resp_head = r->resp_body = NULL;
+			r->status_text = NULL;
+			r->stream = NULL;
 			mica_hostcall_fail(call, "serve.respond: out of memory");
 			return;
 		}
-		memcpy(r->resp_head, p + 12, at - 12);
-		r->resp_head_len = at - 12;
+		memcpy(r->resp_head, p + first, at - first);
+		r->resp_head_len = at - first;
 		r->resp_nheaders = nh;
-		r->resp_body_want = blen;
+		r->resp_body_want = streamed ? 0 : blen;
 		r->status = (int)status;
 		r->head_done = 1;
+		if (streamed) {
+			respond(r); /* the head goes out now */
+			return;
+		}
 		p += at;
 		len -= at;
 	}
@@ -656,9 +714,10 @@ static void run(struct worker *k, struct serve_request *r)
 	}
 	mica_sandbox_set_console(sb, on_console, r);
 	mica_sandbox_set_timeout(sb, cfg->timeout_ms);
-	/* subrequests share the request's deadline and end with its call */
-	r->fetch =
-	    serve_fetch_scope_new(k->w->fetch, serve_now_ns() + (int64_t)cfg->timeout_ms * 1000000);
+	/* subrequests and a streamed body share the request's deadline, and
+	 * end with its call */
+	r->deadline_ns = serve_now_ns() + (int64_t)cfg->timeout_ms * 1000000;
+	r->fetch = serve_fetch_scope_new(k->w->fetch, r->deadline_ns);
 	current = r;
 	void *out = NULL;
 	size_t out_len;
@@ -673,6 +732,20 @@ static void run(struct worker *k, struct serve_request *r)
 	free(out);
 	mica_sandbox_set_console(sb, NULL, NULL);
 	int sent = r->responded;
+	if (r->stream && serve_stream_state(r->stream) == SERVE_STREAM_OPEN) {
+		/* the handler stopped before its body's end: the client sees the
+		 * body cut short (no last chunk), never a complete one */
+		serve_stream_end(r->stream, 0);
+		r->ready(r);
+		if (rc == MICA_ERR_JS && serve_stream_gone(r->stream)) {
+			/* its respond() threw because the client went away */
+			fprintf(stderr, "mica serve: [%s] the client went away during the body\n",
+				r->idstr);
+			rc = MICA_OK;
+		} else
+			fprintf(stderr, "mica serve: [%s] the response body was cut short\n",
+				r->idstr);
+	}
 	if (rc != MICA_OK) {
 		const char *when = sent ? " (after the response)" : "";
 		switch (rc) {

@@ -41,7 +41,8 @@ for t in $PLAIN $SANDBOX; do
 	suite_present "$t" "$build" || { broken="$broken $t(missing)"; failed=$((failed + 1)); }
 done
 for t in $PLAIN; do
-	[ -x "$build/tests/$t" ] && run_suite "$t" "$build/tests/$t"
+	# shellcheck disable=SC2046
+	suite_present "$t" "$build" && run_suite "$t" $(suite_cmd "$t" "$build")
 done
 for b in $BACKENDS; do
 	export MICA_BACKEND=$b

@@ -6,7 +6,8 @@
 
 TESTD := $(BUILD)/tests
 
-TEST_PROGS := $(TESTD)/test_console_js $(TESTD)/test_web_js $(TESTD)/test_fetch_js $(TESTD)/test_arena $(TESTD)/test_modules $(TESTD)/test_api $(TESTD)/test_conformance \
+TEST_PROGS := $(TESTD)/test_console_js $(TESTD)/test_web_js $(TESTD)/test_fetch_js $(TESTD)/test_events_js \
+	      $(TESTD)/test_streams_js $(TESTD)/test_arena $(TESTD)/test_modules $(TESTD)/test_api $(TESTD)/test_conformance \
 	      $(TESTD)/test_parity $(TESTD)/test_hostile $(TESTD)/test_snapshot $(TESTD)/test_pool \
 	      $(TESTD)/test_snapfile $(TESTD)/test_bytecode $(TESTD)/test_async $(TESTD)/test_crypto $(TESTD)/test_binary \
 	      $(TESTD)/test_backend $(TESTD)/test_proc $(TESTD)/test_lockdown $(TESTD)/mica-probe $(TESTD)/fuzz_replay \
@@ -30,6 +31,14 @@ $(TESTD)/test_fetch_js: tests/unit/test_console_js.c $(NATIVE_QJS_OBJS) $(NATIVE
 		       $(GUESTD)/web.full.js $(GUESTD)/fetch.full.js
 	@mkdir -p $(@D)
 	$(CC) $(HOST_CFLAGS) $(HOST_LDFLAGS) -isystem $(QJS) -DTEST_JS='"tests/js_unit/test_fetch.js"' \
+		-DGLUE_JS='"$(GUESTD)/web.full.js"' -o $@ $(filter-out %.js,$^) -lm -ldl $(HOST_LDLIBS)
+
+# fetch.js's events and streams, the same way (also run by node 20:
+# tests/js_unit/check-node.sh).
+$(TESTD)/test_events_js $(TESTD)/test_streams_js: $(TESTD)/test_%_js: tests/unit/test_console_js.c $(NATIVE_QJS_OBJS) \
+		$(NATIVED)/quickjs-libc.o $(GUESTD)/web.full.js $(GUESTD)/fetch.full.js
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) $(HOST_LDFLAGS) -isystem $(QJS) -DTEST_JS='"tests/js_unit/test_$*.js"' \
 		-DGLUE_JS='"$(GUESTD)/web.full.js"' -o $@ $(filter-out %.js,$^) -lm -ldl $(HOST_LDLIBS)
 
 # Module files: host/modules.c's internals, both resolution paths.

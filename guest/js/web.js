@@ -1464,7 +1464,12 @@
   const ERRORS = { __proto__: null, Error, EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError };
   // Objects with internal state that cannot be cloned, by @@toStringTag.
   const UNCLONEABLE = ['Arguments', 'Symbol', 'WeakMap', 'WeakSet', 'WeakRef', 'FinalizationRegistry', 'Promise',
-    'Generator', 'AsyncGenerator', 'SharedArrayBuffer', 'URL', 'URLSearchParams', 'TextEncoder', 'TextDecoder', 'Performance'];
+    'Generator', 'AsyncGenerator', 'SharedArrayBuffer', 'URL', 'URLSearchParams', 'TextEncoder', 'TextDecoder', 'Performance',
+    // fetch.js's (Blob and File are serializable in browsers and node, not here yet)
+    'Headers', 'Request', 'Response', 'FormData', 'Event', 'EventTarget', 'AbortController', 'AbortSignal', 'Blob', 'File',
+    'ReadableStream', 'ReadableStreamDefaultReader', 'ReadableStreamDefaultController', 'WritableStream',
+    'WritableStreamDefaultWriter', 'WritableStreamDefaultController', 'TransformStream', 'TransformStreamDefaultController',
+    'CountQueuingStrategy', 'ByteLengthQueuingStrategy', 'TextEncoderStream', 'TextDecoderStream'];
   const cloneError = (what) => new DOMException(`${what} could not be cloned.`, 'DataCloneError');
 
   function structuredClone(value, options = undefined) {
@@ -1648,8 +1653,8 @@
    *    errors; the origin of file: URLs is "null".
    *  - structuredClone: `transfer` is ignored (nothing is detached);
    *    SharedArrayBuffer, WeakMap/WeakSet, Promise, generators, iterators,
-   *    arguments, symbols, functions and mica's platform objects throw
-   *    DataCloneError (V8 shares a SharedArrayBuffer); a built-in object whose
+   *    arguments, symbols, functions and mica's platform objects (Blob and
+   *    File too) throw DataCloneError (V8 shares a SharedArrayBuffer); a built-in object whose
    *    @@toStringTag was deleted or replaced may be cloned as a plain object;
    *    the `cause` of errors is not kept (name, message and stack are).
    *  - performance: no marks, measures or observers (not an EventTarget).

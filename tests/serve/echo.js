@@ -35,17 +35,56 @@ export default {
         return new Response('waited');
       }
       case '/status': return new Response(null, { status: 204 });
+      case '/status-text': return new Response('t', { status: 299, statusText: 'Fine Today' });
       // what a hostile handler can send the host itself, past fetch.js
       case '/frame-overflow': {
         const host = await import('host:serve');
-        host.respond(new Uint8Array([200, 0, 0, 0, 0, 0, 0, 0x80, 0, 0, 0, 0]));
+        host.respond(new Uint8Array([200, 0, 0, 0, 0, 0, 0, 0x80, 0, 0, 0, 0, 0, 0, 0, 0]));
         return new Response('unreached');
       }
       case '/frame-bad-name': {
         const host = await import('host:serve');
         const name = [...'x-a:evil'].map((c) => c.charCodeAt(0)), value = [98];
-        host.respond(new Uint8Array([200, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0,
+        host.respond(new Uint8Array([200, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
           name.length, 0, 0, 0, ...name, value.length, 0, 0, 0, ...value]));
+        return new Response('unreached');
+      }
+      case '/rs': {
+        // a ReadableStream body: chunks go out as they are enqueued
+        const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+        return new Response(new ReadableStream({
+          async start(c) {
+            c.enqueue('one;');
+            await sleep(300);
+            c.enqueue(new Uint8Array([116, 119, 111, 59]));
+            await sleep(300);
+            c.close();
+          },
+        }), { headers: { 'content-type': 'text/plain' } });
+      }
+      case '/rs-pull': {
+        // pulled as the client takes it; cancelled when it goes away
+        let n = 0;
+        return new Response(new ReadableStream({
+          pull(c) { if (++n > 400) c.close(); else c.enqueue(new Uint8Array(65536).fill(n & 255)); },
+          cancel(reason) { console.log(`pull stream cancelled after ${n} pulls: ${reason}`); },
+        }));
+      }
+      case '/raw-stream': {
+        // a streamed body through host:serve itself: head, parts, an empty end
+        const host = await import('host:serve');
+        const n = Number(url.searchParams.get('parts') || 3), size = Number(url.searchParams.get('size') || 5);
+        host.respond(new Uint8Array([200, 0, 0, 0, 0, 0, 0, 0, 255, 255, 255, 255, 0, 0, 0, 0]));
+        try {
+          for (let i = 0; i < n; i++) host.respond(new Uint8Array(size).fill(97 + (i % 26)));
+          if (url.searchParams.get('cut') !== null) throw new Error('cut short on purpose');
+          host.respond(new Uint8Array(0));
+        } catch (e) { console.log('stream stopped: ' + e.message); throw e; }
+        return new Response('unreached'); // refused: the body has ended
+      }
+      case '/frame-bad-reason': {
+        const host = await import('host:serve');
+        host.respond(new Uint8Array([200, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 79, 13, 10]));
         return new Response('unreached');
       }
       case '/reject': Promise.reject(new Error('nobody handles ' + url.search)); return new Response('fine');
