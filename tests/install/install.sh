@@ -241,7 +241,7 @@ sample() {
 	listen) echo 127.0.0.1:0 ;;
 	workers) echo 1 ;;
 	max-body | max-header | max-uri) echo 16k ;;
-	queue-timeout) echo 100 ;;
+	queue-timeout | header-timeout | body-timeout) echo 100 ;;
 	env) echo A=1 ;;
 	env-file) echo /dev/null ;;
 	access-log) echo off ;;
