@@ -37,8 +37,10 @@
 #include "wire.h"
 
 #define PIPELINE_MAX 16		/* requests of one connection unanswered at once */
+#define PIPELINE_RUN 4		/* of which in workers or being written at once */
 #define WRITE_MAX    (1u << 20) /* response bytes queued on one connection */
 #define READ_SIZE    (64u << 10)
+#define ADMIN_CONNS  64 /* connections to --admin at once */
 
 struct serve_http;
 
@@ -46,6 +48,7 @@ struct listener {
 	uv_tcp_t tcp;
 	struct serve_http *h;
 	int fd, admin, open;
+	unsigned nconns;
 	char addr[80];
 };
 
@@ -64,14 +67,17 @@ struct conn {
 	int hosts, content_length, transfer_encoding, expect;
 	char *host;
 	int in_body, trailers;
+	size_t body_total; /* the body's Content-Length, or --max-body */
 	/* where the bytes being parsed lie, and where the header value read so
 	 * far ended: a value that goes on elsewhere was folded (obs-fold) */
 	const char *feed_at, *feed_end, *value_end, *value_feed_end;
+	char feed_last; /* the last byte before spaces and tabs of the read before */
 	unsigned feeds, value_feed;
 	uint64_t deadline; /* loop time the request's head or body is due by */
 	/* requests read, not yet written: head is the next to write */
 	struct serve_request *head, *tail;
 	unsigned queued, writing;
+	unsigned submitted;	/* requests given to workers, not yet written */
 	unsigned char *pending; /* bytes read past a pause, parsed on resume */
 	size_t pending_len;
 	uint64_t active; /* loop time of the last read or write */
@@ -96,7 +102,7 @@ struct serve_http {
 	pthread_cond_t swapped;
 	int draining;
 	struct conn *conns;
-	unsigned nconns, max_conns;
+	unsigned nconns, max_conns, admin_conns;
 	unsigned inflight; /* atomic: requests begun and not done */
 	size_t buffered;   /* atomic: request body bytes held, all requests */
 	char date[32];
@@ -223,6 +229,48 @@ static void on_shutdown(uv_shutdown_t *req, int status)
 	(void)status;
 	free(req);
 	conn_close(c);
+}
+
+/* Ends c once what is queued on it is written (and its client has taken
+ * it: the timer bounds that). Nothing more is read or written. */
+static void conn_end(struct conn *c)
+{
+	if (c->closing || c->shutting)
+		return;
+	c->stop_input = 1;
+	if (c->reading) {
+		uv_read_stop((uv_stream_t *)&c->tcp);
+		c->reading = 0;
+	}
+	uv_shutdown_t *s = c->writing ? malloc(sizeof(*s)) : NULL;
+	if (s) {
+		s->data = c;
+		if (!uv_shutdown(s, (uv_stream_t *)&c->tcp, on_shutdown)) {
+			c->shutting = 1;
+			conn_arm(c);
+			return;
+		}
+		free(s);
+	}
+	conn_close(c);
+}
+
+/* Gives a worker the next requests read whole, in order, while the
+ * connection has fewer than PIPELINE_RUN in workers and its client takes
+ * what is written: a client that pipelines and does not read holds at
+ * most PIPELINE_RUN responses. */
+static void conn_submit(struct conn *c)
+{
+	for (struct serve_request *r = c->head; r; r = r->conn_next) {
+		if (!r->complete || r->ready || r->answered)
+			continue;
+		if (c->submitted >= PIPELINE_RUN ||
+		    uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) > WRITE_MAX)
+			return;
+		c->submitted++;
+		r->ready = ready;
+		serve_workers_submit(c->h->workers, r);
+	}
 }
 
 /* Queues n buffers on c; mem is freed and done is done once they are
@@ -354,9 +402,12 @@ static int conn_resume(struct conn *c)
 		c->pending = NULL;
 		c->pending_len = 0;
 		llhttp_resume(&c->parser);
-		conn_feed(c, (const char *)p, n);
+		if (n) {
+			conn_feed(c, (const char *)p, n);
+			free(p);
+			return 1;
+		}
 		free(p);
-		return 1;
 	}
 	if (!c->reading)
 		c->reading = !uv_read_start(s, on_alloc, on_read);
@@ -385,23 +436,15 @@ again:
 		if (!c->head)
 			c->tail = NULL;
 		c->queued--;
+		c->submitted -= !!r->ready;
 		r->conn = NULL;
 		if (r->close) {
 			/* nothing after it is read; the close waits for the write */
-			c->stop_input = 1;
-			uv_shutdown_t *s = malloc(sizeof(*s));
-			if (s) {
-				s->data = c;
-				if (!uv_shutdown(s, (uv_stream_t *)&c->tcp, on_shutdown)) {
-					c->shutting = 1;
-					return;
-				}
-				free(s);
-			}
-			conn_close(c);
+			conn_end(c);
 			return;
 		}
 	}
+	conn_submit(c);
 	if (c->closing)
 		return;
 	if (c->head && c->head->want_continue) {
@@ -409,7 +452,7 @@ again:
 		write_continue(c);
 	}
 	if (!c->head && !c->cur && (c->stop_input || c->h->draining)) {
-		conn_close(c);
+		conn_end(c);
 		return;
 	}
 	if (conn_resume(c))
@@ -525,12 +568,23 @@ static int on_header_value(llhttp_t *p, const char *at, size_t n)
 {
 	struct conn *c = p->data;
 	/* llhttp joins a folded line to the value: refused, as RFC 9112 lets a
-	 * server do, since proxies disagree on what it means. A value goes on
-	 * right where its last part ended, or at the start of the next read
-	 * if that part ended its read. */
-	if (c->value_end &&
-	    !(c->value_feed == c->feeds ? at == c->value_end
-					: at == c->feed_at && c->value_end == c->value_feed_end))
+	 * server do, since proxies disagree on what it means. A value starts
+	 * after its colon and spaces (not after a line break: a fold of an
+	 * empty first line), and goes on right where its last part ended, or
+	 * at the start of the next read if that part ended its read. */
+	int folded;
+	if (!n)
+		return 0; /* llhttp's empty value: where the next line starts */
+	if (!c->value_end) {
+		const char *q = at;
+		while (q > c->feed_at && (q[-1] == ' ' || q[-1] == '\t'))
+			q--;
+		folded = (q > c->feed_at ? q[-1] : c->feed_last) != ':';
+	} else
+		folded = !(c->value_feed == c->feeds
+			       ? at == c->value_end
+			       : at == c->feed_at && c->value_end == c->value_feed_end);
+	if (folded)
 		return refuse(c, 400, "malformed request: a folded header line (obs-fold)");
 	c->value_end = at + n;
 	c->value_feed = c->feeds;
@@ -668,11 +722,12 @@ static int on_headers_complete(llhttp_t *p)
 	c->in_body = 1;
 	c->deadline = uv_now(&c->h->loop) + cfg->body_timeout_ms;
 	int body = (p->flags & F_CHUNKED) || p->content_length;
-	/* a Content-Length body: room for all of it at once */
-	if ((p->flags & F_CONTENT_LENGTH) && p->content_length &&
-	    body_reserve(c, r, (size_t)p->content_length))
-		return HPE_USER;
-	if (c->expect > 0 && body) {
+	/* room for the body is taken as it comes, up to its Content-Length:
+	 * announcing one holds nothing */
+	c->body_total = (p->flags & F_CONTENT_LENGTH) ? (size_t)p->content_length : cfg->max_body;
+	if (!p->http_minor && (p->flags & F_CHUNKED))
+		r->close = 1; /* RFC 9112 6.1 */
+	if (c->expect > 0 && body && p->http_minor) {
 		if (c->head == r)
 			write_continue(c);
 		else
@@ -691,11 +746,13 @@ static int on_body(llhttp_t *p, const char *at, size_t k)
 	if (need > max)
 		return refuse(c, 413, "the request body is too large");
 	if (need > r->body_cap) {
-		/* a chunked body: doubled as it comes */
-		size_t cap = r->body_cap ? r->body_cap : 4096;
+		/* doubled as it comes, up to what is announced */
+		size_t cap = r->body_cap ? r->body_cap : 16384;
 		while (cap < need)
 			cap *= 2;
-		int e = body_reserve(c, r, cap < max ? cap : max);
+		if (cap > c->body_total)
+			cap = c->body_total > need ? c->body_total : need;
+		int e = body_reserve(c, r, cap);
 		if (e)
 			return e;
 	}
@@ -709,17 +766,20 @@ static int on_message_complete(llhttp_t *p)
 {
 	struct conn *c = p->data;
 	struct serve_request *r = c->cur;
-	c->cur = NULL;
 	c->active = uv_now(&c->h->loop);
 	r->want_continue = 0;
 	if (c->l->admin) {
 		if (serve_admin_answer(c->h->cfg, r))
 			return refuse(c, 503, "out of memory");
 		r->answered = 1;
-	} else {
-		r->ready = ready;
-		serve_workers_submit(c->h->workers, r);
-	}
+	} else
+		r->complete = 1;
+	c->cur = NULL;
+	conn_submit(c);
+	/* no protocol is switched to (Upgrade, CONNECT): nothing after it is
+	 * read, so llhttp never stops in its upgrade state; nor while draining */
+	if (p->upgrade || c->h->draining)
+		r->close = 1;
 	if (r->close) {
 		c->stop_input = 1;
 		return HPE_PAUSED;
@@ -734,15 +794,21 @@ static void conn_feed(struct conn *c, const char *data, size_t len)
 	c->feed_at = data;
 	c->feed_end = data + len;
 	enum llhttp_errno e = llhttp_execute(&c->parser, data, len);
+	for (size_t i = len; i-- > 0;)
+		if (data[i] != ' ' && data[i] != '\t') {
+			c->feed_last = data[i];
+			break;
+		}
 	if (e == HPE_OK || c->closing)
 		return;
 	if (e == HPE_PAUSED || e == HPE_PAUSED_UPGRADE) {
 		/* stopped after a request: keep the rest for later */
 		const char *at = llhttp_get_error_pos(&c->parser);
 		size_t rest = at && at >= data && at <= data + len ? (size_t)(data + len - at) : 0;
-		if (e == HPE_PAUSED_UPGRADE && c->tail) {
+		if (e == HPE_PAUSED_UPGRADE) {
 			c->stop_input = 1; /* no protocol is switched to */
-			c->tail->close = 1;
+			if (c->tail)
+				c->tail->close = 1;
 		}
 		if (!c->stop_input && rest) {
 			free(c->pending);
@@ -761,7 +827,7 @@ static void conn_feed(struct conn *c, const char *data, size_t len)
 		}
 		return;
 	}
-	if (e != HPE_USER) {
+	if (!c->stop_input) { /* else a callback refused it already */
 		/* llhttp's reasons are static text, as r->error must be */
 		const char *reason = llhttp_get_error_reason(&c->parser);
 		refuse(c, 400, reason && *reason ? reason : "malformed request");
@@ -847,6 +913,8 @@ static void conn_close(struct conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	h->nconns--;
+	c->l->nconns--;
+	h->admin_conns -= c->l->admin;
 	uv_close((uv_handle_t *)&c->tcp, on_closed);
 	uv_close((uv_handle_t *)&c->timer, on_closed);
 }
@@ -889,7 +957,10 @@ static void on_connection(uv_stream_t *server, int status)
 	c->l = l;
 	c->tcp.data = c;
 	c->handles = 1;
-	if (uv_accept(server, (uv_stream_t *)&c->tcp) || h->nconns >= h->max_conns || h->draining) {
+	/* --admin has connections of its own: a flood on the handler's
+	 * addresses does not starve the probes */
+	int full = l->admin ? l->nconns >= ADMIN_CONNS : h->nconns - h->admin_conns >= h->max_conns;
+	if (uv_accept(server, (uv_stream_t *)&c->tcp) || full || h->draining) {
 		uv_close((uv_handle_t *)&c->tcp, on_closed);
 		return;
 	}
@@ -904,6 +975,8 @@ static void on_connection(uv_stream_t *server, int status)
 		h->conns->prev = c;
 	h->conns = c;
 	h->nconns++;
+	l->nconns++;
+	h->admin_conns += l->admin;
 	c->active = uv_now(&h->loop);
 	c->reading = !uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
 	conn_arm(c);
@@ -953,8 +1026,11 @@ static void on_wake(uv_async_t *a)
 		close_listeners(h);
 		for (struct conn *c = h->conns, *next; c; c = next) {
 			next = c->next;
+			/* a request being read may finish; then nothing more */
+			if (!c->cur)
+				c->stop_input = 1;
 			if (!c->cur && !c->head)
-				conn_close(c);
+				conn_end(c);
 		}
 	}
 	if (stop) {
@@ -1010,7 +1086,7 @@ int serve_http_start(struct serve_http *h, struct serve_workers *w, char *why, s
 	 * (a few each) and the rest have theirs */
 	struct rlimit nofile = {0};
 	getrlimit(RLIMIT_NOFILE, &nofile);
-	long room = (long)nofile.rlim_cur - 64 - 8 * (long)cfg->workers;
+	long room = (long)nofile.rlim_cur - 64 - ADMIN_CONNS - 8 * (long)cfg->workers;
 	h->max_conns = room > 16 ? (unsigned)room : 16;
 	llhttp_settings_init(&h->settings);
 	h->settings.on_message_begin = on_message_begin;

@@ -68,11 +68,39 @@ static int parse_size(const char *s, unsigned long long *out)
 	return 0;
 }
 
+/* Workers a reload replaced, finishing what they have on a thread of
+ * their own (so that a SIGTERM is not held up by them). */
+struct retiring {
+	pthread_t thread;
+	struct serve_workers *w;
+	struct retiring *next;
+};
+
+static void *retire_main(void *arg)
+{
+	serve_workers_retire(((struct retiring *)arg)->w);
+	return NULL;
+}
+
+/* At exit: what the retiring workers still have queued is answered 503,
+ * what they run finishes. */
+static void retired_join(struct retiring *list)
+{
+	while (list) {
+		struct retiring *next = list->next;
+		serve_workers_cancel(list->w);
+		pthread_join(list->thread, NULL);
+		free(list);
+		list = next;
+	}
+}
+
 /* SIGHUP: FILE.js (and what it imports) loaded again, into new workers
  * that take the requests from now on; the old ones finish what they have,
  * queued requests included. Connections stay open. A module that no
  * longer loads leaves the old workers serving. */
-static void reload(const struct serve_config *cfg, struct serve_http *h, struct serve_workers **w)
+static void reload(const struct serve_config *cfg, struct serve_http *h, struct serve_workers **w,
+		   struct retiring **retired)
 {
 	char why[1024];
 	int code = 0;
@@ -89,7 +117,17 @@ static void reload(const struct serve_config *cfg, struct serve_http *h, struct 
 		return;
 	}
 	serve_http_swap_workers(h, fresh);
-	serve_workers_retire(*w);
+	struct retiring *old = malloc(sizeof(*old));
+	if (old) {
+		*old = (struct retiring){.w = *w, .next = *retired};
+		if (pthread_create(&old->thread, NULL, retire_main, old)) {
+			free(old);
+			old = NULL;
+		} else
+			*retired = old;
+	}
+	if (!old)
+		serve_workers_retire(*w); /* here, then */
 	*w = fresh;
 	fprintf(stderr, "mica serve: SIGHUP: reloaded %s in %.1f ms\n", cfg->file,
 		(double)(serve_now_ns() - t0) / 1e6);
@@ -319,9 +357,10 @@ int mica_serve_main(int argc, char **argv)
 	__atomic_store_n(&down, 0, __ATOMIC_RELAXED);
 
 	int sig = 0;
+	struct retiring *retired = NULL;
 	while (sigwait(&stop, &sig) || sig == SIGHUP)
 		if (sig == SIGHUP) {
-			reload(&cfg, h, &w);
+			reload(&cfg, h, &w, &retired);
 			sig = 0;
 		}
 	fprintf(stderr, "mica serve: %s: finishing requests in flight\n",
@@ -334,6 +373,7 @@ int mica_serve_main(int argc, char **argv)
 		fprintf(stderr, "mica serve: %u requests still in flight after %u ms: stopping\n",
 			serve_http_inflight(h), cfg.grace_ms);
 	rc = 0;
+	retired_join(retired);
 out:
 	serve_workers_stop(w);
 	serve_http_free(h);

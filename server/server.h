@@ -128,6 +128,7 @@ struct serve_request {
 	unsigned head_only : 1;		  /* HEAD: no body is sent */
 	unsigned want_continue : 1;	  /* Expect: 100-continue, not answered yet */
 	unsigned answered : 1;		  /* the response may be written */
+	unsigned complete : 1;		  /* read whole, for a worker when there is room */
 	unsigned head_sent : 1;		  /* a streamed response's head is written */
 	unsigned done : 1;		  /* logged, the HTTP side's reference dropped */
 	unsigned waking : 1;		  /* on the loop's list (under its lock) */

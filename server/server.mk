@@ -13,10 +13,13 @@ LLHTTP_OBJS := $(addprefix $(BUILD)/llhttp/,llhttp.o api.o http.o)
 # sources expand it when they run, and take these too.
 CLI_SRCS += $(SERVE_SRCS) $(LLHTTP_OBJS)
 
-# Third-party code: its own warnings are not ours to fix.
+# Third-party code: its own warnings are not ours to fix. Strict mode: the
+# CRLF after chunk data is checked, and header names and targets are
+# tokens and visible characters, as RFC 9112 has them.
 $(BUILD)/llhttp/%.o: $(LLHTTP_DIR)/%.c $(DEPS)
 	@mkdir -p $(@D)
-	$(CC) -O2 -g -fPIC -w $(filter -fsanitize% -fno-sanitize% -fno-omit%,$(HOST_CFLAGS)) \
+	$(CC) -O2 -g -fPIC -w -DLLHTTP_STRICT_MODE=1 \
+		$(filter -fsanitize% -fno-sanitize% -fno-omit%,$(HOST_CFLAGS)) \
 		-I$(LLHTTP_INC) -c -o $@ $<
 $(LLHTTP_DIR)/%.c: $(DEPS)
 	@:

@@ -50,6 +50,7 @@ struct serve_workers {
 	struct serve_request *head, *tail;
 	unsigned queued, running;
 	int stopping;
+	int draining;	      /* stopping, but what is queued runs first */
 	pthread_cond_t sweep; /* CLOCK_MONOTONIC: the sweeper's naps */
 	pthread_t sweeper;
 	int sweeper_started;
@@ -821,7 +822,8 @@ static void *sweeper_main(void *arg)
 	struct serve_workers *w = arg;
 	int64_t limit = (int64_t)w->cfg->queue_ms * 1000000;
 	pthread_mutex_lock(&w->lock);
-	while (!w->stopping) {
+	/* a retiring pool's queue still times out */
+	while (!w->stopping || (w->draining && w->head)) {
 		struct timespec ts;
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		ts.tv_nsec += 10000000; /* 10 ms */
@@ -929,6 +931,7 @@ static void stop(struct serve_workers *w, int drain)
 		return;
 	pthread_mutex_lock(&w->lock);
 	w->stopping = 1;
+	w->draining = drain;
 	struct serve_request *q = drain ? NULL : w->head;
 	if (!drain) {
 		w->head = w->tail = NULL;
@@ -968,4 +971,19 @@ void serve_workers_stop(struct serve_workers *w)
 void serve_workers_retire(struct serve_workers *w)
 {
 	stop(w, 1);
+}
+
+void serve_workers_cancel(struct serve_workers *w)
+{
+	pthread_mutex_lock(&w->lock);
+	struct serve_request *q = w->head;
+	w->head = w->tail = NULL;
+	w->queued = 0;
+	pthread_mutex_unlock(&w->lock);
+	while (q) {
+		struct serve_request *next = q->next;
+		serve_request_fail(q, 503, "the server is stopping");
+		serve_request_unref(q);
+		q = next;
+	}
 }

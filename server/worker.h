@@ -29,9 +29,14 @@ unsigned serve_workers_busy(struct serve_workers *w);
  * 503, joins the threads and frees everything. */
 void serve_workers_stop(struct serve_workers *w);
 
-/* Like serve_workers_stop, but what is queued is run first, not refused:
- * for workers no new request goes to (a reload). */
+/* Like serve_workers_stop, but what is queued is run first (or answered
+ * 503 past --queue-timeout), not refused: for workers no new request goes
+ * to (a reload). Blocks until they are done. */
 void serve_workers_retire(struct serve_workers *w);
+
+/* Answers 503 to what is queued on w now (a retiring pool when the server
+ * stops: what runs still finishes). Any thread. */
+void serve_workers_cancel(struct serve_workers *w);
 
 /* The backend the sandboxes run on, for the start-up line. */
 const char *serve_workers_backend(const struct serve_workers *w);

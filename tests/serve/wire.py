@@ -23,7 +23,9 @@ slowloris-headers slowloris-body served-meanwhile half-close client-gone error-b
 garbage-first status-text status-text-crlf date-header reload-serves-new reload-keeps-connection
 reload-finishes-old reload-broken-keeps-old reload-exit-0 snapshot-written snapshot-used
 snapshot-stale snapshot-corrupt stream-chunked stream-http10 stream-cut stream-head
-stream-then-next stream-slow-reader stream-back-pressure rs-progressive rs-pull-cancelled""".split()
+stream-then-next stream-slow-reader stream-back-pressure rs-progressive rs-pull-cancelled
+upgrade-after-pipeline half-close-queued fold-empty-te fold-empty-host strict-chunk-crlf
+strict-header-name strict-target-tab http10-no-continue announce-holds-nothing refused-logged-once""".split()
 passed = failed = skipped = 0
 ERRPATH = []  # the main server's stderr
 
@@ -149,6 +151,7 @@ def main():
         run(port)
         reload()
         snapshot_cache()
+        logged_once()
     finally:
         p.terminate()
         try:
@@ -339,6 +342,7 @@ def run(port):
     check("status-text-crlf", [(x[0], x[3]) for x in r], [(500, "Internal Server Error")])
     streams(port)
     readable_streams(port)
+    review_cases(port)
     r = responses(exchange(port, get("/d", "Connection: close\r\n")))
     check("date-header", bool(r and re.match(r"\w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d GMT$",
                                              r[0][1].get("date", ""))), True)
@@ -391,6 +395,71 @@ def streams(port):
     time.sleep(0.5)
     s.close()
     check("stream-back-pressure", wait_for(ERRPATH[0], "stream stopped: TypeError: the client went away", 10), True)
+
+
+def review_cases(port):
+    """Cases a review of the HTTP layer found."""
+    # 16 pipelined (the limit), the last asking for an Upgrade: all answered,
+    # the connection closed, the loop free for others
+    raw = exchange(port, b"".join(get("/u%d" % i) for i in range(15)) +
+                   get("/up", "Connection: Upgrade\r\nUpgrade: x\r\n"), wait=5)
+    r = responses(raw)
+    t = time.time()
+    other = statuses(exchange(port, get("/other", "Connection: close\r\n")))
+    check("upgrade-after-pipeline", [len(r), r[-1][1].get("connection") if r else None, other,
+                                     time.time() - t < 3], [16, "close", [200], True])
+    s = socket.create_connection(("127.0.0.1", port), timeout=20)
+    s.sendall(get("/big") + get("/big"))
+    s.shutdown(socket.SHUT_WR)
+    time.sleep(0.5)
+    raw = b""
+    while True:
+        b = s.recv(1 << 20)
+        if not b:
+            break
+        raw += b
+    s.close()
+    check("half-close-queued", [(x[0], len(x[2])) for x in responses(raw)],
+          [(200, 3145733), (200, 3145733)])
+    check("fold-empty-te", statuses(exchange(
+        port, b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding:\r\n chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")),
+        [400])
+    check("fold-empty-host", statuses(exchange(port, b"GET / HTTP/1.1\r\nHost:\r\n evil.example\r\n\r\n")),
+          [400])
+    check("strict-chunk-crlf", statuses(exchange(
+        port, b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\r\naXX0\r\n\r\n")), [400])
+    check("strict-header-name", statuses(exchange(port, get("/", "X F: a\r\n"))), [400])
+    check("strict-target-tab", statuses(exchange(port, b"GET /a\tb HTTP/1.1\r\nHost: x\r\n\r\n")), [400])
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    s.sendall(b"POST /e HTTP/1.0\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n")
+    s.settimeout(0.5)
+    try:
+        early = s.recv(65536)
+    except socket.timeout:
+        early = b""
+    s.settimeout(5)
+    s.sendall(b"ok")
+    rest = b""
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        rest += b
+    s.close()
+    check("http10-no-continue", [early, statuses(early + rest)], [b"", [200]])
+    # bodies announced and not sent hold no room: 300 x 1 MiB announced is
+    # past the 256 MiB all requests may hold, and an upload still goes
+    held = []
+    for _ in range(300):
+        h = socket.create_connection(("127.0.0.1", port), timeout=5)
+        h.sendall(b"POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n")
+        held.append(h)
+    time.sleep(0.2)
+    r = responses(exchange(port, b"POST /sha HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+                           b"Connection: close\r\n\r\nhello"))
+    for h in held:
+        h.close()
+    check("announce-holds-nothing", [x[0] for x in r], [200])
 
 
 def readable_streams(port):
@@ -487,6 +556,36 @@ def reload():
         os.unlink(errpath)
         os.unlink(js)
         os.rmdir(d)
+
+
+def logged_once():
+    """A request the HTTP layer refuses is one access-log line."""
+    fd, log = tempfile.mkstemp(prefix="mica-log-")
+    os.close(fd)
+    args = ["--access-log", log]
+    err = tempfile.NamedTemporaryFile(prefix="mica-http-", suffix=".err", delete=False)
+    p = subprocess.Popen([MICA, "serve", os.path.join(HERE, "echo.js"), "--listen", "127.0.0.1:0",
+                          *args], stdout=subprocess.DEVNULL, stderr=err)
+    try:
+        port = None
+        for _ in range(400):
+            with open(err.name, "rb") as f:
+                m = re.search(rb"listening on http://127\.0\.0\.1:(\d+)", f.read())
+            if m:
+                port = int(m.group(1))
+                break
+            time.sleep(0.05)
+        a = statuses(exchange(port, b"POST / HTTP/1.1\r\nHost: x\r\nExpect: x\r\nContent-Length: 1\r\n\r\na"))
+        b = statuses(exchange(port, b"GET / HTTP/2.0\r\nHost: x\r\n\r\n"))
+        time.sleep(0.2)
+        with open(log) as f:
+            lines = [x.split()[3:5] for x in f.read().splitlines()]
+        check("refused-logged-once", [a, b, lines], [[417], [505], [["/", "417"], ["/", "505"]]])
+    finally:
+        p.terminate()
+        p.wait(30)
+        os.unlink(log)
+        os.unlink(err.name)
 
 
 def snapshot_cache():
