@@ -163,43 +163,122 @@ static void host_body(mica_hostcall *call, void *ud)
 
 /* The parts of a streamed body: each goes to the HTTP loop as it comes; an
  * empty one ends the body. The handler waits here while the client has
- * SERVE_STREAM_MAX bytes to take (back-pressure), up to its deadline. */
-static void stream_part(mica_hostcall *call, const struct serve_config *cfg,
-			struct serve_request *r, const unsigned char *p, size_t len)
+ * SERVE_STREAM_MAX bytes to take (back-pressure), up to its deadline. NULL,
+ * or what is wrong (the handler's exception). */
+static const char *stream_part(const struct serve_config *cfg, struct serve_request *r,
+			       const unsigned char *p, size_t len)
 {
-	if (serve_stream_state(r->stream) != SERVE_STREAM_OPEN) {
-		mica_hostcall_fail(call, "TypeError: the response body has already ended");
-		return;
-	}
+	if (serve_stream_state(r->stream) != SERVE_STREAM_OPEN)
+		return "TypeError: the response body has already ended";
 	if (!len) {
 		serve_stream_end(r->stream, 1);
 		r->ready(r);
-		return;
+		return NULL;
 	}
-	if (len > cfg->max_response - r->resp_body_len) {
-		mica_hostcall_fail(call,
-				   "RangeError: the response body is over the server's limit");
-		return;
-	}
+	if (len > cfg->max_response - r->resp_body_len)
+		return "RangeError: the response body is over the server's limit";
 	r->resp_body_len += len;
-	if (serve_stream_push(r->stream, p, len)) {
-		mica_hostcall_fail(call, "TypeError: the client went away");
-		return;
-	}
+	if (serve_stream_push(r->stream, p, len))
+		return "TypeError: the client went away";
 	r->ready(r);
 	switch (serve_stream_wait(r->stream, r->deadline_ns)) {
-	case -1: mica_hostcall_fail(call, "TypeError: the client went away"); return;
-	case -2: mica_hostcall_fail(call, "Error: time limit exceeded"); return;
+	case -1: return "TypeError: the client went away";
+	case -2: return "Error: time limit exceeded";
 	}
+	return NULL;
 }
 
-/* respond(frame) once, then respond(part) until the body is all there: a
- * frame is u32 status, u32 header count, u32 body length (0xffffffff: sent
- * as it is made, parts until an empty one), u32 statusText length, the
- * statusText, the headers, the first part of the body. */
+/* The head of a response frame: u32 status, u32 header count, u32 body
+ * length (0xffffffff: sent as it is made, parts until an empty one), u32
+ * statusText length, the statusText, the headers. Checked here for the wire
+ * (wire.c sends them as they are). Its length in *at. */
+static const char *take_head(const struct serve_config *cfg, struct serve_request *r,
+			     const unsigned char *p, size_t len, size_t *at)
+{
+	if (len < 16 || serve_get_u32(p + 12) > 1024 || len - 16 < serve_get_u32(p + 12))
+		return "serve.respond: short frame";
+	uint32_t status = serve_get_u32(p), nh = serve_get_u32(p + 4), blen = serve_get_u32(p + 8),
+		 tlen = serve_get_u32(p + 12);
+	int streamed = blen == UINT32_MAX;
+	if (!serve_header_value_ok(p + 16, tlen))
+		return "TypeError: statusText holds a control character";
+	if (nh > SERVE_MAX_RESP_HEADERS)
+		return "RangeError: more than 1000 response headers";
+	/* names then values: each a u32 length and its bytes */
+	size_t first = 16 + tlen;
+	*at = first;
+	for (uint32_t i = 0; i < 2 * nh; i++) {
+		if (len - *at < 4 || len - *at - 4 < serve_get_u32(p + *at))
+			return "serve.respond: truncated headers";
+		uint32_t n = serve_get_u32(p + *at);
+		if (!(i % 2 ? serve_header_value_ok : serve_header_name_ok)(p + *at + 4, n))
+			return i % 2 ? "TypeError: a header value holds a control character"
+				     : "TypeError: a header name is not a token";
+		*at += 4 + n;
+	}
+	if (*at - first > SERVE_MAX_RESP_HEAD)
+		return "RangeError: the response headers are over 64 KiB";
+	if (status < 200 || status > 599)
+		return "serve.respond: bad status";
+	if (!streamed && blen > cfg->max_response)
+		return "RangeError: the response body is over the server's limit";
+	r->resp_head = malloc(*at - first + 1);
+	r->resp_body = streamed ? NULL : malloc(blen ? blen : 1);
+	r->status_text = tlen ? strndup((const char *)p + 16, tlen) : NULL;
+	r->stream = streamed ? serve_stream_new() : NULL;
+	if (!r->resp_head || (!streamed && !r->resp_body) || (tlen && !r->status_text) ||
+	    (streamed && !r->stream)) {
+		free(r->resp_head);
+		free(r->resp_body);
+		free(r->status_text);
+		serve_stream_free(r->stream);
+		r->resp_head = r->resp_body = NULL;
+		r->status_text = NULL;
+		r->stream = NULL;
+		return "serve.respond: out of memory";
+	}
+	memcpy(r->resp_head, p + first, *at - first);
+	r->resp_head_len = *at - first;
+	r->resp_nheaders = nh;
+	r->resp_body_want = streamed ? 0 : blen;
+	r->status = (int)status;
+	r->head_done = 1;
+	return NULL;
+}
+
+/* A frame of the response: its head and first part of the body, or a part
+ * of the body after them (see take_head). NULL, or what is wrong. */
+static const char *take_frame(const struct serve_config *cfg, struct serve_request *r,
+			      const unsigned char *p, size_t len)
+{
+	if (r->stream)
+		return stream_part(cfg, r, p, len);
+	if (r->responded)
+		return "serve.respond: the response has already been sent";
+	if (!r->head_done) {
+		size_t at;
+		const char *bad = take_head(cfg, r, p, len, &at);
+		if (bad)
+			return bad;
+		if (r->stream) {
+			respond(r); /* the head goes out now */
+			return NULL;
+		}
+		p += at;
+		len -= at;
+	}
+	if (len > r->resp_body_want - r->resp_body_len)
+		return "serve.respond: more body than announced";
+	memcpy(r->resp_body + r->resp_body_len, p, len);
+	r->resp_body_len += len;
+	if (r->resp_body_len == r->resp_body_want)
+		respond(r);
+	return NULL;
+}
+
+/* respond(frame) once, then respond(part) until the body is all there. */
 static void host_respond(mica_hostcall *call, void *ud)
 {
-	const struct serve_config *cfg = ud;
 	struct serve_request *r = current;
 	size_t len;
 	const unsigned char *p = (const unsigned char *)mica_hostcall_args(call, &len);
@@ -207,101 +286,9 @@ static void host_respond(mica_hostcall *call, void *ud)
 		mica_hostcall_fail(call, "serve.respond: no request, or not bytes");
 		return;
 	}
-	if (r->stream) {
-		stream_part(call, cfg, r, p, len);
-		return;
-	}
-	if (r->responded) {
-		mica_hostcall_fail(call, "serve.respond: the response has already been sent");
-		return;
-	}
-	if (!r->head_done) {
-		if (len < 16 || serve_get_u32(p + 12) > 1024 || len - 16 < serve_get_u32(p + 12)) {
-			mica_hostcall_fail(call, "serve.respond: short frame");
-			return;
-		}
-		uint32_t status = serve_get_u32(p), nh = serve_get_u32(p + 4),
-			 blen = serve_get_u32(p + 8), tlen = serve_get_u32(p + 12);
-		int streamed = blen == UINT32_MAX;
-		if (!serve_header_value_ok(p + 16, tlen)) {
-			mica_hostcall_fail(call, "TypeError: statusText holds a control character");
-			return;
-		}
-		if (nh > SERVE_MAX_RESP_HEADERS) {
-			mica_hostcall_fail(call, "RangeError: more than 1000 response headers");
-			return;
-		}
-		/* names then values: each a u32 length and its bytes, checked here
-		 * for the wire (wire.c sends them as they are) */
-		size_t first = 16 + tlen, at = first;
-		for (uint32_t i = 0; i < 2 * nh; i++) {
-			if (len - at < 4 || len - at - 4 < serve_get_u32(p + at)) {
-				mica_hostcall_fail(call, "serve.respond: truncated headers");
-				return;
-			}
-			uint32_t n = serve_get_u32(p + at);
-			if (!(i % 2 ? serve_header_value_ok : serve_header_name_ok)(p + at + 4,
-										    n)) {
-				mica_hostcall_fail(call, i % 2
-							     ? "TypeError: a header value holds a "
-							       "control character"
-							     : "TypeError: a header name is not a "
-							       "token");
-				return;
-			}
-			at += 4 + n;
-		}
-		if (at - first > SERVE_MAX_RESP_HEAD) {
-			mica_hostcall_fail(call,
-					   "RangeError: the response headers are over 64 KiB");
-			return;
-		}
-		if (status < 200 || status > 599) {
-			mica_hostcall_fail(call, "serve.respond: bad status");
-			return;
-		}
-		if (!streamed && blen > cfg->max_response) {
-			mica_hostcall_fail(
-			    call, "RangeError: the response body is over the server's limit");
-			return;
-		}
-		r->resp_head = malloc(at - first + 1);
-		r->resp_body = streamed ? NULL : malloc(blen ? blen : 1);
-		r->status_text = tlen ? strndup((const char *)p + 16, tlen) : NULL;
-		r->stream = streamed ? serve_stream_new() : NULL;
-		if (!r->resp_head || (!streamed && !r->resp_body) || (tlen && !r->status_text) ||
-		    (streamed && !r->stream)) {
-			free(r->resp_head);
-			free(r->resp_body);
-			free(r->status_text);
-			serve_stream_free(r->stream);
-			r->resp_head = r->resp_body = NULL;
-			r->status_text = NULL;
-			r->stream = NULL;
-			mica_hostcall_fail(call, "serve.respond: out of memory");
-			return;
-		}
-		memcpy(r->resp_head, p + first, at - first);
-		r->resp_head_len = at - first;
-		r->resp_nheaders = nh;
-		r->resp_body_want = streamed ? 0 : blen;
-		r->status = (int)status;
-		r->head_done = 1;
-		if (streamed) {
-			respond(r); /* the head goes out now */
-			return;
-		}
-		p += at;
-		len -= at;
-	}
-	if (len > r->resp_body_want - r->resp_body_len) {
-		mica_hostcall_fail(call, "serve.respond: more body than announced");
-		return;
-	}
-	memcpy(r->resp_body + r->resp_body_len, p, len);
-	r->resp_body_len += len;
-	if (r->resp_body_len == r->resp_body_want)
-		respond(r);
+	const char *bad = take_frame(ud, r, p, len);
+	if (bad)
+		mica_hostcall_fail(call, bad);
 }
 
 /* fetch(frame): an outbound request (server/fetch.c), async. */
@@ -722,15 +709,28 @@ static void run(struct worker *k, struct serve_request *r)
 	current = r;
 	void *out = NULL;
 	size_t out_len;
+	int bytes = 0;
 	serve_metrics_busy(cfg->metrics, 1);
 	int rc =
-	    mica_sandbox_call_bytes(sb, "__mica_serve", frame, len, &out, &out_len, NULL, &err);
+	    mica_sandbox_call_bytes(sb, "__mica_serve", frame, len, &out, &out_len, &bytes, &err);
 	serve_metrics_busy(cfg->metrics, -1);
 	current = NULL;
 	serve_fetch_scope_end(r->fetch);
 	r->fetch = NULL;
 	free(frame);
+	/* a whole response in one frame, with no waitUntil work after it,
+	 * comes back as the call's result: a host call fewer */
+	const char *bad = rc == MICA_OK && bytes && out_len && !r->responded
+			      ? take_frame(cfg, r, out, out_len)
+			      : NULL;
+	if (!bad && rc == MICA_OK && bytes && out_len && !r->responded)
+		bad = "serve.respond: an incomplete response";
 	free(out);
+	if (bad) {
+		fprintf(stderr, "mica serve: [%s] the handler's response: %s\n", r->idstr, bad);
+		serve_request_fail(r, 500, "uncaught exception");
+		serve_metrics_count(cfg->metrics, SERVE_M_EXCEPTION);
+	}
 	mica_sandbox_set_console(sb, NULL, NULL);
 	int sent = r->responded;
 	if (r->stream && serve_stream_state(r->stream) == SERVE_STREAM_OPEN) {

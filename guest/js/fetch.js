@@ -35,7 +35,9 @@
  *    part of the body; further parts through respond(part) calls. A
  *    ReadableStream body has length 0xffffffff: each chunk is a
  *    respond(part) as it comes, an empty part ends it. Then it
- *    awaits what ctx.waitUntil() was given, and returns.
+ *    awaits what ctx.waitUntil() was given, and returns. A response of one
+ *    frame with no waitUntil() work is instead returned (a Uint8Array),
+ *    saving a host call: the host takes it as if given to respond().
  */
 (function () {
   'use strict';
@@ -2456,16 +2458,21 @@
   // whole, with its length; a ReadableStream body goes as it is made: the
   // head at once, then each chunk, respond() blocking while the client is
   // behind (back-pressure), then an empty part for its end.
-  async function sendResponse(res) {
+  // inline: a response of one frame is returned, for __mica_serve to give
+  // back as its result, instead of sent (a host call fewer).
+  async function sendResponse(res, inline) {
     const st = responseState(res);
     if (st.unusable()) throw new TypeError('the body of the Response has already been read');
     if (st.stream === null) {
-      for (const p of encodeResponse(res, await st.consume(responseChunk))) host.respond(p);
-      return;
+      const parts = encodeResponse(res, await st.consume(responseChunk));
+      if (inline && parts.length === 1) return parts[0];
+      for (const p of parts) host.respond(p);
+      return undefined;
     }
     for (const p of encodeResponse(res, null)) host.respond(p);
     await W.pumpBytes(st.stream, responseChunk, (b) => { if (b.length) host.respond(b); });
     host.respond(new Uint8ArrayCtor(0));
+    return undefined;
   }
 
   // respond()'s frames: the head (body null: streamed), then 1 MiB parts.
@@ -2536,11 +2543,14 @@
       throw new TypeError(`the fetch handler returned ${what}, not a Response`);
     }
     if (res.type === 'error') throw new TypeError('the fetch handler returned Response.error()');
-    await sendResponse(res);
+    const whole = await sendResponse(res, !waits.length);
+    if (whole && !waits.length) return whole;
+    if (whole) host.respond(whole); // waitUntil() was called meanwhile
     if (waits.length) {
       const results = await PromiseAllSettled(waits);
       for (const r of results) if (r.status === 'rejected') console.error('waitUntil: a promise rejected:', r.reason);
     }
+    return undefined;
   }
 
   // ---------------------------------------------------------------------------
