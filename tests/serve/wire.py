@@ -76,10 +76,18 @@ def start(*args, handler=os.path.join(HERE, "echo.js")):
     sys.exit(1)
 
 
+# inside QEMU's emulator (scripts/kvm-qemu-run.sh) everything is slower
+SLOW = 6 if os.environ.get("KVM_QEMU") == "1" else 1
+
+
+def connect(port, timeout):
+    return socket.create_connection(("127.0.0.1", port), timeout=timeout * SLOW)
+
+
 def exchange(port, data, wait=3.0, shut=False, pace=None):
     """Sends data (all at once, or byte by byte every pace seconds), reads
     until the server closes or is silent for wait seconds."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=wait)
+    s = connect(port, wait)
     try:
         if pace:
             for i in range(len(data)):
@@ -183,7 +191,7 @@ def run(port):
     check("pipelined-many", urls(raw), ["http://x/n%d" % i for i in range(n)] + ["http://x/last"])
 
     # the last of them closes: what is queued before it is all written
-    s = socket.create_connection(("127.0.0.1", port), timeout=20)
+    s = connect(port, 20)
     s.sendall(get("/big") + get("/big", "Connection: close\r\n"))
     time.sleep(0.5)  # responses queued before the client reads
     raw = b""
@@ -195,7 +203,7 @@ def run(port):
     s.close()
     check("pipelined-close-big", [(x[0], len(x[2])) for x in responses(raw)],
           [(200, 3145733), (200, 3145733)])
-    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    s = connect(port, 5)
     seen = []
     for i in range(3):
         s.sendall(get("/k%d" % i))
@@ -238,7 +246,7 @@ def run(port):
           [(200, "abc")])
 
     # Expect: 100-continue: the interim answer comes before the body is sent
-    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    s = connect(port, 5)
     s.sendall(b"POST /e HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n"
               b"Connection: close\r\n\r\n")
     first = s.recv(65536)
@@ -292,7 +300,7 @@ def run(port):
         res["head"] = (statuses(out), time.time() - t)
 
     def slow_body():
-        s = socket.create_connection(("127.0.0.1", port), timeout=10)
+        s = connect(port, 10)
         t = time.time()
         s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab")
         out = b""
@@ -366,7 +374,7 @@ def streams(port):
     i = raw.find(b"0\r\n\r\n")
     check("stream-then-next", [i > 0, b"http://x/next" in raw[i:]], [True, True])
     # 12.5 MiB in 64 KiB parts to a client that reads slowly: byte-exact
-    s = socket.create_connection(("127.0.0.1", port), timeout=20)
+    s = connect(port, 20)
     s.sendall(get("/raw-stream?parts=200&size=65536", "Connection: close\r\n"))
     time.sleep(1)
     out = b""
@@ -388,7 +396,7 @@ def streams(port):
     check("stream-slow-reader", [len(body), body == want], [len(want), True])
     # a client that goes away after a little: the handler is held back by
     # back-pressure, so it sees its pushes fail, not all 12.5 MiB accepted
-    s = socket.create_connection(("127.0.0.1", port), timeout=20)
+    s = connect(port, 20)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
     s.sendall(get("/raw-stream?parts=200&size=65536&gone", "Connection: close\r\n"))
     s.recv(65536)
@@ -408,7 +416,7 @@ def review_cases(port):
     other = statuses(exchange(port, get("/other", "Connection: close\r\n")))
     check("upgrade-after-pipeline", [len(r), r[-1][1].get("connection") if r else None, other,
                                      time.time() - t < 3], [16, "close", [200], True])
-    s = socket.create_connection(("127.0.0.1", port), timeout=20)
+    s = connect(port, 20)
     s.sendall(get("/big") + get("/big"))
     s.shutdown(socket.SHUT_WR)
     time.sleep(0.5)
@@ -430,7 +438,7 @@ def review_cases(port):
         port, b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\r\naXX0\r\n\r\n")), [400])
     check("strict-header-name", statuses(exchange(port, get("/", "X F: a\r\n"))), [400])
     check("strict-target-tab", statuses(exchange(port, b"GET /a\tb HTTP/1.1\r\nHost: x\r\n\r\n")), [400])
-    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    s = connect(port, 5)
     s.sendall(b"POST /e HTTP/1.0\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n")
     s.settimeout(0.5)
     try:
@@ -451,7 +459,7 @@ def review_cases(port):
     # past the 256 MiB all requests may hold, and an upload still goes
     held = []
     for _ in range(300):
-        h = socket.create_connection(("127.0.0.1", port), timeout=5)
+        h = connect(port, 5)
         h.sendall(b"POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n")
         held.append(h)
     time.sleep(0.2)
@@ -464,7 +472,7 @@ def review_cases(port):
 
 def readable_streams(port):
     """fetch.js: a ReadableStream Response is sent as the handler enqueues."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s = connect(port, 10)
     t0 = time.time()
     s.sendall(get("/rs", "Connection: close\r\n"))
     got, first = b"", None
@@ -481,7 +489,7 @@ def readable_streams(port):
     check("rs-progressive", [b"transfer-encoding: chunked" in got.lower(), body,
                              first is not None and first < total - 0.4],
           [True, b"4\r\none;\r\n4\r\ntwo;\r\n0\r\n\r\n", True])
-    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s = connect(port, 10)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
     s.sendall(get("/rs-pull", "Connection: close\r\n"))
     s.recv(65536)
@@ -511,7 +519,7 @@ def reload():
         f.write(src % "v1")
     p, port, errpath = start("--workers", "1", handler=js)
     try:
-        keep = socket.create_connection(("127.0.0.1", port), timeout=10)
+        keep = connect(port, 10)
 
         def ask(sock, path):
             sock.sendall(get(path))
