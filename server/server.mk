@@ -16,7 +16,7 @@ CLI_SRCS += $(SERVE_SRCS) $(LLHTTP_OBJS)
 # Third-party code: its own warnings are not ours to fix. Strict mode: the
 # CRLF after chunk data is checked, and header names and targets are
 # tokens and visible characters, as RFC 9112 has them.
-$(BUILD)/llhttp/%.o: $(LLHTTP_DIR)/%.c $(DEPS)
+$(BUILD)/llhttp/%.o: $(LLHTTP_DIR)/%.c server/server.mk $(DEPS)
 	@mkdir -p $(@D)
 	$(CC) -O2 -g -fPIC -w -DLLHTTP_STRICT_MODE=1 \
 		$(filter -fsanitize% -fno-sanitize% -fno-omit%,$(HOST_CFLAGS)) \
