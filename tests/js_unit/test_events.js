@@ -10,46 +10,9 @@
  */
 'use strict';
 
-const NODE = typeof std === 'undefined';
-const MICA = !NODE;
-if (NODE) {
-  globalThis.std = { out: { puts: (s) => process.stdout.write(s) }, exit: (c) => process.exit(c) };
-} else {
-  const webPath = scriptArgs[1];
-  if (!webPath) {
-    std.err.puts('usage: test_console_js test_events.js PATH/TO/web.full.js\n');
-    std.exit(2);
-  }
-  globalThis.__mica_hrtime = () => 0;
-  globalThis.setTimeout = os.setTimeout;
-  globalThis.clearTimeout = os.clearTimeout;
-  std.loadScript(webPath);
-  std.loadScript(webPath.replace(/web\.full\.js$/, 'fetch.full.js'));
-}
-
-let passed = 0;
-let failed = 0;
-function eq(name, actual, expected) {
-  const a = JSON.stringify(actual), e = JSON.stringify(expected);
-  if (a === e) {
-    passed++;
-    return;
-  }
-  failed++;
-  std.out.puts(`FAIL ${name}\n  expected: ${e}\n  actual:   ${a}\n`);
-}
-// What fn() throws: its constructor's name (and a DOMException's name), or 'no throw'.
-function thrown(fn) {
-  try {
-    fn();
-    return 'no throw';
-  } catch (e) {
-    return e instanceof DOMException ? `DOMException ${e.name}` : e.constructor.name;
-  }
-}
-const tests = [];
-const test = (name, fn) => tests.push([name, fn]);
-const tick = (ms = 0) => new Promise((r) => setTimeout(r, ms));
+// The shared harness (NODE, MICA, eq, thrown, test, later, tick, run): tests/js_unit/harness.js.
+if (typeof std === 'undefined') require('./harness.js');
+else std.loadScript(scriptArgs[0].replace(/[^/]*$/, 'harness.js'));
 
 // ---- Event ------------------------------------------------------------------
 test('Event', () => {
@@ -276,20 +239,4 @@ test('globals', () => {
   eq('globals: the prototype chain', Object.getPrototypeOf(AbortSignal.prototype) === EventTarget.prototype, true);
 });
 
-const watchdog = setTimeout(() => {
-  std.out.puts(`FAIL a test never finished\n${passed} passed, ${failed + 1} failed\n`);
-  std.exit(1);
-}, 20000);
-(async () => {
-  for (const [name, fn] of tests) {
-    try {
-      await fn();
-    } catch (e) {
-      failed++;
-      std.out.puts(`FAIL ${name}: threw ${e && e.stack ? e.stack : e}\n`);
-    }
-  }
-  clearTimeout(watchdog);
-  std.out.puts(`${passed} passed, ${failed} failed\n`);
-  std.exit(failed ? 1 : 0);
-})();
+run();

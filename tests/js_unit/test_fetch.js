@@ -11,46 +11,9 @@
  */
 'use strict';
 
-const NODE = typeof std === 'undefined';
-const MICA = !NODE;
-if (NODE) {
-  globalThis.std = { out: { puts: (s) => process.stdout.write(s) }, exit: (c) => process.exit(c) };
-} else {
-  const webPath = scriptArgs[1];
-  if (!webPath) {
-    std.err.puts('usage: test_console_js test_fetch.js PATH/TO/web.full.js\n');
-    std.exit(2);
-  }
-  globalThis.__mica_hrtime = () => 0;
-  globalThis.setTimeout = os.setTimeout;
-  std.loadScript(webPath);
-  std.loadScript(webPath.replace(/web\.full\.js$/, 'fetch.full.js'));
-}
-
-let passed = 0;
-let failed = 0;
-function eq(name, actual, expected) {
-  const a = JSON.stringify(actual), e = JSON.stringify(expected);
-  if (a === e) {
-    passed++;
-    return;
-  }
-  failed++;
-  std.out.puts(`FAIL ${name}\n  expected: ${e}\n  actual:   ${a}\n`);
-}
-// The constructor name of what fn() throws, or 'no throw'.
-function thrown(fn) {
-  try {
-    fn();
-    return 'no throw';
-  } catch (e) {
-    return e.constructor.name;
-  }
-}
-const pending = [];
-function later(name, promise, expected) {
-  pending.push(promise.then((v) => eq(name, v, expected), (e) => eq(name, `rejected: ${e}`, expected)));
-}
+// The shared harness (NODE, MICA, eq, thrown, test, later, tick, run): tests/js_unit/harness.js.
+if (typeof std === 'undefined') require('./harness.js');
+else std.loadScript(scriptArgs[0].replace(/[^/]*$/, 'harness.js'));
 
 // ---- Headers ----------------------------------------------------------------
 {
@@ -248,7 +211,4 @@ const u8 = (s) => new TextEncoder().encode(s);
   eq('FormData: delete, has', [f.has('a'), [...f]], [false, [['b', 'x']]]);
 }
 
-Promise.all(pending).then(() => {
-  std.out.puts(`${passed} passed, ${failed} failed\n`);
-  std.exit(failed ? 1 : 0);
-});
+run();

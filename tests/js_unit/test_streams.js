@@ -11,49 +11,12 @@
  */
 'use strict';
 
-const NODE = typeof std === 'undefined';
-const MICA = !NODE;
-if (NODE) {
-  globalThis.std = { out: { puts: (s) => process.stdout.write(s) }, exit: (c) => process.exit(c) };
-} else {
-  const webPath = scriptArgs[1];
-  if (!webPath) {
-    std.err.puts('usage: test_console_js test_streams.js PATH/TO/web.full.js\n');
-    std.exit(2);
-  }
-  globalThis.__mica_hrtime = () => 0;
-  globalThis.setTimeout = os.setTimeout;
-  globalThis.clearTimeout = os.clearTimeout;
-  std.loadScript(webPath);
-  std.loadScript(webPath.replace(/web\.full\.js$/, 'fetch.full.js'));
-}
+// The shared harness (NODE, MICA, eq, thrown, test, later, tick, run): tests/js_unit/harness.js.
+if (typeof std === 'undefined') require('./harness.js');
+else std.loadScript(scriptArgs[0].replace(/[^/]*$/, 'harness.js'));
 
-let passed = 0;
-let failed = 0;
-function eq(name, actual, expected) {
-  const a = JSON.stringify(actual), e = JSON.stringify(expected);
-  if (a === e) {
-    passed++;
-    return;
-  }
-  failed++;
-  std.out.puts(`FAIL ${name}\n  expected: ${e}\n  actual:   ${a}\n`);
-}
-const errName = (e) => (e instanceof DOMException ? `DOMException ${e.name}` : e && e.constructor ? e.constructor.name : `${e}`);
-// What fn() throws (its constructor's name), or 'no throw'.
-function thrown(fn) {
-  try {
-    fn();
-    return 'no throw';
-  } catch (e) {
-    return errName(e);
-  }
-}
 // How a promise settles: ['ok', value] or ['rejected', reason] (an error as its class name).
 const outcome = (p) => p.then((v) => ['ok', v], (e) => ['rejected', e instanceof Error || e instanceof DOMException ? errName(e) : e]);
-const tests = [];
-const test = (name, fn) => tests.push([name, fn]);
-const tick = (ms = 0) => new Promise((r) => setTimeout(r, ms));
 const flush = async () => { for (let i = 0; i < 20; i++) await null; };
 async function readAll(stream) {
   const r = stream.getReader();
@@ -653,21 +616,4 @@ test('globals', () => {
   globalThis.Blob = saved;
 });
 
-const watchdog = setTimeout(() => {
-  std.out.puts(`FAIL a test never finished\n${passed} passed, ${failed + 1} failed\n`);
-  std.exit(1);
-}, 20000);
-(async () => {
-  for (const [name, fn] of tests) {
-    if (NODE ? process.env.VERBOSE : std.getenv('VERBOSE')) std.out.puts(`# ${name}\n`);
-    try {
-      await fn();
-    } catch (e) {
-      failed++;
-      std.out.puts(`FAIL ${name}: threw ${e && e.stack ? e.stack : e}\n`);
-    }
-  }
-  clearTimeout(watchdog);
-  std.out.puts(`${passed} passed, ${failed} failed\n`);
-  std.exit(failed ? 1 : 0);
-})();
+run();

@@ -15,8 +15,9 @@ import re
 import resource
 import subprocess
 import sys
-import tempfile
 import time
+
+from serving import start_server, stop_server
 
 MICA = sys.argv[1] if len(sys.argv) > 1 else "build/mica"
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -148,22 +149,12 @@ def main():
         if hard < need:
             report([], "RLIMIT_NOFILE hard limit %d: %d connections need %d" % (hard, CONNS, need))
         resource.setrlimit(resource.RLIMIT_NOFILE, (need, hard))  # the server inherits it
-    err = tempfile.NamedTemporaryFile(prefix="mica-load-", suffix=".err", delete=False)
-    p = subprocess.Popen([MICA, "serve", os.path.join(HERE, "echo.js"), "--listen",
-                          "127.0.0.1:0", "--access-log", "off", "--workers", "2"],
-                         stdout=subprocess.DEVNULL, stderr=err)
-    port = None
-    for _ in range(400):
-        with open(err.name, "rb") as f:
-            m = re.search(rb"listening on http://127\.0\.0\.1:(\d+)", f.read())
-        if m or p.poll() is not None:
-            port = m and int(m.group(1))
-            break
-        time.sleep(0.05)
+    p, port, errpath = start_server(MICA, os.path.join(HERE, "echo.js"), "--access-log", "off",
+                                    "--workers", "2", prefix="mica-load-")
     results = []
     try:
         if not port:
-            results.append(("exit-0", False, "did not start: " + open(err.name).read()[-500:]))
+            results.append(("exit-0", False, "did not start: " + open(errpath).read()[-500:]))
             report(results)
         stats, held, rss_warm, rss_end = asyncio.run(drive(port, p.pid))
         growth = (rss_end - rss_warm) / rss_warm if rss_warm else 1
@@ -180,14 +171,9 @@ def main():
         print("# %d connections, %d requests in %.0f s, %d errors; RSS %d -> %d KiB (%+.1f%%)" %
               (CONNS, stats.ok, SECONDS, stats.errors, rss_warm, rss_end, 100 * growth))
     finally:
-        p.terminate()
-        try:
-            rc = p.wait(60)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            rc = "hung"
-        results.append(("exit-0", rc == 0, "exit %s: %s" % (rc, open(err.name).read()[-500:])))
-        os.unlink(err.name)
+        rc = stop_server(p, 60)
+        results.append(("exit-0", rc == 0, "exit %s: %s" % (rc, open(errpath).read()[-500:])))
+        os.unlink(errpath)
     report(results)
 
 

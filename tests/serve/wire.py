@@ -13,6 +13,8 @@ import tempfile
 import threading
 import time
 
+from serving import start_server, stop_server
+
 MICA = sys.argv[1] if len(sys.argv) > 1 else "build/mica"
 HERE = os.path.dirname(os.path.abspath(__file__))
 CASES = """pipelined-in-order pipelined-many pipelined-close-big keep-alive obs-fold-space obs-fold-tab
@@ -56,21 +58,12 @@ def skip_all(why):
     sys.exit(0)
 
 
-def start(*args, handler=os.path.join(HERE, "echo.js")):
+def start(*args, handler=os.path.join(HERE, "echo.js"), access_log="off"):
     """A server on 127.0.0.1:0; returns (process, port, stderr path)."""
-    err = tempfile.NamedTemporaryFile(prefix="mica-http-", suffix=".err", delete=False)
-    p = subprocess.Popen([MICA, "serve", handler, "--listen",
-                          "127.0.0.1:0", "--access-log", "off", *args],
-                         stdout=subprocess.DEVNULL, stderr=err)
-    for _ in range(400):
-        with open(err.name, "rb") as f:
-            m = re.search(rb"listening on http://127\.0\.0\.1:(\d+)", f.read())
-        if m:
-            return p, int(m.group(1)), err.name
-        if p.poll() is not None:
-            break
-        time.sleep(0.05)
-    with open(err.name) as f:
+    p, port, errpath = start_server(MICA, handler, "--access-log", access_log, *args)
+    if port:
+        return p, port, errpath
+    with open(errpath) as f:
         print("# the server did not start: " + f.read())
     p.kill()
     sys.exit(1)
@@ -100,18 +93,35 @@ def exchange(port, data, wait=3.0, shut=False, pace=None):
             s.sendall(data)
         if shut:
             s.shutdown(socket.SHUT_WR)
-        out = b""
-        while True:
-            try:
-                b = s.recv(65536)
-            except (socket.timeout, ConnectionResetError):
-                break
-            if not b:
-                break
-            out += b
-        return out
+        return read_all(s)
     finally:
         s.close()
+
+
+def read_all(sock):
+    """What sock receives until the server closes, the socket's timeout
+    passes or the connection fails."""
+    out = b""
+    while True:
+        try:
+            b = sock.recv(1 << 20)
+        except OSError:  # socket.timeout, ConnectionResetError, ...
+            break
+        if not b:
+            break
+        out += b
+    return out
+
+
+def read_a_little(port, path, timeout, linger):
+    """GETs path with a small receive buffer, reads once, stays linger
+    seconds, then goes away (a streamed body's client that leaves early)."""
+    s = connect(port, timeout)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    s.sendall(get(path, "Connection: close\r\n"))
+    s.recv(65536)
+    time.sleep(linger)
+    s.close()
 
 
 def responses(raw):
@@ -161,12 +171,7 @@ def main():
         snapshot_cache()
         logged_once()
     finally:
-        p.terminate()
-        try:
-            rc = p.wait(30)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            rc = "hung"
+        rc = stop_server(p, 30)
         if rc != 0:
             bad("server-exit", "exit %s: %s" % (rc, open(errpath).read()[-2000:]))
         os.unlink(errpath)
@@ -194,12 +199,7 @@ def run(port):
     s = connect(port, 20)
     s.sendall(get("/big") + get("/big", "Connection: close\r\n"))
     time.sleep(0.5)  # responses queued before the client reads
-    raw = b""
-    while True:
-        b = s.recv(1 << 20)
-        if not b:
-            break
-        raw += b
+    raw = read_all(s)
     s.close()
     check("pipelined-close-big", [(x[0], len(x[2])) for x in responses(raw)],
           [(200, 3145733), (200, 3145733)])
@@ -251,12 +251,7 @@ def run(port):
               b"Connection: close\r\n\r\n")
     first = s.recv(65536)
     s.sendall(b"hello")
-    rest = b""
-    while True:
-        b = s.recv(65536)
-        if not b:
-            break
-        rest += b
+    rest = read_all(s)
     s.close()
     check("expect-continue", [first, [(x[0], json.loads(x[2])["body"]) for x in responses(rest)]],
           [b"HTTP/1.1 100 Continue\r\n\r\n", [(200, "hello")]])
@@ -303,15 +298,7 @@ def run(port):
         s = connect(port, 10)
         t = time.time()
         s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab")
-        out = b""
-        while True:
-            try:
-                b = s.recv(65536)
-            except OSError:
-                break
-            if not b:
-                break
-            out += b
+        out = read_all(s)
         res["body"] = (statuses(out), time.time() - t)
 
     th = [threading.Thread(target=slow_head), threading.Thread(target=slow_body)]
@@ -377,12 +364,7 @@ def streams(port):
     s = connect(port, 20)
     s.sendall(get("/raw-stream?parts=200&size=65536", "Connection: close\r\n"))
     time.sleep(1)
-    out = b""
-    while True:
-        b = s.recv(1 << 20)
-        if not b:
-            break
-        out += b
+    out = read_all(s)
     s.close()
     body, rest = b"", out[out.find(b"\r\n\r\n") + 4:]
     while rest:
@@ -396,12 +378,7 @@ def streams(port):
     check("stream-slow-reader", [len(body), body == want], [len(want), True])
     # a client that goes away after a little: the handler is held back by
     # back-pressure, so it sees its pushes fail, not all 12.5 MiB accepted
-    s = connect(port, 20)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
-    s.sendall(get("/raw-stream?parts=200&size=65536&gone", "Connection: close\r\n"))
-    s.recv(65536)
-    time.sleep(0.5)
-    s.close()
+    read_a_little(port, "/raw-stream?parts=200&size=65536&gone", 20, 0.5)
     check("stream-back-pressure", wait_for(ERRPATH[0], "stream stopped: TypeError: the client went away", 10), True)
 
 
@@ -420,12 +397,7 @@ def review_cases(port):
     s.sendall(get("/big") + get("/big"))
     s.shutdown(socket.SHUT_WR)
     time.sleep(0.5)
-    raw = b""
-    while True:
-        b = s.recv(1 << 20)
-        if not b:
-            break
-        raw += b
+    raw = read_all(s)
     s.close()
     check("half-close-queued", [(x[0], len(x[2])) for x in responses(raw)],
           [(200, 3145733), (200, 3145733)])
@@ -447,12 +419,7 @@ def review_cases(port):
         early = b""
     s.settimeout(5)
     s.sendall(b"ok")
-    rest = b""
-    while True:
-        b = s.recv(65536)
-        if not b:
-            break
-        rest += b
+    rest = read_all(s)
     s.close()
     check("http10-no-continue", [early, statuses(early + rest)], [b"", [200]])
     # bodies announced and not sent hold no room: 300 x 1 MiB announced is
@@ -489,12 +456,7 @@ def readable_streams(port):
     check("rs-progressive", [b"transfer-encoding: chunked" in got.lower(), body,
                              first is not None and first < total - 0.4],
           [True, b"4\r\none;\r\n4\r\ntwo;\r\n0\r\n\r\n", True])
-    s = connect(port, 10)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
-    s.sendall(get("/rs-pull", "Connection: close\r\n"))
-    s.recv(65536)
-    time.sleep(0.3)
-    s.close()
+    read_a_little(port, "/rs-pull", 10, 0.3)
     check("rs-pull-cancelled", wait_for(ERRPATH[0], "pull stream cancelled after", 10), True)
 
 
@@ -554,13 +516,7 @@ def reload():
         check("reload-broken-keeps-old", [failed_ok, ask(keep, "/")], [True, "v2"])
         keep.close()
     finally:
-        p.terminate()
-        try:
-            rc = p.wait(30)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            rc = "hung"
-        check("reload-exit-0", rc, 0)
+        check("reload-exit-0", stop_server(p, 30), 0)
         os.unlink(errpath)
         os.unlink(js)
         os.rmdir(d)
@@ -570,19 +526,8 @@ def logged_once():
     """A request the HTTP layer refuses is one access-log line."""
     fd, log = tempfile.mkstemp(prefix="mica-log-")
     os.close(fd)
-    args = ["--access-log", log]
-    err = tempfile.NamedTemporaryFile(prefix="mica-http-", suffix=".err", delete=False)
-    p = subprocess.Popen([MICA, "serve", os.path.join(HERE, "echo.js"), "--listen", "127.0.0.1:0",
-                          *args], stdout=subprocess.DEVNULL, stderr=err)
+    p, port, errpath = start(access_log=log)
     try:
-        port = None
-        for _ in range(400):
-            with open(err.name, "rb") as f:
-                m = re.search(rb"listening on http://127\.0\.0\.1:(\d+)", f.read())
-            if m:
-                port = int(m.group(1))
-                break
-            time.sleep(0.05)
         a = statuses(exchange(port, b"POST / HTTP/1.1\r\nHost: x\r\nExpect: x\r\nContent-Length: 1\r\n\r\na"))
         b = statuses(exchange(port, b"GET / HTTP/2.0\r\nHost: x\r\n\r\n"))
         time.sleep(0.2)
@@ -593,7 +538,7 @@ def logged_once():
         p.terminate()
         p.wait(30)
         os.unlink(log)
-        os.unlink(err.name)
+        os.unlink(errpath)
 
 
 def snapshot_cache():
