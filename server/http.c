@@ -1016,6 +1016,8 @@ static void on_wake(uv_async_t *a)
 			conn_flush(c);
 		else if (!in_worker(r))
 			request_done(h, r, 0); /* its client went away */
+		else if (r->stream)
+			serve_stream_abandon(r->stream); /* gone before its head was out */
 		serve_request_unref(r);	       /* the list's */
 		r = next;
 	}
