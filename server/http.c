@@ -302,8 +302,9 @@ static int conn_write(struct conn *c, uv_buf_t *b, unsigned n, void *mem,
 	return -1;
 }
 
-/* Queues r's response head, and unless it is streamed its body: r is done
- * once they are written. */
+/* Queues r's response head, and unless it is streamed its body: r (taken
+ * off the connection's list by then) is done once they are written. -1:
+ * the connection is closing. */
 static int write_response(struct conn *c, struct serve_request *r)
 {
 	struct serve_http *h = c->h;
@@ -313,25 +314,27 @@ static int write_response(struct conn *c, struct serve_request *r)
 		serve_wire_date(h->date);
 	}
 	if (h->draining || c->stop_input)
-		r->close = r->close || !r->conn_next;
+		r->close = r->close || !c->head;
+	int streamed = r->stream && !r->error;
 	char *head;
 	size_t head_len;
 	if (serve_wire_head(r, h->cfg->dev, h->date, &head, &head_len)) {
 		fprintf(stderr, "mica serve: [%s] out of memory for the response\n", r->idstr);
 		r->resp_bytes = 0;
-		request_done(h, r, c->l->admin);
+		if (!streamed) /* else conn_close finds it on the list */
+			request_done(h, r, c->l->admin);
 		conn_close(c);
 		return -1;
 	}
-	int streamed = r->stream && !r->error;
 	uv_buf_t b[2] = {uv_buf_init(head, (unsigned)head_len),
 			 uv_buf_init((char *)r->resp_body, (unsigned)r->resp_bytes)};
 	return conn_write(c, b, streamed || !r->resp_bytes ? 1 : 2, head, streamed ? NULL : r, NULL,
 			  0);
 }
 
-/* Writes what a streamed body has, chunked (for HTTP/1.0, as it is). 1 when
- * it is over: r is done once the last write is out. */
+/* Writes the parts a streamed body has, chunked (for HTTP/1.0, as they
+ * are). 0: more are to come; 1: the body is over (write_stream_end next);
+ * -1: the connection is closing. */
 static int write_stream(struct conn *c, struct serve_request *r)
 {
 	enum serve_stream_state state;
@@ -355,20 +358,26 @@ static int write_stream(struct conn *c, struct serve_request *r)
 					next = ch->next;
 					free(ch);
 				}
-				return 1;
+				return -1;
 			}
 		}
 		ch = next;
 	}
-	if (state == SERVE_STREAM_OPEN)
-		return 0;
-	/* cut short, or HTTP/1.0: no last chunk, the client sees the body end
-	 * with the connection */
-	if (state == SERVE_STREAM_CUT || (!chunked && !bodyless))
+	return state != SERVE_STREAM_OPEN;
+}
+
+/* The end of a streamed body (r taken off the list): the last chunk, or
+ * when it was cut short (or for HTTP/1.0) none, and the connection closes
+ * after it; r is done once it is written. -1: the connection is closing. */
+static int write_stream_end(struct conn *c, struct serve_request *r)
+{
+	int bodyless = r->head_only || r->status == 204 || r->status == 304;
+	int complete = serve_stream_state(r->stream) == SERVE_STREAM_COMPLETE;
+	int chunked = r->http_minor && !bodyless;
+	if (!complete || (!chunked && !bodyless) || ((c->h->draining || c->stop_input) && !c->head))
 		r->close = 1;
-	uv_buf_t last = uv_buf_init("0\r\n\r\n", chunked && state == SERVE_STREAM_COMPLETE ? 5 : 0);
-	conn_write(c, &last, 1, NULL, r, NULL, 0);
-	return 1;
+	uv_buf_t last = uv_buf_init("0\r\n\r\n", chunked && complete ? 5 : 0);
+	return conn_write(c, &last, 1, NULL, r, NULL, 0);
 }
 
 static void write_continue(struct conn *c)
@@ -424,20 +433,30 @@ again:
 		return;
 	while (c->head && c->head->answered) {
 		struct serve_request *r = c->head;
-		if (r->stream && !r->error) {
-			if (!r->head_sent && write_response(c, r))
+		int streamed = r->stream && !r->error;
+		if (streamed) {
+			/* it stays first, holding the connection, until its end */
+			if (!r->head_sent) {
+				r->head_sent = 1;
+				if (write_response(c, r))
+					return;
+			}
+			int over = write_stream(c, r);
+			if (over < 0)
 				return;
-			r->head_sent = 1;
-			if (!write_stream(c, r) || c->closing)
+			if (!over)
 				break;
-		} else if (write_response(c, r))
-			return;
+		}
+		/* off the list before its last write: a write that fails finds
+		 * it done, and conn_close does not */
 		c->head = r->conn_next;
 		if (!c->head)
 			c->tail = NULL;
 		c->queued--;
 		c->submitted -= !!r->ready;
 		r->conn = NULL;
+		if (streamed ? write_stream_end(c, r) : write_response(c, r))
+			return;
 		if (r->close) {
 			/* nothing after it is read; the close waits for the write */
 			conn_end(c);
@@ -1018,7 +1037,7 @@ static void on_wake(uv_async_t *a)
 			request_done(h, r, 0); /* its client went away */
 		else if (r->stream)
 			serve_stream_abandon(r->stream); /* gone before its head was out */
-		serve_request_unref(r);	       /* the list's */
+		serve_request_unref(r);			 /* the list's */
 		r = next;
 	}
 	if ((quiesce || stop) && !h->draining) {
@@ -1088,7 +1107,8 @@ int serve_http_start(struct serve_http *h, struct serve_workers *w, char *why, s
 	 * (a few each) and the rest have theirs */
 	struct rlimit nofile = {0};
 	getrlimit(RLIMIT_NOFILE, &nofile);
-	long room = (long)nofile.rlim_cur - 64 - ADMIN_CONNS - 8 * (long)cfg->workers;
+	long room =
+	    (long)nofile.rlim_cur - 64 - (cfg->admin ? ADMIN_CONNS : 0) - 8 * (long)cfg->workers;
 	h->max_conns = room > 16 ? (unsigned)room : 16;
 	llhttp_settings_init(&h->settings);
 	h->settings.on_message_begin = on_message_begin;

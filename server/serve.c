@@ -73,25 +73,33 @@ static int parse_size(const char *s, unsigned long long *out)
 struct retiring {
 	pthread_t thread;
 	struct serve_workers *w;
+	int done; /* atomic: its thread has ended */
 	struct retiring *next;
 };
 
 static void *retire_main(void *arg)
 {
-	serve_workers_retire(((struct retiring *)arg)->w);
+	struct retiring *r = arg;
+	serve_workers_retire(r->w);
+	__atomic_store_n(&r->done, 1, __ATOMIC_RELEASE);
 	return NULL;
 }
 
-/* At exit: what the retiring workers still have queued is answered 503,
- * what they run finishes. */
-static void retired_join(struct retiring *list)
+/* Frees the retired workers whose threads have ended (all, with all: at
+ * exit, what they still have queued is answered 503 first, what they run
+ * finishes). */
+static void retired_join(struct retiring **list, int all)
 {
-	while (list) {
-		struct retiring *next = list->next;
-		serve_workers_cancel(list->w);
-		pthread_join(list->thread, NULL);
-		free(list);
-		list = next;
+	for (struct retiring **p = list, *r; (r = *p);) {
+		if (!all && !__atomic_load_n(&r->done, __ATOMIC_ACQUIRE)) {
+			p = &r->next;
+			continue;
+		}
+		serve_workers_cancel(r->w);
+		pthread_join(r->thread, NULL);
+		serve_workers_stop(r->w);
+		*p = r->next;
+		free(r);
 	}
 }
 
@@ -105,6 +113,7 @@ static void reload(const struct serve_config *cfg, struct serve_http *h, struct 
 	char why[1024];
 	int code = 0;
 	int64_t t0 = serve_now_ns();
+	retired_join(retired, 0); /* those done since the last reload */
 	fprintf(stderr, "mica serve: SIGHUP: loading %s again\n", cfg->file);
 	struct serve_workers *fresh = serve_workers_prepare(cfg, &code, why, sizeof(why));
 	if (fresh && serve_workers_start(fresh, why, sizeof(why))) {
@@ -126,8 +135,10 @@ static void reload(const struct serve_config *cfg, struct serve_http *h, struct 
 		} else
 			*retired = old;
 	}
-	if (!old)
+	if (!old) {
 		serve_workers_retire(*w); /* here, then */
+		serve_workers_stop(*w);
+	}
 	*w = fresh;
 	fprintf(stderr, "mica serve: SIGHUP: reloaded %s in %.1f ms\n", cfg->file,
 		(double)(serve_now_ns() - t0) / 1e6);
@@ -373,7 +384,7 @@ int mica_serve_main(int argc, char **argv)
 		fprintf(stderr, "mica serve: %u requests still in flight after %u ms: stopping\n",
 			serve_http_inflight(h), cfg.grace_ms);
 	rc = 0;
-	retired_join(retired);
+	retired_join(&retired, 1);
 out:
 	serve_workers_stop(w);
 	serve_http_free(h);

@@ -121,18 +121,18 @@ struct serve_request {
 	 * streamed body, at each part and at its end), the rest is touched on
 	 * its event loop's thread only */
 	void (*ready)(struct serve_request *r);
-	void *http;			  /* for ready() */
-	void *conn;			  /* the connection, NULL once it is gone */
-	unsigned char http_minor;	  /* HTTP/1.x */
-	unsigned close : 1;		  /* the connection closes after the response */
-	unsigned head_only : 1;		  /* HEAD: no body is sent */
-	unsigned want_continue : 1;	  /* Expect: 100-continue, not answered yet */
-	unsigned answered : 1;		  /* the response may be written */
-	unsigned complete : 1;		  /* read whole, for a worker when there is room */
-	unsigned head_sent : 1;		  /* a streamed response's head is written */
-	unsigned done : 1;		  /* logged, the HTTP side's reference dropped */
-	unsigned waking : 1;		  /* on the loop's list (under its lock) */
-	size_t resp_bytes;		  /* body bytes sent, for the log */
+	void *http;		    /* for ready() */
+	void *conn;		    /* the connection, NULL once it is gone */
+	unsigned char http_minor;   /* HTTP/1.x */
+	unsigned close : 1;	    /* the connection closes after the response */
+	unsigned head_only : 1;	    /* HEAD: no body is sent */
+	unsigned want_continue : 1; /* Expect: 100-continue, not answered yet */
+	unsigned answered : 1;	    /* the response may be written */
+	unsigned complete : 1;	    /* read whole, for a worker when there is room */
+	unsigned head_sent : 1;	    /* a streamed response's head is written */
+	unsigned done : 1;	    /* logged, the HTTP side's reference dropped */
+	int waking;	   /* on the loop's list: under its lock, so not in the bits above */
+	size_t resp_bytes; /* body bytes sent, for the log */
 	struct serve_request *next;	  /* the workers' queue */
 	struct serve_request *conn_next;  /* the connection's requests, in order */
 	struct serve_request *ready_next; /* answered, for the loop to write */

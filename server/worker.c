@@ -925,10 +925,10 @@ unsigned serve_workers_busy(struct serve_workers *w)
 
 /* Stops w; with drain the workers run what is queued first, else it is
  * answered 503. */
+/* Stops w's threads (and joins them: only once); with drain the workers
+ * run what is queued first, else it is answered 503. */
 static void stop(struct serve_workers *w, int drain)
 {
-	if (!w)
-		return;
 	pthread_mutex_lock(&w->lock);
 	w->stopping = 1;
 	w->draining = drain;
@@ -942,6 +942,7 @@ static void stop(struct serve_workers *w, int drain)
 	pthread_mutex_unlock(&w->lock);
 	if (w->sweeper_started)
 		pthread_join(w->sweeper, NULL);
+	w->sweeper_started = 0;
 	while (q) {
 		struct serve_request *next = q->next;
 		serve_request_fail(q, 503, "the server is stopping");
@@ -951,8 +952,17 @@ static void stop(struct serve_workers *w, int drain)
 	for (unsigned i = 0; i < w->nworkers; i++) {
 		if (w->workers[i].started)
 			pthread_join(w->workers[i].thread, NULL);
-		mica_sandbox_free(w->workers[i].sb);
+		w->workers[i].started = 0;
 	}
+}
+
+void serve_workers_stop(struct serve_workers *w)
+{
+	if (!w)
+		return;
+	stop(w, 0);
+	for (unsigned i = 0; i < w->nworkers; i++)
+		mica_sandbox_free(w->workers[i].sb);
 	free(w->workers);
 	serve_fetch_free(w->fetch);
 	mica_snapshot_free(w->snap);
@@ -961,11 +971,6 @@ static void stop(struct serve_workers *w, int drain)
 	pthread_cond_destroy(&w->cond);
 	pthread_cond_destroy(&w->sweep);
 	free(w);
-}
-
-void serve_workers_stop(struct serve_workers *w)
-{
-	stop(w, 0);
 }
 
 void serve_workers_retire(struct serve_workers *w)

@@ -29,9 +29,10 @@ unsigned serve_workers_busy(struct serve_workers *w);
  * 503, joins the threads and frees everything. */
 void serve_workers_stop(struct serve_workers *w);
 
-/* Like serve_workers_stop, but what is queued is run first (or answered
- * 503 past --queue-timeout), not refused: for workers no new request goes
- * to (a reload). Blocks until they are done. */
+/* Stops w's threads like serve_workers_stop, but what is queued is run
+ * first (or answered 503 past --queue-timeout), not refused, and w is not
+ * freed: for workers no new request goes to (a reload). Blocks until they
+ * are done; serve_workers_stop frees w after. */
 void serve_workers_retire(struct serve_workers *w);
 
 /* Answers 503 to what is queued on w now (a retiring pool when the server
