@@ -793,12 +793,12 @@ static int on_message_complete(llhttp_t *p)
 		r->answered = 1;
 	} else
 		r->complete = 1;
-	c->cur = NULL;
-	conn_submit(c);
 	/* no protocol is switched to (Upgrade, CONNECT): nothing after it is
 	 * read, so llhttp never stops in its upgrade state; nor while draining */
 	if (p->upgrade || c->h->draining)
 		r->close = 1;
+	c->cur = NULL;
+	conn_submit(c);
 	if (r->close) {
 		c->stop_input = 1;
 		return HPE_PAUSED;
