@@ -73,12 +73,22 @@ $(TESTD)/test_parity: tests/api/test_parity.c tests/harness.h $(BUILD)/libmica.a
 	$(CC) $(HOST_CFLAGS) $(HOST_LDFLAGS) -Itests -isystem $(QJS) -o $@ $< $(BUILD)/libmica.a \
 		$(NATIVE_QJS_OBJS) $(HOST_LDLIBS) -lm
 
-.PHONY: test-suites test-fresh
+.PHONY: test-suites test-fresh test-native test-kvm-qemu-logged
+# The plain and ASan suites run one after the other, and beside them (the
+# emulator takes one CPU) the KVM suites in QEMU where there is no /dev/kvm;
+# the emulator's output is printed when it is done.
 test: deps
 	tests/fresh-clone.sh
+	$(MAKE) $(KVM_QEMU_NEEDS)
+	$(MAKE) test-native test-kvm-qemu-logged
+
+test-native:
 	$(MAKE) test-suites
 	$(MAKE) BUILD=build/asan SAN=1 test-suites
-	$(MAKE) test-kvm-qemu-if-needed
+
+test-kvm-qemu-logged:
+	@$(MAKE) --no-print-directory test-kvm-qemu-if-needed >$(BUILD)/kvm-qemu.log 2>&1; rc=$$?; \
+	echo "== the KVM suites (build/kvm-qemu.log):"; cat $(BUILD)/kvm-qemu.log; exit $$rc
 
 test-plain: deps
 	$(MAKE) test-suites
