@@ -7,12 +7,14 @@
  * request as its bytes arrive; once whole, the request is queued for a
  * worker, whose ready() hands it back through a libuv async handle, and
  * the loop writes the responses of a connection in the order its requests
- * came (pipelining). A connection with PIPELINE_MAX requests unanswered, or
- * WRITE_MAX bytes not yet taken by its client, is not read until it drains.
+ * came (pipelining), a streamed body (stream.h) as its parts come. A
+ * connection with PIPELINE_MAX requests unanswered, or WRITE_MAX bytes not
+ * yet taken by its client, is not read until it drains, and has at most
+ * PIPELINE_RUN requests in workers.
  *
- * llhttp refuses what smuggling needs (Content-Length with Transfer-
- * Encoding, two Content-Lengths, a bad chunk size, bare LF, obs-fold) and
- * this file adds what llhttp leaves to its user: the limits on the
+ * llhttp (strict mode) refuses what smuggling needs (Content-Length with
+ * Transfer-Encoding, two Content-Lengths, a bad chunk size, bare LF) and
+ * this file adds what llhttp leaves to its user: obs-fold, the limits on the
  * request-target (414), the head (431) and the body (413), the Host rule,
  * Expect, the time a request line and headers may take (--header-timeout)
  * and then its body (--body-timeout), both 408, and the idle time between
