@@ -662,7 +662,7 @@
         needArgs(arguments, 2, 'File');
         super(fileBits, options);
         const o = dict(options, 'File: options');
-        this.#name = toUSVString(fileName);
+        this.#name = toUSV(fileName);
         let t = o.lastModified === undefined ? DateNow() : +o.lastModified;
         if (t !== t || t === Infinity || t === -Infinity) t = 0;
         this.#lastModified = MathTrunc(t);
@@ -682,19 +682,6 @@
       return out;
     }
     // WebIDL USVString: lone surrogates become U+FFFD
-    const SURROGATE = /[\uD800-\uDFFF]/;
-    function toUSVString(v) {
-      const s = toStr(v);
-      if (!SURROGATE.test(s)) return s;
-      let out = '';
-      for (let i = 0; i < s.length; i++) {
-        const c = s.charCodeAt(i);
-        if (c >= 0xD800 && c <= 0xDBFF && (s.charCodeAt(i + 1) & 0xFC00) === 0xDC00) out += s[i] + s[++i];
-        else out += (c & 0xF800) === 0xD800 ? '\uFFFD' : s[i];
-      }
-      return out;
-    }
-
     // -------------------------------------------------------------------------
     // Queuing strategies
     // -------------------------------------------------------------------------

@@ -1,5 +1,5 @@
   /*
-   * The helpers web.js and crypto.js share, put in place of the `// @prelude`
+   * The helpers web.js, crypto.js and fetch.js share, put in place of the `// @prelude`
    * line of each at build time (Makefile: build/guest/NAME.full.js), inside
    * its function: nothing here is global. Primordials are captured before
    * any user code runs, so that code which replaces built-ins breaks these
@@ -55,4 +55,18 @@
     }
     if (isBrand(ArrayBufferByteLength, v) || (shared && shared(v))) return new Uint8ArrayCtor(v);
     return null;
+  }
+
+  // WebIDL USVString: lone surrogates become U+FFFD.
+  const SURROGATE = /[\uD800-\uDFFF]/;
+  function toUSV(v) {
+    const s = `${v}`;
+    if (!SURROGATE.test(s)) return s;
+    let out = '';
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0xD800 && c <= 0xDBFF && (s.charCodeAt(i + 1) & 0xFC00) === 0xDC00) out += s[i] + s[++i];
+      else out += (c & 0xF800) === 0xD800 ? '\uFFFD' : s[i];
+    }
+    return out;
   }

@@ -54,18 +54,6 @@
   const IteratorPrototype = ObjectGetPrototypeOf(ObjectGetPrototypeOf([][SymbolIterator]()));
 
   // WebIDL USVString (lone surrogates become U+FFFD).
-  const SURROGATE = /[\uD800-\uDFFF]/;
-  function toUSV(v) {
-    const s = `${v}`;
-    if (!SURROGATE.test(s)) return s;
-    let out = '';
-    for (let i = 0; i < s.length; i++) {
-      const c = s.charCodeAt(i);
-      if (c >= 0xD800 && c <= 0xDBFF && (s.charCodeAt(i + 1) & 0xFC00) === 0xDC00) out += s[i] + s[++i];
-      else out += (c & 0xF800) === 0xD800 ? '\uFFFD' : s[i];
-    }
-    return out;
-  }
   // WebIDL dictionary argument: undefined/null -> {}, objects as they are, else TypeError.
   function dict(v, what) {
     if (v === undefined || v === null) return {};
