@@ -35,39 +35,10 @@ KILL_CASES="kill-both-served kill-no-failure kill-survivor-served"
 TERM_CASES="term-both-served term-no-failure term-drained term-exit-0"
 CASES="$KILL_CASES $TERM_CASES"
 
-skip_all() {
-	for c in $CASES; do
-		skip=$((skip + 1))
-		echo "skip - $c ($1)"
-	done
-	echo "$pass passed, $fail failed, $skip skipped"
-	exit 0
-}
-if ! why=$("$MICA" --no-lockdown eval 1 2>&1 >/dev/null); then
-	skip_all "${MICA_BACKEND:-auto} backend unavailable: $why"
-fi
+. $D/lib.sh
 [ -x "$NGINX" ] || skip_all "nginx is not installed ($NGINX; Debian: nginx-light, scripts/deps.sh installs it)"
 command -v python3 >/dev/null || skip_all "python3 is not installed"
-command -v curl >/dev/null || skip_all "curl is not installed (scripts/deps.sh installs it)"
-# loopback: down in the KVM-in-QEMU VM (scripts/kvm-qemu-run.sh) until raised
-lo_ok() {
-	python3 -c 'import socket
-s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)
-socket.create_connection(s.getsockname(), timeout=2)' 2>/dev/null
-}
-if ! lo_ok; then
-	[ "${KVM_QEMU:-}" = 1 ] && ip link set lo up 2>/dev/null
-	lo_ok || skip_all "no loopback interface (127.0.0.1) here"
-fi
-
-ok() {
-	pass=$((pass + 1))
-	echo "ok - $1"
-}
-bad() {
-	fail=$((fail + 1))
-	echo "FAIL - $1: $2"
-}
+need_serving
 
 # start_node NAME: a `mica serve` node on 127.0.0.1:0 answering with X-Node NAME;
 # sets port and spid
@@ -78,15 +49,7 @@ start_node() {
 		--env NODE="$name" --access-log off >/dev/null 2>"$tmp/$name.err" &
 	spid=$!
 	pids="$pids $spid"
-	port=""
-	for _ in $(seq 200); do
-		port=$(sed -n 's/.*listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/$name.err")
-		[ -n "$port" ] && return 0
-		kill -0 "$spid" 2>/dev/null || break
-		sleep 0.05
-	done
-	echo "# node $name did not start: $(cat "$tmp/$name.err")"
-	return 1
+	listening "$name"
 }
 
 # free_ports: two ports free on 127.0.0.1 a moment ago, for the balancers

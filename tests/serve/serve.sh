@@ -34,37 +34,9 @@ STREAM_CASES="stream-response blob-response request-body-reader request-body-rea
 	stream-bad-chunk form-multipart fetch-signal-aborted fetch-signal-timeout"
 CASES="$CASES $STREAM_CASES"
 
-skip_all() {
-	for c in $CASES; do
-		skip=$((skip + 1))
-		echo "skip - $c ($1)"
-	done
-	echo "$pass passed, $fail failed, $skip skipped"
-	exit 0
-}
-if ! why=$("$MICA" --no-lockdown eval 1 2>&1 >/dev/null); then
-	skip_all "${MICA_BACKEND:-auto} backend unavailable: $why"
-fi
-# loopback: down in the KVM-in-QEMU VM (scripts/kvm-qemu-run.sh) until raised
-lo_ok() {
-	python3 -c 'import socket
-s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)
-socket.create_connection(s.getsockname(), timeout=2)' 2>/dev/null
-}
-if ! lo_ok; then
-	[ "${KVM_QEMU:-}" = 1 ] && ip link set lo up 2>/dev/null
-	lo_ok || skip_all "no loopback interface (127.0.0.1) here"
-fi
-command -v curl >/dev/null || skip_all "curl is not installed (scripts/deps.sh installs it)"
+. $D/lib.sh
+need_serving
 
-ok() {
-	pass=$((pass + 1))
-	echo "ok - $1"
-}
-bad() {
-	fail=$((fail + 1))
-	echo "FAIL - $1: $2"
-}
 # check NAME GOT WANT
 check() {
 	if [ "$2" = "$3" ]; then ok "$1"; else bad "$1" "got '$2', want '$3'"; fi
@@ -82,15 +54,7 @@ start() {
 	"$MICA" serve "$@" --listen 127.0.0.1:0 >"$tmp/$name.out" 2>"$tmp/$name.err" &
 	spid=$!
 	pids="$pids $spid"
-	port=""
-	for _ in $(seq 200); do
-		port=$(sed -n 's/.*listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/$name.err")
-		[ -n "$port" ] && return 0
-		kill -0 "$spid" 2>/dev/null || break
-		sleep 0.05
-	done
-	echo "# server $name did not start: $(cat "$tmp/$name.err")"
-	return 1
+	listening "$name"
 }
 # stop PID: SIGTERM, then its exit code in $stopped
 stop() {
