@@ -53,7 +53,6 @@
   const PromisePrototypeThen = uncurry(Promise.prototype.then);
   const IteratorPrototype = ObjectGetPrototypeOf(ObjectGetPrototypeOf([][SymbolIterator]()));
 
-  // WebIDL USVString (lone surrogates become U+FFFD).
   // WebIDL dictionary argument: undefined/null -> {}, objects as they are, else TypeError.
   function dict(v, what) {
     if (v === undefined || v === null) return {};
