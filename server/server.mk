@@ -21,7 +21,11 @@ $(BUILD)/llhttp/%.o: $(LLHTTP_DIR)/%.c server/server.mk $(DEPS)
 	$(CC) -O2 -g -fPIC -w -DLLHTTP_STRICT_MODE=1 \
 		$(filter -fsanitize% -fno-sanitize% -fno-omit%,$(HOST_CFLAGS)) \
 		-I$(LLHTTP_INC) -c -o $@ $<
-$(LLHTTP_DIR)/%.c: $(DEPS)
+# The sources come with scripts/deps.sh; the rule only orders that first.
+# Secondary: make must never delete them as intermediates (they are Debian's).
+LLHTTP_SRCS := $(LLHTTP_OBJS:$(BUILD)/llhttp/%.o=$(LLHTTP_DIR)/%.c)
+.SECONDARY: $(LLHTTP_SRCS)
+$(LLHTTP_SRCS): | $(DEPS)
 	@:
 
 # Only the programs that link the CLI's sources need the libraries.

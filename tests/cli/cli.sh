@@ -384,10 +384,12 @@ for mode in fresh reset; do
 	[ $rc = 0 ] && [ "$lines" = 3 ] && [ "$distinct" = 3 ] && ok=1
 	verdict "Math.random differs between $mode calls" $rc $ok "$lines lines, $distinct distinct"
 done
-# --timeout covers all calls together: 100 ms each, 10 of them, 450 ms in all
-"$MICA" run --snapshot "$tmp/c.msnap" --handler slow --repeat 10 --timeout 450 >"$tmp/out" 2>"$tmp/err"
+# --timeout covers all calls together: 20 calls of 100 ms each against 1 s in all.
+# A limit per call would let all 20 finish; start-up may eat into the second
+# (under emulation, a restore alone can take it), so 0 to 10 calls may finish.
+"$MICA" run --snapshot "$tmp/c.msnap" --handler slow --repeat 20 --timeout 1000 >"$tmp/out" 2>"$tmp/err"
 rc=$? lines=$(wc -l <"$tmp/out") ok=0
-[ $rc = 3 ] && [ "$lines" -ge 1 ] && [ "$lines" -le 4 ] && grep -q "time limit" "$tmp/err" && ok=1
+[ $rc = 3 ] && [ "$lines" -le 10 ] && grep -q "time limit" "$tmp/err" && ok=1
 verdict "--timeout covers the whole run" $rc $ok "$lines lines, stderr: $(head -c 300 "$tmp/err")"
 
 # a clone or a reset reads the current time, not the snapshot's
