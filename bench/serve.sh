@@ -16,8 +16,9 @@
 #     are n/a and the reason is printed;
 #   - the upper bound: a static response from nginx (Debian), when installed.
 # Each server gets a warm-up run of wrk first (V8 compiles hot code, mica fills
-# its spares), then the measured one. Nothing is pinned: the servers and wrk
-# share the machine's cores. Prints a table (each figure with its ratio to
+# its spares), then the measured one. By default each mica worker and each
+# workerd process is pinned to a CPU, in turn (BENCH_SERVE_PIN); wrk and the
+# rest are not, and everything shares the machine's cores. Prints a table (each figure with its ratio to
 # workerd's req/s for the same handler) and the issue's goals, met or not.
 # The figures depend on this machine and what else runs on it, the ratios less.
 # Usage: bench/serve.sh path/to/mica
@@ -27,6 +28,9 @@
 #   BENCH_SERVE_WORKERS      mica serve --workers and workerd processes
 #                            (default: the CPUs)
 #   BENCH_SERVE_WORKERD_PROCS  workerd processes (default: the workers)
+#   BENCH_SERVE_PIN          on (default): mica serve --pin on (its default) and
+#                            each workerd process on one CPU, in turn; off:
+#                            neither is pinned
 #   BENCH_SERVE_BACKENDS     backends to run (default: kvm if available, and
 #                            process; MICA_BACKEND=kvm|process picks one)
 #   BENCH_SERVE_HANDLERS     handlers to run (default: hello compute)
@@ -89,6 +93,12 @@ wd_pkg=""
 [ -n "$wd" ] && [ -f "$(dirname "$wd")/../package.json" ] &&
 	wd_pkg=$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' "$(dirname "$wd")/../package.json" | head -n 1)
 wd_procs=${BENCH_SERVE_WORKERD_PROCS:-$workers}
+pin=${BENCH_SERVE_PIN:-on}
+case $pin in
+on) wd_pin=--pin ;;
+off) wd_pin="" ;;
+*) echo "bench-serve: BENCH_SERVE_PIN wants on or off, not '$pin'"; exit 1 ;;
+esac
 
 # to_ms WRK-DURATION: wrk's 850.00us, 3.06ms, 1.02s or 1.20m in milliseconds
 to_ms() {
@@ -152,7 +162,7 @@ for h in $handlers; do
 		for iso in reset fresh reuse; do
 			k=$h.$b.$iso
 			"$MICA" serve "$js" --listen 127.0.0.1:0 --workers "$workers" --backend "$b" \
-				--isolation "$iso" --access-log off 2>"$tmp/$k.err" &
+				--isolation "$iso" --pin "$pin" --access-log off 2>"$tmp/$k.err" &
 			spid=$!
 			if ! wait_listening "$tmp/$k.err"; then
 				echo "bench-serve: mica serve ($h, $b, $iso) did not start: $(cat "$tmp/$k.err")"
@@ -182,7 +192,7 @@ const worker :Workerd.Worker = (
   compatibilityDate = "${wd_version:-2025-01-01}",
 );
 CONF
-	python3 "$here/serve/workerd-pool.py" "$wd_procs" "$wd" "$d/config.capnp" http 2>"$d/err" &
+	python3 "$here/serve/workerd-pool.py" $wd_pin "$wd_procs" "$wd" "$d/config.capnp" http 2>"$d/err" &
 	spid=$!
 	if ! wait_listening "$d/err"; then
 		note "workerd on $h did not start: $(head -c 300 "$d/err")"
@@ -236,7 +246,12 @@ if [ -n "$wd" ]; then
 else
 	echo "workerd: n/a, $wd_note;"
 fi
-echo "nothing pinned: servers and wrk share the same $cpus CPUs. x workerd = req/s / workerd's req/s for the same handler."
+if [ "$pin" = on ]; then
+	echo "pinned (BENCH_SERVE_PIN=on): mica's workers (--pin on) and workerd's processes one per CPU, in turn; wrk and the rest float over the same $cpus CPUs."
+else
+	echo "nothing pinned (BENCH_SERVE_PIN=off): servers and wrk share the same $cpus CPUs."
+fi
+echo "x workerd = req/s / workerd's req/s for the same handler."
 printf '%-8s %-15s %-8s %-6s %10s %9s %9s %8s %8s %10s\n' \
 	handler server backend mode req/s p50 p99 non-2xx sockerr "x workerd"
 # ratio A B: A / B to 2 places, n/a without B

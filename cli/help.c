@@ -104,7 +104,10 @@ static const struct mica_cli_option options[] = {
      "address to serve on (default 127.0.0.1:8787; repeatable; port 0 picks a free one, "
      "printed at start)"},
     {"workers", 0, MICA_OPT_WORKERS, "N", NULL, 0, SERVE,
-     "sandboxes running requests at once (default: the CPUs)"},
+     "sandboxes running requests at once (default: the CPUs mica may use)"},
+    {"pin", 0, MICA_OPT_PIN, "MODE", "on off", 0, SERVE,
+     "on (default): each worker runs on one of the CPUs mica may use, in turn, and so does "
+     "its sandbox (a request's hand-offs stay on one CPU); off: the kernel places them"},
     {"isolation", 0, MICA_OPT_SERVE_ISOLATION, "MODE", "reset fresh reuse", 0, SERVE,
      "what one request sees of the ones before it (default reset):\n"
      "\treset\tevery request starts from the snapshot taken after loading\n"

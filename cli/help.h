@@ -48,6 +48,7 @@ enum {
 	MICA_OPT_ADMIN,
 	MICA_OPT_ALLOW_FETCH,
 	MICA_OPT_MAX_SUBREQUESTS,
+	MICA_OPT_PIN,
 };
 
 struct mica_cli_command {
@@ -75,7 +76,7 @@ struct mica_cli_note {
 };
 
 #define MICA_CLI_NCOMMANDS 6
-#define MICA_CLI_NOPTIONS  36
+#define MICA_CLI_NOPTIONS  37
 #define MICA_CLI_NEXITS	   7
 #define MICA_CLI_NENV	   2
 

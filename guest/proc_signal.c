@@ -32,6 +32,7 @@ _Static_assert(offsetof(struct mica_proc_ctrl, mode) == MICA_CTRL_MODE &&
 		   offsetof(struct mica_proc_ctrl, flags) == MICA_CTRL_FLAGS &&
 		   offsetof(struct mica_proc_ctrl, cpu) == MICA_CTRL_CPU &&
 		   offsetof(struct mica_proc_ctrl, xsave) == MICA_CTRL_XSAVE &&
+		   offsetof(struct mica_proc_ctrl, user_ds) == MICA_CTRL_USER_DS &&
 		   offsetof(struct mica_proc_cpu, gpr[4]) == MICA_CPU_RSP &&
 		   offsetof(struct mica_proc_cpu, rip) == MICA_CPU_RIP &&
 		   offsetof(struct mica_proc_cpu, rflags) == MICA_CPU_RFLAGS &&

@@ -66,6 +66,7 @@ static void settle(mica_pool *p, unsigned i, mica_sandbox *sb, enum slot_state s
 static void *worker_main(void *arg)
 {
 	mica_pool *p = arg;
+	pthread_setname_np(pthread_self(), "mica-pool");
 	pthread_mutex_lock(&p->lock);
 	while (!p->stop) {
 		unsigned i;

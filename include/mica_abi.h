@@ -111,6 +111,7 @@
 #define MICA_CTRL_MODE	8   /* .mode */
 #define MICA_CTRL_FLAGS 12  /* .flags */
 #define MICA_CTRL_CPU	16  /* .cpu: struct mica_proc_cpu */
+#define MICA_CTRL_USER_DS 304 /* .user_ds */
 #define MICA_CTRL_XSAVE 512 /* .xsave, 64-aligned */
 #define MICA_CPU_RSP	32  /* struct mica_proc_cpu.gpr[4] */
 #define MICA_CPU_RIP	128 /* .rip */
@@ -352,7 +353,10 @@ struct mica_proc_ctrl {
 	uint64_t nextents;
 	uint64_t post_gpa, post_len; /* 224 */
 	uint8_t post[64];
-	uint64_t pad[26];
+	/* the kernel's flat user data selector (the host's %ss), or 0: with
+	 * it, RESTORE gives GS base 0 without a system call (see proc.S) */
+	uint64_t user_ds; /* 304 */
+	uint64_t pad[25];
 	uint8_t xsave[576]; /* 512: legacy area, XSAVE header (XSTATE_BV = x87|SSE) */
 	uint64_t extent[MICA_PROC_MAX_EXTENTS][2]; /* 1088: sorted [start, end) */
 	uint64_t nwritable;

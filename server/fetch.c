@@ -582,6 +582,7 @@ static void xfer_free(struct serve_fetch *f, struct xfer *x)
 static void *engine(void *arg)
 {
 	struct serve_fetch *f = arg;
+	pthread_setname_np(pthread_self(), "mica-fetch");
 	for (;;) {
 		pthread_mutex_lock(&f->lock);
 		int stop = f->stop, cancel = f->cancel;

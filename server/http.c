@@ -1066,6 +1066,7 @@ static void on_wake(uv_async_t *a)
 static void *loop_main(void *arg)
 {
 	struct serve_http *h = arg;
+	pthread_setname_np(pthread_self(), "mica-http");
 	uv_run(&h->loop, UV_RUN_DEFAULT);
 	return NULL;
 }

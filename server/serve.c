@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,6 +81,7 @@ struct retiring {
 static void *retire_main(void *arg)
 {
 	struct retiring *r = arg;
+	pthread_setname_np(pthread_self(), "mica-retire");
 	serve_workers_retire(r->w);
 	__atomic_store_n(&r->done, 1, __ATOMIC_RELEASE);
 	return NULL;
@@ -149,9 +151,13 @@ int mica_serve_main(int argc, char **argv)
 	struct option longopts[MICA_CLI_NOPTIONS + 1];
 	char shortopts[3 * MICA_CLI_NOPTIONS + 3];
 	mica_cli_getopt(MICA_CMD_SERVE, longopts, shortopts);
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	/* the CPUs this process may use (taskset, a container's cpuset) */
+	cpu_set_t set;
+	long cpus = sched_getaffinity(0, sizeof(set), &set) ? sysconf(_SC_NPROCESSORS_ONLN)
+							    : CPU_COUNT(&set);
 	struct serve_config cfg = {
 	    .workers = cpus > 0 ? (unsigned)cpus : 1,
+	    .pin = 1,
 	    .isolation = SERVE_RESET,
 	    .timeout_ms = 10000,
 	    .queue_ms = 5000,
@@ -201,6 +207,11 @@ int mica_serve_main(int argc, char **argv)
 				return fail("--workers wants a number from 1 to 256, not '%s'",
 					    optarg);
 			cfg.workers = (unsigned)v;
+			break;
+		case MICA_OPT_PIN:
+			if ((k = mica_cli_value(c, optarg)) < 0)
+				return fail("--pin wants on or off, not '%s'", optarg);
+			cfg.pin = k == 0;
 			break;
 		case MICA_OPT_SERVE_ISOLATION: /* in enum serve_isolation's order */
 			if ((k = mica_cli_value(c, optarg)) < 0)

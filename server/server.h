@@ -54,6 +54,7 @@ struct serve_config {
 	const char *listen[SERVE_MAX_LISTEN];
 	int nlisten;
 	unsigned workers;
+	int pin; /* --pin: each worker (and its sandbox) on one CPU, in turn */
 	enum serve_isolation isolation;
 	uint32_t timeout_ms;	    /* per request, guest time and waitUntil included */
 	uint32_t queue_ms;	    /* how long a request may wait for a sandbox: then 503 */

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,7 @@
 struct worker {
 	struct serve_workers *w;
 	pthread_t thread;
+	int cpu; /* --pin: the CPU it and its sandbox run on; -1: anywhere */
 	mica_sandbox *sb;
 	int started;
 };
@@ -792,6 +794,9 @@ static void *worker_main(void *arg)
 {
 	struct worker *k = arg;
 	struct serve_workers *w = k->w;
+	char name[16]; /* for ps and /proc: the kernel keeps 15 characters */
+	snprintf(name, sizeof(name), "mica-worker-%u", (unsigned)(k - w->workers) % 1000);
+	pthread_setname_np(pthread_self(), name);
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
 		while (!w->head && !w->stopping)
@@ -820,6 +825,7 @@ static void *worker_main(void *arg)
 static void *sweeper_main(void *arg)
 {
 	struct serve_workers *w = arg;
+	pthread_setname_np(pthread_self(), "mica-sweeper");
 	int64_t limit = (int64_t)w->cfg->queue_ms * 1000000;
 	pthread_mutex_lock(&w->lock);
 	/* a retiring pool's queue still times out */
@@ -866,9 +872,17 @@ int serve_workers_start(struct serve_workers *w, char *why, size_t why_len)
 		return -1;
 	}
 	w->nworkers = cfg->workers;
+	/* --pin: the CPUs this process may use, each worker on the next */
+	cpu_set_t cpus;
+	int ncpus = cfg->pin && !sched_getaffinity(0, sizeof(cpus), &cpus) ? CPU_COUNT(&cpus) : 0;
+	for (int c = 0, i = 0; ncpus && i < (int)cfg->workers; c = (c + 1) % CPU_SETSIZE)
+		if (CPU_ISSET(c, &cpus))
+			w->workers[i++].cpu = c;
 	for (unsigned i = 0; i < cfg->workers; i++) {
 		struct worker *k = &w->workers[i];
 		k->w = w;
+		if (!ncpus)
+			k->cpu = -1;
 		mica_error err;
 		/* a sandbox per worker before the first request: its start-up
 		 * cost is not any request's */
@@ -876,7 +890,17 @@ int serve_workers_start(struct serve_workers *w, char *why, size_t why_len)
 			first_line(why, why_len, "a worker's sandbox: ", err.message);
 			return -1;
 		}
-		int e = pthread_create(&k->thread, NULL, worker_main, k);
+		pthread_attr_t attr;
+		int e = pthread_attr_init(&attr);
+		if (!e && k->cpu >= 0) {
+			cpu_set_t one;
+			CPU_ZERO(&one);
+			CPU_SET(k->cpu, &one);
+			e = pthread_attr_setaffinity_np(&attr, sizeof(one), &one);
+		}
+		if (!e)
+			e = pthread_create(&k->thread, &attr, worker_main, k);
+		pthread_attr_destroy(&attr);
 		if (e) {
 			snprintf(why, why_len, "cannot start a worker thread: %s", strerror(e));
 			return -1;

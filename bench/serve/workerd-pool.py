@@ -10,7 +10,10 @@ kernel spreads new connections over the sockets by a hash of their addresses
 (one shared socket would let the process that wakes first take most of them).
 SIGTERM or SIGINT stop them all; so does this process dying (PR_SET_PDEATHSIG).
 
-Usage: workerd-pool.py N WORKERD CONFIG SOCKET-NAME
+With --pin, process i runs on the i-th of the CPUs this one may use (in
+turn), as mica serve pins its workers (--pin on, its default).
+
+Usage: workerd-pool.py [--pin] N WORKERD CONFIG SOCKET-NAME
 """
 import ctypes
 import os
@@ -21,7 +24,12 @@ import sys
 
 
 def main():
-    n, workerd, config, name = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+    args = sys.argv[1:]
+    pin = args[:1] == ["--pin"]
+    if pin:
+        args = args[1:]
+    n, workerd, config, name = int(args[0]), args[1], args[2], args[3]
+    cpus = sorted(os.sched_getaffinity(0))
     socks = []
     port = 0
     for _ in range(n):
@@ -34,8 +42,12 @@ def main():
         socks.append(sock)
     libc = ctypes.CDLL(None, use_errno=True)
 
-    def die_with_parent():
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    def start(i):
+        def pre():
+            libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+            if pin:
+                os.sched_setaffinity(0, {cpus[i % len(cpus)]})
+        return pre
 
     procs = []
 
@@ -52,12 +64,12 @@ def main():
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    for sock in socks:
+    for i, sock in enumerate(socks):
         fd = sock.fileno()
         procs.append(subprocess.Popen([workerd, "serve", config, "--socket-fd", f"{name}={fd}"],
-                                      pass_fds=[fd], preexec_fn=die_with_parent))
+                                      pass_fds=[fd], preexec_fn=start(i)))
     print(f"workerd-pool: listening on http://127.0.0.1:{port} "
-          f"({n} workerd processes)", file=sys.stderr, flush=True)
+          f"({n} workerd processes{', pinned' if pin else ''})", file=sys.stderr, flush=True)
     # One process exiting (a bad config, say) ends them all.
     os.wait()
     stop()

@@ -89,7 +89,14 @@
   // ---------------------------------------------------------------------------
   const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
   const BAD_VALUE = /[\0\r\n]|[^\u0000-\u00ff]/;
-  const normalizeValue = (v) => toStr(v).replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, '');
+  // HTTP whitespace at either end; the regex only when there is some (a
+  // request's worth of headers pays for none)
+  const isHTTPSpace = (c) => c === 32 || c === 9 || c === 10 || c === 13;
+  const normalizeValue = (v) => {
+    const s = toStr(v);
+    if (s.length === 0 || (!isHTTPSpace(s.charCodeAt(0)) && !isHTTPSpace(s.charCodeAt(s.length - 1)))) return s;
+    return s.replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, '');
+  };
   function checkName(name) {
     const n = toStr(name);
     if (!TOKEN.test(n)) throw new TypeError(`Headers: invalid header name '${n}'`);
@@ -178,6 +185,13 @@
   const headersGuard = Headers._guard, headersList = Headers._list;
   delete Headers._guard;
   delete Headers._list;
+  // The body's Content-Type, unless the headers have one (a name and value
+  // of ours: nothing to check)
+  function defaultType(h, type) {
+    const list = headersList(h);
+    for (let i = 0; i < list.length; i++) if (list[i][0] === 'content-type') return;
+    list.push(['content-type', type]);
+  }
   idl(Headers, 'Headers');
 
   function fillHeaders(h, init) {
@@ -2018,6 +2032,7 @@
   // BodyInit -> { bytes, type, stream }
   function extractBody(body, what) {
     if (body === null || body === undefined) return { bytes: null, type: null, stream: null };
+    if (typeof body === 'string') return { bytes: utf8(body), type: 'text/plain;charset=UTF-8', stream: null };
     const view = viewBytes(body);
     if (view) return { bytes: new Uint8ArrayCtor(view), type: null, stream: null }; // a copy, as the spec's
     if (isUSP(body)) return { bytes: utf8(USPToString(body)), type: 'application/x-www-form-urlencoded;charset=UTF-8', stream: null };
@@ -2071,8 +2086,12 @@
     // The body's bytes, once: through its stream if it has one (each chunk
     // checked by check), else at once.
     async consume(check) {
+      if (this.stream !== null && !this.used) return W.readAllBytes(this.stream, check);
+      return this.takeOnce();
+    }
+    // consume() of a body without a stream, at once
+    takeOnce() {
       if (this.used) throw new TypeError('Body is unusable: it has already been read');
-      if (this.stream !== null) return W.readAllBytes(this.stream, check);
       this.used = true;
       return this.take();
     }
@@ -2237,7 +2256,7 @@
       if (init.body !== undefined && init.body !== null) {
         if (this.#method === 'GET' || this.#method === 'HEAD') throw new TypeError('Request: a GET or HEAD request cannot have a body');
         const { bytes, type, stream } = extractBody(init.body, 'Request');
-        if (type !== null && !this.#headers.has('content-type')) this.#headers.append('content-type', type);
+        if (type !== null) defaultType(this.#headers, type);
         state = new BodyState(bytes, null, stream);
       } else if (src && src.#body.has()) {
         const sb = src.#body;
@@ -2317,7 +2336,7 @@
       if (!(status >= 200 && status <= 599) || MathFloor(status) !== status)
         throw new RangeError(`Response: status ${init.status} is not in the range 200 to 599`);
       const text = init.statusText === undefined ? '' : toStr(init.statusText);
-      if (!REASON.test(text)) throw new TypeError('Response: invalid statusText');
+      if (text !== '' && !REASON.test(text)) throw new TypeError('Response: invalid statusText');
       this.#status = status;
       this.#statusText = text;
       this.#headers = new Headers(init.headers);
@@ -2328,7 +2347,7 @@
         const ex = extractBody(body, 'Response');
         bytes = ex.bytes;
         stream = ex.stream;
-        if (ex.type !== null && !this.#headers.has('content-type')) this.#headers.append('content-type', ex.type);
+        if (ex.type !== null) defaultType(this.#headers, ex.type);
       }
       this.#body = new BodyState(bytes, null, stream);
     }
@@ -2369,7 +2388,7 @@
       const s = JSONStringify(data);
       if (s === undefined) throw new TypeError('Response.json: the data cannot be serialized as JSON');
       const h = new Headers(init && init.headers);
-      if (!h.has('content-type')) h.set('content-type', 'application/json');
+      defaultType(h, 'application/json');
       return new Response(s, { status: init && init.status, statusText: init && init.statusText, headers: h });
     }
   }
@@ -2442,20 +2461,22 @@
   }
 
   // Sends the handler's Response through respond(). A body of bytes goes
-  // whole, with its length; a ReadableStream body goes as it is made: the
-  // head at once, then each chunk, respond() blocking while the client is
-  // behind (back-pressure), then an empty part for its end.
+  // whole, with its length, at once (no await: the common case pays for no
+  // promise jobs); a ReadableStream body goes as it is made: the head at
+  // once, then each chunk, respond() blocking while the client is behind
+  // (back-pressure), then an empty part for its end.
   // inline: a response of one frame is returned, for __mica_serve to give
   // back as its result, instead of sent (a host call fewer).
-  async function sendResponse(res, inline) {
+  function sendResponse(res, inline) {
     const st = responseState(res);
     if (st.unusable()) throw new TypeError('the body of the Response has already been read');
-    if (st.stream === null) {
-      const parts = encodeResponse(res, await st.consume(responseChunk));
-      if (inline && parts.length === 1) return parts[0];
-      for (const p of parts) host.respond(p);
-      return undefined;
-    }
+    if (st.stream !== null) return sendStream(res, st);
+    const parts = encodeResponse(res, st.takeOnce());
+    if (inline && parts.length === 1) return parts[0];
+    for (const p of parts) host.respond(p);
+    return undefined;
+  }
+  async function sendStream(res, st) {
     for (const p of encodeResponse(res, null)) host.respond(p);
     await W.pumpBytes(st.stream, responseChunk, (b) => { if (b.length) host.respond(b); });
     host.respond(new Uint8ArrayCtor(0));
@@ -2530,9 +2551,9 @@
       throw new TypeError(`the fetch handler returned ${what}, not a Response`);
     }
     if (res.type === 'error') throw new TypeError('the fetch handler returned Response.error()');
-    const whole = await sendResponse(res, !waits.length);
-    if (whole && !waits.length) return whole;
-    if (whole) host.respond(whole); // waitUntil() was called meanwhile
+    const sent = sendResponse(res, !waits.length);
+    if (isUint8Array(sent)) return sent;
+    await sent; // a stream's end
     if (waits.length) {
       const results = await PromiseAllSettled(waits);
       for (const r of results) if (r.status === 'rejected') console.error('waitUntil: a promise rejected:', r.reason);

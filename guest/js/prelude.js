@@ -46,7 +46,11 @@
   // WebIDL DOMString
   const toStr = (v) => `${v}`;
   // Whether check(v) accepts v: a brand check through a primordial getter.
-  const isBrand = (check, v) => { try { check(v); return true; } catch { return false; } };
+  // A primitive has no brand: no exception to make (they cost, with their stack).
+  const isBrand = (check, v) => {
+    if ((typeof v !== 'object' || v === null) && typeof v !== 'function') return false;
+    try { check(v); return true; } catch { return false; }
+  };
   // BufferSource -> Uint8Array over the same memory, or null for anything else.
   function viewBytes(v, shared) {
     if (ArrayBufferIsView(v)) {

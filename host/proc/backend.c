@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <pthread.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -88,6 +89,10 @@ struct proc_sb {
 	uint64_t mem_size;
 	dev_t key_dev; /* a spare: the inode of its snapshot's memfd (base) */
 	ino_t key_ino;
+	pthread_t caller; /* the thread whose CPUs the child was last given */
+	int has_caller;
+	int cpus_given; /* cpus holds what the child was given */
+	cpu_set_t cpus;
 };
 
 static void *in_window(const struct proc_sb *s, uint64_t gpa)
@@ -754,6 +759,9 @@ static int proc_create(mica_sandbox *sb, int memfd, int resettable, mica_error *
 	struct mica_proc_ctrl *c = in_window(s, MICA_GPA_CTRL);
 	c->one = 1;
 	c->flags = s->p->xsave ? MICA_PROC_XSAVE : 0;
+	uint16_t ss;
+	__asm__("mov %%ss, %0" : "=r"(ss));
+	c->user_ds = ss;
 	return 0;
 sys_fail:
 	mica_err_errno(err, MICA_ERR_SYSTEM, "cannot make the memory of a sandbox process");
@@ -787,9 +795,35 @@ static int proc_start(mica_sandbox *sb, const struct mica_cpu *cpu, mica_error *
 	return 0;
 }
 
+/* The child runs on the CPUs of the thread that calls it, as a vCPU runs on
+ * its caller's thread: a caller pinned to one CPU then wakes its child on
+ * that CPU and is woken there, with no cross-CPU wakeups (each an IPI, dear
+ * under a hypervisor). The caller's set is read when another thread calls
+ * (a thread that changes its CPUs between calls is seen at the next change
+ * of caller); failures are ignored: this is only where the child runs. */
+static void follow_caller_cpus(struct proc_sb *s)
+{
+	pthread_t self = pthread_self(); /* not gettid(): a system call per call */
+	if (s->has_caller && pthread_equal(s->caller, self))
+		return;
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return;
+	s->caller = self;
+	s->has_caller = 1;
+	if (s->cpus_given && CPU_EQUAL(&set, &s->cpus))
+		return;
+	s->cpus_given = !sched_setaffinity(s->pid, sizeof(set), &set);
+	if (s->cpus_given)
+		s->cpus = set;
+}
+
 static int proc_begin(mica_sandbox *sb, int64_t deadline, mica_error *err)
 {
-	(void)sb, (void)deadline, (void)err;
+	(void)deadline, (void)err;
+	struct proc_sb *s = sb->bk;
+	if (s->alive)
+		follow_caller_cpus(s);
 	return 0;
 }
 
@@ -1031,12 +1065,14 @@ static int proc_clock(mica_sandbox *sb, uint64_t *tsc_khz, uint64_t *tsc, mica_e
 
 /* The zygote's socket (new children: a socket pair each, their descriptors
  * passed), and pidfd signals none: kills go through the zygote. The
- * cgroup slots open their files now, while they still can. */
+ * affinity calls: children follow their callers' CPUs. The cgroup slots
+ * open their files now, while they still can. */
 static int proc_lockdown(void *state, void *ctx)
 {
 	struct mica_proc *p = state;
 	mica_cgroups_keep(&p->cg);
-	static const int calls[] = {SCMP_SYS(sendmsg), SCMP_SYS(recvmsg), SCMP_SYS(setsockopt)};
+	static const int calls[] = {SCMP_SYS(sendmsg), SCMP_SYS(recvmsg), SCMP_SYS(setsockopt),
+				    SCMP_SYS(sched_getaffinity), SCMP_SYS(sched_setaffinity)};
 	int rc = 0;
 	for (size_t i = 0; !rc && i < sizeof(calls) / sizeof(calls[0]); i++)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, calls[i], 0);

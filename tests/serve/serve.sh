@@ -28,7 +28,8 @@ CASES="get-echo post-echo json set-cookie redirect head binary-response binary-b
 	guest-header-name console-forgery sighup-survives env-proto admin-healthz admin-metrics
 	admin-bind-failure rejections-strict rejections-none fetch-exact fetch-not-allowed
 	fetch-private-star fetch-redirect-followed fetch-redirect-refused fetch-redirect-modes
-	fetch-subrequest-limit fetch-big-body fetch-over-limit fetch-deadline fetch-bad-origin"
+	fetch-subrequest-limit fetch-big-body fetch-over-limit fetch-deadline fetch-bad-origin
+	pin-workers pin-off pin-bad-value"
 # the streams block at the end (tests/serve/streams.js)
 STREAM_CASES="stream-response blob-response request-body-reader request-body-reader-lazy transform-upper
 	stream-bad-chunk form-multipart fetch-signal-aborted fetch-signal-timeout"
@@ -311,6 +312,64 @@ for mode in reuse fresh; do
 		bad "$mode-isolation" "the server did not start"
 	fi
 done
+
+# ---- --pin: worker N on the Nth of the CPUs the server may use (in turn),
+# and on the process backend its sandbox process too; off: anywhere. Read
+# from /proc, as a user would: the threads are named mica-worker-N, the
+# sandboxes are the children of the server's child (the zygote). ----
+# pin_check PID on|off BACKEND: prints what differs, nothing if all is as said
+pin_check() {
+	python3 - "$@" <<'PY'
+import os, sys
+pid, mode, backend = sys.argv[1], sys.argv[2], sys.argv[3]
+def cpus(path):
+    for line in open(path):
+        if line.startswith("Cpus_allowed_list:"):
+            out = set()
+            for part in line.split()[1].split(","):
+                a, _, b = part.partition("-")
+                out.update(range(int(a), int(b or a) + 1))
+            return out
+allowed = sorted(os.sched_getaffinity(0))
+got, want = {}, {}
+for t in os.listdir(f"/proc/{pid}/task"):
+    comm = open(f"/proc/{pid}/task/{t}/comm").read().strip()
+    if comm.startswith("mica-worker-"):
+        n = int(comm.rsplit("-", 1)[1])
+        got[comm] = cpus(f"/proc/{pid}/task/{t}/status")
+        want[comm] = {allowed[n % len(allowed)]} if mode == "on" else set(allowed)
+def children(p):
+    return [int(c) for t in os.listdir(f"/proc/{p}/task")
+            for c in open(f"/proc/{p}/task/{t}/children").read().split()]
+if backend == "process":
+    sandboxes = sorted(sorted(cpus(f"/proc/{c}/status")) for z in children(pid) for c in children(z))
+    expected = sorted(sorted(w) for w in want.values())
+    if sandboxes != expected:
+        print(f"sandboxes on {sandboxes}, want {expected}")
+if len(got) != 2 or got != want:
+    print(f"workers on {got}, want {want}")
+PY
+}
+for mode in on off; do
+	name=pin-workers
+	[ $mode = off ] && name=pin-off
+	if start $name $D/echo.js --workers 2 --isolation reuse --pin $mode --access-log off; then
+		u=http://127.0.0.1:$port
+		# two requests at once: both workers call their sandboxes
+		curl -s -o /dev/null --max-time 30 "$u/slow?ms=500" &
+		c1=$!
+		curl -s -o /dev/null --max-time 30 "$u/slow?ms=500" &
+		c2=$!
+		wait $c1 $c2
+		backend=$(sed -n 's/.*, backend \([a-z]*\),.*/\1/p' "$tmp/$name.err" | head -n 1)
+		why=$(pin_check "$spid" $mode "$backend" 2>&1)
+		if [ -z "$why" ]; then ok $name; else bad $name "$why"; fi
+		stop "$spid"
+	else
+		bad $name "the server did not start"
+	fi
+done
+refused pin-bad-value "--pin wants on or off, not 'maybe'" $D/echo.js --pin maybe
 
 # ---- a request that finds no sandbox free in time: 503 + Retry-After ----
 if start queue $D/echo.js --workers 1 --queue-timeout 100 --access-log off; then
