@@ -25,6 +25,11 @@
  * by the real-time signal MICA_SIGNAL (SIGRTMIN + 7) sent to its own
  * thread; libmica installs a no-op handler for it in mica_runtime_new(). Do
  * not block or reuse it. The process backend uses no signal in the host.
+ *
+ * CPUs: a KVM vCPU runs on the thread that calls; a process sandbox's child
+ * is given the CPU affinity of the thread that calls it (read again when
+ * another thread calls), so that a caller pinned to a CPU and its guest
+ * wake each other there, without cross-CPU wakeups.
  */
 #ifndef MICA_H
 #define MICA_H
