@@ -105,9 +105,10 @@ static const struct mica_cli_option options[] = {
      "printed at start)"},
     {"workers", 0, MICA_OPT_WORKERS, "N", NULL, 0, SERVE,
      "sandboxes running requests at once (default: the CPUs mica may use)"},
-    {"pin", 0, MICA_OPT_PIN, "MODE", "on off", 0, SERVE,
-     "on (default): each worker runs on one of the CPUs mica may use, in turn, and so does "
-     "its sandbox (a request's hand-offs stay on one CPU); off: the kernel places them"},
+    {"pin", 0, MICA_OPT_PIN, "MODE", "auto on off", 0, SERVE,
+     "on: each worker runs on one of the CPUs mica may use, in turn, and so does its sandbox "
+     "(a request's hand-offs stay on one CPU); off: the kernel places them; auto (default): "
+     "on when there are at least as many workers as those CPUs, else off"},
     {"isolation", 0, MICA_OPT_SERVE_ISOLATION, "MODE", "reset fresh reuse", 0, SERVE,
      "what one request sees of the ones before it (default reset):\n"
      "\treset\tevery request starts from the snapshot taken after loading\n"

@@ -157,7 +157,6 @@ int mica_serve_main(int argc, char **argv)
 							    : CPU_COUNT(&set);
 	struct serve_config cfg = {
 	    .workers = cpus > 0 ? (unsigned)cpus : 1,
-	    .pin = 1,
 	    .isolation = SERVE_RESET,
 	    .timeout_ms = 10000,
 	    .queue_ms = 5000,
@@ -174,6 +173,7 @@ int mica_serve_main(int argc, char **argv)
 	    .access_log = "-",
 	    .max_subrequests = 50,
 	};
+	int pin = 0; /* --pin: auto, on, off */
 	const char *env_file = NULL, *envs[256];
 	int nenv = 0, c, k;
 	unsigned long long v;
@@ -208,10 +208,10 @@ int mica_serve_main(int argc, char **argv)
 					    optarg);
 			cfg.workers = (unsigned)v;
 			break;
-		case MICA_OPT_PIN:
+		case MICA_OPT_PIN: /* auto on off */
 			if ((k = mica_cli_value(c, optarg)) < 0)
-				return fail("--pin wants on or off, not '%s'", optarg);
-			cfg.pin = k == 0;
+				return fail("--pin wants auto, on or off, not '%s'", optarg);
+			pin = k;
 			break;
 		case MICA_OPT_SERVE_ISOLATION: /* in enum serve_isolation's order */
 			if ((k = mica_cli_value(c, optarg)) < 0)
@@ -320,6 +320,10 @@ int mica_serve_main(int argc, char **argv)
 
 	if (!cfg.nlisten)
 		cfg.listen[cfg.nlisten++] = "127.0.0.1:8787";
+	/* auto: pinned when the workers cover the CPUs; fewer workers (as in
+	 * several servers on one machine, each on all CPUs) would all start
+	 * on the first ones */
+	cfg.pin = pin == 1 || (pin == 0 && cpus > 0 && cfg.workers >= (unsigned)cpus);
 
 	char why[1024];
 	int rc = 0;
@@ -370,9 +374,9 @@ int mica_serve_main(int argc, char **argv)
 	for (int i = 0; i < cfg.nlisten; i++)
 		fprintf(stderr,
 			"mica serve: listening on http://%s (%s, backend %s, isolation %s, %u "
-			"workers)\n",
+			"workers%s)\n",
 			serve_http_address(h, i), cfg.file, serve_workers_backend(w),
-			iso[cfg.isolation], cfg.workers);
+			iso[cfg.isolation], cfg.workers, cfg.pin ? ", pinned" : "");
 	if (cfg.admin)
 		fprintf(stderr, "mica serve: admin on http://%s (/healthz, /metrics)\n",
 			serve_http_address(h, cfg.nlisten));

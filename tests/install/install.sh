@@ -240,7 +240,7 @@ sample() {
 	backend) echo process ;;
 	listen) echo 127.0.0.1:0 ;;
 	workers) echo 1 ;;
-	pin) echo off ;;
+	pin) echo auto ;;
 	max-body | max-header | max-uri) echo 16k ;;
 	queue-timeout | header-timeout | body-timeout) echo 100 ;;
 	env) echo A=1 ;;

@@ -29,7 +29,7 @@ CASES="get-echo post-echo json set-cookie redirect head binary-response binary-b
 	admin-bind-failure rejections-strict rejections-none fetch-exact fetch-not-allowed
 	fetch-private-star fetch-redirect-followed fetch-redirect-refused fetch-redirect-modes
 	fetch-subrequest-limit fetch-big-body fetch-over-limit fetch-deadline fetch-bad-origin
-	pin-workers pin-off pin-bad-value"
+	pin-workers pin-off pin-auto pin-bad-value"
 # the streams block at the end (tests/serve/streams.js)
 STREAM_CASES="stream-response blob-response request-body-reader request-body-reader-lazy transform-upper
 	stream-bad-chunk form-multipart fetch-signal-aborted fetch-signal-timeout"
@@ -317,11 +317,12 @@ done
 # and on the process backend its sandbox process too; off: anywhere. Read
 # from /proc, as a user would: the threads are named mica-worker-N, the
 # sandboxes are the children of the server's child (the zygote). ----
-# pin_check PID on|off BACKEND: prints what differs, nothing if all is as said
+# auto: on when the workers are at least the CPUs.
+# pin_check PID on|off|auto WORKERS BACKEND: prints what differs, nothing if all is as said
 pin_check() {
 	python3 - "$@" <<'PY'
 import os, sys
-pid, mode, backend = sys.argv[1], sys.argv[2], sys.argv[3]
+pid, mode, workers, backend = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 def cpus(path):
     for line in open(path):
         if line.startswith("Cpus_allowed_list:"):
@@ -331,13 +332,14 @@ def cpus(path):
                 out.update(range(int(a), int(b or a) + 1))
             return out
 allowed = sorted(os.sched_getaffinity(0))
+pinned = mode == "on" or (mode == "auto" and workers >= len(allowed))
 got, want = {}, {}
 for t in os.listdir(f"/proc/{pid}/task"):
     comm = open(f"/proc/{pid}/task/{t}/comm").read().strip()
     if comm.startswith("mica-worker-"):
         n = int(comm.rsplit("-", 1)[1])
         got[comm] = cpus(f"/proc/{pid}/task/{t}/status")
-        want[comm] = {allowed[n % len(allowed)]} if mode == "on" else set(allowed)
+        want[comm] = {allowed[n % len(allowed)]} if pinned else set(allowed)
 def children(p):
     return [int(c) for t in os.listdir(f"/proc/{p}/task")
             for c in open(f"/proc/{p}/task/{t}/children").read().split()]
@@ -346,14 +348,15 @@ if backend == "process":
     expected = sorted(sorted(w) for w in want.values())
     if sandboxes != expected:
         print(f"sandboxes on {sandboxes}, want {expected}")
-if len(got) != 2 or got != want:
+if len(got) != workers or got != want:
     print(f"workers on {got}, want {want}")
 PY
 }
-for mode in on off; do
-	name=pin-workers
-	[ $mode = off ] && name=pin-off
-	if start $name $D/echo.js --workers 2 --isolation reuse --pin $mode --access-log off; then
+for mode in on off auto; do
+	name=pin-$mode workers=2
+	[ $mode = on ] && name=pin-workers
+	[ $mode = auto ] && workers=1
+	if start $name $D/echo.js --workers $workers --isolation reuse --pin $mode --access-log off; then
 		u=http://127.0.0.1:$port
 		# two requests at once: both workers call their sandboxes
 		curl -s -o /dev/null --max-time 30 "$u/slow?ms=500" &
@@ -362,14 +365,14 @@ for mode in on off; do
 		c2=$!
 		wait $c1 $c2
 		backend=$(sed -n 's/.*, backend \([a-z]*\),.*/\1/p' "$tmp/$name.err" | head -n 1)
-		why=$(pin_check "$spid" $mode "$backend" 2>&1)
+		why=$(pin_check "$spid" $mode $workers "$backend" 2>&1)
 		if [ -z "$why" ]; then ok $name; else bad $name "$why"; fi
 		stop "$spid"
 	else
 		bad $name "the server did not start"
 	fi
 done
-refused pin-bad-value "--pin wants on or off, not 'maybe'" $D/echo.js --pin maybe
+refused pin-bad-value "--pin wants auto, on or off, not 'maybe'" $D/echo.js --pin maybe
 
 # ---- a request that finds no sandbox free in time: 503 + Retry-After ----
 if start queue $D/echo.js --workers 1 --queue-timeout 100 --access-log off; then
