@@ -28,7 +28,8 @@
 #   BENCH_SERVE_WORKERS      mica serve --workers and workerd processes
 #                            (default: the CPUs)
 #   BENCH_SERVE_WORKERD_PROCS  workerd processes (default: the workers)
-#   BENCH_SERVE_PIN          on (default): mica serve --pin on (its default) and
+#   BENCH_SERVE_PIN          on (default): mica serve --pin on (what its auto does
+#                            when the workers cover the CPUs, as here) and
 #                            each workerd process on one CPU, in turn; off:
 #                            neither is pinned
 #   BENCH_SERVE_BACKENDS     backends to run (default: kvm if available, and

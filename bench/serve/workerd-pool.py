@@ -11,7 +11,8 @@ kernel spreads new connections over the sockets by a hash of their addresses
 SIGTERM or SIGINT stop them all; so does this process dying (PR_SET_PDEATHSIG).
 
 With --pin, process i runs on the i-th of the CPUs this one may use (in
-turn), as mica serve pins its workers (--pin on, its default).
+turn), as mica serve pins its workers (--pin on; its default, auto, does
+when they cover the CPUs).
 
 Usage: workerd-pool.py [--pin] N WORKERD CONFIG SOCKET-NAME
 """
