@@ -173,7 +173,9 @@ def main():
     finally:
         rc = stop_server(p, 30)
         if rc != 0:
-            bad("server-exit", "exit %s: %s" % (rc, open(errpath).read()[-2000:]))
+            err = open(errpath).read()
+            at = err.find("ERROR: ")  # a sanitizer's report: whole, from its start
+            bad("server-exit", "exit %s: %s" % (rc, err[at - 80:][:16000] if at >= 0 else err[-2000:]))
         os.unlink(errpath)
     print("%d passed, %d failed, %d skipped" % (passed, failed, skipped))
     sys.exit(1 if failed else 0)
