@@ -918,8 +918,10 @@ static void conn_close(struct conn *c)
 		r->conn = NULL;
 		if (r->stream)
 			serve_stream_abandon(r->stream); /* its pushes fail from now on */
-		if (in_worker(r))
+		if (in_worker(r)) {
+			r->gone = 1;
 			continue; /* its ready() comes, and finds no connection */
+		}
 		if (!r->answered && !r->ready)
 			request_done(h, r, 1); /* half read, not logged */
 		else
@@ -1020,8 +1022,6 @@ static void on_wake(uv_async_t *a)
 	pthread_mutex_lock(&h->lock);
 	struct serve_request *r = h->answered;
 	h->answered = NULL;
-	for (struct serve_request *x = r; x; x = x->ready_next)
-		x->waking = 0;
 	int quiesce = h->quiesce, stop = h->stop;
 	if (h->swap) {
 		h->workers = h->swap;
@@ -1030,11 +1030,19 @@ static void on_wake(uv_async_t *a)
 	}
 	pthread_mutex_unlock(&h->lock);
 	while (r) {
+		/* Off the list under the lock before it is looked at: until
+		 * then a ready() (a stream's next part) finds it waking; after,
+		 * it goes on the next list, rewriting ready_next. */
+		pthread_mutex_lock(&h->lock);
 		struct serve_request *next = r->ready_next;
+		r->waking = 0;
+		pthread_mutex_unlock(&h->lock);
 		struct conn *c = r->conn;
 		r->answered = 1;
 		if (c)
 			conn_flush(c);
+		else if (!r->gone)
+			; /* written whole, its last write pending: that write ends it */
 		else if (!in_worker(r))
 			request_done(h, r, 0); /* its client went away */
 		else if (r->stream)

@@ -132,6 +132,7 @@ struct serve_request {
 	unsigned complete : 1;	    /* read whole, for a worker when there is room */
 	unsigned head_sent : 1;	    /* a streamed response's head is written */
 	unsigned done : 1;	    /* logged, the HTTP side's reference dropped */
+	unsigned gone : 1;	    /* its connection closed while a worker had it */
 	int waking;	   /* on the loop's list: under its lock, so not in the bits above */
 	size_t resp_bytes; /* body bytes sent, for the log */
 	struct serve_request *next;	  /* the workers' queue */
