@@ -207,14 +207,16 @@ static void on_write(uv_write_t *req, int status)
 	struct conn *c = w->c;
 	c->writing--;
 	c->active = uv_now(&c->h->loop);
-	if (w->hold) {
-		serve_stream_written(w->hold->stream, w->bytes);
-		serve_request_unref(w->hold);
-	}
+	/* done before the hold goes: a request that is both is still held
+	 * while it is logged and its HTTP reference dropped */
 	if (w->done) {
 		if (status < 0)
 			w->done->resp_bytes = 0; /* the client went away */
 		request_done(c->h, w->done, c->l->admin);
+	}
+	if (w->hold) {
+		serve_stream_written(w->hold->stream, w->bytes);
+		serve_request_unref(w->hold);
 	}
 	free(w->mem);
 	free(w);
