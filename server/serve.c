@@ -151,12 +151,7 @@ int mica_serve_main(int argc, char **argv)
 	struct option longopts[MICA_CLI_NOPTIONS + 1];
 	char shortopts[3 * MICA_CLI_NOPTIONS + 3];
 	mica_cli_getopt(MICA_CMD_SERVE, longopts, shortopts);
-	/* the CPUs this process may use (taskset, a container's cpuset) */
-	cpu_set_t set;
-	long cpus = sched_getaffinity(0, sizeof(set), &set) ? sysconf(_SC_NPROCESSORS_ONLN)
-							    : CPU_COUNT(&set);
 	struct serve_config cfg = {
-	    .workers = cpus > 0 ? (unsigned)cpus : 1,
 	    .isolation = SERVE_RESET,
 	    .timeout_ms = 10000,
 	    .queue_ms = 5000,
@@ -173,6 +168,10 @@ int mica_serve_main(int argc, char **argv)
 	    .access_log = "-",
 	    .max_subrequests = 50,
 	};
+	if (sched_getaffinity(0, sizeof(cfg.cpus), &cfg.cpus))
+		CPU_ZERO(&cfg.cpus); /* then unknown: nothing is pinned */
+	long cpus = CPU_COUNT(&cfg.cpus) ? CPU_COUNT(&cfg.cpus) : sysconf(_SC_NPROCESSORS_ONLN);
+	cfg.workers = cpus > 0 ? (unsigned)cpus : 1;
 	int pin = 0; /* --pin: auto, on, off */
 	const char *env_file = NULL, *envs[256];
 	int nenv = 0, c, k;
@@ -323,7 +322,8 @@ int mica_serve_main(int argc, char **argv)
 	/* auto: pinned when the workers cover the CPUs; fewer workers (as in
 	 * several servers on one machine, each on all CPUs) would all start
 	 * on the first ones */
-	cfg.pin = pin == 1 || (pin == 0 && cpus > 0 && cfg.workers >= (unsigned)cpus);
+	cfg.pin = CPU_COUNT(&cfg.cpus) > 0 &&
+		  (pin == 1 || (pin == 0 && cfg.workers >= (unsigned)CPU_COUNT(&cfg.cpus)));
 
 	char why[1024];
 	int rc = 0;

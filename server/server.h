@@ -8,6 +8,7 @@
 #define MICA_SERVER_H
 
 #include <pthread.h>
+#include <sched.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -54,7 +55,8 @@ struct serve_config {
 	const char *listen[SERVE_MAX_LISTEN];
 	int nlisten;
 	unsigned workers;
-	int pin; /* --pin: each worker (and its sandbox) on one CPU, in turn */
+	int pin;	/* --pin: each worker (and its sandbox) on one of cpus, in turn */
+	cpu_set_t cpus; /* the CPUs this process may use (taskset, a cpuset) */
 	enum serve_isolation isolation;
 	uint32_t timeout_ms;	    /* per request, guest time and waitUntil included */
 	uint32_t queue_ms;	    /* how long a request may wait for a sandbox: then 503 */

@@ -872,17 +872,15 @@ int serve_workers_start(struct serve_workers *w, char *why, size_t why_len)
 		return -1;
 	}
 	w->nworkers = cfg->workers;
-	/* --pin: the CPUs this process may use, each worker on the next */
-	cpu_set_t cpus;
-	int ncpus = cfg->pin && !sched_getaffinity(0, sizeof(cpus), &cpus) ? CPU_COUNT(&cpus) : 0;
-	for (int c = 0, i = 0; ncpus && i < (int)cfg->workers; c = (c + 1) % CPU_SETSIZE)
-		if (CPU_ISSET(c, &cpus))
-			w->workers[i++].cpu = c;
+	int cpu = -1; /* --pin: each worker on the next of cfg->cpus (not empty then) */
 	for (unsigned i = 0; i < cfg->workers; i++) {
 		struct worker *k = &w->workers[i];
 		k->w = w;
-		if (!ncpus)
-			k->cpu = -1;
+		if (cfg->pin)
+			do
+				cpu = (cpu + 1) % CPU_SETSIZE;
+			while (!CPU_ISSET(cpu, &cfg->cpus));
+		k->cpu = cfg->pin ? cpu : -1;
 		mica_error err;
 		/* a sandbox per worker before the first request: its start-up
 		 * cost is not any request's */

@@ -58,6 +58,7 @@ struct mica_proc {
 	struct mica_zygote zy;
 	struct mica_cgroups cg;
 	int xsave;	     /* the CPU and kernel have XSAVE: the stub uses xrstor */
+	uint16_t user_ds;    /* the kernel's flat user data selector (our %ss) */
 	uint32_t mxcsr_mask; /* what MXCSR may hold (xrstor faults on more) */
 	uint64_t tsc0;	     /* TSC and CLOCK_MONOTONIC at open: the TSC's rate */
 	int64_t ns0;
@@ -121,6 +122,7 @@ static void cpu_features(struct mica_proc *p)
 	memcpy(&p->mxcsr_mask, area + 28, 4);
 	if (!p->mxcsr_mask)
 		p->mxcsr_mask = 0xffbf;
+	__asm__("mov %%ss, %0" : "=r"(p->user_ds));
 }
 
 static void release(struct proc_sb *s);
@@ -759,9 +761,7 @@ static int proc_create(mica_sandbox *sb, int memfd, int resettable, mica_error *
 	struct mica_proc_ctrl *c = in_window(s, MICA_GPA_CTRL);
 	c->one = 1;
 	c->flags = s->p->xsave ? MICA_PROC_XSAVE : 0;
-	uint16_t ss;
-	__asm__("mov %%ss, %0" : "=r"(ss));
-	c->user_ds = ss;
+	c->user_ds = s->p->user_ds;
 	return 0;
 sys_fail:
 	mica_err_errno(err, MICA_ERR_SYSTEM, "cannot make the memory of a sandbox process");
