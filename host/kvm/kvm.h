@@ -40,6 +40,9 @@ struct mica_vm {
 	int run_mask_set;
 	struct kvm_run *prev_run; /* the thread's previous vCPU while this one runs */
 	uint64_t tsc_khz;	  /* cached: it does not change */
+	int sync_regs;		  /* KVM_CAP_SYNC_REGS: registers go in with KVM_RUN */
+	int sregs_built;	  /* sregs holds what mica_vm_load loads */
+	struct kvm_sregs sregs;
 };
 
 /* The boot-time vCPU state that registers alone do not give: long mode,
@@ -68,7 +71,9 @@ int mica_vm_create(struct mica_vm *vm, const struct mica_kvm *kvm, uint64_t mem_
 		   int log, mica_error *err);
 void mica_vm_destroy(struct mica_vm *vm);
 
-/* Loads cpu, with the system state in sys. */
+/* Loads cpu, with the system state in sys. The registers, system registers
+ * and events go in with the next KVM_RUN where KVM can take them so
+ * (KVM_CAP_SYNC_REGS); mica_vm_save and mica_vm_complete_io load them first. */
 int mica_vm_load(struct mica_vm *vm, const struct mica_vm_sys *sys, const struct mica_cpu *cpu,
 		 mica_error *err);
 /* The registers of a guest parked at CPL3. */
