@@ -90,18 +90,13 @@ static int prepare_web(JSContext *c, JSValueConst global)
 				 JS_NewCFunction(c, js_hrtime, "__mica_hrtime", 0));
 }
 
-static int prepare_none(JSContext *c, JSValueConst global)
-{
-	(void)c, (void)global;
-	return 0;
-}
-
 #define COUNT(a) (int)(sizeof(a) / sizeof((a)[0]))
 static struct lazy_script lazy[] = {
     {web_globals, COUNT(web_globals), mica_js_web, &mica_js_web_size, prepare_web, 0},
     {crypto_globals, COUNT(crypto_globals), mica_js_crypto, &mica_js_crypto_size,
      mica_crypto_prepare, 0},
-    {fetch_globals, COUNT(fetch_globals), mica_js_fetch, &mica_js_fetch_size, prepare_none, 0},
+    {fetch_globals, COUNT(fetch_globals), mica_js_fetch, &mica_js_fetch_size, mica_bytes_prepare,
+     0},
 };
 #define LAZY_SHIFT 8 /* magic = script << LAZY_SHIFT | name */
 

@@ -48,6 +48,9 @@ void mica_builtins_init(JSValueConst global);
 /* console.js's formatter: how console.log prints v. */
 JSValue mica_inspect(JSValueConst v);
 
+/* bytes.c: defines __mica_latin1 {text, put}, which fetch.js takes. */
+int mica_bytes_prepare(JSContext *c, JSValueConst global);
+
 /* crypto.c: defines the lazy globals of crypto.js (crypto, CryptoKey...). */
 int mica_crypto_prepare(JSContext *c, JSValueConst global);
 

@@ -23,6 +23,11 @@ export default {
       }
       case '/redirect': return Response.redirect('http://example.com/to', 307);
       case '/bytes': return new Response(new Uint8Array([0, 1, 2, 255]));
+      case '/latin1': { // header bytes are characters U+0000..U+00FF, both ways
+        const v = request.headers.get('x-t');
+        return new Response([...v].map((c) => c.charCodeAt(0)).join(','),
+          { status: 299, statusText: 'Caf\xe9', headers: { 'x-back': v } });
+      }
       case '/sha': {
         const b = await request.arrayBuffer();
         const d = new Uint8Array(await crypto.subtle.digest('SHA-256', b));

@@ -454,6 +454,13 @@ def review_cases(port):
     for h in held:
         h.close()
     check("announce-holds-nothing", [x[0] for x in r], [200])
+    # header bytes 0x80..0xFF reach the handler as U+0080..U+00FF and go
+    # back as the same bytes (fetch.js's byte strings, native in the guest)
+    raw = exchange(port, b"GET /latin1 HTTP/1.1\r\nHost: x\r\nX-T: caf\xe9 \x80\xff!\r\n"
+                   b"Connection: close\r\n\r\n")
+    r = responses(raw)
+    check("latin1-bytes", [(x[0], x[3], x[1].get("x-back"), x[2]) for x in r],
+          [(299, "Caf\xe9", "caf\xe9 \x80\xff!", b"99,97,102,233,32,128,255,33")])
 
 
 def readable_streams(port):
