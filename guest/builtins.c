@@ -83,11 +83,13 @@ static const char *const fetch_globals[] = {"Headers",
 					    "TextEncoderStream",
 					    "TextDecoderStream"};
 
-/* web.js takes it for performance.now() and deletes it */
+/* web.js takes them, for performance.now() and TextEncoder, and deletes them */
 static int prepare_web(JSContext *c, JSValueConst global)
 {
-	return JS_SetPropertyStr(c, global, "__mica_hrtime",
-				 JS_NewCFunction(c, js_hrtime, "__mica_hrtime", 0));
+	if (JS_SetPropertyStr(c, global, "__mica_hrtime",
+			      JS_NewCFunction(c, js_hrtime, "__mica_hrtime", 0)) < 0)
+		return -1;
+	return mica_bytes_prepare_web(c, global);
 }
 
 #define COUNT(a) (int)(sizeof(a) / sizeof((a)[0]))
@@ -95,7 +97,7 @@ static struct lazy_script lazy[] = {
     {web_globals, COUNT(web_globals), mica_js_web, &mica_js_web_size, prepare_web, 0},
     {crypto_globals, COUNT(crypto_globals), mica_js_crypto, &mica_js_crypto_size,
      mica_crypto_prepare, 0},
-    {fetch_globals, COUNT(fetch_globals), mica_js_fetch, &mica_js_fetch_size, mica_bytes_prepare,
+    {fetch_globals, COUNT(fetch_globals), mica_js_fetch, &mica_js_fetch_size, mica_bytes_prepare_fetch,
      0},
 };
 #define LAZY_SHIFT 8 /* magic = script << LAZY_SHIFT | name */

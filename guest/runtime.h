@@ -48,8 +48,10 @@ void mica_builtins_init(JSValueConst global);
 /* console.js's formatter: how console.log prints v. */
 JSValue mica_inspect(JSValueConst v);
 
-/* bytes.c: defines __mica_latin1 {text, put}, which fetch.js takes. */
-int mica_bytes_prepare(JSContext *c, JSValueConst global);
+/* bytes.c: define the natives web.js takes (__mica_utf8) and fetch.js
+ * takes (__mica_latin1 {text, put}), each before its script runs. */
+int mica_bytes_prepare_web(JSContext *c, JSValueConst global);
+int mica_bytes_prepare_fetch(JSContext *c, JSValueConst global);
 
 /* crypto.c: defines the lazy globals of crypto.js (crypto, CryptoKey...). */
 int mica_crypto_prepare(JSContext *c, JSValueConst global);

@@ -8,7 +8,9 @@
  *   structuredClone, queueMicrotask, performance.
  * Contract with the C side: if the native global `__mica_hrtime()` (a
  * monotonic clock, nanoseconds as a Number) exists, it is captured for
- * `performance` and deleted; otherwise Date.now() is used.
+ * `performance` and deleted; otherwise Date.now() is used. The same for
+ * `__mica_utf8(string)` (its UTF-8 as an ArrayBuffer, lone surrogates as
+ * U+FFFD), for TextEncoder; otherwise it is done in JavaScript.
  *
  * Specs followed: WHATWG Encoding (UTF-8 only), HTML (forgiving-base64,
  * structured clone, microtasks), WHATWG URL (the 2025 text, as implemented by
@@ -141,7 +143,15 @@
     const d = s.charCodeAt(i + 1);
     return c <= 0xDBFF && (d & 0xFC00) === 0xDC00 ? 0x10000 + ((c - 0xD800) << 10) + (d - 0xDC00) : 0xFFFD;
   }
+  // UTF-8 natively where the guest has it (bytes.c, taken and deleted);
+  // the same in JavaScript elsewhere
+  let nativeUtf8;
+  if (ObjectPrototypeHasOwnProperty(G, '__mica_utf8')) {
+    nativeUtf8 = G.__mica_utf8;
+    try { delete G.__mica_utf8; } catch {}
+  }
   function utf8Encode(s) {
+    if (nativeUtf8 !== undefined) return new Uint8Array(nativeUtf8(s));
     const n = s.length;
     const ascii = new Uint8Array(n);
     let i = 0;
