@@ -38,6 +38,10 @@
  *    awaits what ctx.waitUntil() was given, and returns. A response of one
  *    frame with no waitUntil() work is instead returned (a Uint8Array),
  *    saving a host call: the host takes it as if given to respond().
+ *
+ * Contract with the C side: if the native global `__mica_latin1` ({text,
+ * put}, guest/bytes.c) exists, the dispatcher takes it for its byte
+ * strings and deletes it; otherwise they are converted in JavaScript.
  */
 (function () {
   'use strict';
@@ -2406,7 +2410,7 @@
   // ---------------------------------------------------------------------------
   // latin1(bytes, at, n): a string of a character per byte; putLatin1(bytes,
   // at, s): the other way, returning where it ended. Native in the guest
-  // (bytes.c: ~50x faster), in JavaScript where there is no such native.
+  // (bytes.c), in JavaScript where there is no such native.
   const latin1 = nativeLatin1 !== undefined ? nativeLatin1.text : (b, i, n) => {
     let s = '';
     for (let k = 0; k < n; k += 8192) s += StringFromCharCode.apply(null, b.subarray(i + k, i + MathMin(n, k + 8192)));

@@ -382,8 +382,9 @@ static int sync_now(struct mica_vm *vm, mica_error *err)
 
 int mica_vm_complete_io(struct mica_vm *vm, mica_error *err)
 {
-	if (sync_now(vm, err))
-		return err ? err->code : MICA_ERR_SYSTEM;
+	int rc = sync_now(vm, err);
+	if (rc)
+		return rc;
 	vm->run->immediate_exit = 1;
 	int r = ioctl(vm->vcpu_fd, KVM_RUN, 0);
 	int e = errno;
@@ -401,8 +402,9 @@ int mica_vm_save(struct mica_vm *vm, struct mica_cpu *cpu, mica_error *err)
 	struct kvm_regs regs;
 	struct kvm_sregs sregs;
 	struct kvm_xsave xsave;
-	if (sync_now(vm, err))
-		return err ? err->code : MICA_ERR_SYSTEM;
+	int rc = sync_now(vm, err);
+	if (rc)
+		return rc;
 	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0 ||
 	    ioctl(vm->vcpu_fd, KVM_GET_SREGS, &sregs) < 0 ||
 	    ioctl(vm->vcpu_fd, KVM_GET_XSAVE, &xsave) < 0)
