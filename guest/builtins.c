@@ -41,6 +41,16 @@ static JSValue js_hrtime(JSContext *c, JSValueConst this_val, int argc, JSValueC
 	return JS_NewFloat64(c, (double)mica_clock_wall_ns());
 }
 
+int mica_define_natives(JSContext *c, JSValueConst global, const char *name,
+			const JSCFunctionListEntry *fns, int count)
+{
+	JSValue native = JS_NewObject(c);
+	if (JS_IsException(native))
+		return -1;
+	JS_SetPropertyFunctionList(c, native, fns, count);
+	return JS_SetPropertyStr(c, global, name, native) < 0 ? -1 : 0;
+}
+
 /* web.js and crypto.js are evaluated on first use of one of their globals:
  * web.js alone added 1 ms from boot to ready, and most handlers use neither.
  * Until then each global is an accessor that loads its script. */
@@ -97,8 +107,8 @@ static struct lazy_script lazy[] = {
     {web_globals, COUNT(web_globals), mica_js_web, &mica_js_web_size, prepare_web, 0},
     {crypto_globals, COUNT(crypto_globals), mica_js_crypto, &mica_js_crypto_size,
      mica_crypto_prepare, 0},
-    {fetch_globals, COUNT(fetch_globals), mica_js_fetch, &mica_js_fetch_size, mica_bytes_prepare_fetch,
-     0},
+    {fetch_globals, COUNT(fetch_globals), mica_js_fetch, &mica_js_fetch_size,
+     mica_bytes_prepare_fetch, 0},
 };
 #define LAZY_SHIFT 8 /* magic = script << LAZY_SHIFT | name */
 

@@ -8,25 +8,20 @@
 
 #include "runtime.h"
 
-/* The bytes of a Uint8Array, or NULL (a TypeError thrown). */
+/* The bytes v views (a typed array, DataView or ArrayBuffer), or NULL with
+ * a TypeError pending. */
 static uint8_t *bytes_of(JSContext *c, JSValueConst v, size_t *len)
 {
-	size_t off, size, elem;
-	JSValue ab = JS_GetTypedArrayBuffer(c, v, &off, len, &elem);
-	if (JS_IsException(ab))
-		return NULL;
-	uint8_t *p = JS_GetArrayBuffer(c, &size, ab);
-	JS_FreeValue(c, ab);
-	if (!p || elem != 1) {
-		JS_ThrowTypeError(c, "not a Uint8Array");
-		return NULL;
-	}
-	return p + off;
+	static uint8_t none; /* where an empty buffer has no memory */
+	uint8_t *p;
+	int k = JS_GetBinaryBytes(c, v, &p, len);
+	if (k == 0)
+		JS_ThrowTypeError(c, "not binary data");
+	return k != 1 ? NULL : p ? p : &none;
 }
 
 /* A range [at, at + n) of a buffer of len bytes, from two JS numbers. */
-static int range_of(JSContext *c, JSValueConst a, JSValueConst b, size_t len, size_t *at,
-		    size_t *n)
+static int range_of(JSContext *c, JSValueConst a, JSValueConst b, size_t len, size_t *at, size_t *n)
 {
 	int64_t x, y;
 	if (JS_ToInt64(c, &x, a) < 0 || JS_ToInt64(c, &y, b) < 0)
@@ -109,28 +104,41 @@ out:
 	return r;
 }
 
-/* utf8(s): s in UTF-8 (an ArrayBuffer), a lone surrogate as U+FFFD, as
+/* utf8(s): s in UTF-8 (a Uint8Array), a lone surrogate as U+FFFD, as
  * TextEncoder.encode() has it. */
 static JSValue js_utf8(JSContext *c, JSValueConst this_val, int argc, JSValueConst *argv)
 {
 	(void)this_val, (void)argc;
-	size_t n, size;
+	size_t n;
 	/* QuickJS writes a lone surrogate as its own three bytes (ED A0..BF
-	 * xx), U+FFFD's length: replaced in place */
+	 * xx), U+FFFD's length; s may be the string's own memory: fixed in a
+	 * copy, when there is one (0xED only ever leads a sequence) */
 	const char *s = JS_ToCStringLen(c, &n, argv[0]);
 	if (!s)
 		return JS_EXCEPTION;
-	JSValue ab = JS_NewArrayBufferCopy(c, (const uint8_t *)s, n);
-	JS_FreeCString(c, s);
-	uint8_t *p = JS_IsException(ab) ? NULL : JS_GetArrayBuffer(c, &size, ab);
-	if (!p)
-		return ab;
-	for (size_t i = 0; i + 2 < size; i++)
-		if (p[i] == 0xed && p[i + 1] >= 0xa0) { /* 0xED only ever leads */
-			p[i] = 0xef, p[i + 1] = 0xbf, p[i + 2] = 0xbd;
-			i += 2;
+	const char *lone = NULL;
+	for (size_t i = 0; i + 2 < n && !lone; i++)
+		if ((unsigned char)s[i] == 0xed && (unsigned char)s[i + 1] >= 0xa0)
+			lone = s + i;
+	JSValue r;
+	if (!lone) {
+		r = mica_new_bytes(c, s, n);
+	} else {
+		uint8_t *u = js_malloc(c, n);
+		r = JS_EXCEPTION;
+		if (u) {
+			memcpy(u, s, n);
+			for (size_t i = (size_t)(lone - s); i + 2 < n; i++)
+				if (u[i] == 0xed && u[i + 1] >= 0xa0) {
+					u[i] = 0xef, u[i + 1] = 0xbf, u[i + 2] = 0xbd;
+					i += 2;
+				}
+			r = mica_new_bytes(c, u, n);
+			js_free(c, u);
 		}
-	return ab;
+	}
+	JS_FreeCString(c, s);
+	return r;
 }
 
 static const JSCFunctionListEntry latin1_funcs[] = {
@@ -148,10 +156,6 @@ int mica_bytes_prepare_web(JSContext *c, JSValueConst global)
 
 int mica_bytes_prepare_fetch(JSContext *c, JSValueConst global)
 {
-	JSValue native = JS_NewObject(c);
-	if (JS_IsException(native))
-		return -1;
-	JS_SetPropertyFunctionList(c, native, latin1_funcs,
+	return mica_define_natives(c, global, "__mica_latin1", latin1_funcs,
 				   sizeof(latin1_funcs) / sizeof(latin1_funcs[0]));
-	return JS_SetPropertyStr(c, global, "__mica_latin1", native) < 0 ? -1 : 0;
 }

@@ -523,10 +523,6 @@ static const JSCFunctionListEntry native_funcs[] = {
 /* crypto.js's native half, as a hidden global it captures and deletes. */
 int mica_crypto_prepare(JSContext *c, JSValueConst global)
 {
-	JSValue native = JS_NewObject(c);
-	if (JS_IsException(native))
-		return -1;
-	JS_SetPropertyFunctionList(c, native, native_funcs,
+	return mica_define_natives(c, global, "__mica_crypto", native_funcs,
 				   sizeof(native_funcs) / sizeof(native_funcs[0]));
-	return JS_SetPropertyStr(c, global, "__mica_crypto", native) < 0 ? -1 : 0;
 }

@@ -47,6 +47,10 @@ extern int mica_compiling;
 void mica_builtins_init(JSValueConst global);
 /* console.js's formatter: how console.log prints v. */
 JSValue mica_inspect(JSValueConst v);
+/* Defines global[name], an object of the natives fns, for a lazy script to
+ * take (and delete) before any user code runs. -1 with an exception. */
+int mica_define_natives(JSContext *c, JSValueConst global, const char *name,
+			const JSCFunctionListEntry *fns, int count);
 
 /* bytes.c: define the natives web.js takes (__mica_utf8) and fetch.js
  * takes (__mica_latin1 {text, put}), each before its script runs. */

@@ -9,7 +9,7 @@
  * Contract with the C side: if the native global `__mica_hrtime()` (a
  * monotonic clock, nanoseconds as a Number) exists, it is captured for
  * `performance` and deleted; otherwise Date.now() is used. The same for
- * `__mica_utf8(string)` (its UTF-8 as an ArrayBuffer, lone surrogates as
+ * `__mica_utf8(string)` (its UTF-8 as a Uint8Array, lone surrogates as
  * U+FFFD), for TextEncoder; otherwise it is done in JavaScript.
  *
  * Specs followed: WHATWG Encoding (UTF-8 only), HTML (forgiving-base64,
@@ -151,7 +151,7 @@
     try { delete G.__mica_utf8; } catch {}
   }
   function utf8Encode(s) {
-    if (nativeUtf8 !== undefined) return new Uint8Array(nativeUtf8(s));
+    if (nativeUtf8 !== undefined) return nativeUtf8(s);
     const n = s.length;
     const ascii = new Uint8Array(n);
     let i = 0;

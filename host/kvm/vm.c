@@ -208,8 +208,8 @@ int mica_vm_create(struct mica_vm *vm, const struct mica_kvm *kvm, uint64_t mem_
 		goto fail;
 	}
 	vm->run_size = kvm->run_size;
-	vm->sync_regs = (ioctl(vm->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS) & MICA_SYNC_REGS) ==
-			MICA_SYNC_REGS;
+	vm->sync_regs = (ioctl(vm->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS) &
+			 MICA_SYNC_REGS) == MICA_SYNC_REGS;
 	if (ioctl(vm->vcpu_fd, KVM_SET_CPUID2, kvm->cpuid) < 0) {
 		mica_err_errno(err, MICA_ERR_SYSTEM, "KVM_SET_CPUID2");
 		goto fail;
