@@ -2434,19 +2434,6 @@
     }
     return [out, at];
   }
-  // The same for fields of bytes (latin1), decoded at once and cut up.
-  function latin1Fields(b, from, count) {
-    const cuts = [];
-    let at = from;
-    for (let k = 0; k < count; k++) {
-      const n = u32(b, at);
-      cuts.push(at + 4 - from, at + 4 + n - from);
-      at += 4 + n;
-    }
-    const all = latin1(b, from, at - from), out = [];
-    for (let k = 0; k < cuts.length; k += 2) out.push(all.substring(cuts[k], cuts[k + 1]));
-    return [out, at];
-  }
 
   let handler = null, handlerThis = null, env = null, host = null;
 
@@ -2544,7 +2531,7 @@
   async function serve(frame) {
     const b = viewBytes(frame);
     const total = u32(b, 0), inline = u32(b, 4), count = u32(b, 8);
-    const [f, at] = latin1Fields(b, 12, count);
+    const [f, at] = readFields(b, 12, count, latin1);
     const headers = new Headers();
     const list = headersList(headers);
     for (let k = 2; k + 1 < f.length; k += 2) list.push([f[k].toLowerCase(), f[k + 1]]);
@@ -2631,7 +2618,7 @@
       });
     }
     const status = u32(b, 0), count = u32(b, 4), total = u32(b, 8), inline = u32(b, 12), id = u32(b, 16);
-    const [f, end] = latin1Fields(b, 20, count);
+    const [f, end] = readFields(b, 20, count, latin1);
     const headers = new Headers();
     const list = headersList(headers);
     for (let k = 2; k + 1 < f.length; k += 2) list.push([f[k].toLowerCase(), f[k + 1]]);
