@@ -86,42 +86,13 @@ static void put_back(uint64_t s, uint64_t e, uint64_t *budget)
 	}
 }
 
-/* Puts [s, e) back, as put_back, where the guest may write; drops the rest:
- * a written page in a read-only range (only the host could have made one)
- * must not make the reset itself fault. */
-static void restore_range(uint64_t s, uint64_t e, uint64_t *budget)
+/* The pages the guest wrote in [lo, hi), one of its writable ranges (anonymous
+ * now, no longer the snapshot's file pages or the zero page), go back to the
+ * snapshot by put_back, but for the pages of MICA_GPA_IN in [keep_lo, keep_hi)
+ * that hold the host's next request. */
+static void restore_writable(uint64_t lo, uint64_t hi, uint64_t keep_lo, uint64_t keep_hi,
+			     uint64_t *budget)
 {
-	uint64_t n =
-	    CTRL->nwritable < MICA_PROC_MAX_WRITABLE ? CTRL->nwritable : MICA_PROC_MAX_WRITABLE;
-	for (uint64_t i = 0; i < n && s < e; i++) {
-		uint64_t lo = CTRL->writable[i][0], hi = CTRL->writable[i][1];
-		if (hi <= s)
-			continue;
-		if (lo >= e)
-			break;
-		if (lo > s) {
-			mica_proc_drop(s, lo - s);
-			s = lo;
-		}
-		uint64_t end = hi < e ? hi : e;
-		put_back(s, end, budget);
-		s = end;
-	}
-	if (s < e)
-		mica_proc_drop(s, e - s);
-}
-
-/* The private pages the guest wrote (anonymous now, no longer the
- * snapshot's file pages or the zero page) go back to the snapshot: refilled
- * in place, which keeps them mapped, up to copy_max pages; dropped past
- * that, so the next writes fault them in again. The pages of MICA_GPA_IN
- * that hold the host's next request stay. */
-static void restore_private(void)
-{
-	uint64_t lo = CTRL->priv_lo, hi = CTRL->priv_hi, budget = CTRL->copy_max;
-	uint64_t keep_lo = MICA_GPA_IN,
-		 keep_in = CTRL->keep_in < MICA_IN_SIZE ? CTRL->keep_in : MICA_IN_SIZE;
-	uint64_t keep_hi = MICA_GPA_IN + ((keep_in + MICA_PAGE_SIZE - 1) & ~(MICA_PAGE_SIZE - 1));
 	while (lo < hi) {
 		struct pm_scan_arg a = {
 		    .size = sizeof(a),
@@ -135,22 +106,43 @@ static void restore_private(void)
 		    .return_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
 		};
 		long n = mica_proc_scan(&a);
-		if (n < 0) { /* no PAGEMAP_SCAN (Linux < 6.7): drop everything but the request */
-			uint64_t none = 0;
-			restore_range(lo, hi < keep_lo ? hi : keep_lo, &none);
-			restore_range(lo > keep_hi ? lo : keep_hi, hi, &none);
-			break;
+		if (n < 0) { /* no PAGEMAP_SCAN (Linux < 6.7): the whole range, dropped */
+			n = 1;
+			VEC[0] = (struct page_region){.start = lo, .end = hi};
+			a.walk_end = hi;
+			*budget = 0;
 		}
 		for (long i = 0; i < n; i++) {
 			uint64_t s = VEC[i].start, e = VEC[i].end;
 			if (s < lo || e > hi || s >= e)
 				continue; /* not what was asked: never the case */
-			restore_range(s, e < keep_lo ? e : keep_lo, &budget);
-			restore_range(s > keep_hi ? s : keep_hi, e, &budget);
+			put_back(s, e < keep_lo ? e : keep_lo, budget);
+			put_back(s > keep_hi ? s : keep_hi, e, budget);
 		}
 		if (a.walk_end <= lo || a.walk_end > hi)
 			break;
 		lo = a.walk_end;
+	}
+}
+
+/* The guest's private memory [priv_lo, priv_hi) back to the snapshot: only
+ * its writable ranges are scanned, since no other page of it ever changes
+ * (the guest cannot change its mappings, and the host writes only there).
+ * Refilled in place, which keeps the pages mapped, up to copy_max pages;
+ * dropped past that, so the next writes fault them in again. */
+static void restore_private(void)
+{
+	uint64_t lo = CTRL->priv_lo, hi = CTRL->priv_hi, budget = CTRL->copy_max;
+	uint64_t keep_lo = MICA_GPA_IN,
+		 keep_in = CTRL->keep_in < MICA_IN_SIZE ? CTRL->keep_in : MICA_IN_SIZE;
+	uint64_t keep_hi = MICA_GPA_IN + ((keep_in + MICA_PAGE_SIZE - 1) & ~(MICA_PAGE_SIZE - 1));
+	uint64_t n =
+	    CTRL->nwritable < MICA_PROC_MAX_WRITABLE ? CTRL->nwritable : MICA_PROC_MAX_WRITABLE;
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t s = CTRL->writable[i][0] > lo ? CTRL->writable[i][0] : lo;
+		uint64_t e = CTRL->writable[i][1] < hi ? CTRL->writable[i][1] : hi;
+		if (s < e)
+			restore_writable(s, e, keep_lo, keep_hi, &budget);
 	}
 	zero(MICA_GPA_IN + keep_in, keep_hi - (MICA_GPA_IN + keep_in));
 }

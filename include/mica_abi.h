@@ -339,9 +339,9 @@ struct mica_proc_ctrl {
 	 * snapshot's) are copied back from MICA_PROC_REF_BASE where the
 	 * snapshot has data (extent[]) and zeroed elsewhere, up to copy_max
 	 * pages; past that they are dropped, so that the snapshot shows through
-	 * again (and the next writes fault them in). Written pages outside the
-	 * guest's writable ranges (writable[], sorted) are always dropped,
-	 * never written. Then the shared pages the guest may write are zeroed
+	 * again (and the next writes fault them in). Only the guest's writable
+	 * ranges (writable[], sorted) are scanned: no other private page ever
+	 * changes. Then the shared pages the guest may write are zeroed
 	 * (mailbox, console, scratch). Either way the request the host has
 	 * just put in the guest stays: keep_inline bytes of MICA_GPA_INLINE or
 	 * keep_in of MICA_GPA_IN (the rest of their last page is zeroed). Last,

@@ -194,11 +194,14 @@ static void proc_describe(void *state, char *buf, size_t len)
 	    "descriptor and request pinned; arch_prctl(SET_FS/SET_GS); exit_group; every other "
 	    "system call is served inside the guest\n"
 	    "capabilities: none, no_new_privs\n"
+	    "identity: uid %u, gid %u as the host sees them%s\n"
 	    "namespaces: %s%s%s%s\n"
 	    "%s\n"
 	    "rlimits: no core dumps, 3 descriptors, no processes, address space = the guest's "
 	    "memory, its snapshot's data and 1 MiB\n"
 	    "spares: %d idle processes kept for clones of the same snapshot, reset before reuse\n",
+	    (unsigned)p->zy.uid, (unsigned)p->zy.gid,
+	    p->zy.uid == geteuid() ? " (ours: only root may map another user)" : "",
 	    *got ? got : "none", *refused ? " (refused: " : "", refused, *refused ? ")" : "", cg,
 	    p->spare_max);
 }

@@ -617,10 +617,14 @@ void zygote_main(void)
 {
 	const int sock = 3;
 	uint64_t lim[2];
-	if (sys(SYS_prlimit64, 0, RLIMIT_NOFILE, 0, lim) == 0) { /* a descriptor per child */
-		lim[0] = lim[1];
-		sys(SYS_prlimit64, 0, RLIMIT_NOFILE, lim, 0);
-	}
+	/* A descriptor per child, and a process: root outside, we were exempt
+	 * from RLIMIT_NPROC, mapped to nobody we are not (zygote.c). */
+	static const int raise[] = {RLIMIT_NOFILE, RLIMIT_NPROC};
+	for (unsigned i = 0; i < sizeof(raise) / sizeof(raise[0]); i++)
+		if (sys(SYS_prlimit64, 0, raise[i], 0, lim) == 0) {
+			lim[0] = lim[1];
+			sys(SYS_prlimit64, 0, raise[i], lim, 0);
+		}
 	/* Best effort, each where the namespaces allow it. */
 	sys(SYS_mount, 0, "/", 0, MS_REC | MS_PRIVATE, 0);
 	sys(SYS_sethostname, "mica", 4);

@@ -1,8 +1,7 @@
 /*
- * Starting and talking to the zygote. It is this runtime's child, started
- * with clone(CLONE_VM | CLONE_VFORK) into new namespaces and exec'd from a
- * memfd holding the loader: nothing of the host's memory or descriptors
- * reaches it but its control socket.
+ * Starting and talking to the zygote. It is this runtime's child, cloned
+ * into new namespaces and exec'd from a memfd holding the loader: nothing of
+ * the host's memory or descriptors reaches it but its control socket.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +28,7 @@ extern const uint8_t mica_loader_image[];
 extern const uint8_t mica_loader_image_end[];
 
 #define REPORT_TIMEOUT_MS 10000
+#define NOBODY		  65534u /* Debian's nobody and nogroup */
 
 static const struct {
 	unsigned flag;
@@ -48,23 +48,25 @@ void mica_zygote_ns_names(unsigned ns, char *buf, size_t len)
 					      namespaces[i].name);
 }
 
-/* What the child of clone() needs, prepared before it: it shares our
- * memory until exec and may only make system calls. */
+/* What the child of clone() needs, prepared before it: it is a copy of a
+ * process that may have other threads, so it makes only system calls. */
 struct start {
 	unsigned ns;
 	int probe; /* only try the namespaces: exit at once */
 	int sock, image;
-	char uid_map[32], gid_map[32];
+	int gate[2]; /* a pipe: EOF once the host has written the id maps */
+	uid_t uid;   /* out: the ids its root has, as the host sees them */
+	gid_t gid;
 };
 
-static void put(const char *path, const char *s)
+static int put(const char *path, const char *s)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		ssize_t r = write(fd, s, strlen(s));
-		(void)r;
-		close(fd);
-	}
+	if (fd < 0)
+		return -1;
+	ssize_t n = write(fd, s, strlen(s));
+	close(fd);
+	return n == (ssize_t)strlen(s) ? 0 : -1;
 }
 
 static int start_child(void *arg)
@@ -72,12 +74,19 @@ static int start_child(void *arg)
 	struct start *s = arg;
 	if (s->probe)
 		_exit(0);
-	/* Root in its own user namespace (mapped to us), so that it keeps its
-	 * capabilities there across exec, until it drops them. */
+	/* Root in its own user namespace, so that it keeps its capabilities
+	 * there across exec, until it drops them: the host maps that root. */
+	char c;
+	close(s->gate[1]);
+	while (read(s->gate[0], &c, 1) < 0 && errno == EINTR)
+		;
+	/* Our credentials are still the host's until we take the mapped root's
+	 * (raw calls: glibc's would signal the host's threads, not here). No
+	 * supplementary groups where the host allowed setgroups. */
 	if (s->ns & CLONE_NEWUSER) {
-		put("/proc/self/setgroups", "deny");
-		put("/proc/self/uid_map", s->uid_map);
-		put("/proc/self/gid_map", s->gid_map);
+		syscall(SYS_setgroups, 0, NULL);
+		syscall(SYS_setresgid, 0, 0, 0);
+		syscall(SYS_setresuid, 0, 0, 0);
 	}
 	/* the socket to 3, the loader to 4, whatever numbers they had */
 	int sock = fcntl(s->sock, F_DUPFD, 5), image = fcntl(s->image, F_DUPFD_CLOEXEC, 5);
@@ -90,27 +99,62 @@ static int start_child(void *arg)
 	_exit(127);
 }
 
-/* clone() into ns; the zygote's pidfd, or -1 with errno. */
+/* Writes "0 id 1" to /proc/<pid>/<file>: 0 or -1. */
+static int map_root(pid_t pid, const char *file, unsigned id)
+{
+	char path[64], map[32];
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	snprintf(map, sizeof(map), "0 %u 1", id);
+	return put(path, map);
+}
+
+/* The root of the child's user namespace, as the host sees it: nobody
+ * where we may map another user (root does), else ourselves. So a sandbox
+ * that got past its filter would own no file of the host's. */
+static void map_ids(struct start *s, pid_t pid)
+{
+	if (!map_root(pid, "uid_map", NOBODY))
+		s->uid = NOBODY;
+	else
+		map_root(pid, "uid_map", (unsigned)s->uid);
+	if (!map_root(pid, "gid_map", NOBODY)) {
+		s->gid = NOBODY;
+		return;
+	}
+	/* mapping our own group needs setgroups denied first */
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/setgroups", (int)pid);
+	put(path, "deny");
+	map_root(pid, "gid_map", (unsigned)s->gid);
+}
+
+/* clone() into ns; the zygote's pidfd, or -1 with errno. Not CLONE_VM |
+ * CLONE_VFORK: we must write the child's id maps while it waits, since
+ * only a process outside its user namespace may map another user. */
 static int clone_into(struct start *s, unsigned ns, int probe)
 {
 	enum { STACK = 64 << 10 };
+	if (pipe2(s->gate, O_CLOEXEC))
+		return -1;
 	char *stack = mmap(NULL, STACK, PROT_READ | PROT_WRITE,
 			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-	if (stack == MAP_FAILED)
-		return -1;
-	s->ns = ns;
-	s->probe = probe;
-	int pidfd = -1;
-	/* No exit signal: the application's SIGCHLD handling never sees it. */
-	int pid = clone(start_child, stack + STACK,
-			(int)(CLONE_VM | CLONE_VFORK | CLONE_PIDFD | ns), s, &pidfd);
-	int e = errno;
-	munmap(stack, STACK);
-	if (pid < 0) {
-		errno = e;
-		return -1;
+	int pid = -1, pidfd = -1, e = errno;
+	s->uid = geteuid();
+	s->gid = getegid();
+	if (stack != MAP_FAILED) {
+		s->ns = ns;
+		s->probe = probe;
+		/* No exit signal: the application's SIGCHLD handling never sees it. */
+		pid = clone(start_child, stack + STACK, (int)(CLONE_PIDFD | ns), s, &pidfd);
+		e = errno;
+		munmap(stack, STACK); /* the child has its own copy */
 	}
-	return pidfd;
+	if (pid > 0 && !probe && (ns & CLONE_NEWUSER))
+		map_ids(s, pid);
+	close(s->gate[0]);
+	close(s->gate[1]); /* the child goes on */
+	errno = e;
+	return pid > 0 ? pidfd : -1;
 }
 
 static void reap(int pidfd)
@@ -166,8 +210,6 @@ int mica_zygote_start(struct mica_zygote *z, mica_error *err)
 		goto fail;
 	}
 	s.sock = sv[1];
-	snprintf(s.uid_map, sizeof(s.uid_map), "0 %u 1", (unsigned)getuid());
-	snprintf(s.gid_map, sizeof(s.gid_map), "0 %u 1", (unsigned)getgid());
 	/* All of them, else (rarely) those the kernel allows one by one. */
 	for (size_t i = 0; i < NNS; i++)
 		z->ns |= namespaces[i].flag;
@@ -181,6 +223,8 @@ int mica_zygote_start(struct mica_zygote *z, mica_error *err)
 				    "process backend unavailable: cannot start the zygote");
 		goto fail;
 	}
+	z->uid = s.uid;
+	z->gid = s.gid;
 	close(sv[1]);
 	sv[1] = -1;
 	z->sock = sv[0];

@@ -13,6 +13,8 @@ struct mica_zygote {
 	int pidfd;	  /* the zygote */
 	unsigned ns;	  /* the CLONE_NEW* namespaces it got */
 	unsigned refused; /* those the kernel refused */
+	uid_t uid;	  /* the ids its root, and every sandbox, has as */
+	gid_t gid;	  /* the host sees them: nobody's where we are root */
 	pthread_mutex_t lock;
 };
 

@@ -180,6 +180,43 @@ TEST(proc_status_confined)
 	fx_close(&f);
 }
 
+/* Root in the first user namespace maps its sandboxes' root to nobody, so
+ * that one which got past its filter would own no file of the host's;
+ * anyone else can map only itself. describe says which. */
+TEST(proc_runs_as_nobody)
+{
+	NEED_PROCESS();
+	struct fx f;
+	if (fx_open(&f, NULL))
+		return;
+	char map[128] = "", facts[2048], want[64];
+	FILE *m = fopen("/proc/self/uid_map", "r");
+	int first_ns_root = m && fgets(map, sizeof(map), m) && geteuid() == 0 &&
+			    !strcmp(map, "         0          0 4294967295\n");
+	if (m)
+		fclose(m);
+	mica_runtime_describe(f.rt, facts, sizeof(facts));
+	int nobody = first_ns_root && strstr(facts, "namespaces: user");
+	unsigned id = nobody ? 65534 : (unsigned)geteuid(), gid = 0;
+	snprintf(want, sizeof(want), "identity: uid %u, gid ", id);
+	const char *line = strstr(facts, want);
+	CHECK(line && sscanf(line + strlen(want), "%u", &gid) == 1 && (!nobody || gid == 65534),
+	      "describe: want '%s%s' in %s", want, nobody ? "65534" : "", facts);
+	pid_t who[] = {f.child, f.zygote};
+	for (int i = 0; i < 2; i++) {
+		char v[128], w[128];
+		snprintf(w, sizeof(w), "%u\t%u\t%u\t%u", id, id, id, id);
+		status_field(who[i], "Uid", v, sizeof(v));
+		CHECK(!strcmp(v, w), "%s Uid: %s, want %s", i ? "zygote" : "sandbox", v, w);
+		snprintf(w, sizeof(w), "%u\t%u\t%u\t%u", gid, gid, gid, gid);
+		status_field(who[i], "Gid", v, sizeof(v));
+		CHECK(!strcmp(v, w), "%s Gid: %s, want %s", i ? "zygote" : "sandbox", v, w);
+		status_field(who[i], "Groups", v, sizeof(v));
+		CHECK(!nobody || !*v, "%s Groups: '%s', want none", i ? "zygote" : "sandbox", v);
+	}
+	fx_close(&f);
+}
+
 /* Its namespaces differ from ours for every one the runtime says it got. */
 TEST(proc_namespaces)
 {
@@ -814,6 +851,7 @@ TEST(proc_host_killed)
 int main(void)
 {
 	RUN(proc_status_confined);
+	RUN(proc_runs_as_nobody);
 	RUN(proc_namespaces);
 	RUN(proc_descriptors);
 	RUN(proc_mappings);
