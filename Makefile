@@ -129,8 +129,8 @@ $(BUILD)/libmica.so: $(HOST_OBJS) deploy/libmica.map
 		-Wl,-z,defs -Wl,-z,noexecstack -o $@ $(HOST_OBJS) $(HOST_LDLIBS)
 
 # ---- CLI ----
-CLI_SRCS := cli/mica.c cli/events.c cli/writer.c cli/help.c cli/slurp.c
-$(BUILD)/mica: $(CLI_SRCS) cli/events.h cli/writer.h cli/help.h cli/slurp.h include/mica.h $(BUILD)/libmica.a
+CLI_SRCS := cli/mica.c cli/events.c cli/writer.c cli/help.c cli/slurp.c cli/entry.c
+$(BUILD)/mica: $(CLI_SRCS) cli/events.h cli/writer.h cli/help.h cli/slurp.h cli/entry.h include/mica.h $(BUILD)/libmica.a
 	$(CC) $(HOST_CFLAGS) $(HOST_LDFLAGS) -o $@ $(CLI_SRCS) $(BUILD)/libmica.a $(HOST_LDLIBS)
 
 # ---- examples ----

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "../server/serve.h"
+#include "entry.h"
 #include "events.h"
 #include "help.h"
 #include "mica.h"
@@ -729,19 +730,7 @@ static int read_inputs(struct ctx *c)
 	if (o->modules && o->target && strcmp(o->cmd, "eval") && !c->bytecode) {
 		/* FILE.js is named by its path inside the root, so that its
 		 * relative imports resolve there. */
-		char *root = realpath(o->modules, NULL), *file = realpath(o->target, NULL);
-		if (!root) {
-			int e = errno;
-			free(file);
-			return fail(EXIT_USAGE, "cannot use '%s' as the module root: %s",
-				    o->modules, strerror(e));
-		}
-		size_t n = strlen(root);
-		if (root && file && !strncmp(file, root, n) && file[n] == '/')
-			c->entry = strdup(file + n + 1);
-		free(root);
-		free(file);
-		if (!c->entry)
+		if (!(c->entry = mica_cli_entry_name(o->modules, o->target)))
 			return fail(EXIT_USAGE, "'%s' is not inside the module root '%s'",
 				    o->target, o->modules);
 	}

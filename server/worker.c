@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../cli/entry.h"
 #include "../cli/slurp.h"
 #include "fetch.h"
 #include "log.h"
@@ -359,17 +360,19 @@ static char *module_name(const struct serve_config *cfg, const char *src, size_t
 		return strndup(src + 64, n);
 	}
 	if (cfg->modules) {
-		char *root = realpath(cfg->modules, NULL), *file = realpath(cfg->file, NULL);
-		char *name = NULL;
-		size_t k = root ? strlen(root) : 0;
-		if (root && file && !strncmp(file, root, k) && file[k] == '/' && file[k + 1] != '.')
-			name = strdup(file + k + 1);
+		char *name = mica_cli_entry_name(cfg->modules, cfg->file);
+		if (name && name[0] != '.')
+			return name;
+		if (name)
+			snprintf(why, why_len,
+				 "'%s' is named '%s' inside the module root '%s': serve needs a "
+				 "name that does not start with '.'",
+				 cfg->file, name, cfg->modules);
 		else
 			snprintf(why, why_len, "'%s' is not inside the module root '%s'", cfg->file,
 				 cfg->modules);
-		free(root);
-		free(file);
-		return name;
+		free(name);
+		return NULL;
 	}
 	const char *n = cfg->file;
 	while (n[0] == '.' && n[1] == '/')

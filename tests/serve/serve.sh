@@ -29,7 +29,7 @@ CASES="get-echo post-echo json set-cookie redirect head binary-response binary-b
 	admin-bind-failure rejections-strict rejections-none fetch-exact fetch-not-allowed
 	fetch-private-star fetch-redirect-followed fetch-redirect-refused fetch-redirect-modes
 	fetch-subrequest-limit fetch-big-body fetch-over-limit fetch-deadline fetch-bad-origin
-	pin-workers pin-off pin-auto pin-bad-value"
+	pin-workers pin-off pin-auto pin-bad-value modules-configmap modules-outside modules-dot-name"
 # the streams block at the end (tests/serve/streams.js)
 STREAM_CASES="stream-response blob-response request-body-reader request-body-reader-lazy transform-upper
 	stream-bad-chunk form-multipart fetch-signal-aborted fetch-signal-timeout"
@@ -320,6 +320,28 @@ for mode in reuse fresh; do
 		bad "$mode-isolation" "the server did not start"
 	fi
 done
+
+# ---- --modules laid out as a Kubernetes ConfigMap volume: each file a
+# symlink into ..data/, itself a symlink to a dated directory ----
+cm="$tmp/cm"
+mkdir -p "$cm/..2026_12_03_09_40_00.1"
+printf 'import { greet } from "./util.js";\nexport default { async fetch(req) {\n\tconst { tail } = await import("./util.js");\n\treturn new Response(greet(new URL(req.url).pathname) + tail);\n} };\n' >"$cm/..2026_12_03_09_40_00.1/handler.js"
+printf 'export const greet = (p) => "util " + p;\nexport const tail = "!";\n' >"$cm/..2026_12_03_09_40_00.1/util.js"
+ln -s ..2026_12_03_09_40_00.1 "$cm/..data"
+ln -s ..data/handler.js "$cm/handler.js"
+ln -s ..data/util.js "$cm/util.js"
+if start modules "$cm/handler.js" --modules "$cm" --access-log off; then
+	s=$(req "http://127.0.0.1:$port/x")
+	check modules-configmap "$s $(cat "$tmp/body")" "200 util /x!"
+	stop "$spid"
+else
+	bad modules-configmap "the server did not start: $(head -c 300 "$tmp/modules.err")"
+fi
+refused modules-outside "is not inside the module root" "$cm/handler.js" --modules "$D"
+mkdir -p "$tmp/dotroot/.hidden"
+cp "$cm/..data/handler.js" "$cm/..data/util.js" "$tmp/dotroot/.hidden/"
+refused modules-dot-name "serve needs a name that does not start with '.'" \
+	"$tmp/dotroot/.hidden/handler.js" --modules "$tmp/dotroot"
 
 # ---- --pin: worker N on the Nth of the CPUs the server may use (in turn),
 # and on the process backend its sandbox process too; off: anywhere. Read
