@@ -850,7 +850,9 @@ static void conn_feed(struct conn *c, const char *data, size_t len)
 		}
 		return;
 	}
-	if (!c->stop_input) { /* else a callback refused it already */
+	if (e == HPE_PAUSED_H2_UPGRADE) /* an HTTP/2 client's preface */
+		refuse(c, 505, "only HTTP/1.0 and HTTP/1.1 are served");
+	else if (!c->stop_input) { /* else a callback refused it already */
 		/* llhttp's reasons are static text, as r->error must be */
 		const char *reason = llhttp_get_error_reason(&c->parser);
 		refuse(c, 400, reason && *reason ? reason : "malformed request");

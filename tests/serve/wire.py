@@ -20,7 +20,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 CASES = """pipelined-in-order pipelined-many pipelined-close-big keep-alive obs-fold-space obs-fold-tab
 split-value-ok bare-lf cl-te cl-twice cl-twice-same chunk-size-bad chunk-size-huge
 chunked-trailers chunk-extension expect-continue expect-over-limit expect-unknown head
-http10-close http10-keep-alive host-missing host-twice version-2 te-gzip empty-value
+http10-close http10-keep-alive host-missing host-twice version-2 h2-preface te-gzip empty-value
 slowloris-headers slowloris-body served-meanwhile half-close client-gone error-body-text
 garbage-first status-text status-text-crlf date-header reload-serves-new reload-keeps-connection
 reload-finishes-old reload-broken-keeps-old reload-exit-0 snapshot-written snapshot-used
@@ -280,6 +280,9 @@ def run(port):
     check("host-twice", statuses(exchange(port, b"GET / HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n")),
           [400])
     check("version-2", statuses(exchange(port, b"GET / HTTP/2.0\r\nHost: x\r\n\r\n")), [505])
+    # an HTTP/2 client with prior knowledge: its preface, then a SETTINGS frame
+    check("h2-preface", statuses(exchange(
+        port, b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00")), [505])
     check("te-gzip", statuses(exchange(
         port, b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n")),
         [501])
