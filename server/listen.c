@@ -4,6 +4,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -22,13 +23,23 @@ int serve_listen(const char *opt, const char *spec, char *addr, size_t addr_len,
 			 spec);
 		return -1;
 	}
+	/* getaddrinfo would take 99999 for 34463, and "http" for 80 */
+	const char *p = colon + 1;
+	size_t digits = strspn(p, "0123456789");
+	if (p[digits] || digits > 5 || atoi(p) > 65535) {
+		snprintf(why, why_len, "%s wants a port from 0 to 65535 after the host, not '%s'",
+			 opt, spec);
+		return -1;
+	}
 	if (h[0] == '[' && hl >= 2 && h[hl - 1] == ']') {
 		h++;
 		hl -= 2;
 	}
 	memcpy(host, h, hl);
 	host[hl] = 0;
-	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE}, *ai = NULL;
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
+				 .ai_flags = AI_PASSIVE | AI_NUMERICSERV},
+			*ai = NULL;
 	int e = getaddrinfo(host, colon + 1, &hints, &ai);
 	if (e) {
 		snprintf(why, why_len, "%s %s: %s", opt, spec, gai_strerror(e));

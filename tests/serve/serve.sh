@@ -29,7 +29,8 @@ CASES="get-echo post-echo json set-cookie redirect head binary-response binary-b
 	admin-bind-failure rejections-strict rejections-none fetch-exact fetch-not-allowed
 	fetch-private-star fetch-redirect-followed fetch-redirect-refused fetch-redirect-modes
 	fetch-subrequest-limit fetch-big-body fetch-over-limit fetch-deadline fetch-bad-origin
-	pin-workers pin-off pin-auto pin-bad-value modules-configmap modules-outside modules-dot-name"
+	pin-workers pin-off pin-auto pin-bad-value modules-configmap modules-outside modules-dot-name
+	listen-port-99999 listen-port-http"
 # the streams block at the end (tests/serve/streams.js)
 STREAM_CASES="stream-response blob-response request-body-reader request-body-reader-lazy transform-upper
 	stream-bad-chunk form-multipart fetch-signal-aborted fetch-signal-timeout"
@@ -522,6 +523,16 @@ refused fetch-bad-origin "--allow-fetch wants an origin" $D/fetcher.js --allow-f
 refused env-file-malformed "bad.env:3:" $D/echo.js --env-file $D/bad.env
 refused refused-no-default "has no default export" $D/nodefault.js
 refused refused-no-fetch "has no fetch method" $D/nofetch.js
+# the port is checked, not wrapped (99999 would be 34463) or looked up
+for bad_port in 99999 http; do
+	timeout 30 "$MICA" serve $D/echo.js --listen "127.0.0.1:$bad_port" >/dev/null 2>"$tmp/port.err"
+	rc=$?
+	if [ "$rc" = 2 ] && grep -qF "wants a port from 0 to 65535" "$tmp/port.err"; then
+		ok "listen-port-$bad_port"
+	else
+		bad "listen-port-$bad_port" "exit $rc: $(head -c 300 "$tmp/port.err")"
+	fi
+done
 # a port held by a socket without SO_REUSEPORT
 python3 -c 'import socket, sys, time
 s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)
