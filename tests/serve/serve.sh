@@ -325,12 +325,9 @@ done
 # ---- --modules laid out as a Kubernetes ConfigMap volume: each file a
 # symlink into ..data/, itself a symlink to a dated directory ----
 cm="$tmp/cm"
-mkdir -p "$cm/..2026_12_03_09_40_00.1"
-printf 'import { greet } from "./util.js";\nexport default { async fetch(req) {\n\tconst { tail } = await import("./util.js");\n\treturn new Response(greet(new URL(req.url).pathname) + tail);\n} };\n' >"$cm/..2026_12_03_09_40_00.1/handler.js"
-printf 'export const greet = (p) => "util " + p;\nexport const tail = "!";\n' >"$cm/..2026_12_03_09_40_00.1/util.js"
-ln -s ..2026_12_03_09_40_00.1 "$cm/..data"
-ln -s ..data/handler.js "$cm/handler.js"
-ln -s ..data/util.js "$cm/util.js"
+printf 'import { greet } from "./util.js";\nexport default { async fetch(req) {\n\tconst { tail } = await import("./util.js");\n\treturn new Response(greet(new URL(req.url).pathname) + tail);\n} };\n' >"$tmp/handler.js"
+printf 'export const greet = (p) => "util " + p;\nexport const tail = "!";\n' >"$tmp/util.js"
+sh tests/configmap.sh "$cm" "$tmp/handler.js" "$tmp/util.js"
 if start modules "$cm/handler.js" --modules "$cm" --access-log off; then
 	s=$(req "http://127.0.0.1:$port/x")
 	check modules-configmap "$s $(cat "$tmp/body")" "200 util /x!"
@@ -340,7 +337,7 @@ else
 fi
 refused modules-outside "is not inside the module root" "$cm/handler.js" --modules "$D"
 mkdir -p "$tmp/dotroot/.hidden"
-cp "$cm/..data/handler.js" "$cm/..data/util.js" "$tmp/dotroot/.hidden/"
+cp "$tmp/handler.js" "$tmp/util.js" "$tmp/dotroot/.hidden/"
 refused modules-dot-name "serve needs a name that does not start with '.'" \
 	"$tmp/dotroot/.hidden/handler.js" --modules "$tmp/dotroot"
 
