@@ -201,7 +201,9 @@ static void proc_describe(void *state, char *buf, size_t len)
 	    "memory, its snapshot's data and 1 MiB\n"
 	    "spares: %d idle processes kept for clones of the same snapshot, reset before reuse\n",
 	    (unsigned)p->zy.uid, (unsigned)p->zy.gid,
-	    p->zy.uid == geteuid() ? " (ours: only root may map another user)" : "",
+	    p->zy.kid_uid != MICA_ZY_SAME_ID ? " (nobody)"
+	    : geteuid()			     ? " (ours: only root may map another user)"
+					     : " (ours: nobody could not be mapped)",
 	    *got ? got : "none", *refused ? " (refused: " : "", refused, *refused ? ")" : "", cg,
 	    p->spare_max);
 }
@@ -528,6 +530,8 @@ static int spawn(mica_sandbox *sb, struct proc_sb *s, mica_error *err)
 	m->nmaps =
 	    guest_maps(sb, (const uint64_t(*)[2])c->extent, (unsigned)c->nextents, m->map, &mapped);
 	m->op = MICA_ZY_SPAWN;
+	m->uid = s->p->zy.kid_uid;
+	m->gid = s->p->zy.kid_gid;
 	m->mem_size = sb->limits.memory_bytes;
 	m->ref = (uint32_t)s->resettable;
 	m->enter = img->hdr.proc_enter;

@@ -85,10 +85,25 @@ static int mount_point(const char *controller, char *out, size_t len)
 	return found;
 }
 
-static int make_runtime_dir(char *dir, size_t len, const char *base, const char *own)
+/* base + own + "/mica-<pid>-<n>", made. In v1 (nest), where own's
+ * directory is read-only even to its owner (the pids hierarchy's root, 0555,
+ * on some hosts), in a "mica" directory made there once: the zygote, which
+ * removes the runtime's directory when it ends, has no capability that
+ * would let it write to that one. */
+static int make_runtime_dir(char *dir, size_t len, const char *base, const char *own, int nest)
 {
 	static atomic_uint seq;
-	if ((size_t)snprintf(dir, len, "%s%s/mica-%d-%u", base, own, (int)getpid(),
+	char parent[PATH_MAX];
+	struct stat st;
+	int n = snprintf(parent, sizeof(parent), "%s%s", base, own);
+	if (nest && n > 0 && (size_t)n < sizeof(parent) && !stat(parent, &st) &&
+	    !(st.st_mode & S_IWUSR)) {
+		n = snprintf(parent, sizeof(parent), "%s%s/mica", base, own);
+		if (n > 0 && (size_t)n < sizeof(parent) && mkdir(parent, 0755) && errno != EEXIST)
+			return -1;
+	}
+	if (n < 0 || (size_t)n >= sizeof(parent) ||
+	    (size_t)snprintf(dir, len, "%s/mica-%d-%u", parent, (int)getpid(),
 			     atomic_fetch_add(&seq, 1)) >= len) {
 		errno = ENAMETOOLONG;
 		return -1;
@@ -121,7 +136,7 @@ void mica_cgroups_open(struct mica_cgroups *cg)
 	}
 	if (strstr(controllers, "memory") && !own_path(NULL, own, sizeof(own))) {
 		/* A child can only use the controllers its parent hands down. */
-		if (make_runtime_dir(cg->dir[0], sizeof(cg->dir[0]), "/sys/fs/cgroup", own) == 0) {
+		if (!make_runtime_dir(cg->dir[0], sizeof(cg->dir[0]), "/sys/fs/cgroup", own, 0)) {
 			if (put(cg->dir[0], "cgroup.subtree_control", "+memory +pids") == 0) {
 				cg->version = 2;
 				first_slots(cg);
@@ -143,7 +158,7 @@ void mica_cgroups_open(struct mica_cgroups *cg)
 				 "no cgroup with a %s controller is mounted", ctl[i]);
 			goto fail;
 		}
-		if (make_runtime_dir(cg->dir[i], sizeof(cg->dir[i]), base, own)) {
+		if (make_runtime_dir(cg->dir[i], sizeof(cg->dir[i]), base, own, 1)) {
 			snprintf(cg->why, sizeof(cg->why), "cgroup v1: cannot make %.160s: %s",
 				 cg->dir[i], strerror(errno));
 			cg->dir[i][0] = 0;

@@ -46,6 +46,9 @@
 #define SYS_wait4	   61
 #define SYS_kill	   62
 #define SYS_fcntl	   72
+#define SYS_setgroups	   116
+#define SYS_setresuid	   117
+#define SYS_setresgid	   119
 #define SYS_capset	   126
 #define SYS_sigaltstack	   131
 #define SYS_prctl	   157
@@ -150,6 +153,9 @@ struct pollfd {
 #define SIGSYS			 31
 #define SIG_BLOCK		 0
 #define SIG_SETMASK		 2
+#define CAP_KILL		 5
+#define CAP_SETGID		 6
+#define CAP_SETUID		 7
 #define PROT_READ		 1
 #define PROT_WRITE		 2
 #define PROT_EXEC		 4
@@ -192,6 +198,18 @@ static void die(int code)
 {
 	for (;;)
 		sys(SYS_exit_group, code);
+}
+
+/* Drops every capability but those in keep (CAP_* bits below 32), from
+ * the bounding set too; 0 or what capset failed with. */
+static long drop_capabilities(uint32_t keep)
+{
+	for (int cap = 0; cap < 64; cap++)
+		sys(SYS_prctl, PR_CAPBSET_DROP, cap, 0, 0, 0);
+	sys(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	uint32_t hdr[2] = {0x20080522 /* _LINUX_CAPABILITY_VERSION_3 */, 0};
+	uint32_t data[6] = {keep, keep, 0}; /* effective, permitted, inheritable */
+	return sys(SYS_capset, hdr, data);
 }
 
 /* ---- the child --------------------------------------------------------------- */
@@ -369,14 +387,40 @@ _Static_assert(offsetof(struct enter, prog) == MICA_PROC_ENTER_PROG, "mica_abi.h
 _Static_assert(sizeof(struct enter) <= MICA_SCRATCH_SIZE - 256,
 	       "enter block fits the scratch area");
 
+/* Takes the ids the host asked for and drops every capability. mem and
+ * pagemap must be open by then: the change makes us undumpable, so /proc
+ * no longer lets us open our own. */
+static void become(const struct mica_zy_spawn *m)
+{
+	if (m->uid != MICA_ZY_SAME_ID) {
+		long rc = sys(SYS_setgroups, 0, 0);
+		if (!rc)
+			rc = sys(SYS_setresgid, m->gid, m->gid, m->gid);
+		if (!rc)
+			rc = sys(SYS_setresuid, m->uid, m->uid, m->uid);
+		if (rc)
+			fail("becoming nobody", rc);
+	}
+	long rc = drop_capabilities(0);
+	if (rc)
+		fail("dropping capabilities", rc);
+}
+
 static void child(const struct mica_zy_spawn *m, int *fds, int nfds)
 {
 	/* fds: base, window, answer, notify, report, cgroups... */
 	report_fd = fds[4];
-	sys(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	uint64_t none = 0;
 	sys(SYS_rt_sigprocmask, SIG_SETMASK, &none, 0, 8); /* the zygote blocks SIGCHLD */
 	keep_only(fds, nfds);
+	long mem = sys(SYS_open, "/proc/self/mem", O_RDWR | O_CLOEXEC, 0);
+	if (mem < 0)
+		fail("open /proc/self/mem", mem);
+	long pagemap = sys(SYS_open, "/proc/self/pagemap", O_RDONLY | O_CLOEXEC, 0);
+	if (pagemap < 0)
+		fail("open /proc/self/pagemap", pagemap);
+	become(m);
+	sys(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0); /* after: a change of ids clears it */
 	for (uint32_t i = 0; i < m->ncgroups; i++) {
 		long rc = sys(SYS_write, fds[5 + i], "0", 1);
 		if (rc < 0)
@@ -386,12 +430,6 @@ static void child(const struct mica_zy_spawn *m, int *fds, int nfds)
 	map_guest(m, fds[0], fds[1]);
 	sys(SYS_close, fds[0]); /* the mappings keep them */
 	sys(SYS_close, fds[1]);
-	long mem = sys(SYS_open, "/proc/self/mem", O_RDWR | O_CLOEXEC, 0);
-	if (mem < 0)
-		fail("open /proc/self/mem", mem);
-	long pagemap = sys(SYS_open, "/proc/self/pagemap", O_RDONLY | O_CLOEXEC, 0);
-	if (pagemap < 0)
-		fail("open /proc/self/pagemap", pagemap);
 
 	/* The guest's handlers: system calls the filter traps, and faults (on
 	 * their own stack, so that a stack overflow is reported too). */
@@ -602,38 +640,26 @@ static long receive(int sock, int *fds, int *nfds)
 	return n;
 }
 
-static void drop_capabilities(void)
-{
-	for (int cap = 0; cap < 64; cap++)
-		sys(SYS_prctl, PR_CAPBSET_DROP, cap, 0, 0, 0);
-	sys(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-	uint32_t hdr[2] = {0x20080522 /* _LINUX_CAPABILITY_VERSION_3 */, 0};
-	uint32_t data[6] = {0};
-	sys(SYS_capset, hdr, data);
-}
-
 void zygote_main(void);
 void zygote_main(void)
 {
 	const int sock = 3;
 	uint64_t lim[2];
-	/* A descriptor per child, and a process: root outside, we were exempt
-	 * from RLIMIT_NPROC, mapped to nobody we are not (zygote.c). */
-	static const int raise[] = {RLIMIT_NOFILE, RLIMIT_NPROC};
-	for (unsigned i = 0; i < sizeof(raise) / sizeof(raise[0]); i++)
-		if (sys(SYS_prlimit64, 0, raise[i], 0, lim) == 0) {
-			lim[0] = lim[1];
-			sys(SYS_prlimit64, 0, raise[i], lim, 0);
-		}
+	if (sys(SYS_prlimit64, 0, RLIMIT_NOFILE, 0, lim) == 0) { /* a descriptor per child */
+		lim[0] = lim[1];
+		sys(SYS_prlimit64, 0, RLIMIT_NOFILE, lim, 0);
+	}
 	/* Best effort, each where the namespaces allow it. */
 	sys(SYS_mount, 0, "/", 0, MS_REC | MS_PRIVATE, 0);
 	sys(SYS_sethostname, "mica", 4);
-	drop_capabilities();
+	/* only what a child needs to become nobody (child()), and what we
+	 * need to kill it then, in our own user namespace where we have one */
+	drop_capabilities(1u << CAP_KILL | 1u << CAP_SETGID | 1u << CAP_SETUID);
 	for (uint32_t i = 0; i < MICA_ZY_MAX_KIDS; i++)
 		free_slots[nfree++] = MICA_ZY_MAX_KIDS - 1 - i;
 
-	uint64_t chld = 1ull << (SIGCHLD - 1);
-	sys(SYS_rt_sigprocmask, SIG_BLOCK, &chld, 0, 8);
+	uint64_t chld = 1ull << (SIGCHLD - 1); /* the host started us with all blocked */
+	sys(SYS_rt_sigprocmask, SIG_SETMASK, &chld, 0, 8);
 	long sfd = sys(SYS_signalfd4, -1, &chld, 8, O_CLOEXEC);
 	if (sfd < 0)
 		die(124);

@@ -46,10 +46,14 @@ struct mica_zy_spawn {
 	/* the guest image's process stubs (struct mica_image_header) */
 	uint64_t enter, sigsys, fault, restorer;
 	uint64_t rlimit_as;
+	/* the ids the child takes before anything else (as its namespace
+	 * numbers them), or MICA_ZY_SAME_ID to keep the zygote's */
+	uint32_t uid, gid;
 	uint32_t nfilter;
 	uint32_t pad;
 	struct sock_filter filter[MICA_ZY_MAX_FILTER];
 };
+#define MICA_ZY_SAME_ID 0xffffffffu
 
 /* Kill a child (SIGKILL): the id its spawn reported. */
 struct mica_zy_kill {

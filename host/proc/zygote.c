@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -48,15 +49,30 @@ void mica_zygote_ns_names(unsigned ns, char *buf, size_t len)
 					      namespaces[i].name);
 }
 
+static void reap(int pidfd)
+{
+	siginfo_t si;
+	while (waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED | __WALL) < 0 && errno == EINTR)
+		;
+	close(pidfd);
+}
+
+/* Ends a zygote that may be waiting (for its id maps, or to start). */
+static void kill_reap(int pidfd)
+{
+	syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+	reap(pidfd);
+}
+
 /* What the child of clone() needs, prepared before it: it is a copy of a
- * process that may have other threads, so it makes only system calls. */
+ * process that may have other threads, so it makes only raw system calls,
+ * with every signal blocked (the host's handlers are still installed). */
 struct start {
 	unsigned ns;
 	int probe; /* only try the namespaces: exit at once */
 	int sock, image;
-	int gate[2]; /* a pipe: EOF once the host has written the id maps */
-	uid_t uid;   /* out: the ids its root has, as the host sees them */
-	gid_t gid;
+	int gate[2]; /* a pipe: one byte from the host, 'G' once the id maps are written */
+	int nobody;  /* out: the maps hold nobody too, as id 1 */
 };
 
 static int put(const char *path, const char *s)
@@ -73,64 +89,97 @@ static int start_child(void *arg)
 {
 	struct start *s = arg;
 	if (s->probe)
-		_exit(0);
+		syscall(SYS_exit, 0);
 	/* Root in its own user namespace, so that it keeps its capabilities
-	 * there across exec, until it drops them: the host maps that root. */
-	char c;
-	close(s->gate[1]);
-	while (read(s->gate[0], &c, 1) < 0 && errno == EINTR)
+	 * there across exec, until it drops them: the host maps that root to
+	 * itself, and only a process outside the namespace may add nobody. A
+	 * byte, not EOF: a process forked meanwhile elsewhere in the host may
+	 * hold a copy of the gate's write end. */
+	char go = 0;
+	syscall(SYS_close, s->gate[1]);
+	while (syscall(SYS_read, s->gate[0], &go, 1) < 0 && errno == EINTR)
 		;
-	/* Our credentials are still the host's until we take the mapped root's
-	 * (raw calls: glibc's would signal the host's threads, not here). No
-	 * supplementary groups where the host allowed setgroups. */
-	if (s->ns & CLONE_NEWUSER) {
-		syscall(SYS_setgroups, 0, NULL);
-		syscall(SYS_setresgid, 0, 0, 0);
-		syscall(SYS_setresuid, 0, 0, 0);
-	}
+	if (go != 'G')
+		syscall(SYS_exit, 126);
 	/* the socket to 3, the loader to 4, whatever numbers they had */
-	int sock = fcntl(s->sock, F_DUPFD, 5), image = fcntl(s->image, F_DUPFD_CLOEXEC, 5);
-	if (sock < 0 || image < 0 || dup3(sock, 3, 0) < 0 || dup3(image, 4, O_CLOEXEC) < 0)
-		_exit(127);
+	int sock = (int)syscall(SYS_fcntl, s->sock, F_DUPFD, 5),
+	    image = (int)syscall(SYS_fcntl, s->image, F_DUPFD_CLOEXEC, 5);
+	if (sock < 0 || image < 0 || syscall(SYS_dup3, sock, 3, 0) < 0 ||
+	    syscall(SYS_dup3, image, 4, O_CLOEXEC) < 0)
+		syscall(SYS_exit, 127);
 	syscall(SYS_close_range, 0, 2, 0);
 	syscall(SYS_close_range, 5, ~0u, 0);
 	char *argv[] = {"mica-zygote", NULL}, *envp[] = {NULL};
 	syscall(SYS_execveat, 4, "", argv, envp, AT_EMPTY_PATH);
-	_exit(127);
+	syscall(SYS_exit, 127);
+	return 0;
 }
 
-/* Writes "0 id 1" to /proc/<pid>/<file>: 0 or -1. */
-static int map_root(pid_t pid, const char *file, unsigned id)
+/* The child's pid as this /proc numbers it (its pidfd's fdinfo): the pid
+ * clone() returned is in our pid namespace, which /proc may not be. */
+static pid_t proc_pid(int pidfd, pid_t pid)
 {
-	char path[64], map[32];
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	buf[n > 0 ? n : 0] = 0;
+	const char *at = strstr(buf, "\nPid:");
+	return at ? (pid_t)atoi(at + 5) : pid;
+}
+
+/* 1 if our user namespace maps id (file: uid_map or gid_map). */
+static int id_mapped(const char *file, unsigned id)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/self/%s", file);
+	FILE *f = fopen(path, "re");
+	unsigned inside, outside, count;
+	int found = 0;
+	while (f && !found && fscanf(f, "%u %u %u", &inside, &outside, &count) == 3)
+		found = id >= inside && id - inside < count;
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/* Writes one of the child's id maps: 0 or -1. */
+static int map_write(pid_t pid, const char *file, const char *map)
+{
+	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
-	snprintf(map, sizeof(map), "0 %u 1", id);
 	return put(path, map);
 }
 
-/* The root of the child's user namespace, as the host sees it: nobody
- * where we may map another user (root does), else ourselves. So a sandbox
- * that got past its filter would own no file of the host's. */
-static void map_ids(struct start *s, pid_t pid)
+/* The child's user namespace: its root is us, and where we may map another
+ * user (root may), id 1 is nobody, which every sandbox becomes before it
+ * runs anything (loader.c child()), so that one that got past its filter
+ * would own no file of the host's and could signal nothing of ours. The
+ * zygote stays us: it removes the runtime's cgroups when it ends. 0, or -1
+ * if not even our own ids could be mapped. */
+static int map_ids(struct start *s, pid_t pid)
 {
-	if (!map_root(pid, "uid_map", NOBODY))
-		s->uid = NOBODY;
-	else
-		map_root(pid, "uid_map", (unsigned)s->uid);
-	if (!map_root(pid, "gid_map", NOBODY)) {
-		s->gid = NOBODY;
-		return;
-	}
-	/* mapping our own group needs setgroups denied first */
-	char path[64];
+	char uid[64], gid[64], path[64];
+	snprintf(uid, sizeof(uid), "0 %u 1\n1 %u 1\n", (unsigned)geteuid(), NOBODY);
+	snprintf(gid, sizeof(gid), "0 %u 1\n1 %u 1\n", (unsigned)getegid(), NOBODY);
+	int uid2 = !map_write(pid, "uid_map", uid);
+	s->nobody = uid2 && !map_write(pid, "gid_map", gid);
+	if (s->nobody)
+		return 0;
+	/* only ourselves (a map is written once: the uid map may be done) */
+	snprintf(uid, sizeof(uid), "0 %u 1\n", (unsigned)geteuid());
+	snprintf(gid, sizeof(gid), "0 %u 1\n", (unsigned)getegid());
+	if (!uid2 && map_write(pid, "uid_map", uid))
+		return -1;
 	snprintf(path, sizeof(path), "/proc/%d/setgroups", (int)pid);
-	put(path, "deny");
-	map_root(pid, "gid_map", (unsigned)s->gid);
+	put(path, "deny"); /* mapping our own group needs it */
+	return map_write(pid, "gid_map", gid) ? -1 : 0;
 }
 
 /* clone() into ns; the zygote's pidfd, or -1 with errno. Not CLONE_VM |
- * CLONE_VFORK: we must write the child's id maps while it waits, since
- * only a process outside its user namespace may map another user. */
+ * CLONE_VFORK: we write the child's id maps while it waits. */
 static int clone_into(struct start *s, unsigned ns, int probe)
 {
 	enum { STACK = 64 << 10 };
@@ -139,30 +188,34 @@ static int clone_into(struct start *s, unsigned ns, int probe)
 	char *stack = mmap(NULL, STACK, PROT_READ | PROT_WRITE,
 			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
 	int pid = -1, pidfd = -1, e = errno;
-	s->uid = geteuid();
-	s->gid = getegid();
+	s->nobody = 0;
 	if (stack != MAP_FAILED) {
 		s->ns = ns;
 		s->probe = probe;
+		sigset_t all, old;
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, &old);
 		/* No exit signal: the application's SIGCHLD handling never sees it. */
 		pid = clone(start_child, stack + STACK, (int)(CLONE_PIDFD | ns), s, &pidfd);
 		e = errno;
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		munmap(stack, STACK); /* the child has its own copy */
 	}
-	if (pid > 0 && !probe && (ns & CLONE_NEWUSER))
-		map_ids(s, pid);
+	char go = 'G';
+	if (pid > 0 && !probe && (ns & CLONE_NEWUSER) && map_ids(s, proc_pid(pidfd, pid))) {
+		go = 'X';
+		e = EPERM;
+	}
+	if (pid > 0 && !probe && write(s->gate[1], &go, 1) != 1)
+		go = 'X'; /* it reads EOF and exits */
 	close(s->gate[0]);
-	close(s->gate[1]); /* the child goes on */
+	close(s->gate[1]);
+	if (pid > 0 && go != 'G') {
+		kill_reap(pidfd);
+		pid = -1;
+	}
 	errno = e;
 	return pid > 0 ? pidfd : -1;
-}
-
-static void reap(int pidfd)
-{
-	siginfo_t si;
-	while (waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED | __WALL) < 0 && errno == EINTR)
-		;
-	close(pidfd);
 }
 
 /* The namespaces the kernel allows, each tried alone (with a user
@@ -223,8 +276,19 @@ int mica_zygote_start(struct mica_zygote *z, mica_error *err)
 				    "process backend unavailable: cannot start the zygote");
 		goto fail;
 	}
-	z->uid = s.uid;
-	z->gid = s.gid;
+	/* What each sandbox becomes: nobody, as id 1 of its user namespace,
+	 * or as itself where there is none and we are root; else us. */
+	int userns = (z->ns & CLONE_NEWUSER) != 0;
+	int nobody_here =
+	    geteuid() == 0 && id_mapped("uid_map", NOBODY) && id_mapped("gid_map", NOBODY);
+	z->kid_uid = z->kid_gid = MICA_ZY_SAME_ID;
+	z->uid = geteuid();
+	z->gid = getegid();
+	if (userns ? s.nobody : nobody_here) {
+		z->kid_uid = z->kid_gid = userns ? 1 : NOBODY;
+		z->uid = NOBODY;
+		z->gid = NOBODY;
+	}
 	close(sv[1]);
 	sv[1] = -1;
 	z->sock = sv[0];
@@ -250,7 +314,7 @@ fail:
 	if (z->sock >= 0)
 		close(z->sock);
 	if (z->pidfd >= 0)
-		reap(z->pidfd);
+		kill_reap(z->pidfd);
 	z->sock = z->pidfd = -1;
 	return rc;
 }

@@ -13,8 +13,10 @@ struct mica_zygote {
 	int pidfd;	  /* the zygote */
 	unsigned ns;	  /* the CLONE_NEW* namespaces it got */
 	unsigned refused; /* those the kernel refused */
-	uid_t uid;	  /* the ids its root, and every sandbox, has as */
-	gid_t gid;	  /* the host sees them: nobody's where we are root */
+	uint32_t kid_uid; /* what each sandbox switches to, as the zygote's */
+	uint32_t kid_gid; /* namespace numbers it (or MICA_ZY_SAME_ID) */
+	uid_t uid;	  /* the ids every sandbox has as the host sees */
+	gid_t gid;	  /* them: nobody's where we are root */
 	pthread_mutex_t lock;
 };
 

@@ -11,6 +11,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -167,8 +168,13 @@ TEST(proc_status_confined)
 		status_field(f.child, caps[i], v, sizeof(v));
 		CHECK(!strcmp(v, "0000000000000000"), "%s: %s, want none", caps[i], v);
 	}
+	/* the zygote keeps what its children need to become nobody, and what
+	 * it needs to kill them then */
 	status_field(f.zygote, "CapEff", v, sizeof(v));
-	CHECK(!strcmp(v, "0000000000000000"), "the zygote's CapEff: %s, want none", v);
+	CHECK(!strcmp(v, "00000000000000e0"), "the zygote's CapEff: %s, want kill, setgid, setuid",
+	      v);
+	status_field(f.zygote, "CapBnd", v, sizeof(v));
+	CHECK(!strcmp(v, "0000000000000000"), "the zygote's CapBnd: %s, want none", v);
 	/* and it still answers */
 	char *res = NULL;
 	size_t len;
@@ -180,9 +186,10 @@ TEST(proc_status_confined)
 	fx_close(&f);
 }
 
-/* Root in the first user namespace maps its sandboxes' root to nobody, so
- * that one which got past its filter would own no file of the host's;
- * anyone else can map only itself. describe says which. */
+/* Run as root (in the first user namespace), the sandboxes run as nobody,
+ * so that one that got past its filter would own no file of the host's;
+ * anyone else's run as themselves. The zygote stays the host's user (it
+ * removes the runtime's cgroups). describe says which. */
 TEST(proc_runs_as_nobody)
 {
 	NEED_PROCESS();
@@ -191,29 +198,26 @@ TEST(proc_runs_as_nobody)
 		return;
 	char map[128] = "", facts[2048], want[64];
 	FILE *m = fopen("/proc/self/uid_map", "r");
-	int first_ns_root = m && fgets(map, sizeof(map), m) && geteuid() == 0 &&
-			    !strcmp(map, "         0          0 4294967295\n");
+	int nobody = m && fgets(map, sizeof(map), m) && geteuid() == 0 &&
+		     !strcmp(map, "         0          0 4294967295\n");
 	if (m)
 		fclose(m);
 	mica_runtime_describe(f.rt, facts, sizeof(facts));
-	int nobody = first_ns_root && strstr(facts, "namespaces: user");
-	unsigned id = nobody ? 65534 : (unsigned)geteuid(), gid = 0;
-	snprintf(want, sizeof(want), "identity: uid %u, gid ", id);
-	const char *line = strstr(facts, want);
-	CHECK(line && sscanf(line + strlen(want), "%u", &gid) == 1 && (!nobody || gid == 65534),
-	      "describe: want '%s%s' in %s", want, nobody ? "65534" : "", facts);
-	pid_t who[] = {f.child, f.zygote};
-	for (int i = 0; i < 2; i++) {
-		char v[128], w[128];
-		snprintf(w, sizeof(w), "%u\t%u\t%u\t%u", id, id, id, id);
-		status_field(who[i], "Uid", v, sizeof(v));
-		CHECK(!strcmp(v, w), "%s Uid: %s, want %s", i ? "zygote" : "sandbox", v, w);
-		snprintf(w, sizeof(w), "%u\t%u\t%u\t%u", gid, gid, gid, gid);
-		status_field(who[i], "Gid", v, sizeof(v));
-		CHECK(!strcmp(v, w), "%s Gid: %s, want %s", i ? "zygote" : "sandbox", v, w);
-		status_field(who[i], "Groups", v, sizeof(v));
-		CHECK(!nobody || !*v, "%s Groups: '%s', want none", i ? "zygote" : "sandbox", v);
-	}
+	unsigned id = nobody ? 65534 : (unsigned)geteuid(), gid = nobody ? 65534 : getegid();
+	snprintf(want, sizeof(want), "identity: uid %u, gid %u ", id, gid);
+	CHECK(strstr(facts, want), "describe: want '%s' in %s", want, facts);
+	char v[128], w[128];
+	snprintf(w, sizeof(w), "%u\t%u\t%u\t%u", id, id, id, id);
+	status_field(f.child, "Uid", v, sizeof(v));
+	CHECK(!strcmp(v, w), "sandbox Uid: %s, want %s", v, w);
+	snprintf(w, sizeof(w), "%u\t%u\t%u\t%u", gid, gid, gid, gid);
+	status_field(f.child, "Gid", v, sizeof(v));
+	CHECK(!strcmp(v, w), "sandbox Gid: %s, want %s", v, w);
+	status_field(f.child, "Groups", v, sizeof(v));
+	CHECK(!nobody || !*v, "sandbox Groups: '%s', want none", v);
+	snprintf(w, sizeof(w), "%u\t", (unsigned)geteuid());
+	status_field(f.zygote, "Uid", v, sizeof(v));
+	CHECK(!strncmp(v, w, strlen(w)), "zygote Uid: %s, want ours (%u)", v, geteuid());
 	fx_close(&f);
 }
 
@@ -806,6 +810,34 @@ TEST(proc_trap_flag_on_the_park)
 }
 
 /* SIGKILL of the host: the zygote and every sandbox go with it. */
+/* The directories of the runtime that sandbox pid is in, one for each of
+ * its cgroups that mica made (v1: memory and pids, v2: one), assuming the
+ * usual mounts under /sys/fs/cgroup. */
+static int runtime_cgroups(pid_t pid, char (*dirs)[PATH_MAX], int max)
+{
+	char path[64], line[512];
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	FILE *f = fopen(path, "r");
+	int n = 0;
+	while (f && n < max && fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = 0;
+		char *ctl = strchr(line, ':'), *dir = ctl ? strchr(ctl + 1, ':') : NULL;
+		if (!dir || !strstr(dir, "/mica-"))
+			continue;
+		*dir++ = 0;
+		char *slot = strrchr(dir, '/');
+		if (slot)
+			*slot = 0; /* sbN's runtime */
+		const char *h = ctl[1] ? ctl + 1 : "";
+		if (strchr(h, ',') || !strncmp(h, "name=", 5))
+			continue;
+		snprintf(dirs[n++], PATH_MAX, "/sys/fs/cgroup%s%s%s", *h ? "/" : "", h, dir);
+	}
+	if (f)
+		fclose(f);
+	return n;
+}
+
 TEST(proc_host_killed)
 {
 	NEED_PROCESS();
@@ -834,6 +866,8 @@ TEST(proc_host_killed)
 	pid_t z[4], kids[8];
 	int nz = children_of(host, z, 4), nk = nz == 1 ? children_of(z[0], kids, 8) : 0;
 	CHECK(nz == 1 && nk == 2, "%d zygotes, %d sandboxes", nz, nk);
+	char dirs[4][PATH_MAX];
+	int ndirs = nk ? runtime_cgroups(kids[0], dirs, 4) : 0;
 	kill(host, SIGKILL);
 	waitpid(host, NULL, 0);
 	int64_t t0 = now_ms();
@@ -846,10 +880,52 @@ TEST(proc_host_killed)
 			sleep_ms(10);
 	}
 	CHECK(!left, "processes of a killed host live on");
+	/* and the zygote removed the runtime's cgroups on its way out */
+	for (int i = 0; i < ndirs; i++) {
+		while (access(dirs[i], F_OK) == 0 && now_ms() - t0 < 3000)
+			sleep_ms(10);
+		CHECK(access(dirs[i], F_OK) != 0, "the runtime's cgroup %s is left", dirs[i]);
+	}
+}
+
+/* Runtimes started on several threads at once: each zygote waits for its
+ * id maps while the others fork theirs, holding copies of its gate. */
+static void *start_one(void *arg)
+{
+	mica_error err;
+	mica_runtime *rt = mica_runtime_new(harness_opts(), &err);
+	mica_sandbox *sb = rt ? mica_sandbox_new(rt, NULL, &err) : NULL;
+	char *res = NULL;
+	size_t len;
+	*(int *)arg = sb &&
+		      mica_sandbox_eval(sb, "x.js", "6 * 7", 5, &res, &len, &err) == MICA_OK &&
+		      !strcmp(res, "42");
+	free(res);
+	mica_sandbox_free(sb);
+	mica_runtime_free(rt);
+	return NULL;
+}
+
+TEST(proc_runtimes_at_once)
+{
+	NEED_PROCESS();
+	enum { N = 8 };
+	pthread_t t[N];
+	int ok[N] = {0}, started = 0;
+	for (int i = 0; i < N; i++)
+		started += !pthread_create(&t[i], NULL, start_one, &ok[i]);
+	CHECK(started == N, "%d of %d threads", started, N);
+	int good = 0;
+	for (int i = 0; i < started; i++) {
+		pthread_join(t[i], NULL);
+		good += ok[i];
+	}
+	CHECK(good == started, "%d of %d runtimes answered", good, started);
 }
 
 int main(void)
 {
+	alarm(300); /* a hang (a zygote waiting for ever) fails the suite */
 	RUN(proc_status_confined);
 	RUN(proc_runs_as_nobody);
 	RUN(proc_namespaces);
@@ -862,6 +938,7 @@ int main(void)
 	RUN(proc_mailbox_out_of_protocol);
 	RUN(proc_spin_is_killed_on_time);
 	RUN(proc_host_killed);
+	RUN(proc_runtimes_at_once);
 	RUN(proc_spare_reused_clean);
 	RUN(proc_spares_off);
 	RUN(proc_spares_bounded);
