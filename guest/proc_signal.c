@@ -45,9 +45,15 @@ _Static_assert(offsetof(ucontext_t, uc_mcontext.gregs) == 40 &&
 		   REG_RIP == 16 && REG_EFL == 17 && REG_RSP == 15,
 	       "ucontext offsets in proc.S");
 
+/* Both handlers act only on what the kernel raised (a SIGSYS of the
+ * filter, a fault): one queued by a process of the same user (a sibling
+ * sandbox that got past its filter, the host's other nobody processes)
+ * returns, leaving the registers as they were. */
 void mica_proc_sigsys(int sig, siginfo_t *si, void *ucv)
 {
 	(void)sig;
+	if (si->si_code != 1 /* SYS_SECCOMP */)
+		return;
 	greg_t *g = ((ucontext_t *)ucv)->uc_mcontext.gregs;
 	g[REG_RAX] = mica_syscall_dispatch(si->si_syscall, g[REG_RDI], g[REG_RSI], g[REG_RDX],
 					   g[REG_R10], g[REG_R8], g[REG_R9]);
@@ -55,6 +61,8 @@ void mica_proc_sigsys(int sig, siginfo_t *si, void *ucv)
 
 void mica_proc_fault(int sig, siginfo_t *si, void *ucv)
 {
+	if (si->si_code <= 0) /* SI_USER, SI_QUEUE, SI_TKILL: not a fault */
+		return;
 	greg_t *g = ((ucontext_t *)ucv)->uc_mcontext.gregs;
 	struct mica_mailbox *mb = (struct mica_mailbox *)MICA_GPA_MAILBOX;
 	mb->fault.signal = (uint64_t)sig;

@@ -17,8 +17,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <sched.h>
 #include <pthread.h>
+#include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -203,7 +203,8 @@ static void proc_describe(void *state, char *buf, size_t len)
 	    (unsigned)p->zy.uid, (unsigned)p->zy.gid,
 	    p->zy.kid_uid != MICA_ZY_SAME_ID ? " (nobody)"
 	    : geteuid()			     ? " (ours: only root may map another user)"
-					     : " (ours: nobody could not be mapped)",
+					     : " (ours, root: nobody could not be mapped, or the "
+					       "zygote may not change ids)",
 	    *got ? got : "none", *refused ? " (refused: " : "", refused, *refused ? ")" : "", cg,
 	    p->spare_max);
 }

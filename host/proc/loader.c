@@ -49,6 +49,7 @@
 #define SYS_setgroups	   116
 #define SYS_setresuid	   117
 #define SYS_setresgid	   119
+#define SYS_capget	   125
 #define SYS_capset	   126
 #define SYS_sigaltstack	   131
 #define SYS_prctl	   157
@@ -413,6 +414,14 @@ static void child(const struct mica_zy_spawn *m, int *fds, int nfds)
 	uint64_t none = 0;
 	sys(SYS_rt_sigprocmask, SIG_SETMASK, &none, 0, 8); /* the zygote blocks SIGCHLD */
 	keep_only(fds, nfds);
+	/* before become(): kernels before 5.16 check a cgroup.procs write
+	 * against the writer, not the opener */
+	for (uint32_t i = 0; i < m->ncgroups; i++) {
+		long rc = sys(SYS_write, fds[5 + i], "0", 1);
+		if (rc < 0)
+			fail("joining the sandbox's cgroup", rc);
+		sys(SYS_close, fds[5 + i]);
+	}
 	long mem = sys(SYS_open, "/proc/self/mem", O_RDWR | O_CLOEXEC, 0);
 	if (mem < 0)
 		fail("open /proc/self/mem", mem);
@@ -421,12 +430,6 @@ static void child(const struct mica_zy_spawn *m, int *fds, int nfds)
 		fail("open /proc/self/pagemap", pagemap);
 	become(m);
 	sys(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0); /* after: a change of ids clears it */
-	for (uint32_t i = 0; i < m->ncgroups; i++) {
-		long rc = sys(SYS_write, fds[5 + i], "0", 1);
-		if (rc < 0)
-			fail("joining the sandbox's cgroup", rc);
-		sys(SYS_close, fds[5 + i]);
-	}
 	map_guest(m, fds[0], fds[1]);
 	sys(SYS_close, fds[0]); /* the mappings keep them */
 	sys(SYS_close, fds[1]);
@@ -652,9 +655,20 @@ void zygote_main(void)
 	/* Best effort, each where the namespaces allow it. */
 	sys(SYS_mount, 0, "/", 0, MS_REC | MS_PRIVATE, 0);
 	sys(SYS_sethostname, "mica", 4);
-	/* only what a child needs to become nobody (child()), and what we
-	 * need to kill it then, in our own user namespace where we have one */
-	drop_capabilities(1u << CAP_KILL | 1u << CAP_SETGID | 1u << CAP_SETUID);
+	/* Only what a child needs to become nobody (become()), and what we
+	 * need to kill it then, in our own user namespace where we have one;
+	 * none where we lack any of them (a host without them and no user
+	 * namespace): the children then stay us, and the host is told. */
+	uint32_t want = 1u << CAP_KILL | 1u << CAP_SETGID | 1u << CAP_SETUID;
+	uint32_t hdr[2] = {0x20080522 /* _LINUX_CAPABILITY_VERSION_3 */, 0}, held[6] = {0};
+	int can = sys(SYS_capget, hdr, held) == 0 && (held[1] & want) == want;
+	if (drop_capabilities(can ? want : 0))
+		die(124);
+	/* and every signal's default: an ignored one (SIGCHLD) survives exec */
+	for (int sig = 1; sig <= 64; sig++) {
+		struct kernel_sigaction dfl = {0};
+		sys(SYS_rt_sigaction, sig, &dfl, 0, 8);
+	}
 	for (uint32_t i = 0; i < MICA_ZY_MAX_KIDS; i++)
 		free_slots[nfree++] = MICA_ZY_MAX_KIDS - 1 - i;
 
@@ -663,7 +677,7 @@ void zygote_main(void)
 	long sfd = sys(SYS_signalfd4, -1, &chld, 8, O_CLOEXEC);
 	if (sfd < 0)
 		die(124);
-	sys(SYS_write, sock, "R", 1); /* running: the host waits for this */
+	sys(SYS_write, sock, can ? "R" : "r", 1); /* running (r: children stay us) */
 
 	for (;;) {
 		struct pollfd p[2] = {{sock, POLLIN, 0}, {(int)sfd, POLLIN, 0}};

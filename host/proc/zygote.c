@@ -276,31 +276,35 @@ int mica_zygote_start(struct mica_zygote *z, mica_error *err)
 				    "process backend unavailable: cannot start the zygote");
 		goto fail;
 	}
+	close(sv[1]);
+	sv[1] = -1;
+	z->sock = sv[0];
+	sv[0] = -1;
+	/* It says "R" once running ("r": it may not change its children's ids);
+	 * EOF means it died (the exec failed). */
+	struct pollfd p = {.fd = z->sock, .events = POLLIN};
+	char c = 0;
+	if (poll(&p, 1, REPORT_TIMEOUT_MS) != 1 || read(z->sock, &c, 1) != 1 ||
+	    (c != 'R' && c != 'r')) {
+		rc = mica_err(err, MICA_ERR_SYSTEM,
+			      "process backend unavailable: the zygote did not start");
+		goto fail;
+	}
 	/* What each sandbox becomes: nobody, as id 1 of its user namespace,
-	 * or as itself where there is none and we are root; else us. */
+	 * or as itself where there is none and we are root; else us (and
+	 * describe says why). */
 	int userns = (z->ns & CLONE_NEWUSER) != 0;
 	int nobody_here =
 	    geteuid() == 0 && id_mapped("uid_map", NOBODY) && id_mapped("gid_map", NOBODY);
 	z->kid_uid = z->kid_gid = MICA_ZY_SAME_ID;
 	z->uid = geteuid();
 	z->gid = getegid();
-	if (userns ? s.nobody : nobody_here) {
+	if (c == 'R' && (userns ? s.nobody : nobody_here)) {
 		z->kid_uid = z->kid_gid = userns ? 1 : NOBODY;
 		z->uid = NOBODY;
 		z->gid = NOBODY;
 	}
-	close(sv[1]);
-	sv[1] = -1;
-	z->sock = sv[0];
-	sv[0] = -1;
-	/* It says "R" once running; EOF means it died (the exec failed). */
-	struct pollfd p = {.fd = z->sock, .events = POLLIN};
-	char c = 0;
-	if (poll(&p, 1, REPORT_TIMEOUT_MS) != 1 || read(z->sock, &c, 1) != 1 || c != 'R') {
-		rc = mica_err(err, MICA_ERR_SYSTEM,
-			      "process backend unavailable: the zygote did not start");
-		goto fail;
-	}
+
 	close(s.image);
 	pthread_mutex_init(&z->lock, NULL);
 	return 0;
@@ -324,6 +328,10 @@ void mica_zygote_stop(struct mica_zygote *z)
 	if (z->pidfd < 0)
 		return;
 	close(z->sock); /* EOF: it exits, and its pid namespace with it */
+	/* after its children and the cgroups: killed if that hangs */
+	struct pollfd p = {.fd = z->pidfd, .events = POLLIN};
+	if (poll(&p, 1, REPORT_TIMEOUT_MS) != 1)
+		syscall(SYS_pidfd_send_signal, z->pidfd, SIGKILL, NULL, 0);
 	reap(z->pidfd);
 	pthread_mutex_destroy(&z->lock);
 	z->sock = z->pidfd = -1;

@@ -809,7 +809,6 @@ TEST(proc_trap_flag_on_the_park)
 	spares_close(&x);
 }
 
-/* SIGKILL of the host: the zygote and every sandbox go with it. */
 /* The directories of the runtime that sandbox pid is in, one for each of
  * its cgroups that mica made (v1: memory and pids, v2: one), assuming the
  * usual mounts under /sys/fs/cgroup. */
@@ -838,6 +837,8 @@ static int runtime_cgroups(pid_t pid, char (*dirs)[PATH_MAX], int max)
 	return n;
 }
 
+/* SIGKILL of the host: the zygote and every sandbox go with it, and the
+ * runtime's cgroups. */
 TEST(proc_host_killed)
 {
 	NEED_PROCESS();
