@@ -19,11 +19,11 @@ mica_image_header:
 	.quad mica_syscall_entry
 	.quad mica_fault_stubs
 	/* guest/proc.S and guest/proc.c; 0 in images without them */
-	.weak mica_proc_enter, mica_proc_sigsys_entry, mica_proc_fault, mica_proc_restorer
+	.weak mica_proc_enter, mica_proc_sigsys_entry, mica_proc_fault_entry, mica_proc_restorer
 	.weak mica_proc_notify_ip, mica_proc_wait_ip, mica_proc_scan_ip, mica_proc_drop_ip
 	.quad mica_proc_enter
 	.quad mica_proc_sigsys_entry
-	.quad mica_proc_fault
+	.quad mica_proc_fault_entry
 	.quad mica_proc_restorer
 	.quad mica_proc_notify_ip
 	.quad mica_proc_wait_ip

@@ -282,6 +282,21 @@ mica_proc_sigsys_entry:			/* (int sig, siginfo_t *si, ucontext_t *uc) */
 	mov %rdx, %rbx			/* callee-saved: uc survives the call */
 	and $-16, %rsp
 	call mica_proc_sigsys		/* writes the result into uc's rax */
+	jmp proc_resume
+
+/*
+ * SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP: mica_proc_fault reports a fault
+ * and exits; it returns only for a signal no fault raised (one queued by a
+ * process of the same user), and then the guest goes on where it was.
+ */
+	.globl mica_proc_fault_entry
+mica_proc_fault_entry:			/* (int sig, siginfo_t *si, ucontext_t *uc) */
+	mov %rdx, %rbx
+	and $-16, %rsp
+	call mica_proc_fault
+
+/* Back to the ucontext in %rbx, without rt_sigreturn. */
+proc_resume:
 	lea 40(%rbx), %rax		/* uc_mcontext.gregs */
 	mov 184(%rax), %rcx		/* uc_mcontext.fpregs */
 	test %rcx, %rcx

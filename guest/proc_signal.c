@@ -48,7 +48,7 @@ _Static_assert(offsetof(ucontext_t, uc_mcontext.gregs) == 40 &&
 /* Both handlers act only on what the kernel raised (a SIGSYS of the
  * filter, a fault): one queued by a process of the same user (a sibling
  * sandbox that got past its filter, the host's other nobody processes)
- * returns, leaving the registers as they were. */
+ * returns, and proc.S resumes the guest with its registers as they were. */
 void mica_proc_sigsys(int sig, siginfo_t *si, void *ucv)
 {
 	(void)sig;

@@ -889,6 +889,37 @@ TEST(proc_host_killed)
 	}
 }
 
+/* Signals queued by a process of the sandbox's user (SI_QUEUE), not raised
+ * by the kernel: a fake SIGSYS would make it run a call on its registers,
+ * a fake SIGSEGV would end it as faulted. Both change nothing. */
+TEST(proc_queued_signals_ignored)
+{
+	NEED_PROCESS();
+	struct fx f;
+	if (fx_open(&f, NULL))
+		return;
+	static const int sigs[] = {SIGSYS, SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP};
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		siginfo_t si;
+		memset(&si, 0, sizeof(si));
+		si.si_signo = sigs[i];
+		si.si_code = SI_QUEUE;
+		si.si_pid = getpid();
+		si.si_uid = getuid();
+		CHECK(syscall(SYS_rt_sigqueueinfo, f.child, sigs[i], &si) == 0,
+		      "rt_sigqueueinfo(%d): %s", sigs[i], strerror(errno));
+		sleep_ms(20);
+		char *res = NULL;
+		size_t len;
+		mica_error err;
+		int rc = mica_sandbox_eval(f.sb, "x.js", "6 * 7", 5, &res, &len, &err);
+		CHECK(rc == MICA_OK && res && !strcmp(res, "42"), "after a queued signal %d: %d %s",
+		      sigs[i], rc, err.message);
+		free(res);
+	}
+	fx_close(&f);
+}
+
 /* Runtimes started on several threads at once: each zygote waits for its
  * id maps while the others fork theirs, holding copies of its gate. */
 static void *start_one(void *arg)
@@ -940,6 +971,7 @@ int main(void)
 	RUN(proc_spin_is_killed_on_time);
 	RUN(proc_host_killed);
 	RUN(proc_runtimes_at_once);
+	RUN(proc_queued_signals_ignored);
 	RUN(proc_spare_reused_clean);
 	RUN(proc_spares_off);
 	RUN(proc_spares_bounded);
