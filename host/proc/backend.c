@@ -178,6 +178,11 @@ static void proc_describe(void *state, char *buf, size_t len)
 {
 	const struct mica_proc *p = state;
 	char got[128], refused[128], cg[320];
+	int nobody = p->zy.kid_id != MICA_ZY_SAME_ID;
+	const char *who = nobody      ? " (nobody)"
+			  : geteuid() ? " (ours: only root may map another user)"
+				      : " (ours, root: nobody could not be mapped, or the zygote "
+					"may not change ids)";
 	mica_zygote_ns_names(p->zy.ns, got, sizeof(got));
 	mica_zygote_ns_names(p->zy.refused, refused, sizeof(refused));
 	if (p->cg.version)
@@ -200,13 +205,9 @@ static void proc_describe(void *state, char *buf, size_t len)
 	    "rlimits: no core dumps, 3 descriptors, no processes, address space = the guest's "
 	    "memory, its snapshot's data and 1 MiB\n"
 	    "spares: %d idle processes kept for clones of the same snapshot, reset before reuse\n",
-	    (unsigned)p->zy.uid, (unsigned)p->zy.gid,
-	    p->zy.kid_uid != MICA_ZY_SAME_ID ? " (nobody)"
-	    : geteuid()			     ? " (ours: only root may map another user)"
-					     : " (ours, root: nobody could not be mapped, or the "
-					       "zygote may not change ids)",
-	    *got ? got : "none", *refused ? " (refused: " : "", refused, *refused ? ")" : "", cg,
-	    p->spare_max);
+	    nobody ? MICA_ZY_NOBODY : (unsigned)geteuid(),
+	    nobody ? MICA_ZY_NOBODY : (unsigned)getegid(), who, *got ? got : "none",
+	    *refused ? " (refused: " : "", refused, *refused ? ")" : "", cg, p->spare_max);
 }
 
 /* ---- guest memory outside the window ---------------------------------------- */
@@ -531,8 +532,7 @@ static int spawn(mica_sandbox *sb, struct proc_sb *s, mica_error *err)
 	m->nmaps =
 	    guest_maps(sb, (const uint64_t(*)[2])c->extent, (unsigned)c->nextents, m->map, &mapped);
 	m->op = MICA_ZY_SPAWN;
-	m->uid = s->p->zy.kid_uid;
-	m->gid = s->p->zy.kid_gid;
+	m->uid = m->gid = s->p->zy.kid_id;
 	m->mem_size = sb->limits.memory_bytes;
 	m->ref = (uint32_t)s->resettable;
 	m->enter = img->hdr.proc_enter;

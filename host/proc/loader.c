@@ -154,6 +154,7 @@ struct pollfd {
 #define SIGSYS			 31
 #define SIG_BLOCK		 0
 #define SIG_SETMASK		 2
+#define CAP_VERSION_3		 0x20080522 /* _LINUX_CAPABILITY_VERSION_3 */
 #define CAP_KILL		 5
 #define CAP_SETGID		 6
 #define CAP_SETUID		 7
@@ -208,7 +209,7 @@ static long drop_capabilities(uint32_t keep)
 	for (int cap = 0; cap < 64; cap++)
 		sys(SYS_prctl, PR_CAPBSET_DROP, cap, 0, 0, 0);
 	sys(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-	uint32_t hdr[2] = {0x20080522 /* _LINUX_CAPABILITY_VERSION_3 */, 0};
+	uint32_t hdr[2] = {CAP_VERSION_3, 0};
 	uint32_t data[6] = {keep, keep, 0}; /* effective, permitted, inheritable */
 	return sys(SYS_capset, hdr, data);
 }
@@ -660,7 +661,7 @@ void zygote_main(void)
 	 * none where we lack any of them (a host without them and no user
 	 * namespace): the children then stay us, and the host is told. */
 	uint32_t want = 1u << CAP_KILL | 1u << CAP_SETGID | 1u << CAP_SETUID;
-	uint32_t hdr[2] = {0x20080522 /* _LINUX_CAPABILITY_VERSION_3 */, 0}, held[6] = {0};
+	uint32_t hdr[2] = {CAP_VERSION_3, 0}, held[6] = {0};
 	int can = sys(SYS_capget, hdr, held) == 0 && (held[1] & want) == want;
 	if (drop_capabilities(can ? want : 0))
 		die(124);

@@ -29,7 +29,6 @@ extern const uint8_t mica_loader_image[];
 extern const uint8_t mica_loader_image_end[];
 
 #define REPORT_TIMEOUT_MS 10000
-#define NOBODY		  65534u /* Debian's nobody and nogroup */
 
 static const struct {
 	unsigned flag;
@@ -162,8 +161,8 @@ static int map_write(pid_t pid, const char *file, const char *map)
 static int map_ids(struct start *s, pid_t pid)
 {
 	char uid[64], gid[64], path[64];
-	snprintf(uid, sizeof(uid), "0 %u 1\n1 %u 1\n", (unsigned)geteuid(), NOBODY);
-	snprintf(gid, sizeof(gid), "0 %u 1\n1 %u 1\n", (unsigned)getegid(), NOBODY);
+	snprintf(uid, sizeof(uid), "0 %u 1\n1 %u 1\n", (unsigned)geteuid(), MICA_ZY_NOBODY);
+	snprintf(gid, sizeof(gid), "0 %u 1\n1 %u 1\n", (unsigned)getegid(), MICA_ZY_NOBODY);
 	int uid2 = !map_write(pid, "uid_map", uid);
 	s->nobody = uid2 && !map_write(pid, "gid_map", gid);
 	if (s->nobody)
@@ -294,16 +293,11 @@ int mica_zygote_start(struct mica_zygote *z, mica_error *err)
 	 * or as itself where there is none and we are root; else us (and
 	 * describe says why). */
 	int userns = (z->ns & CLONE_NEWUSER) != 0;
-	int nobody_here =
-	    geteuid() == 0 && id_mapped("uid_map", NOBODY) && id_mapped("gid_map", NOBODY);
-	z->kid_uid = z->kid_gid = MICA_ZY_SAME_ID;
-	z->uid = geteuid();
-	z->gid = getegid();
-	if (c == 'R' && (userns ? s.nobody : nobody_here)) {
-		z->kid_uid = z->kid_gid = userns ? 1 : NOBODY;
-		z->uid = NOBODY;
-		z->gid = NOBODY;
-	}
+	int nobody_here = geteuid() == 0 && id_mapped("uid_map", MICA_ZY_NOBODY) &&
+			  id_mapped("gid_map", MICA_ZY_NOBODY);
+	z->kid_id = MICA_ZY_SAME_ID;
+	if (c == 'R' && (userns ? s.nobody : nobody_here))
+		z->kid_id = userns ? 1 : MICA_ZY_NOBODY;
 
 	close(s.image);
 	pthread_mutex_init(&z->lock, NULL);

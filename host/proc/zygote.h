@@ -8,15 +8,16 @@
 #include "error.h"
 #include "proc.h"
 
+/* The host's nobody and nogroup (Debian's), which root's sandboxes are. */
+#define MICA_ZY_NOBODY 65534u
+
 struct mica_zygote {
 	int sock;	  /* control socket */
 	int pidfd;	  /* the zygote */
 	unsigned ns;	  /* the CLONE_NEW* namespaces it got */
 	unsigned refused; /* those the kernel refused */
-	uint32_t kid_uid; /* what each sandbox switches to, as the zygote's */
-	uint32_t kid_gid; /* namespace numbers it (or MICA_ZY_SAME_ID) */
-	uid_t uid;	  /* the ids every sandbox has as the host sees */
-	gid_t gid;	  /* them: nobody's where we are root */
+	uint32_t kid_id;  /* the uid and gid each sandbox switches to, as the
+			   * zygote's namespace numbers them (or MICA_ZY_SAME_ID) */
 	pthread_mutex_t lock;
 };
 
