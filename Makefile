@@ -31,7 +31,7 @@ QJS_SRCS   := quickjs libregexp libunicode cutils libbf
 
 GUEST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -static -fno-pie -isystem $(QJS) -Iinclude
 GUEST_OBJS := $(addprefix $(GUESTD)/,boot.o proc.o proc_signal.o proc_reset.o syscall.o console.o arena.o \
-		main.o jsalloc.o hostfn.o timers.o modules.o builtins.o bytes.o crypto.o js_sources.o) \
+		main.o jsalloc.o hostfn.o timers.o modules.o builtins.o bytes.o dispatch.o crypto.o js_sources.o) \
 	      $(addprefix $(GUESTD)/qjs-,$(addsuffix .o,$(QJS_SRCS)))
 
 # The host library: the core, and the backends side by side.

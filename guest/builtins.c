@@ -93,6 +93,14 @@ static const char *const fetch_globals[] = {"Headers",
 					    "TextEncoderStream",
 					    "TextDecoderStream"};
 
+/* fetch.js takes them, for its byte strings and its dispatcher, and deletes them */
+static int prepare_fetch(JSContext *c, JSValueConst global)
+{
+	if (mica_dispatch_prepare(c, global) < 0)
+		return -1;
+	return mica_bytes_prepare_fetch(c, global);
+}
+
 /* web.js takes them, for performance.now() and TextEncoder, and deletes them */
 static int prepare_web(JSContext *c, JSValueConst global)
 {
@@ -107,8 +115,7 @@ static struct lazy_script lazy[] = {
     {web_globals, COUNT(web_globals), mica_js_web, &mica_js_web_size, prepare_web, 0},
     {crypto_globals, COUNT(crypto_globals), mica_js_crypto, &mica_js_crypto_size,
      mica_crypto_prepare, 0},
-    {fetch_globals, COUNT(fetch_globals), mica_js_fetch, &mica_js_fetch_size,
-     mica_bytes_prepare_fetch, 0},
+    {fetch_globals, COUNT(fetch_globals), mica_js_fetch, &mica_js_fetch_size, prepare_fetch, 0},
 };
 #define LAZY_SHIFT 8 /* magic = script << LAZY_SHIFT | name */
 

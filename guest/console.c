@@ -26,6 +26,11 @@ void mica_console_flush(void)
 	buf_len = 0;
 }
 
+uint64_t mica_console_written(void)
+{
+	return sent + buf_len;
+}
+
 void mica_console_reset(void)
 {
 	sent = 0;

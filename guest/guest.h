@@ -44,6 +44,9 @@ void mica_console_write(int stream, const char *data, size_t len);
 void mica_console_flush(void);
 /* Starts a new request: resets the per-request output count. */
 void mica_console_reset(void);
+/* Bytes written in this request so far (forwarded or buffered; what is
+ * dropped past the limit is not counted). */
+uint64_t mica_console_written(void);
 
 /* Nanoseconds since the epoch, from the TSC and the host's base values. */
 int64_t mica_clock_wall_ns(void);

@@ -84,8 +84,7 @@ static JSValue inspect_consume(JSValue v)
 	return s;
 }
 
-/* "Name: message\n<stack>" for errors, inspect() for other thrown values. */
-static JSValue format_exception(JSValueConst e)
+JSValue mica_format_exception(JSValueConst e)
 {
 	if (!JS_IsError(ctx, e))
 		return inspect(e);
@@ -125,7 +124,7 @@ static void reply_exception(struct reply *r, uint32_t status, const char *prefix
 		reply_set(r, MICA_GS_OOM, NULL, "out of memory", 13);
 		return;
 	}
-	JSValue text = format_exception(e);
+	JSValue text = mica_format_exception(e);
 	JS_FreeValue(ctx, e);
 	if (JS_IsException(text)) {
 		JS_FreeValue(ctx, JS_GetException(ctx));
@@ -224,7 +223,7 @@ static void warn_rejection(void)
 {
 	if (!(rejections & MICA_REQ_REJECTIONS_WARN) || JS_IsUndefined(unhandled))
 		return;
-	JSValue text = format_exception(unhandled_reason);
+	JSValue text = mica_format_exception(unhandled_reason);
 	const char *s = JS_IsException(text) ? NULL : JS_ToCString(ctx, text);
 	static const char head[] = "Uncaught (in promise) ";
 	mica_console_write(2, head, sizeof(head) - 1);

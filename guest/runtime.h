@@ -47,6 +47,9 @@ extern int mica_compiling;
 void mica_builtins_init(JSValueConst global);
 /* console.js's formatter: how console.log prints v. */
 JSValue mica_inspect(JSValueConst v);
+/* main.c: the text of an uncaught e, "Name: message\n<stack>" for errors,
+ * mica_inspect() for other values (no trailing newline). */
+JSValue mica_format_exception(JSValueConst e);
 /* Defines global[name], an object of the natives fns, for a lazy script to
  * take (and delete) before any user code runs. -1 with an exception. */
 int mica_define_natives(JSContext *c, JSValueConst global, const char *name,
@@ -56,6 +59,10 @@ int mica_define_natives(JSContext *c, JSValueConst global, const char *name,
  * takes (__mica_latin1 {text, put}), each before its script runs. */
 int mica_bytes_prepare_web(JSContext *c, JSValueConst global);
 int mica_bytes_prepare_fetch(JSContext *c, JSValueConst global);
+
+/* dispatch.c: defines __mica_dispatch, the natives `mica serve`'s
+ * dispatcher in fetch.js takes before its script runs. */
+int mica_dispatch_prepare(JSContext *c, JSValueConst global);
 
 /* crypto.c: defines the lazy globals of crypto.js (crypto, CryptoKey...). */
 int mica_crypto_prepare(JSContext *c, JSValueConst global);

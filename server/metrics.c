@@ -31,8 +31,8 @@ void serve_metrics_request(struct serve_metrics *m, int status, int64_t ns)
 
 void serve_metrics_count(struct serve_metrics *m, enum serve_metric what)
 {
-	uint64_t *c[] = {&m->resets, &m->timeouts,   &m->memory_kills,
-			 &m->faults, &m->exceptions, &m->subrequests};
+	uint64_t *c[] = {&m->resets,	 &m->timeouts,	  &m->memory_kills, &m->faults,
+			 &m->exceptions, &m->subrequests, &m->batched,	    &m->reruns};
 	add(c[what], 1);
 }
 
@@ -90,6 +90,10 @@ char *serve_metrics_render(const struct serve_metrics *m, size_t *len)
 	    {"mica_exceptions_total", "Requests that ended in an uncaught exception.",
 	     &m->exceptions},
 	    {"mica_subrequests_total", "Outbound fetch() calls made.", &m->subrequests},
+	    {"mica_batched_requests_total",
+	     "Requests run with others in one call of a reused sandbox.", &m->batched},
+	    {"mica_batch_reruns_total",
+	     "Requests run again, alone, after the batch they were in failed.", &m->reruns},
 	};
 	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
 		fprintf(f, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", counters[i].name,

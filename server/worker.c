@@ -51,7 +51,8 @@ struct serve_workers {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	struct serve_request *head, *tail;
-	unsigned queued, running;
+	unsigned queued, running; /* requests */
+	unsigned active;	  /* workers running a request or a batch */
 	int stopping;
 	int draining;	      /* stopping, but what is queued runs first */
 	pthread_cond_t sweep; /* CLOCK_MONOTONIC: the sweeper's naps */
@@ -59,9 +60,25 @@ struct serve_workers {
 	int sweeper_started;
 };
 
-/* The request a worker thread is running: host functions run on the
- * thread that called into the sandbox. */
+/* Requests a reuse worker runs in one call at most (__mica_serve_batch),
+ * and how long into the call the guest starts one (fetch.js's
+ * BATCH_BUDGET_NS): a batch is for requests that take microseconds. */
+#define BATCH_MAX	16
+#define BATCH_BUDGET_MS 1
+
+/* A batch a worker thread runs: its requests, and the console output the
+ * guest flushed that it has not yet said whose it is (host_owner). */
+struct batch {
+	struct serve_request *rs[BATCH_MAX];
+	unsigned n;
+	unsigned char *log;
+	size_t log_len, log_cap;
+};
+
+/* The request a worker thread is running (host functions run on the
+ * thread that called into the sandbox), and its batch, if it runs one. */
 static __thread struct serve_request *current;
+static __thread struct batch *batch;
 
 /* ---- requests ------------------------------------------------------------ */
 
@@ -139,29 +156,56 @@ void serve_request_fail(struct serve_request *r, int status, const char *reason)
 
 /* ---- host:serve ---------------------------------------------------------- */
 
+/* The one argument of a host call that is an unsigned integer, "[n]": 0,
+ * or -1 if it is not. */
+static int arg_index(const mica_hostcall *call, unsigned long long *v)
+{
+	size_t len;
+	const char *a = mica_hostcall_args(call, &len);
+	char num[32];
+	if (mica_hostcall_is_bytes(call) || len < 3 || len - 2 >= sizeof(num) || a[0] != '[' ||
+	    a[len - 1] != ']' || a[1] < '0' || a[1] > '9')
+		return -1;
+	memcpy(num, a + 1, len - 2);
+	num[len - 2] = 0;
+	char *end;
+	errno = 0;
+	*v = strtoull(num, &end, 10);
+	return *end || errno ? -1 : 0;
+}
+
 /* body(offset): the next part of the request body, from offset. */
 static void host_body(mica_hostcall *call, void *ud)
 {
 	(void)ud;
 	struct serve_request *r = current;
-	size_t len;
-	const char *a = mica_hostcall_args(call, &len);
-	if (!r || mica_hostcall_is_bytes(call) || len < 3 || a[0] != '[') {
+	unsigned long long off;
+	if (!r || arg_index(call, &off)) {
 		mica_hostcall_fail(call, "serve.body: no request, or not body(offset)");
 		return;
 	}
-	char num[32];
-	size_t n = len - 1 < sizeof(num) - 1 ? len - 1 : sizeof(num) - 1;
-	memcpy(num, a + 1, n);
-	num[n] = 0;
-	char *end;
-	unsigned long long off = strtoull(num, &end, 10);
-	if (end == num || *end != ']' || off > r->body_len) {
+	if (off > r->body_len) {
 		mica_hostcall_fail(call, "serve.body: bad offset");
 		return;
 	}
 	size_t k = r->body_len - off < BODY_PART ? r->body_len - off : BODY_PART;
 	mica_hostcall_return_bytes(call, r->body + off, k);
+}
+
+/* owner(i), in a batch: what the guest logged since the last owner() was
+ * request i's, and its host calls are from now on (fetch.js's toHost). */
+static void host_owner(mica_hostcall *call, void *ud)
+{
+	(void)ud;
+	unsigned long long i;
+	if (!batch || arg_index(call, &i) || i >= batch->n) {
+		mica_hostcall_fail(call, "serve.owner: no batch, or not owner(index)");
+		return;
+	}
+	current = batch->rs[i];
+	if (batch->log_len)
+		serve_log_guest(current->idstr, (const char *)batch->log, batch->log_len);
+	batch->log_len = 0;
 }
 
 /* The parts of a streamed body: each goes to the HTTP loop as it comes; an
@@ -598,6 +642,7 @@ struct serve_workers *serve_workers_prepare(const struct serve_config *cfg, int 
 		return NULL;
 	}
 	if (mica_runtime_register(w->rt, "serve", "body", host_body, NULL) ||
+	    mica_runtime_register(w->rt, "serve", "owner", host_owner, NULL) ||
 	    mica_runtime_register(w->rt, "serve", "respond", host_respond, (void *)cfg) ||
 	    mica_runtime_register(w->rt, "serve", "fetchBody", host_fetch_body, NULL) ||
 	    mica_runtime_register_async(w->rt, "serve", "fetch", host_fetch, (void *)cfg)) {
@@ -634,23 +679,35 @@ static void on_console(void *ud, int stream, const char *data, size_t len)
 	serve_log_guest(r->idstr, data, len);
 }
 
+/* A batch's output waits until the guest says whose it is (host_owner). */
+static void on_console_batch(void *ud, int stream, const char *data, size_t len)
+{
+	struct batch *b = ud;
+	(void)stream;
+	if (serve_frame_grow(&b->log, &b->log_cap, b->log_len + len)) {
+		serve_log_guest(current->idstr, data, len);
+		return;
+	}
+	memcpy(b->log + b->log_len, data, len);
+	b->log_len += len;
+}
+
 /* The event of __mica_serve: body length, inline length, field count, the
- * fields, the inline body. */
-static unsigned char *request_frame(const struct serve_request *r, size_t *len)
+ * fields, the inline body. Its length, then the frame written at f. */
+static size_t request_frame_len(const struct serve_request *r)
+{
+	return 12 + r->fields_len + (r->body_len <= INLINE_BODY ? r->body_len : 0);
+}
+
+static void request_frame_put(const struct serve_request *r, unsigned char *f)
 {
 	size_t inl = r->body_len <= INLINE_BODY ? r->body_len : 0;
-	size_t n = 12 + r->fields_len + inl;
-	unsigned char *f = malloc(n);
-	if (!f)
-		return NULL;
 	serve_put_u32(f, (uint32_t)r->body_len);
 	serve_put_u32(f + 4, (uint32_t)inl);
 	serve_put_u32(f + 8, r->nfields);
 	memcpy(f + 12, r->fields, r->fields_len);
 	if (inl)
 		memcpy(f + 12 + r->fields_len, r->body, inl);
-	*len = n;
-	return f;
 }
 
 /* The sandbox for the next request, per the isolation mode. */
@@ -661,7 +718,7 @@ static mica_sandbox *sandbox_for(struct worker *k, mica_error *err)
 	return k->sb;
 }
 
-/* After a request: what the isolation mode keeps of its sandbox. A sandbox
+/* After a call: what the isolation mode keeps of its sandbox. A sandbox
  * that failed is reset in every mode (reuse too: it may be dead). */
 static void after(struct worker *k, int rc)
 {
@@ -685,58 +742,44 @@ static void after(struct worker *k, int rc)
 	}
 }
 
-static void run(struct worker *k, struct serve_request *r)
+/* 1 (and r answered 503) if r waited past --queue-timeout. */
+static int expired(const struct serve_config *cfg, struct serve_request *r)
+{
+	if (serve_now_ns() - r->t_queued_ns <= (int64_t)cfg->queue_ms * 1000000)
+		return 0;
+	serve_request_fail(r, 503, "no sandbox was free in time");
+	return 1;
+}
+
+/* Before r runs, in a call of timeout_ms: its deadline, and the scope of
+ * its fetch() calls. */
+static void begin(struct worker *k, struct serve_request *r, uint32_t timeout_ms)
+{
+	r->deadline_ns = serve_now_ns() + (int64_t)timeout_ms * 1000000;
+	r->fetch = serve_fetch_scope_new(k->w->fetch, r->deadline_ns);
+}
+
+/* After r ran: answers it from what it left, the call's rc and message msg,
+ * or out (a response frame it returned). Logs and counts what failed.
+ * Returns the rc its sandbox is judged by (a client gone mid-body is not
+ * the sandbox's failure). */
+static int settle(struct worker *k, struct serve_request *r, int rc, const char *msg,
+		  const unsigned char *out, size_t out_len)
 {
 	const struct serve_config *cfg = k->w->cfg;
-	if (serve_now_ns() - r->t_queued_ns > (int64_t)cfg->queue_ms * 1000000) {
-		serve_request_fail(r, 503, "no sandbox was free in time");
-		return;
-	}
-	mica_error err = {0};
-	mica_sandbox *sb = sandbox_for(k, &err);
-	if (!sb) {
-		fprintf(stderr, "mica serve: [%s] no sandbox: %s\n", r->idstr, err.message);
-		serve_request_fail(r, 503, "no sandbox could be made");
-		return;
-	}
-	size_t len;
-	unsigned char *frame = request_frame(r, &len);
-	if (!frame) {
-		serve_request_fail(r, 500, "out of memory");
-		return;
-	}
-	mica_sandbox_set_console(sb, on_console, r);
-	mica_sandbox_set_timeout(sb, cfg->timeout_ms);
-	/* subrequests and a streamed body share the request's deadline, and
-	 * end with its call */
-	r->deadline_ns = serve_now_ns() + (int64_t)cfg->timeout_ms * 1000000;
-	r->fetch = serve_fetch_scope_new(k->w->fetch, r->deadline_ns);
-	current = r;
-	void *out = NULL;
-	size_t out_len;
-	int bytes = 0;
-	serve_metrics_busy(cfg->metrics, 1);
-	int rc =
-	    mica_sandbox_call_bytes(sb, "__mica_serve", frame, len, &out, &out_len, &bytes, &err);
-	serve_metrics_busy(cfg->metrics, -1);
-	current = NULL;
 	serve_fetch_scope_end(r->fetch);
 	r->fetch = NULL;
-	free(frame);
 	/* a whole response in one frame, with no waitUntil work after it,
 	 * comes back as the call's result: a host call fewer */
-	const char *bad = rc == MICA_OK && bytes && out_len && !r->responded
-			      ? take_frame(cfg, r, out, out_len)
-			      : NULL;
-	if (!bad && rc == MICA_OK && bytes && out_len && !r->responded)
+	const char *bad =
+	    rc == MICA_OK && out_len && !r->responded ? take_frame(cfg, r, out, out_len) : NULL;
+	if (!bad && rc == MICA_OK && out_len && !r->responded)
 		bad = "serve.respond: an incomplete response";
-	free(out);
 	if (bad) {
 		fprintf(stderr, "mica serve: [%s] the handler's response: %s\n", r->idstr, bad);
 		serve_request_fail(r, 500, "uncaught exception");
 		serve_metrics_count(cfg->metrics, SERVE_M_EXCEPTION);
 	}
-	mica_sandbox_set_console(sb, NULL, NULL);
 	int sent = r->responded;
 	if (r->stream && serve_stream_state(r->stream) == SERVE_STREAM_OPEN) {
 		/* the handler stopped before its body's end: the client sees the
@@ -757,9 +800,9 @@ static void run(struct worker *k, struct serve_request *r)
 		switch (rc) {
 		case MICA_ERR_JS:
 			fprintf(stderr, "mica serve: [%s] uncaught exception%s:\n", r->idstr, when);
-			serve_log_guest(r->idstr, err.message, strlen(err.message));
+			serve_log_guest(r->idstr, msg, strlen(msg));
 			if (cfg->dev && !sent)
-				r->error_detail = strdup(err.message);
+				r->error_detail = strdup(msg);
 			serve_request_fail(r, 500, "uncaught exception");
 			serve_metrics_count(cfg->metrics, SERVE_M_EXCEPTION);
 			break;
@@ -778,7 +821,7 @@ static void run(struct worker *k, struct serve_request *r)
 		default:
 			fprintf(stderr, "mica serve: [%s] %s%s:\n", r->idstr, mica_code_name(rc),
 				when);
-			serve_log_guest(r->idstr, err.message, strlen(err.message));
+			serve_log_guest(r->idstr, msg, strlen(msg));
 			serve_request_fail(r, 500,
 					   rc == MICA_ERR_FAULT ? "the sandbox faulted"
 								: "internal error");
@@ -790,35 +833,250 @@ static void run(struct worker *k, struct serve_request *r)
 			r->idstr);
 		serve_request_fail(r, 500, "no response");
 	}
+	return rc;
+}
+
+/* Runs r alone in a call of its own (__mica_serve). */
+static void run(struct worker *k, struct serve_request *r)
+{
+	const struct serve_config *cfg = k->w->cfg;
+	mica_error err = {0};
+	mica_sandbox *sb = sandbox_for(k, &err);
+	if (!sb) {
+		fprintf(stderr, "mica serve: [%s] no sandbox: %s\n", r->idstr, err.message);
+		serve_request_fail(r, 503, "no sandbox could be made");
+		return;
+	}
+	size_t len = request_frame_len(r);
+	unsigned char *frame = malloc(len);
+	if (!frame) {
+		serve_request_fail(r, 500, "out of memory");
+		return;
+	}
+	request_frame_put(r, frame);
+	mica_sandbox_set_console(sb, on_console, r);
+	mica_sandbox_set_timeout(sb, cfg->timeout_ms);
+	/* subrequests and a streamed body share the request's deadline, and
+	 * end with its call */
+	begin(k, r, cfg->timeout_ms);
+	current = r;
+	void *out = NULL;
+	size_t out_len = 0;
+	int bytes = 0;
+	serve_metrics_busy(cfg->metrics, 1);
+	int rc =
+	    mica_sandbox_call_bytes(sb, "__mica_serve", frame, len, &out, &out_len, &bytes, &err);
+	serve_metrics_busy(cfg->metrics, -1);
+	current = NULL;
+	free(frame);
+	mica_sandbox_set_console(sb, NULL, NULL);
+	rc = settle(k, r, rc, err.message, out, bytes ? out_len : 0);
+	free(out);
 	after(k, rc);
+}
+
+/* The requests a batch's result answers (see serveBatch in fetch.js): its
+ * count n, with the kind, offset and length of each part, checked whole
+ * before anything is answered. -1 if it is not such a result. */
+static int batch_parts(const struct batch *b, const unsigned char *out, size_t len, uint32_t kind[],
+		       size_t at[], uint32_t plen[])
+{
+	if (len < 4 || serve_get_u32(out) == 0 || serve_get_u32(out) > b->n)
+		return -1;
+	unsigned n = serve_get_u32(out);
+	size_t p = 4;
+	for (unsigned i = 0; i < n; i++) {
+		if (len - p < 8)
+			return -1;
+		kind[i] = serve_get_u32(out + p);
+		plen[i] = serve_get_u32(out + p + 4);
+		at[i] = p + 8;
+		if (kind[i] > 2 || len - p - 8 < plen[i])
+			return -1;
+		p += 8 + plen[i];
+	}
+	return p == len ? (int)n : -1;
+}
+
+/* Runs b's requests, GET or HEAD without a body, in one call
+ * (__mica_serve_batch) of the worker's reused sandbox, and then those the
+ * guest left, past its time budget, in the next. If a call fails (a time
+ * or memory limit, a fault), which request failed is not known: those with
+ * no response yet run again, each alone, and the one at fault fails then. */
+static void run_batch(struct worker *k, struct batch *b)
+{
+	const struct serve_config *cfg = k->w->cfg;
+	/* a request may start up to BATCH_BUDGET_MS into the call, and keeps
+	 * its whole time limit */
+	uint32_t timeout_ms = cfg->timeout_ms + BATCH_BUDGET_MS;
+	mica_error err = {0};
+	mica_sandbox *sb = sandbox_for(k, &err);
+	if (!sb) {
+		for (unsigned i = 0; i < b->n; i++) {
+			fprintf(stderr, "mica serve: [%s] no sandbox: %s\n", b->rs[i]->idstr,
+				err.message);
+			serve_request_fail(b->rs[i], 503, "no sandbox could be made");
+		}
+		return;
+	}
+	size_t len = 4;
+	for (unsigned i = 0; i < b->n; i++)
+		len += 4 + request_frame_len(b->rs[i]);
+	unsigned char *frame = malloc(len);
+	if (!frame) {
+		for (unsigned i = 0; i < b->n; i++)
+			serve_request_fail(b->rs[i], 500, "out of memory");
+		return;
+	}
+	serve_put_u32(frame, b->n);
+	size_t at = 4;
+	for (unsigned i = 0; i < b->n; i++) {
+		size_t n = request_frame_len(b->rs[i]);
+		serve_put_u32(frame + at, (uint32_t)n);
+		request_frame_put(b->rs[i], frame + at + 4);
+		at += 4 + n;
+	}
+	mica_sandbox_set_console(sb, on_console_batch, b);
+	mica_sandbox_set_timeout(sb, timeout_ms);
+	for (unsigned i = 0; i < b->n; i++)
+		begin(k, b->rs[i], timeout_ms);
+	batch = b;
+	current = b->rs[0];
+	void *out = NULL;
+	size_t out_len = 0;
+	int bytes = 0;
+	serve_metrics_busy(cfg->metrics, 1);
+	int rc = mica_sandbox_call_bytes(sb, "__mica_serve_batch", frame, len, &out, &out_len,
+					 &bytes, &err);
+	serve_metrics_busy(cfg->metrics, -1);
+	batch = NULL;
+	current = NULL;
+	free(frame);
+	mica_sandbox_set_console(sb, NULL, NULL);
+
+	uint32_t kind[BATCH_MAX], plen[BATCH_MAX];
+	size_t part[BATCH_MAX];
+	int n = rc == MICA_OK && bytes ? batch_parts(b, out, out_len, kind, part, plen) : -1;
+	if (n > 0) {
+		/* what was logged since the last owner() is the last request's */
+		if (b->log_len)
+			serve_log_guest(b->rs[n - 1]->idstr, (const char *)b->log, b->log_len);
+		for (int i = 0; i < n; i++) {
+			serve_metrics_count(cfg->metrics, SERVE_M_BATCHED);
+			char *msg =
+			    kind[i] == 2 ? strndup((const char *)out + part[i], plen[i]) : NULL;
+			settle(k, b->rs[i], kind[i] == 2 ? MICA_ERR_JS : MICA_OK,
+			       msg ? msg : "(out of memory)", (const unsigned char *)out + part[i],
+			       kind[i] == 1 ? plen[i] : 0);
+			free(msg);
+		}
+	}
+	free(out);
+	b->log_len = 0;
+	if (n > 0) {
+		/* the rest, not started */
+		for (int i = n; i < (int)b->n; i++) {
+			serve_fetch_scope_end(b->rs[i]->fetch);
+			b->rs[i]->fetch = NULL;
+			b->rs[i - n] = b->rs[i];
+		}
+		b->n -= (unsigned)n;
+		if (b->n > 1)
+			run_batch(k, b);
+		else if (b->n)
+			run(k, b->rs[0]);
+		return;
+	}
+	if (rc == MICA_OK)
+		fprintf(stderr, "mica serve: [%s] a batch's result is malformed\n",
+			b->rs[0]->idstr);
+	else
+		fprintf(stderr,
+			"mica serve: [%s] a batch of %u requests failed (%s): those without a "
+			"response run again, one at a time\n",
+			b->rs[0]->idstr, b->n, mica_code_name(rc));
+	if (b->log_len)
+		serve_log_guest(b->rs[0]->idstr, (const char *)b->log, b->log_len);
+	/* one answered with a body still open was running: it is the one */
+	unsigned again = 0;
+	for (unsigned i = 0; i < b->n; i++) {
+		struct serve_request *r = b->rs[i];
+		if (!r->responded) {
+			serve_fetch_scope_end(r->fetch);
+			r->fetch = NULL;
+			b->rs[again++] = r;
+		} else
+			settle(k, r,
+			       r->stream && serve_stream_state(r->stream) == SERVE_STREAM_OPEN
+				   ? rc
+				   : MICA_OK,
+			       err.message, NULL, 0);
+	}
+	after(k, rc == MICA_OK ? MICA_ERR_FAULT : rc); /* a malformed result: reset */
+	for (unsigned i = 0; i < again; i++) {
+		serve_metrics_count(cfg->metrics, SERVE_M_RERUN);
+		run(k, b->rs[i]);
+	}
+}
+
+/* 1 if r may be run in a batch: under reuse, a GET or HEAD without a body
+ * (a request run again when its batch fails must be one a client could
+ * retry itself), not run in one yet. */
+static int batchable(const struct serve_config *cfg, const struct serve_request *r)
+{
+	return cfg->isolation == SERVE_REUSE && !r->body_len &&
+	       (!strcmp(r->method, "GET") || !strcmp(r->method, "HEAD"));
 }
 
 static void *worker_main(void *arg)
 {
 	struct worker *k = arg;
 	struct serve_workers *w = k->w;
+	const struct serve_config *cfg = w->cfg;
 	char name[16]; /* for ps and /proc: the kernel keeps 15 characters */
 	snprintf(name, sizeof(name), "mica-worker-%u", (unsigned)(k - w->workers) % 1000);
 	pthread_setname_np(pthread_self(), name);
+	struct batch b = {.n = 0};
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
 		while (!w->head && !w->stopping)
 			pthread_cond_wait(&w->cond, &w->lock);
 		if (!w->head)
 			break;
-		struct serve_request *r = w->head;
-		w->head = r->next;
-		if (!w->head)
-			w->tail = NULL;
-		w->queued--;
-		w->running++;
+		/* a batch takes no more than its share of the queue, so that
+		 * idle workers get theirs */
+		unsigned idle = w->nworkers - w->active;
+		unsigned share = (w->queued + idle - 1) / idle;
+		struct serve_request *held[BATCH_MAX];
+		unsigned ran = 0;
+		do {
+			struct serve_request *r = w->head;
+			w->head = r->next;
+			if (!w->head)
+				w->tail = NULL;
+			held[ran++] = r;
+		} while (ran < BATCH_MAX && ran < share && w->head && batchable(cfg, held[0]) &&
+			 batchable(cfg, w->head));
+		w->queued -= ran;
+		w->running += ran;
+		w->active++;
 		pthread_mutex_unlock(&w->lock);
-		run(k, r);
-		serve_request_unref(r);
+		b.n = 0;
+		for (unsigned i = 0; i < ran; i++)
+			if (!expired(cfg, held[i]))
+				b.rs[b.n++] = held[i];
+		if (b.n > 1)
+			run_batch(k, &b);
+		else if (b.n)
+			run(k, b.rs[0]);
+		for (unsigned i = 0; i < ran; i++)
+			serve_request_unref(held[i]);
 		pthread_mutex_lock(&w->lock);
-		w->running--;
+		w->running -= ran;
+		w->active--;
 	}
 	pthread_mutex_unlock(&w->lock);
+	free(b.log);
 	return NULL;
 }
 

@@ -85,6 +85,8 @@
   const utf8decode = (b) => decoder.decode(b);
   const nativeLatin1 = G.__mica_latin1; // bytes.c's, where the guest has it
   try { delete G.__mica_latin1; } catch {}
+  const dispatchNative = G.__mica_dispatch; // dispatch.c's: written(), now(), error(e)
+  try { delete G.__mica_dispatch; } catch {}
   const USPToString = uncurry(USP.prototype.toString);
   const USPForEach = uncurry(USP.prototype.forEach);
   const isUSP = (v) => isBrand(USPToString, v);
@@ -2457,7 +2459,8 @@
     for (let k = 1; k + 1 < f.length; k += 2)
       ObjectDefineProperty(e, f[k], { value: f[k + 1], enumerable: true, writable: false, configurable: false });
     env = ObjectFreeze(e);
-    ObjectDefineProperty(G, '__mica_serve', { value: serve, writable: false, enumerable: false, configurable: false });
+    ObjectDefineProperty(G, '__mica_serve', { value: serveOne, writable: false, enumerable: false, configurable: false });
+    ObjectDefineProperty(G, '__mica_serve_batch', { value: serveBatch, writable: false, enumerable: false, configurable: false });
     // outbound fetch() exists only under `mica serve`, where the host has it
     ObjectDefineProperty(G, 'fetch', { value: fetch, writable: true, enumerable: false, configurable: true });
     delete G.__mica_serve_init;
@@ -2487,13 +2490,13 @@
     if (st.stream !== null) return sendStream(res, st);
     const parts = encodeResponse(res, st.takeOnce());
     if (inline && parts.length === 1) return parts[0];
-    for (const p of parts) host.respond(p);
+    for (const p of parts) toHost().respond(p);
     return undefined;
   }
   async function sendStream(res, st) {
-    for (const p of encodeResponse(res, null)) host.respond(p);
-    await W.pumpBytes(st.stream, responseChunk, (b) => { if (b.length) host.respond(b); });
-    host.respond(new Uint8ArrayCtor(0));
+    for (const p of encodeResponse(res, null)) toHost().respond(p);
+    await W.pumpBytes(st.stream, responseChunk, (b) => { if (b.length) toHost().respond(b); });
+    toHost().respond(new Uint8ArrayCtor(0));
     return undefined;
   }
 
@@ -2528,7 +2531,82 @@
     return parts;
   }
 
-  async function serve(frame) {
+  // The request of a batch that runs now, and the one the host takes host
+  // calls (and what was logged since the last owner()) to be of: made the
+  // same, with one host call, before the running request's first host call.
+  let running = 0, owned = 0;
+  function toHost() {
+    if (owned !== running) {
+      host.owner(running);
+      owned = running;
+    }
+    return host;
+  }
+
+  function serveOne(frame) {
+    running = owned = 0;
+    return serve(frame, true);
+  }
+
+  // __mica_serve_batch(frame): several requests in one call, one after the
+  // other (`mica serve --isolation reuse`: the exit per call is what a small
+  // request costs most on KVM). frame: u32 count, then each request's
+  // __mica_serve frame as u32 length + bytes. Returns u32 n, the requests
+  // run (the first n: the rest were not started, past BATCH_BUDGET_NS), then
+  // for each u32 kind and u32 length + bytes: kind 0, answered through
+  // respond(); 1, the response frame __mica_serve would return; 2, the text
+  // of the handler's exception. A request that logged calls owner(i) at
+  // its end, so that the host knows whose the output was; the last one's is
+  // the host's to name.
+  const BATCH_BUDGET_NS = 1e6;
+  const BATCH_INLINE = 1 << 20; // response bytes returned at most, the rest through respond()
+  const EMPTY = new Uint8ArrayCtor(0);
+  async function serveBatch(frame) {
+    const b = viewBytes(frame);
+    const count = u32(b, 0);
+    const start = dispatchNative.now();
+    const kinds = [], parts = [];
+    let at = 4, size = 4;
+    running = owned = 0;
+    for (let i = 0; i < count; i++) {
+      if (i > 0 && dispatchNative.now() - start > BATCH_BUDGET_NS) break;
+      const len = u32(b, at);
+      const f = b.subarray(at + 4, at + 4 + len);
+      at += 4 + len;
+      running = i;
+      const logged = dispatchNative.written();
+      let kind = 0, out = EMPTY;
+      try {
+        const r = await serve(f, size < BATCH_INLINE);
+        if (r !== undefined) { kind = 1; out = r; }
+      } catch (e) {
+        const text = dispatchNative.error(e);
+        if (text === null) throw e; // out of memory: the call fails, as it would alone
+        kind = 2;
+        out = utf8(text);
+      }
+      kinds.push(kind);
+      parts.push(out);
+      size += 8 + out.length;
+      if (i + 1 < count && dispatchNative.written() !== logged) {
+        host.owner(i);
+        owned = i;
+      }
+    }
+    const res = new Uint8ArrayCtor(size);
+    put32(res, 0, kinds.length);
+    at = 4;
+    for (let i = 0; i < kinds.length; i++) {
+      put32(res, at, kinds[i]);
+      put32(res, at + 4, parts[i].length);
+      res.set(parts[i], at + 8);
+      at += 8 + parts[i].length;
+    }
+    return res;
+  }
+
+  // One request; returnable: a response of one frame may be returned.
+  async function serve(frame, returnable) {
     const b = viewBytes(frame);
     const total = u32(b, 0), inline = u32(b, 4), count = u32(b, 8);
     const [f, at] = readFields(b, 12, count, latin1);
@@ -2544,7 +2622,7 @@
         const out = new Uint8ArrayCtor(total);
         let got = 0;
         while (got < total) {
-          const part = host.body(got);
+          const part = toHost().body(got);
           if (!part.length) break;
           out.set(part, got);
           got += part.length;
@@ -2564,7 +2642,7 @@
       throw new TypeError(`the fetch handler returned ${what}, not a Response`);
     }
     if (res.type === 'error') throw new TypeError('the fetch handler returned Response.error()');
-    const sent = sendResponse(res, !waits.length);
+    const sent = sendResponse(res, returnable && !waits.length);
     if (isUint8Array(sent)) return sent;
     await sent; // a stream's end
     if (waits.length) {
@@ -2609,12 +2687,12 @@
     const hostError = (e) => new TypeError(e && e.message !== undefined ? e.message : `${e}`);
     let b;
     if (sig === null) {
-      try { b = await host.fetch(frame); } catch (e) { throw hostError(e); }
+      try { b = await toHost().fetch(frame); } catch (e) { throw hostError(e); }
     } else {
       // aborted in flight: reject with the reason now; the host's answer is dropped
       b = await new PromiseCtor((resolve, reject) => {
         const drop = W.addAbortAlgorithm(sig, () => reject(sig.reason));
-        PromiseThen(host.fetch(frame), (v) => { drop(); resolve(v); }, (e) => { drop(); reject(hostError(e)); });
+        PromiseThen(toHost().fetch(frame), (v) => { drop(); resolve(v); }, (e) => { drop(); reject(hostError(e)); });
       });
     }
     const status = u32(b, 0), count = u32(b, 4), total = u32(b, 8), inline = u32(b, 12), id = u32(b, 16);
@@ -2634,7 +2712,7 @@
           out.set(first, 0);
           let got = inline;
           while (got < total) {
-            const part = host.fetchBody(id, got);
+            const part = toHost().fetchBody(id, got);
             if (!part.length) break;
             out.set(part, got);
             got += part.length;

@@ -1,0 +1,223 @@
+#!/usr/bin/env python3
+"""Requests that a reused sandbox runs several to a call (mica serve
+--isolation reuse: GET and HEAD requests queued together go in one call of
+__mica_serve_batch). Each case holds the one worker with a slow request
+while the others queue up behind it, so that they are run as a batch, and
+checks each is answered as if alone: its own body and status, its console
+output and exception under its own request id, and a batch with a request
+that loops, or runs out of memory, still answers the others.
+Usage: batch.py path/to/mica. Prints "ok - NAME" or "FAIL - NAME: why" per
+case, then "N passed, N failed, N skipped". The backend is MICA_BACKEND's."""
+import http.client
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+from serving import start_server, stop_server
+
+MICA = sys.argv[1] if len(sys.argv) > 1 else "build/mica"
+HERE = os.path.dirname(os.path.abspath(__file__))
+CASES = """batch-formed batch-head batch-console batch-exception batch-wait-until batch-stream
+batch-timeout batch-memory batch-post-alone batch-pipelined server-exit""".split()
+SLOW = 6 if os.environ.get("KVM_QEMU") == "1" else 1
+passed = failed = 0
+
+
+def ok(name):
+    global passed
+    passed += 1
+    print("ok - " + name, flush=True)
+
+
+def bad(name, why):
+    global failed
+    failed += 1
+    print("FAIL - %s: %s" % (name, why), flush=True)
+
+
+def check(name, got, want):
+    if got == want:
+        ok(name)
+    else:
+        bad(name, "got %r, want %r" % (got, want))
+
+
+def request(port, method, path, out, key):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30 * SLOW)
+    try:
+        c.request(method, path, body=b"x" if method == "POST" else None)
+        r = c.getresponse()
+        out[key] = (r.status, r.read().decode("latin1"))
+    except OSError as e:
+        out[key] = ("error", str(e))
+    finally:
+        c.close()
+
+
+def behind_slow(port, reqs, method="GET"):
+    """Holds the worker with /slow, then sends reqs (paths) at once, each on
+    its own connection; returns {path: (status, body)} once all are answered."""
+    out = {}
+    slow = threading.Thread(target=request, args=(port, "GET", "/slow?%d" % (600 * SLOW), out, "slow"))
+    slow.start()
+    time.sleep(0.2 * SLOW)
+    ts = [threading.Thread(target=request, args=(port, method, p, out, p)) for p in reqs]
+    for t in ts:
+        t.start()
+    for t in ts + [slow]:
+        t.join()
+    return out
+
+
+def metric(admin, name):
+    c = http.client.HTTPConnection("127.0.0.1", admin, timeout=10)
+    c.request("GET", "/metrics")
+    text = c.getresponse().read().decode()
+    c.close()
+    m = re.search(r"^%s (\d+)$" % name, text, re.M)
+    return int(m.group(1)) if m else None
+
+
+def ids_of(access_log):
+    """{request-target: request id} from the access log."""
+    ids = {}
+    with open(access_log) as f:
+        for line in f:
+            fields = line.split()
+            ids[fields[3]] = fields[1]
+    return ids
+
+
+def logged(errpath, text):
+    """The request ids the server's stderr gives the guest's line text."""
+    with open(errpath) as f:
+        return [m.group(1) for m in re.finditer(r"^mica serve: \[([0-9a-f]{16})\] %s$" % re.escape(text),
+                                               f.read(), re.M)]
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def main():
+    if subprocess.run([MICA, "--no-lockdown", "eval", "1"], capture_output=True).returncode:
+        why = "%s backend unavailable" % os.environ.get("MICA_BACKEND", "auto")
+        for c in CASES:
+            print("skip - %s (%s)" % (c, why))
+        print("0 passed, 0 failed, %d skipped" % len(CASES))
+        return 0
+    d = tempfile.mkdtemp(prefix="mica-batch-")
+    access = os.path.join(d, "access.log")
+    admin = free_port()
+    p, port, errpath = start_server(MICA, os.path.join(HERE, "batch.js"), "--workers", "1",
+                                    "--isolation", "reuse", "--timeout", str(1000 * SLOW),
+                                    "--memory", "64", "--access-log", access,
+                                    "--admin", "127.0.0.1:%d" % admin)
+    if not port:
+        print("# the server did not start: " + open(errpath).read())
+        p.kill()
+        return 1
+    try:
+        run(port, admin, access, errpath)
+    finally:
+        rc = stop_server(p, 30)
+        if rc == 0:
+            ok("server-exit")
+        else:
+            bad("server-exit", "exit %s: %s" % (rc, open(errpath).read()[-2000:]))
+        os.unlink(errpath)
+        if os.path.exists(access):
+            os.unlink(access)
+        os.rmdir(d)
+    print("%d passed, %d failed, 0 skipped" % (passed, failed))
+    return 1 if failed else 0
+
+
+def run(port, admin, access, errpath):
+    before = metric(admin, "mica_batched_requests_total")
+    paths = ["/n?%d" % i for i in range(8)]
+    out = behind_slow(port, paths)
+    batched = metric(admin, "mica_batched_requests_total") - before
+    check("batch-formed", [[out[x] for x in paths], batched >= 2],
+          [[(200, str(i)) for i in range(8)], True])
+
+    out = {}
+    ts = [threading.Thread(target=request, args=(port, "HEAD", "/n?h%d" % i, out, i)) for i in range(4)]
+    slow = threading.Thread(target=request, args=(port, "GET", "/slow?%d" % (600 * SLOW), out, "slow"))
+    slow.start()
+    time.sleep(0.2 * SLOW)
+    for t in ts:
+        t.start()
+    for t in ts + [slow]:
+        t.join()
+    check("batch-head", [out[i] for i in range(4)], [(200, "")] * 4)
+
+    paths = ["/log?%d" % i for i in range(8)]
+    out = behind_slow(port, paths)
+    ids = ids_of(access)
+    got = [(out[x], logged(errpath, "log %d" % i)) for i, x in enumerate(paths)]
+    check("batch-console", got, [((200, str(i)), [ids["/log?%d" % i]]) for i in range(8)])
+
+    paths = ["/throw?%d" % i if i % 2 else "/n?t%d" % i for i in range(8)]
+    out = behind_slow(port, paths)
+    ids = ids_of(access)
+    got = [(out[x][0], logged(errpath, "Error: boom %d" % i) if i % 2 else out[x][1])
+           for i, x in enumerate(paths)]
+    check("batch-exception", got,
+          [(500, [ids["/throw?%d" % i]]) if i % 2 else (200, "t%d" % i) for i in range(8)])
+
+    paths = ["/wait?w%d" % i for i in range(4)]
+    out = behind_slow(port, paths)
+    time.sleep(0.2 * SLOW)
+    ids = ids_of(access)
+    check("batch-wait-until", [(out[x], logged(errpath, "waited w%d" % i)) for i, x in enumerate(paths)],
+          [((200, "w%d" % i), [ids["/wait?w%d" % i]]) for i in range(4)])
+
+    paths = ["/stream?s%d" % i for i in range(4)]
+    out = behind_slow(port, paths)
+    check("batch-stream", [out[x] for x in paths], [(200, "s%d-s%d" % (i, i)) for i in range(4)])
+
+    # which request of a batch failed is not known: those without a
+    # response run again, each alone, and only the guilty one fails
+    for name, bomb, status in (("batch-timeout", "/loop", 504), ("batch-memory", "/bomb", 503)):
+        reruns = metric(admin, "mica_batch_reruns_total")
+        paths = ["/n?a%d" % i for i in range(3)] + [bomb] + ["/n?b%d" % i for i in range(3)]
+        out = behind_slow(port, paths)
+        got = [out[x] for x in paths]
+        want = [(200, "a%d" % i) for i in range(3)] + [status] + [(200, "b%d" % i) for i in range(3)]
+        got[3] = got[3][0]
+        check(name, [got, metric(admin, "mica_batch_reruns_total") > reruns], [want, True])
+
+    before = metric(admin, "mica_batched_requests_total")
+    paths = ["/n?p%d" % i for i in range(6)]
+    out = behind_slow(port, paths, "POST")
+    check("batch-post-alone", [[out[x] for x in paths], metric(admin, "mica_batched_requests_total")],
+          [[(200, "p%d" % i) for i in range(6)], before])
+
+    # pipelined on one connection: answered in order
+    s = socket.create_connection(("127.0.0.1", port), timeout=30 * SLOW)
+    s.sendall(b"GET /slow?%d HTTP/1.1\r\nHost: x\r\n\r\n" % (300 * SLOW) +
+              b"".join(b"GET /n?q%d HTTP/1.1\r\nHost: x\r\n\r\n" % i for i in range(10)) +
+              b"GET /n?end HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    raw = b""
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        raw += b
+    s.close()
+    bodies = [r.split(b"\r\n\r\n", 1)[1].decode() for r in re.split(rb"HTTP/1\.1 200 OK\r\n", raw)[1:]]
+    check("batch-pipelined", bodies, ["slow"] + ["q%d" % i for i in range(10)] + ["end"])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
