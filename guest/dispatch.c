@@ -1,9 +1,14 @@
 /*
  * The natives of `mica serve`'s dispatcher (guest/js/fetch.js takes
  * __mica_dispatch and deletes it): what it needs of the C side to run
- * several requests in one call (__mica_serve_batch), with no exit.
+ * several requests in one call (__mica_serve_batch), with no exit, each
+ * ending as it would at the end of a call of its own.
  */
 #include "runtime.h"
+
+/* The dispatcher's idle hook (onIdle), if idle_set. */
+static JSValue idle_fn;
+static int idle_set;
 
 /* written(): console bytes this call has written so far. A request of a
  * batch that changed it logged, and the host must be told whose it was. */
@@ -21,9 +26,30 @@ static JSValue js_now(JSContext *c, JSValueConst this_val, int argc, JSValueCons
 	return JS_NewFloat64(c, (double)mica_clock_wall_ns());
 }
 
+/* begin(): a request of a batch starts: whether the heap limit was hit is
+ * its own to say (error()). */
+static JSValue js_begin(JSContext *c, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+	(void)c, (void)this_val, (void)argc, (void)argv;
+	oom = 0;
+	return JS_UNDEFINED;
+}
+
+/* end(): a request of a batch has ended: what it left pending (timers, host
+ * calls in flight) is dropped, as at the end of a call; returns the text of
+ * a rejection it left unhandled in strict mode, else null (a warning is
+ * written now). */
+static JSValue js_end(JSContext *c, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+	(void)c, (void)this_val, (void)argc, (void)argv;
+	mica_loop_reset();
+	return mica_rejection_take();
+}
+
 /* error(e): the text a call would give for e uncaught, for the host to log
  * a batched request's exception as it logs any other; null once the heap
- * limit was hit (the call must fail, as it would for the request alone). */
+ * limit was hit in this request (the call must fail, as it would for the
+ * request alone). */
 static JSValue js_error(JSContext *c, JSValueConst this_val, int argc, JSValueConst *argv)
 {
 	(void)c, (void)this_val;
@@ -32,10 +58,34 @@ static JSValue js_error(JSContext *c, JSValueConst this_val, int argc, JSValueCo
 	return mica_format_exception(argc ? argv[0] : JS_UNDEFINED);
 }
 
+/* onIdle(fn): fn is called whenever a request's event loop is about to wait
+ * (the dispatcher hands the host the responses it holds first). */
+static JSValue js_on_idle(JSContext *c, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+	(void)this_val;
+	if (argc < 1 || !JS_IsFunction(c, argv[0]))
+		return JS_ThrowTypeError(c, "onIdle: not a function");
+	if (idle_set)
+		JS_FreeValue(c, idle_fn);
+	idle_fn = JS_DupValue(c, argv[0]);
+	idle_set = 1;
+	return JS_UNDEFINED;
+}
+
+void mica_dispatch_idle(void)
+{
+	if (!idle_set)
+		return;
+	JSValue r = JS_Call(ctx, idle_fn, JS_UNDEFINED, 0, NULL);
+	if (JS_IsException(r)) /* what it held goes with the call's result */
+		JS_FreeValue(ctx, JS_GetException(ctx));
+	JS_FreeValue(ctx, r);
+}
+
 static const JSCFunctionListEntry dispatch_funcs[] = {
-    JS_CFUNC_DEF("written", 0, js_written),
-    JS_CFUNC_DEF("now", 0, js_now),
-    JS_CFUNC_DEF("error", 1, js_error),
+    JS_CFUNC_DEF("written", 0, js_written), JS_CFUNC_DEF("now", 0, js_now),
+    JS_CFUNC_DEF("begin", 0, js_begin),	    JS_CFUNC_DEF("end", 0, js_end),
+    JS_CFUNC_DEF("error", 1, js_error),	    JS_CFUNC_DEF("onIdle", 1, js_on_idle),
 };
 
 int mica_dispatch_prepare(JSContext *c, JSValueConst global)

@@ -175,6 +175,7 @@ static JSValue settle(JSValue v)
 			break;
 		if (state != 0 && !drain_loop)
 			break;
+		mica_dispatch_idle(); /* before the guest may wait for the host */
 		if (mica_loop_step() < 0) {
 			JS_FreeValue(ctx, v);
 			return JS_EXCEPTION;
@@ -236,6 +237,16 @@ static void warn_rejection(void)
 	else
 		JS_FreeValue(ctx, text);
 	forget_rejection();
+}
+
+JSValue mica_rejection_take(void)
+{
+	warn_rejection();
+	if (JS_IsUndefined(unhandled))
+		return JS_NULL;
+	JSValue text = mica_format_exception(unhandled_reason);
+	forget_rejection();
+	return text;
 }
 
 /* Consumes v. A rejection that no code handled fails the request the way

@@ -63,6 +63,15 @@ int mica_bytes_prepare_fetch(JSContext *c, JSValueConst global);
 /* dispatch.c: defines __mica_dispatch, the natives `mica serve`'s
  * dispatcher in fetch.js takes before its script runs. */
 int mica_dispatch_prepare(JSContext *c, JSValueConst global);
+/* Calls the dispatcher's idle hook, if it set one: the request's event loop
+ * is about to wait (a timer, a host call in flight). */
+void mica_dispatch_idle(void);
+/* main.c: at the end of a request that is not the end of a call (a batch):
+ * what a call's end does with a rejection no code handled. Under
+ * MICA_REQ_REJECTIONS_WARN it is written to stderr now and null returned;
+ * in strict mode its text (as mica_format_exception gives it), forgotten;
+ * null when there is none. */
+JSValue mica_rejection_take(void);
 
 /* crypto.c: defines the lazy globals of crypto.js (crypto, CryptoKey...). */
 int mica_crypto_prepare(JSContext *c, JSValueConst global);

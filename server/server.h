@@ -138,6 +138,7 @@ struct serve_request {
 	int waking;	   /* on the loop's list: under its lock, so not in the bits above */
 	size_t resp_bytes; /* body bytes sent, for the log */
 	struct serve_request *next;	  /* the workers' queue */
+	int solo;			  /* the workers': run alone, its batch failed */
 	struct serve_request *conn_next;  /* the connection's requests, in order */
 	struct serve_request *ready_next; /* answered, for the loop to write */
 };

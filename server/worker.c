@@ -9,6 +9,8 @@
  * through the host function serve.respond while the call is still running,
  * so that it is sent before ctx.waitUntil() work ends; the request body is
  * read through serve.body when the handler asks for more than came inline.
+ * Under reuse, GET and HEAD requests queued together run several to a call
+ * ("__mica_serve_batch", run_batch; docs/serve.md, Batches).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -65,12 +67,20 @@ struct serve_workers {
  * BATCH_BUDGET_NS): a batch is for requests that take microseconds. */
 #define BATCH_MAX	16
 #define BATCH_BUDGET_MS 1
+#define BATCH_FRAME_MAX (1u << 20) /* request frames' bytes per batch, at most */
 
 /* A batch a worker thread runs: its requests, and the console output the
  * guest flushed that it has not yet said whose it is (host_owner). */
 struct batch {
 	struct serve_request *rs[BATCH_MAX];
 	unsigned n;
+	unsigned settled; /* rs[0..settled) are answered */
+	unsigned cur;	  /* rs[cur] is current: it stays in the batch (batch_take) */
+	struct worker *k;
+	/* what the worker took off the queue (a reference each): NULL once
+	 * handed back to it */
+	struct serve_request *taken[BATCH_MAX];
+	unsigned ntaken;
 	unsigned char *log;
 	size_t log_len, log_cap;
 };
@@ -78,7 +88,7 @@ struct batch {
 /* The request a worker thread is running (host functions run on the
  * thread that called into the sandbox), and its batch, if it runs one. */
 static __thread struct serve_request *current;
-static __thread struct batch *batch;
+static __thread struct batch *current_batch;
 
 /* ---- requests ------------------------------------------------------------ */
 
@@ -192,20 +202,24 @@ static void host_body(mica_hostcall *call, void *ud)
 	mica_hostcall_return_bytes(call, r->body + off, k);
 }
 
+static void host_results(mica_hostcall *call, void *ud);
+
 /* owner(i), in a batch: what the guest logged since the last owner() was
  * request i's, and its host calls are from now on (fetch.js's toHost). */
 static void host_owner(mica_hostcall *call, void *ud)
 {
 	(void)ud;
 	unsigned long long i;
-	if (!batch || arg_index(call, &i) || i >= batch->n) {
+	struct batch *b = current_batch;
+	if (!b || arg_index(call, &i) || i >= b->n) {
 		mica_hostcall_fail(call, "serve.owner: no batch, or not owner(index)");
 		return;
 	}
-	current = batch->rs[i];
-	if (batch->log_len)
-		serve_log_guest(current->idstr, (const char *)batch->log, batch->log_len);
-	batch->log_len = 0;
+	current = b->rs[i];
+	b->cur = (unsigned)i;
+	if (b->log_len)
+		serve_log_guest(current->idstr, (const char *)b->log, b->log_len);
+	b->log_len = 0;
 }
 
 /* The parts of a streamed body: each goes to the HTTP loop as it comes; an
@@ -643,6 +657,7 @@ struct serve_workers *serve_workers_prepare(const struct serve_config *cfg, int 
 	}
 	if (mica_runtime_register(w->rt, "serve", "body", host_body, NULL) ||
 	    mica_runtime_register(w->rt, "serve", "owner", host_owner, NULL) ||
+	    mica_runtime_register(w->rt, "serve", "results", host_results, NULL) ||
 	    mica_runtime_register(w->rt, "serve", "respond", host_respond, (void *)cfg) ||
 	    mica_runtime_register(w->rt, "serve", "fetchBody", host_fetch_body, NULL) ||
 	    mica_runtime_register_async(w->rt, "serve", "fetch", host_fetch, (void *)cfg)) {
@@ -875,34 +890,107 @@ static void run(struct worker *k, struct serve_request *r)
 	after(k, rc);
 }
 
-/* The requests a batch's result answers (see serveBatch in fetch.js): its
- * count n, with the kind, offset and length of each part, checked whole
- * before anything is answered. -1 if it is not such a result. */
-static int batch_parts(const struct batch *b, const unsigned char *out, size_t len, uint32_t kind[],
-		       size_t at[], uint32_t plen[])
+/* Sends rs[from..n) of b back to the head of the queue, in order, for
+ * whichever worker is free first (not started, or to run again alone); 503
+ * if the server is stopping. */
+static void batch_release(struct batch *b, unsigned from)
 {
-	if (len < 4 || serve_get_u32(out) == 0 || serve_get_u32(out) > b->n)
-		return -1;
-	unsigned n = serve_get_u32(out);
-	size_t p = 4;
-	for (unsigned i = 0; i < n; i++) {
-		if (len - p < 8)
-			return -1;
-		kind[i] = serve_get_u32(out + p);
-		plen[i] = serve_get_u32(out + p + 4);
-		at[i] = p + 8;
-		if (kind[i] > 2 || len - p - 8 < plen[i])
-			return -1;
-		p += 8 + plen[i];
+	struct serve_workers *w = b->k->w;
+	unsigned n = b->n - from;
+	if (!n)
+		return;
+	for (unsigned i = from; i < b->n; i++) {
+		serve_fetch_scope_end(b->rs[i]->fetch);
+		b->rs[i]->fetch = NULL;
+		for (unsigned j = 0; j < b->ntaken; j++)
+			if (b->taken[j] == b->rs[i])
+				b->taken[j] = NULL; /* its reference goes with it */
 	}
-	return p == len ? (int)n : -1;
+	pthread_mutex_lock(&w->lock);
+	w->running -= n;
+	if (w->stopping && !w->draining) {
+		pthread_mutex_unlock(&w->lock);
+		for (unsigned i = from; i < b->n; i++) {
+			serve_request_fail(b->rs[i], 503, "the server is stopping");
+			serve_request_unref(b->rs[i]);
+		}
+	} else {
+		for (unsigned i = b->n; i-- > from;) {
+			b->rs[i]->next = w->head;
+			w->head = b->rs[i];
+			if (!w->tail)
+				w->tail = b->rs[i];
+		}
+		w->queued += n;
+		pthread_cond_broadcast(&w->cond);
+		pthread_mutex_unlock(&w->lock);
+	}
+	b->n = from;
+}
+
+/* Answers b's requests from a batch result (serveBatch in fetch.js): u32
+ * first, u32 n, u32 end, then n times u32 kind, u32 length and its bytes.
+ * first must be the first request not answered yet; the guest starts none
+ * from end on, and those go back to the queue. The whole result is checked
+ * before any request is answered. 0, or -1 if it is no such result. */
+static int batch_take(struct batch *b, const unsigned char *p, size_t len)
+{
+	if (len < 12 || serve_get_u32(p) != b->settled ||
+	    serve_get_u32(p + 4) > b->n - b->settled ||
+	    serve_get_u32(p + 8) < b->settled + serve_get_u32(p + 4) ||
+	    serve_get_u32(p + 8) > b->n || serve_get_u32(p + 8) <= b->cur)
+		return -1; /* rs[cur] may not go: host calls still reach it */
+	unsigned n = serve_get_u32(p + 4), end = serve_get_u32(p + 8);
+	size_t at = 12;
+	for (unsigned i = 0; i < n; i++) {
+		if (len - at < 8 || serve_get_u32(p + at) > 2 ||
+		    len - at - 8 < serve_get_u32(p + at + 4))
+			return -1;
+		at += 8 + serve_get_u32(p + at + 4);
+	}
+	if (at != len)
+		return -1;
+	at = 12;
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t kind = serve_get_u32(p + at), plen = serve_get_u32(p + at + 4);
+		const unsigned char *part = p + at + 8;
+		char *msg = kind == 2 ? strndup((const char *)part, plen) : NULL;
+		serve_metrics_count(b->k->w->cfg->metrics, SERVE_M_BATCHED);
+		settle(b->k, b->rs[b->settled++], kind == 2 ? MICA_ERR_JS : MICA_OK,
+		       msg ? msg : "(out of memory)", part, kind == 1 ? plen : 0);
+		free(msg);
+		at += 8 + plen;
+	}
+	batch_release(b, end);
+	return 0;
+}
+
+/* results(frame), in a batch: requests that have ended, answered now rather
+ * than when the call returns (the guest is about to wait). */
+static void host_results(mica_hostcall *call, void *ud)
+{
+	(void)ud;
+	size_t len;
+	const unsigned char *p = (const unsigned char *)mica_hostcall_args(call, &len);
+	if (!current_batch || !mica_hostcall_is_bytes(call) ||
+	    batch_take(current_batch, p, len) < 0)
+		mica_hostcall_fail(call, "serve.results: no batch, or not a batch result");
+}
+
+/* Answers every request of b with status (the batch could not be run). */
+static void batch_fail(struct batch *b, int status, const char *reason)
+{
+	for (unsigned i = 0; i < b->n; i++)
+		serve_request_fail(b->rs[i], status, reason);
+	b->n = 0;
 }
 
 /* Runs b's requests, GET or HEAD without a body, in one call
- * (__mica_serve_batch) of the worker's reused sandbox, and then those the
- * guest left, past its time budget, in the next. If a call fails (a time
- * or memory limit, a fault), which request failed is not known: those with
- * no response yet run again, each alone, and the one at fault fails then. */
+ * (__mica_serve_batch) of the worker's reused sandbox. Back to the head of
+ * the queue go the ones the guest did not start (past its time budget, or
+ * once one of them waits), and, when the call failed (a time or memory
+ * limit, a fault: which request caused it is not known), those with no
+ * response yet, marked to run alone; the one at fault fails then. */
 static void run_batch(struct worker *k, struct batch *b)
 {
 	const struct serve_config *cfg = k->w->cfg;
@@ -912,11 +1000,10 @@ static void run_batch(struct worker *k, struct batch *b)
 	mica_error err = {0};
 	mica_sandbox *sb = sandbox_for(k, &err);
 	if (!sb) {
-		for (unsigned i = 0; i < b->n; i++) {
+		for (unsigned i = 0; i < b->n; i++)
 			fprintf(stderr, "mica serve: [%s] no sandbox: %s\n", b->rs[i]->idstr,
 				err.message);
-			serve_request_fail(b->rs[i], 503, "no sandbox could be made");
-		}
+		batch_fail(b, 503, "no sandbox could be made");
 		return;
 	}
 	size_t len = 4;
@@ -924,8 +1011,7 @@ static void run_batch(struct worker *k, struct batch *b)
 		len += 4 + request_frame_len(b->rs[i]);
 	unsigned char *frame = malloc(len);
 	if (!frame) {
-		for (unsigned i = 0; i < b->n; i++)
-			serve_request_fail(b->rs[i], 500, "out of memory");
+		batch_fail(b, 500, "out of memory");
 		return;
 	}
 	serve_put_u32(frame, b->n);
@@ -940,7 +1026,9 @@ static void run_batch(struct worker *k, struct batch *b)
 	mica_sandbox_set_timeout(sb, timeout_ms);
 	for (unsigned i = 0; i < b->n; i++)
 		begin(k, b->rs[i], timeout_ms);
-	batch = b;
+	b->settled = b->cur = 0;
+	b->log_len = 0;
+	current_batch = b;
 	current = b->rs[0];
 	void *out = NULL;
 	size_t out_len = 0;
@@ -949,82 +1037,73 @@ static void run_batch(struct worker *k, struct batch *b)
 	int rc = mica_sandbox_call_bytes(sb, "__mica_serve_batch", frame, len, &out, &out_len,
 					 &bytes, &err);
 	serve_metrics_busy(cfg->metrics, -1);
-	batch = NULL;
+	current_batch = NULL;
 	current = NULL;
 	free(frame);
 	mica_sandbox_set_console(sb, NULL, NULL);
-
-	uint32_t kind[BATCH_MAX], plen[BATCH_MAX];
-	size_t part[BATCH_MAX];
-	int n = rc == MICA_OK && bytes ? batch_parts(b, out, out_len, kind, part, plen) : -1;
-	if (n > 0) {
-		/* what was logged since the last owner() is the last request's */
-		if (b->log_len)
-			serve_log_guest(b->rs[n - 1]->idstr, (const char *)b->log, b->log_len);
-		for (int i = 0; i < n; i++) {
-			serve_metrics_count(cfg->metrics, SERVE_M_BATCHED);
-			char *msg =
-			    kind[i] == 2 ? strndup((const char *)out + part[i], plen[i]) : NULL;
-			settle(k, b->rs[i], kind[i] == 2 ? MICA_ERR_JS : MICA_OK,
-			       msg ? msg : "(out of memory)", (const unsigned char *)out + part[i],
-			       kind[i] == 1 ? plen[i] : 0);
-			free(msg);
-		}
-	}
+	int ok = rc == MICA_OK && bytes && batch_take(b, out, out_len) == 0 && b->settled == b->n;
 	free(out);
-	b->log_len = 0;
-	if (n > 0) {
-		/* the rest, not started */
-		for (int i = n; i < (int)b->n; i++) {
-			serve_fetch_scope_end(b->rs[i]->fetch);
-			b->rs[i]->fetch = NULL;
-			b->rs[i - n] = b->rs[i];
-		}
-		b->n -= (unsigned)n;
-		if (b->n > 1)
-			run_batch(k, b);
-		else if (b->n)
-			run(k, b->rs[0]);
+	unsigned first = b->settled, left = 0;
+	if (ok) {
+		/* what was logged since the last owner() is the last request's */
+		if (b->log_len && first)
+			serve_log_guest(b->rs[first - 1]->idstr, (const char *)b->log, b->log_len);
 		return;
 	}
-	if (rc == MICA_OK)
-		fprintf(stderr, "mica serve: [%s] a batch's result is malformed\n",
-			b->rs[0]->idstr);
-	else
+	/* the requests not answered; at least the last one (b->n >= 1) */
+	const char *from = b->rs[first < b->n ? first : b->n - 1]->idstr;
+	if (rc == MICA_OK) {
+		fprintf(stderr, "mica serve: [%s] a batch's result is malformed\n", from);
+		rc = MICA_ERR_FAULT; /* the sandbox is reset */
+	} else
 		fprintf(stderr,
 			"mica serve: [%s] a batch of %u requests failed (%s): those without a "
 			"response run again, one at a time\n",
-			b->rs[0]->idstr, b->n, mica_code_name(rc));
-	if (b->log_len)
-		serve_log_guest(b->rs[0]->idstr, (const char *)b->log, b->log_len);
-	/* one answered with a body still open was running: it is the one */
-	unsigned again = 0;
-	for (unsigned i = 0; i < b->n; i++) {
+			from, b->n - first, mica_code_name(rc));
+	if (b->log_len) {
+		/* whose it was is not known: one of these */
+		char tag[2 * sizeof(b->rs[0]->idstr) + 2];
+		snprintf(tag, sizeof(tag), "%s..%s", from, b->rs[b->n - 1]->idstr);
+		serve_log_guest(tag, (const char *)b->log, b->log_len);
+	}
+	int found = 0; /* the request at fault: the one part-way through its response */
+	for (unsigned i = first; i < b->n; i++) {
 		struct serve_request *r = b->rs[i];
-		if (!r->responded) {
-			serve_fetch_scope_end(r->fetch);
-			r->fetch = NULL;
-			b->rs[again++] = r;
-		} else
-			settle(k, r,
-			       r->stream && serve_stream_state(r->stream) == SERVE_STREAM_OPEN
-				   ? rc
-				   : MICA_OK,
-			       err.message, NULL, 0);
-	}
-	after(k, rc == MICA_OK ? MICA_ERR_FAULT : rc); /* a malformed result: reset */
-	for (unsigned i = 0; i < again; i++) {
+		int partway = (r->head_done && !r->responded) ||
+			      (r->stream && serve_stream_state(r->stream) == SERVE_STREAM_OPEN);
+		if (partway || r->responded) {
+			if (!partway && (rc == MICA_ERR_TIMEOUT || rc == MICA_ERR_MEMORY ||
+					 rc == MICA_ERR_FAULT))
+				fprintf(
+				    stderr,
+				    "mica serve: [%s] its batch failed after its response (%s): "
+				    "its waitUntil() work may not have finished\n",
+				    r->idstr, mica_code_name(rc));
+			settle(k, r, partway ? rc : MICA_OK, err.message, NULL, 0);
+			found |= partway;
+			continue;
+		}
+		r->solo = 1;
+		r->t_queued_ns = serve_now_ns();
 		serve_metrics_count(cfg->metrics, SERVE_M_RERUN);
-		run(k, b->rs[i]);
+		b->rs[first + left++] = r;
 	}
+	b->n = first + left;
+	if (!found && !left)
+		serve_metrics_count(cfg->metrics, rc == MICA_ERR_TIMEOUT  ? SERVE_M_TIMEOUT
+						  : rc == MICA_ERR_MEMORY ? SERVE_M_MEMORY
+						  : rc == MICA_ERR_FAULT  ? SERVE_M_FAULT
+									  : SERVE_M_EXCEPTION);
+	after(k, rc);
+	batch_release(b, first);
 }
 
 /* 1 if r may be run in a batch: under reuse, a GET or HEAD without a body
  * (a request run again when its batch fails must be one a client could
- * retry itself), not run in one yet. */
+ * retry itself) that is not to run alone (its batch failed). */
 static int batchable(const struct serve_config *cfg, const struct serve_request *r)
 {
-	return cfg->isolation == SERVE_REUSE && !r->body_len &&
+	return cfg->isolation == SERVE_REUSE && !r->body_len && !r->solo &&
 	       (!strcmp(r->method, "GET") || !strcmp(r->method, "HEAD"));
 }
 
@@ -1044,35 +1123,42 @@ static void *worker_main(void *arg)
 		if (!w->head)
 			break;
 		/* a batch takes no more than its share of the queue, so that
-		 * idle workers get theirs */
+		 * idle workers get theirs, and fits a call's request buffer */
 		unsigned idle = w->nworkers - w->active;
 		unsigned share = (w->queued + idle - 1) / idle;
-		struct serve_request *held[BATCH_MAX];
-		unsigned ran = 0;
+		size_t bytes = 0;
+		b.ntaken = 0;
 		do {
 			struct serve_request *r = w->head;
 			w->head = r->next;
 			if (!w->head)
 				w->tail = NULL;
-			held[ran++] = r;
-		} while (ran < BATCH_MAX && ran < share && w->head && batchable(cfg, held[0]) &&
-			 batchable(cfg, w->head));
-		w->queued -= ran;
-		w->running += ran;
+			b.taken[b.ntaken++] = r;
+			bytes += 4 + request_frame_len(r);
+		} while (b.ntaken < BATCH_MAX && b.ntaken < share && w->head &&
+			 batchable(cfg, b.taken[0]) && batchable(cfg, w->head) &&
+			 bytes + 4 + request_frame_len(w->head) <= BATCH_FRAME_MAX);
+		w->queued -= b.ntaken;
+		w->running += b.ntaken;
 		w->active++;
 		pthread_mutex_unlock(&w->lock);
 		b.n = 0;
-		for (unsigned i = 0; i < ran; i++)
-			if (!expired(cfg, held[i]))
-				b.rs[b.n++] = held[i];
+		for (unsigned i = 0; i < b.ntaken; i++)
+			if (!expired(cfg, b.taken[i]))
+				b.rs[b.n++] = b.taken[i];
+		b.k = k;
 		if (b.n > 1)
 			run_batch(k, &b);
 		else if (b.n)
 			run(k, b.rs[0]);
-		for (unsigned i = 0; i < ran; i++)
-			serve_request_unref(held[i]);
+		unsigned kept = 0; /* what run_batch did not send back */
+		for (unsigned i = 0; i < b.ntaken; i++)
+			if (b.taken[i]) {
+				serve_request_unref(b.taken[i]);
+				kept++;
+			}
 		pthread_mutex_lock(&w->lock);
-		w->running -= ran;
+		w->running -= kept;
 		w->active--;
 	}
 	pthread_mutex_unlock(&w->lock);

@@ -2461,6 +2461,7 @@
     env = ObjectFreeze(e);
     ObjectDefineProperty(G, '__mica_serve', { value: serveOne, writable: false, enumerable: false, configurable: false });
     ObjectDefineProperty(G, '__mica_serve_batch', { value: serveBatch, writable: false, enumerable: false, configurable: false });
+    dispatchNative.onIdle(onIdle);
     // outbound fetch() exists only under `mica serve`, where the host has it
     ObjectDefineProperty(G, 'fetch', { value: fetch, writable: true, enumerable: false, configurable: true });
     delete G.__mica_serve_init;
@@ -2536,6 +2537,7 @@
   // same, with one host call, before the running request's first host call.
   let running = 0, owned = 0;
   function toHost() {
+    flushHeld();
     if (owned !== running) {
       host.owner(running);
       owned = running;
@@ -2543,41 +2545,79 @@
     return host;
   }
 
-  function serveOne(frame) {
-    running = owned = 0;
-    return serve(frame, true);
-  }
 
   // __mica_serve_batch(frame): several requests in one call, one after the
   // other (`mica serve --isolation reuse`: the exit per call is what a small
   // request costs most on KVM). frame: u32 count, then each request's
-  // __mica_serve frame as u32 length + bytes. Returns u32 n, the requests
-  // run (the first n: the rest were not started, past BATCH_BUDGET_NS), then
-  // for each u32 kind and u32 length + bytes: kind 0, answered through
-  // respond(); 1, the response frame __mica_serve would return; 2, the text
-  // of the handler's exception. A request that logged calls owner(i) at
-  // its end, so that the host knows whose the output was; the last one's is
-  // the host's to name.
+  // __mica_serve frame as u32 length + bytes. Each request ends as at the end
+  // of a call of its own (end(): its timers dropped, its unhandled rejection
+  // its failure). Its result is held, and handed over (results(), a batch
+  // result) before the guest waits for the host: before a host call, and
+  // when the event loop is about to wait (onIdle, which also gives back the
+  // requests not started: they are not held up by one that waits); the rest
+  // is returned. A batch result: u32 first (the index of its first request),
+  // u32 n, u32 end (no request from end on will be started), then for each
+  // u32 kind and u32 length + bytes: kind 0, answered through respond(); 1,
+  // the response frame __mica_serve would return; 2, the text of the
+  // handler's exception. No request is started past BATCH_BUDGET_NS into the
+  // call. A request that logged calls owner(i) at its end, so that the host
+  // knows whose the output was; the last one's is the host's to name.
   const BATCH_BUDGET_NS = 1e6;
-  const BATCH_INLINE = 1 << 20; // response bytes returned at most, the rest through respond()
+  const BATCH_INLINE = 1 << 20; // response bytes held at most, the rest through respond()
   const EMPTY = new Uint8ArrayCtor(0);
+  const heldKinds = [], heldParts = [];
+  let heldFirst = 0, heldBytes = 0, batchGen = 0, batchEnd = 0;
+  function batchResult(end) {
+    const res = new Uint8ArrayCtor(12 + heldBytes);
+    put32(res, 0, heldFirst);
+    put32(res, 4, heldKinds.length);
+    put32(res, 8, end);
+    batchEnd = end;
+    let at = 12;
+    for (let i = 0; i < heldKinds.length; i++) {
+      put32(res, at, heldKinds[i]);
+      put32(res, at + 4, heldParts[i].length);
+      res.set(heldParts[i], at + 8);
+      at += 8 + heldParts[i].length;
+    }
+    heldFirst += heldKinds.length;
+    heldKinds.length = heldParts.length = heldBytes = 0;
+    return res;
+  }
+  function flushHeld() {
+    if (heldKinds.length) host.results(batchResult(batchEnd));
+  }
+  function onIdle() {
+    if (heldKinds.length || running + 1 < batchEnd) host.results(batchResult(running + 1));
+  }
+  // A call starts: what a batch given up left (it failed) is dropped.
+  function callStarts() {
+    heldKinds.length = heldParts.length = heldFirst = heldBytes = batchEnd = 0;
+    running = owned = 0;
+    return ++batchGen;
+  }
+  function serveOne(frame) {
+    callStarts();
+    return serve(frame, true);
+  }
   async function serveBatch(frame) {
+    const gen = callStarts();
     const b = viewBytes(frame);
     const count = u32(b, 0);
     const start = dispatchNative.now();
-    const kinds = [], parts = [];
-    let at = 4, size = 4;
-    running = owned = 0;
-    for (let i = 0; i < count; i++) {
+    batchEnd = count;
+    let at = 4;
+    for (let i = 0; i < batchEnd; i++) {
       if (i > 0 && dispatchNative.now() - start > BATCH_BUDGET_NS) break;
       const len = u32(b, at);
       const f = b.subarray(at + 4, at + 4 + len);
       at += 4 + len;
       running = i;
+      dispatchNative.begin();
       const logged = dispatchNative.written();
       let kind = 0, out = EMPTY;
       try {
-        const r = await serve(f, size < BATCH_INLINE);
+        const r = await serve(f, heldBytes < BATCH_INLINE);
         if (r !== undefined) { kind = 1; out = r; }
       } catch (e) {
         const text = dispatchNative.error(e);
@@ -2585,24 +2625,18 @@
         kind = 2;
         out = utf8(text);
       }
-      kinds.push(kind);
-      parts.push(out);
-      size += 8 + out.length;
-      if (i + 1 < count && dispatchNative.written() !== logged) {
+      if (gen !== batchGen) return EMPTY; // given up (a later batch runs): ends here
+      const rejected = dispatchNative.end();
+      if (rejected !== null && kind !== 2) { kind = 2; out = utf8(rejected); }
+      heldKinds.push(kind);
+      heldParts.push(out);
+      heldBytes += 8 + out.length;
+      if (i + 1 < batchEnd && dispatchNative.written() !== logged) {
         host.owner(i);
         owned = i;
       }
     }
-    const res = new Uint8ArrayCtor(size);
-    put32(res, 0, kinds.length);
-    at = 4;
-    for (let i = 0; i < kinds.length; i++) {
-      put32(res, at, kinds[i]);
-      put32(res, at + 4, parts[i].length);
-      res.set(parts[i], at + 8);
-      at += 8 + parts[i].length;
-    }
-    return res;
+    return batchResult(heldFirst + heldKinds.length);
   }
 
   // One request; returnable: a response of one frame may be returned.

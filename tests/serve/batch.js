@@ -11,6 +11,21 @@ export default {
         return new Response('slow');
       }
       case '/n': return new Response(q);
+      case '/sleep': { // waits, as a fetch() does
+        await new Promise((r) => setTimeout(r, Number(q)));
+        return new Response('slept');
+      }
+      case '/hostile': { // what a handler can send the host past fetch.js
+        const host = await import('host:serve');
+        const frame = (first, n, end) => new Uint8Array([first, 0, 0, 0, n, 0, 0, 0, end, 0, 0, 0]);
+        for (let first = 0; first < 4; first++)
+          for (let end = 0; end < 18; end++) try { host.results(frame(first, 0, end)); } catch {}
+        for (const i of [-1, 99, 1e12, 'x']) try { host.owner(i); } catch {}
+        try { host.results(new Uint8Array(3)); } catch {}
+        try { host.results(frame(0, 200, 250)); } catch {}
+        return new Response('survived');
+      }
+      case '/reject': Promise.reject(new Error(`rejected ${q}`)); return new Response(q);
       case '/log': console.log(`log ${q}`); return new Response(q);
       case '/throw': throw new Error(`boom ${q}`);
       case '/loop': for (;;);

@@ -22,8 +22,9 @@ from serving import start_server, stop_server
 
 MICA = sys.argv[1] if len(sys.argv) > 1 else "build/mica"
 HERE = os.path.dirname(os.path.abspath(__file__))
-CASES = """batch-formed batch-head batch-console batch-exception batch-wait-until batch-stream
-batch-timeout batch-memory batch-post-alone batch-pipelined server-exit""".split()
+CASES = """batch-formed batch-head batch-console batch-exception batch-rejection batch-wait-until
+batch-stream batch-timeout batch-memory batch-hostile batch-post-alone batch-pipelined server-exit
+batch-wait-not-held batch-wait-gives-back batch-rejection-warn server2-exit""".split()
 SLOW = 6 if os.environ.get("KVM_QEMU") == "1" else 1
 passed = failed = 0
 
@@ -83,14 +84,21 @@ def metric(admin, name):
     return int(m.group(1)) if m else None
 
 
-def ids_of(access_log):
-    """{request-target: request id} from the access log."""
-    ids = {}
-    with open(access_log) as f:
-        for line in f:
-            fields = line.split()
-            ids[fields[3]] = fields[1]
-    return ids
+def ids_of(access_log, paths):
+    """{request-target: request id} from the access log, once it has a line
+    for each of paths (it is written just after the response), or after 10 s
+    (a missing one is then None)."""
+    for _ in range(200):
+        ids = {}
+        with open(access_log) as f:
+            for line in f:
+                fields = line.split()
+                if len(fields) > 3:
+                    ids[fields[3]] = fields[1]
+        if all(x in ids for x in paths):
+            break
+        time.sleep(0.05)
+    return {x: ids.get(x) for x in paths}
 
 
 def logged(errpath, text):
@@ -138,6 +146,7 @@ def main():
         if os.path.exists(access):
             os.unlink(access)
         os.rmdir(d)
+    two_workers()
     print("%d passed, %d failed, 0 skipped" % (passed, failed))
     return 1 if failed else 0
 
@@ -163,22 +172,32 @@ def run(port, admin, access, errpath):
 
     paths = ["/log?%d" % i for i in range(8)]
     out = behind_slow(port, paths)
-    ids = ids_of(access)
+    ids = ids_of(access, paths)
     got = [(out[x], logged(errpath, "log %d" % i)) for i, x in enumerate(paths)]
     check("batch-console", got, [((200, str(i)), [ids["/log?%d" % i]]) for i in range(8)])
 
     paths = ["/throw?%d" % i if i % 2 else "/n?t%d" % i for i in range(8)]
     out = behind_slow(port, paths)
-    ids = ids_of(access)
+    ids = ids_of(access, paths)
     got = [(out[x][0], logged(errpath, "Error: boom %d" % i) if i % 2 else out[x][1])
            for i, x in enumerate(paths)]
     check("batch-exception", got,
           [(500, [ids["/throw?%d" % i]]) if i % 2 else (200, "t%d" % i) for i in range(8)])
 
+    # a rejection no code handled fails its own request only: nothing runs again
+    reruns = metric(admin, "mica_batch_reruns_total")
+    paths = ["/reject?%d" % i if i % 2 else "/n?r%d" % i for i in range(6)]
+    out = behind_slow(port, paths)
+    ids = ids_of(access, paths)
+    got = [(out[x][0], logged(errpath, "Error: rejected %d" % i) if i % 2 else out[x][1])
+           for i, x in enumerate(paths)]
+    check("batch-rejection", [got, metric(admin, "mica_batch_reruns_total") - reruns],
+          [[(500, [ids["/reject?%d" % i]]) if i % 2 else (200, "r%d" % i) for i in range(6)], 0])
+
     paths = ["/wait?w%d" % i for i in range(4)]
     out = behind_slow(port, paths)
     time.sleep(0.2 * SLOW)
-    ids = ids_of(access)
+    ids = ids_of(access, paths)
     check("batch-wait-until", [(out[x], logged(errpath, "waited w%d" % i)) for i, x in enumerate(paths)],
           [((200, "w%d" % i), [ids["/wait?w%d" % i]]) for i in range(4)])
 
@@ -196,6 +215,14 @@ def run(port, admin, access, errpath):
         want = [(200, "a%d" % i) for i in range(3)] + [status] + [(200, "b%d" % i) for i in range(3)]
         got[3] = got[3][0]
         check(name, [got, metric(admin, "mica_batch_reruns_total") > reruns], [want, True])
+
+    # a handler that calls results() and owner() itself: every request is
+    # answered (some may run twice), and the server goes on
+    paths = ["/n?h%d" % i for i in range(3)] + ["/hostile"] + ["/n?h%d" % i for i in range(3, 6)]
+    out = behind_slow(port, paths)
+    after = behind_slow(port, ["/n?after"])
+    check("batch-hostile", [sorted(out[x][0] for x in paths), out["/hostile"], after["/n?after"]],
+          [[200] * 7, (200, "survived"), (200, "after")])
 
     before = metric(admin, "mica_batched_requests_total")
     paths = ["/n?p%d" % i for i in range(6)]
@@ -217,6 +244,76 @@ def run(port, admin, access, errpath):
     s.close()
     bodies = [r.split(b"\r\n\r\n", 1)[1].decode() for r in re.split(rb"HTTP/1\.1 200 OK\r\n", raw)[1:]]
     check("batch-pipelined", bodies, ["slow"] + ["q%d" % i for i in range(10)] + ["end"])
+
+
+def timed(port, path, out, key):
+    t = time.monotonic()
+    request(port, "GET", path, out, key)
+    out[key] = out[key] + (time.monotonic() - t,)
+
+
+def two_workers():
+    """A request of a batch that waits (a timer, as a fetch() would) neither
+    holds back the responses before it nor the requests after it: those go
+    back to the queue, and the other worker takes them."""
+    d = tempfile.mkdtemp(prefix="mica-batch-")
+    access = os.path.join(d, "access.log")
+    p, port, errpath = start_server(MICA, os.path.join(HERE, "batch.js"), "--workers", "2",
+                                    "--isolation", "reuse", "--access-log", access,
+                                    "--unhandled-rejections", "warn")
+    if not port:
+        bad("batch-wait-not-held", "the server did not start: " + open(errpath).read())
+        p.kill()
+        return
+    try:
+        out = {}
+        slow = [threading.Thread(target=request, args=(port, "GET", "/slow?%d" % (600 * SLOW), out, s))
+                for s in ("s1", "s2")]
+        for t in slow:
+            t.start()
+        time.sleep(0.2 * SLOW)
+        paths = ["/n?y0", "/sleep?%d" % (2000 * SLOW), "/n?y1", "/n?y2"]
+        ts = []
+        for x in paths:  # in this order in the queue
+            ts.append(threading.Thread(target=timed, args=(port, x, out, x)))
+            ts[-1].start()
+            time.sleep(0.02 * SLOW)
+        for t in ts + slow:
+            t.join()
+        # each fast one is answered within ~0.6 s (the slow ones' end), not
+        # after the 2 s sleep
+        fast = [out[x][:2] + (out[x][2] < 1.5 * SLOW,) for x in ("/n?y0", "/n?y1", "/n?y2")]
+        check("batch-wait-not-held", [fast[0], out[paths[1]][:2]], [(200, "y0", True), (200, "slept")])
+        check("batch-wait-gives-back", fast[1:], [(200, "y1", True), (200, "y2", True)])
+
+        # warn: the rejection is written under its own request's id
+        out = {}
+        slow = [threading.Thread(target=request, args=(port, "GET", "/slow?%d" % (600 * SLOW), out, s))
+                for s in ("s1", "s2")]
+        for t in slow:
+            t.start()
+        time.sleep(0.2 * SLOW)
+        paths = ["/reject?w%d" % i if i % 2 == 0 else "/n?w%d" % i for i in range(5)]
+        ts = [threading.Thread(target=request, args=(port, "GET", x, out, x)) for x in paths]
+        for t in ts:
+            t.start()
+        for t in ts + slow:
+            t.join()
+        ids = ids_of(access, paths)
+        check("batch-rejection-warn",
+              [(out[x], logged(errpath, "Uncaught (in promise) Error: rejected w%d" % i) if i % 2 == 0 else None)
+               for i, x in enumerate(paths)],
+              [((200, "w%d" % i), [ids[x]] if i % 2 == 0 else None) for i, x in enumerate(paths)])
+    finally:
+        rc = stop_server(p, 30)
+        if rc == 0:
+            ok("server2-exit")
+        else:
+            bad("server2-exit", "exit %s: %s" % (rc, open(errpath).read()[-2000:]))
+        os.unlink(errpath)
+        if os.path.exists(access):
+            os.unlink(access)
+        os.rmdir(d)
 
 
 if __name__ == "__main__":
