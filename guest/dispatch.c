@@ -6,9 +6,12 @@
  */
 #include "runtime.h"
 
-/* The dispatcher's idle hook (onIdle), if idle_set. */
-static JSValue idle_fn;
-static int idle_set;
+int mica_dispatch_batching;
+
+/* The dispatcher's idle hook (onIdle), if idle_set; the resolve function of
+ * the promise drained() gave, if drain_set. */
+static JSValue idle_fn, drain_resolve;
+static int idle_set, drain_set;
 
 /* written(): console bytes this call has written so far. A request of a
  * batch that changed it logged, and the host must be told whose it was. */
@@ -32,6 +35,7 @@ static JSValue js_begin(JSContext *c, JSValueConst this_val, int argc, JSValueCo
 {
 	(void)c, (void)this_val, (void)argc, (void)argv;
 	oom = 0;
+	mica_dispatch_batching = 1;
 	return JS_UNDEFINED;
 }
 
@@ -44,6 +48,36 @@ static JSValue js_end(JSContext *c, JSValueConst this_val, int argc, JSValueCons
 	(void)c, (void)this_val, (void)argc, (void)argv;
 	mica_loop_reset();
 	return mica_rejection_take();
+}
+
+/* drained(): a promise resolved once no job is left (what the request left
+ * running in microtasks has run, as at the end of a call), before end(). */
+static JSValue js_drained(JSContext *c, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+	(void)this_val, (void)argc, (void)argv;
+	JSValue funcs[2];
+	JSValue p = JS_NewPromiseCapability(c, funcs);
+	if (JS_IsException(p))
+		return p;
+	if (drain_set)
+		JS_FreeValue(c, drain_resolve);
+	drain_resolve = funcs[0];
+	drain_set = 1;
+	JS_FreeValue(c, funcs[1]);
+	return p;
+}
+
+int mica_dispatch_drained(void)
+{
+	if (!drain_set)
+		return 0;
+	drain_set = 0;
+	JSValue r = JS_Call(ctx, drain_resolve, JS_UNDEFINED, 0, NULL);
+	JS_FreeValue(ctx, drain_resolve);
+	if (JS_IsException(r))
+		JS_FreeValue(ctx, JS_GetException(ctx));
+	JS_FreeValue(ctx, r);
+	return 1;
 }
 
 /* error(e): the text a call would give for e uncaught, for the host to log
@@ -86,6 +120,7 @@ static const JSCFunctionListEntry dispatch_funcs[] = {
     JS_CFUNC_DEF("written", 0, js_written), JS_CFUNC_DEF("now", 0, js_now),
     JS_CFUNC_DEF("begin", 0, js_begin),	    JS_CFUNC_DEF("end", 0, js_end),
     JS_CFUNC_DEF("error", 1, js_error),	    JS_CFUNC_DEF("onIdle", 1, js_on_idle),
+    JS_CFUNC_DEF("drained", 0, js_drained),
 };
 
 int mica_dispatch_prepare(JSContext *c, JSValueConst global)

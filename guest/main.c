@@ -169,13 +169,16 @@ static JSValue settle(JSValue v)
 			JS_FreeValue(ctx, v);
 			return JS_EXCEPTION;
 		}
+		if (mica_dispatch_drained())
+			continue; /* the dispatcher waited for no job to be left */
 		warn_rejection();
 		int state = JS_PromiseState(ctx, v); /* -1: not a promise */
-		if (state == 2 || !JS_IsUndefined(unhandled) || !mica_loop_pending())
+		/* a batch's dispatcher takes its requests' rejections itself */
+		if (state == 2 || (!JS_IsUndefined(unhandled) && !mica_dispatch_batching) ||
+		    !mica_loop_pending())
 			break;
 		if (state != 0 && !drain_loop)
 			break;
-		mica_dispatch_idle(); /* before the guest may wait for the host */
 		if (mica_loop_step() < 0) {
 			JS_FreeValue(ctx, v);
 			return JS_EXCEPTION;
@@ -578,6 +581,7 @@ int main(void)
 		forget_rejection();
 		rejections = w.flags & (MICA_REQ_REJECTIONS_WARN | MICA_REQ_REJECTIONS_NONE);
 		oom = 0;
+		mica_dispatch_batching = 0;
 		uint64_t room = w.request == MICA_GPA_INLINE ? MICA_INLINE_SIZE : MICA_IN_SIZE;
 		if ((w.request != MICA_GPA_INLINE && w.request != MICA_GPA_IN) ||
 		    w.name_len > room || w.data_len > room - w.name_len ||

@@ -64,8 +64,15 @@ int mica_bytes_prepare_fetch(JSContext *c, JSValueConst global);
  * dispatcher in fetch.js takes before its script runs. */
 int mica_dispatch_prepare(JSContext *c, JSValueConst global);
 /* Calls the dispatcher's idle hook, if it set one: the request's event loop
- * is about to wait (a timer, a host call in flight). */
+ * is about to wait for the host (a timer, a host call in flight). */
 void mica_dispatch_idle(void);
+/* Called when the job queue has run empty: 1 if the dispatcher was waiting
+ * for that (drained()); its promise is resolved, and jobs are to run again. */
+int mica_dispatch_drained(void);
+/* 1 while a batch runs (from its first begin() to the end of the call):
+ * a rejection no code handled is its dispatcher's to take (end()), not the
+ * call's end. main.c clears it as each call starts. */
+extern int mica_dispatch_batching;
 /* main.c: at the end of a request that is not the end of a call (a batch):
  * what a call's end does with a rejection no code handled. Under
  * MICA_REQ_REJECTIONS_WARN it is written to stderr now and null returned;

@@ -324,6 +324,7 @@ int mica_loop_step(void)
 	/* In deterministic mode host calls complete before time moves on. */
 	uint64_t timeout =
 	    ntimers && !deterministic() ? (uint64_t)(timers[0].when - now) : UINT64_MAX;
+	mica_dispatch_idle(); /* the guest waits for the host now */
 	sleep_for(timeout);
 	return 0;
 }

@@ -57,6 +57,7 @@ struct serve_workers {
 	unsigned active;	  /* workers running a request or a batch */
 	int stopping;
 	int draining;	      /* stopping, but what is queued runs first */
+	int cancelled;	      /* what is queued, or comes back to the queue, gets 503 */
 	pthread_cond_t sweep; /* CLOCK_MONOTONIC: the sweeper's naps */
 	pthread_t sweeper;
 	int sweeper_started;
@@ -757,10 +758,11 @@ static void after(struct worker *k, int rc)
 	}
 }
 
-/* 1 (and r answered 503) if r waited past --queue-timeout. */
+/* 1 (and r answered 503) if r waited past --queue-timeout. One to run
+ * again after its batch failed had a sandbox in time: it does not expire. */
 static int expired(const struct serve_config *cfg, struct serve_request *r)
 {
-	if (serve_now_ns() - r->t_queued_ns <= (int64_t)cfg->queue_ms * 1000000)
+	if (r->solo || serve_now_ns() - r->t_queued_ns <= (int64_t)cfg->queue_ms * 1000000)
 		return 0;
 	serve_request_fail(r, 503, "no sandbox was free in time");
 	return 1;
@@ -908,7 +910,7 @@ static void batch_release(struct batch *b, unsigned from)
 	}
 	pthread_mutex_lock(&w->lock);
 	w->running -= n;
-	if (w->stopping && !w->draining) {
+	if ((w->stopping && !w->draining) || w->cancelled) {
 		pthread_mutex_unlock(&w->lock);
 		for (unsigned i = from; i < b->n; i++) {
 			serve_request_fail(b->rs[i], 503, "the server is stopping");
@@ -922,7 +924,9 @@ static void batch_release(struct batch *b, unsigned from)
 				w->tail = b->rs[i];
 		}
 		w->queued += n;
-		pthread_cond_broadcast(&w->cond);
+		for (unsigned i = 0; i < n; i++)
+			pthread_cond_signal(&w->cond);
+		pthread_cond_signal(&w->sweep); /* its head may be older now */
 		pthread_mutex_unlock(&w->lock);
 	}
 	b->n = from;
@@ -1052,7 +1056,8 @@ static void run_batch(struct worker *k, struct batch *b)
 	}
 	/* the requests not answered; at least the last one (b->n >= 1) */
 	const char *from = b->rs[first < b->n ? first : b->n - 1]->idstr;
-	if (rc == MICA_OK) {
+	int malformed = rc == MICA_OK;
+	if (malformed) {
 		fprintf(stderr, "mica serve: [%s] a batch's result is malformed\n", from);
 		rc = MICA_ERR_FAULT; /* the sandbox is reset */
 	} else
@@ -1066,36 +1071,26 @@ static void run_batch(struct worker *k, struct batch *b)
 		snprintf(tag, sizeof(tag), "%s..%s", from, b->rs[b->n - 1]->idstr);
 		serve_log_guest(tag, (const char *)b->log, b->log_len);
 	}
-	int found = 0; /* the request at fault: the one part-way through its response */
+	/* The request at fault: the one part-way through its response, or the
+	 * only one not answered (the guest ran it last; but a malformed result
+	 * is no request's). The others that have a response are done; those
+	 * without run again, alone. */
+	int alone = !malformed && b->n - first == 1;
 	for (unsigned i = first; i < b->n; i++) {
 		struct serve_request *r = b->rs[i];
 		int partway = (r->head_done && !r->responded) ||
 			      (r->stream && serve_stream_state(r->stream) == SERVE_STREAM_OPEN);
-		if (partway || r->responded) {
-			if (!partway && (rc == MICA_ERR_TIMEOUT || rc == MICA_ERR_MEMORY ||
-					 rc == MICA_ERR_FAULT))
-				fprintf(
-				    stderr,
-				    "mica serve: [%s] its batch failed after its response (%s): "
-				    "its waitUntil() work may not have finished\n",
-				    r->idstr, mica_code_name(rc));
-			settle(k, r, partway ? rc : MICA_OK, err.message, NULL, 0);
-			found |= partway;
+		if (partway || alone || r->responded) {
+			settle(k, r, partway || alone ? rc : MICA_OK, err.message, NULL, 0);
 			continue;
 		}
 		r->solo = 1;
-		r->t_queued_ns = serve_now_ns();
 		serve_metrics_count(cfg->metrics, SERVE_M_RERUN);
 		b->rs[first + left++] = r;
 	}
 	b->n = first + left;
-	if (!found && !left)
-		serve_metrics_count(cfg->metrics, rc == MICA_ERR_TIMEOUT  ? SERVE_M_TIMEOUT
-						  : rc == MICA_ERR_MEMORY ? SERVE_M_MEMORY
-						  : rc == MICA_ERR_FAULT  ? SERVE_M_FAULT
-									  : SERVE_M_EXCEPTION);
-	after(k, rc);
 	batch_release(b, first);
+	after(k, rc);
 }
 
 /* 1 if r may be run in a batch: under reuse, a GET or HEAD without a body
@@ -1181,15 +1176,15 @@ static void *sweeper_main(void *arg)
 		 * is soon enough for whatever comes next (no idle ticks, no
 		 * signal per request). Stopping, the drain is polled. */
 		int64_t now = serve_now_ns(), tick = 10000000; /* 10 ms */
-		int64_t wake = w->head ? w->head->t_queued_ns + limit + 1
-				       : now + (limit > tick ? limit : tick);
+		int64_t wake = w->head && !w->head->solo ? w->head->t_queued_ns + limit + 1
+							 : now + (limit > tick ? limit : tick);
 		if (w->stopping && wake > now + tick)
 			wake = now + tick;
 		struct timespec ts = {.tv_sec = wake / 1000000000, .tv_nsec = wake % 1000000000};
 		pthread_cond_timedwait(&w->sweep, &w->lock, &ts);
 		now = serve_now_ns();
 		struct serve_request *expired = NULL, **end = &expired;
-		while (w->head && now - w->head->t_queued_ns > limit) {
+		while (w->head && !w->head->solo && now - w->head->t_queued_ns > limit) {
 			struct serve_request *r = w->head;
 			w->head = r->next;
 			if (!w->head)
@@ -1350,6 +1345,7 @@ void serve_workers_retire(struct serve_workers *w)
 void serve_workers_cancel(struct serve_workers *w)
 {
 	pthread_mutex_lock(&w->lock);
+	w->cancelled = 1;
 	struct serve_request *q = w->head;
 	w->head = w->tail = NULL;
 	w->queued = 0;

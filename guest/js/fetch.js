@@ -85,7 +85,7 @@
   const utf8decode = (b) => decoder.decode(b);
   const nativeLatin1 = G.__mica_latin1; // bytes.c's, where the guest has it
   try { delete G.__mica_latin1; } catch {}
-  const dispatchNative = G.__mica_dispatch; // dispatch.c's: written(), now(), error(e)
+  const dispatchNative = G.__mica_dispatch; // dispatch.c's natives of serveBatch
   try { delete G.__mica_dispatch; } catch {}
   const USPToString = uncurry(USP.prototype.toString);
   const USPForEach = uncurry(USP.prototype.forEach);
@@ -2625,6 +2625,7 @@
         kind = 2;
         out = utf8(text);
       }
+      await dispatchNative.drained(); // what it left in microtasks is its own
       if (gen !== batchGen) return EMPTY; // given up (a later batch runs): ends here
       const rejected = dispatchNative.end();
       if (rejected !== null && kind !== 2) { kind = 2; out = utf8(rejected); }

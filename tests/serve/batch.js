@@ -25,6 +25,16 @@ export default {
         try { host.results(frame(0, 200, 250)); } catch {}
         return new Response('survived');
       }
+      case '/late-reject': // rejects in a microtask after the response is made
+        (async () => { await null; await null; await null; throw new Error(`late ${q}`); })();
+        return new Response(q);
+      case '/wait-reject': // rejects, then waits
+        Promise.reject(new Error(`waiting ${q}`));
+        await new Promise((r) => setTimeout(r, 10));
+        return new Response(q);
+      case '/wait-loop': // waits, then never ends
+        await new Promise((r) => setTimeout(r, 10));
+        for (;;);
       case '/reject': Promise.reject(new Error(`rejected ${q}`)); return new Response(q);
       case '/log': console.log(`log ${q}`); return new Response(q);
       case '/throw': throw new Error(`boom ${q}`);

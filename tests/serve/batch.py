@@ -18,34 +18,17 @@ import tempfile
 import threading
 import time
 
-from serving import start_server, stop_server
+from serving import Tally, start_server, stop_server
 
 MICA = sys.argv[1] if len(sys.argv) > 1 else "build/mica"
 HERE = os.path.dirname(os.path.abspath(__file__))
-CASES = """batch-formed batch-head batch-console batch-exception batch-rejection batch-wait-until
+CASES = """batch-formed batch-head batch-console batch-exception batch-rejection batch-late-rejection
+batch-wait-rejection batch-wait-loop batch-wait-until
 batch-stream batch-timeout batch-memory batch-hostile batch-post-alone batch-pipelined server-exit
 batch-wait-not-held batch-wait-gives-back batch-rejection-warn server2-exit""".split()
 SLOW = 6 if os.environ.get("KVM_QEMU") == "1" else 1
-passed = failed = 0
-
-
-def ok(name):
-    global passed
-    passed += 1
-    print("ok - " + name, flush=True)
-
-
-def bad(name, why):
-    global failed
-    failed += 1
-    print("FAIL - %s: %s" % (name, why), flush=True)
-
-
-def check(name, got, want):
-    if got == want:
-        ok(name)
-    else:
-        bad(name, "got %r, want %r" % (got, want))
+T = Tally()
+ok, bad, check = T.ok, T.bad, T.check
 
 
 def request(port, method, path, out, key):
@@ -60,17 +43,23 @@ def request(port, method, path, out, key):
         c.close()
 
 
-def behind_slow(port, reqs, method="GET"):
-    """Holds the worker with /slow, then sends reqs (paths) at once, each on
-    its own connection; returns {path: (status, body)} once all are answered."""
+def behind_slow(port, reqs, method="GET", holders=1, send=None, gap=0.0):
+    """Holds the workers (holders of them) with /slow, then sends reqs
+    (paths) each on its own connection, gap seconds apart (in that order in
+    the queue), with send(port, method, path, out, key); returns {path:
+    (status, body, ...)} once all are answered."""
     out = {}
-    slow = threading.Thread(target=request, args=(port, "GET", "/slow?%d" % (600 * SLOW), out, "slow"))
-    slow.start()
-    time.sleep(0.2 * SLOW)
-    ts = [threading.Thread(target=request, args=(port, method, p, out, p)) for p in reqs]
-    for t in ts:
+    slow = [threading.Thread(target=request, args=(port, "GET", "/slow?%d" % (600 * SLOW), out, "slow%d" % i))
+            for i in range(holders)]
+    for t in slow:
         t.start()
-    for t in ts + [slow]:
+    time.sleep(0.2 * SLOW)
+    ts = []
+    for p in reqs:
+        ts.append(threading.Thread(target=send or request, args=(port, method, p, out, p)))
+        ts[-1].start()
+        time.sleep(gap * SLOW)
+    for t in ts + slow:
         t.join()
     return out
 
@@ -108,6 +97,19 @@ def logged(errpath, text):
                                                f.read(), re.M)]
 
 
+def finish(p, errpath, d, name):
+    """Stops the server (case NAME: it exits 0) and removes its files."""
+    rc = stop_server(p, 30)
+    if rc == 0:
+        ok(name)
+    else:
+        bad(name, "exit %s: %s" % (rc, open(errpath).read()[-2000:]))
+    os.unlink(errpath)
+    for f in os.listdir(d):
+        os.unlink(os.path.join(d, f))
+    os.rmdir(d)
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -137,18 +139,10 @@ def main():
     try:
         run(port, admin, access, errpath)
     finally:
-        rc = stop_server(p, 30)
-        if rc == 0:
-            ok("server-exit")
-        else:
-            bad("server-exit", "exit %s: %s" % (rc, open(errpath).read()[-2000:]))
-        os.unlink(errpath)
-        if os.path.exists(access):
-            os.unlink(access)
-        os.rmdir(d)
+        finish(p, errpath, d, "server-exit")
     two_workers()
-    print("%d passed, %d failed, 0 skipped" % (passed, failed))
-    return 1 if failed else 0
+    print(T.summary())
+    return 1 if T.failed else 0
 
 
 def run(port, admin, access, errpath):
@@ -159,16 +153,9 @@ def run(port, admin, access, errpath):
     check("batch-formed", [[out[x] for x in paths], batched >= 2],
           [[(200, str(i)) for i in range(8)], True])
 
-    out = {}
-    ts = [threading.Thread(target=request, args=(port, "HEAD", "/n?h%d" % i, out, i)) for i in range(4)]
-    slow = threading.Thread(target=request, args=(port, "GET", "/slow?%d" % (600 * SLOW), out, "slow"))
-    slow.start()
-    time.sleep(0.2 * SLOW)
-    for t in ts:
-        t.start()
-    for t in ts + [slow]:
-        t.join()
-    check("batch-head", [out[i] for i in range(4)], [(200, "")] * 4)
+    paths = ["/n?h%d" % i for i in range(4)]
+    out = behind_slow(port, paths, "HEAD")
+    check("batch-head", [out[x] for x in paths], [(200, "")] * 4)
 
     paths = ["/log?%d" % i for i in range(8)]
     out = behind_slow(port, paths)
@@ -193,6 +180,27 @@ def run(port, admin, access, errpath):
            for i, x in enumerate(paths)]
     check("batch-rejection", [got, metric(admin, "mica_batch_reruns_total") - reruns],
           [[(500, [ids["/reject?%d" % i]]) if i % 2 else (200, "r%d" % i) for i in range(6)], 0])
+
+    # what a request leaves running in microtasks, or rejects while it
+    # waits, is its own, as at the end of a call of its own
+    for name, route, text in (("batch-late-rejection", "/late-reject", "late"),
+                              ("batch-wait-rejection", "/wait-reject", "waiting")):
+        reruns = metric(admin, "mica_batch_reruns_total")
+        paths = ["%s?%d" % (route, i) if i % 2 else "/n?%s%d" % (name, i) for i in range(5)]
+        out = behind_slow(port, paths)
+        ids = ids_of(access, paths)
+        got = [(out[x][0], logged(errpath, "Error: %s %d" % (text, i)) if i % 2 else out[x][1])
+               for i, x in enumerate(paths)]
+        check(name, [got, metric(admin, "mica_batch_reruns_total") - reruns],
+              [[(500, [ids[x]]) if i % 2 else (200, "%s%d" % (name, i)) for i, x in enumerate(paths)], 0])
+
+    # one that waits, then loops: the others are answered or given back
+    # when it waits, and it alone fails, once (not run again)
+    reruns = metric(admin, "mica_batch_reruns_total")
+    paths = ["/n?l0", "/wait-loop", "/n?l1", "/n?l2"]
+    out = behind_slow(port, paths)
+    check("batch-wait-loop", [[out[x] for x in paths], metric(admin, "mica_batch_reruns_total") - reruns],
+          [[(200, "l0"), (504, out["/wait-loop"][1]), (200, "l1"), (200, "l2")], 0])
 
     paths = ["/wait?w%d" % i for i in range(4)]
     out = behind_slow(port, paths)
@@ -246,9 +254,9 @@ def run(port, admin, access, errpath):
     check("batch-pipelined", bodies, ["slow"] + ["q%d" % i for i in range(10)] + ["end"])
 
 
-def timed(port, path, out, key):
+def timed(port, method, path, out, key):
     t = time.monotonic()
-    request(port, "GET", path, out, key)
+    request(port, method, path, out, key)
     out[key] = out[key] + (time.monotonic() - t,)
 
 
@@ -266,20 +274,8 @@ def two_workers():
         p.kill()
         return
     try:
-        out = {}
-        slow = [threading.Thread(target=request, args=(port, "GET", "/slow?%d" % (600 * SLOW), out, s))
-                for s in ("s1", "s2")]
-        for t in slow:
-            t.start()
-        time.sleep(0.2 * SLOW)
         paths = ["/n?y0", "/sleep?%d" % (2000 * SLOW), "/n?y1", "/n?y2"]
-        ts = []
-        for x in paths:  # in this order in the queue
-            ts.append(threading.Thread(target=timed, args=(port, x, out, x)))
-            ts[-1].start()
-            time.sleep(0.02 * SLOW)
-        for t in ts + slow:
-            t.join()
+        out = behind_slow(port, paths, holders=2, send=timed, gap=0.02)
         # each fast one is answered within ~0.6 s (the slow ones' end), not
         # after the 2 s sleep
         fast = [out[x][:2] + (out[x][2] < 1.5 * SLOW,) for x in ("/n?y0", "/n?y1", "/n?y2")]
@@ -287,33 +283,15 @@ def two_workers():
         check("batch-wait-gives-back", fast[1:], [(200, "y1", True), (200, "y2", True)])
 
         # warn: the rejection is written under its own request's id
-        out = {}
-        slow = [threading.Thread(target=request, args=(port, "GET", "/slow?%d" % (600 * SLOW), out, s))
-                for s in ("s1", "s2")]
-        for t in slow:
-            t.start()
-        time.sleep(0.2 * SLOW)
         paths = ["/reject?w%d" % i if i % 2 == 0 else "/n?w%d" % i for i in range(5)]
-        ts = [threading.Thread(target=request, args=(port, "GET", x, out, x)) for x in paths]
-        for t in ts:
-            t.start()
-        for t in ts + slow:
-            t.join()
+        out = behind_slow(port, paths, holders=2)
         ids = ids_of(access, paths)
         check("batch-rejection-warn",
               [(out[x], logged(errpath, "Uncaught (in promise) Error: rejected w%d" % i) if i % 2 == 0 else None)
                for i, x in enumerate(paths)],
               [((200, "w%d" % i), [ids[x]] if i % 2 == 0 else None) for i, x in enumerate(paths)])
     finally:
-        rc = stop_server(p, 30)
-        if rc == 0:
-            ok("server2-exit")
-        else:
-            bad("server2-exit", "exit %s: %s" % (rc, open(errpath).read()[-2000:]))
-        os.unlink(errpath)
-        if os.path.exists(access):
-            os.unlink(access)
-        os.rmdir(d)
+        finish(p, errpath, d, "server2-exit")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,31 @@ import tempfile
 import time
 
 
+class Tally:
+    """The cases of a suite: "ok - NAME" or "FAIL - NAME: why" per case as it
+    ends, and the "N passed, N failed, N skipped" line tests/run.sh counts."""
+
+    def __init__(self):
+        self.passed = self.failed = self.skipped = 0
+
+    def ok(self, name):
+        self.passed += 1
+        print("ok - " + name, flush=True)
+
+    def bad(self, name, why):
+        self.failed += 1
+        print("FAIL - %s: %s" % (name, why), flush=True)
+
+    def check(self, name, got, want):
+        if got == want:
+            self.ok(name)
+        else:
+            self.bad(name, "got %r, want %r" % (got, want))
+
+    def summary(self):
+        return "%d passed, %d failed, %d skipped" % (self.passed, self.failed, self.skipped)
+
+
 def start_server(mica, handler, *args, prefix="mica-http-"):
     """Starts `mica serve HANDLER --listen 127.0.0.1:0 ARGS`, its stderr in a
     temporary file, and waits up to 20 s for its "listening on" line.

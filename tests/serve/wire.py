@@ -13,7 +13,7 @@ import tempfile
 import threading
 import time
 
-from serving import start_server, stop_server
+from serving import Tally, start_server, stop_server
 
 MICA = sys.argv[1] if len(sys.argv) > 1 else "build/mica"
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -29,27 +29,9 @@ stream-then-next stream-slow-reader stream-back-pressure rs-progressive rs-pull-
 upgrade-after-pipeline half-close-queued fold-empty-te fold-empty-host strict-chunk-crlf
 strict-header-name strict-target-tab http10-no-continue announce-holds-nothing refused-logged-once
 streams-at-once""".split()
-passed = failed = skipped = 0
+T = Tally()
+ok, bad, check = T.ok, T.bad, T.check
 ERRPATH = []  # the main server's stderr
-
-
-def ok(name):
-    global passed
-    passed += 1
-    print("ok - " + name, flush=True)
-
-
-def bad(name, why):
-    global failed
-    failed += 1
-    print("FAIL - %s: %s" % (name, why), flush=True)
-
-
-def check(name, got, want):
-    if got == want:
-        ok(name)
-    else:
-        bad(name, "got %r, want %r" % (got, want))
 
 
 def skip_all(why):
@@ -178,8 +160,8 @@ def main():
             at = err.find("ERROR: ")  # a sanitizer's report: whole, from its start
             bad("server-exit", "exit %s: %s" % (rc, err[max(at - 80, 0):][:16000] if at >= 0 else err[-2000:]))
         os.unlink(errpath)
-    print("%d passed, %d failed, %d skipped" % (passed, failed, skipped))
-    sys.exit(1 if failed else 0)
+    print(T.summary())
+    sys.exit(1 if T.failed else 0)
 
 
 def urls(raw):
