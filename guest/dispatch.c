@@ -50,11 +50,14 @@ static JSValue js_end(JSContext *c, JSValueConst this_val, int argc, JSValueCons
 	return mica_rejection_take();
 }
 
-/* drained(): a promise resolved once no job is left (what the request left
- * running in microtasks has run, as at the end of a call), before end(). */
+/* drained(): null if no job is left, else a promise resolved once none is
+ * (what the request left running in microtasks has run, as at the end of a
+ * call), before end(). */
 static JSValue js_drained(JSContext *c, JSValueConst this_val, int argc, JSValueConst *argv)
 {
 	(void)this_val, (void)argc, (void)argv;
+	if (!JS_IsJobPending(rt))
+		return JS_NULL;
 	JSValue funcs[2];
 	JSValue p = JS_NewPromiseCapability(c, funcs);
 	if (JS_IsException(p))

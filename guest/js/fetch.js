@@ -2625,7 +2625,8 @@
         kind = 2;
         out = utf8(text);
       }
-      await dispatchNative.drained(); // what it left in microtasks is its own
+      const drained = dispatchNative.drained(); // what it left in microtasks is its own
+      if (drained !== null) await drained;
       if (gen !== batchGen) return EMPTY; // given up (a later batch runs): ends here
       const rejected = dispatchNative.end();
       if (rejected !== null && kind !== 2) { kind = 2; out = utf8(rejected); }
