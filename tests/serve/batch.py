@@ -128,8 +128,10 @@ def main():
     d = tempfile.mkdtemp(prefix="mica-batch-")
     access = os.path.join(d, "access.log")
     admin = free_port()
+    # what waits behind a request that times out must not expire meanwhile
     p, port, errpath = start_server(MICA, os.path.join(HERE, "batch.js"), "--workers", "1",
                                     "--isolation", "reuse", "--timeout", str(1000 * SLOW),
+                                    "--queue-timeout", str(10000 * SLOW),
                                     "--memory", "64", "--access-log", access,
                                     "--admin", "127.0.0.1:%d" % admin)
     if not port:
@@ -268,6 +270,7 @@ def two_workers():
     access = os.path.join(d, "access.log")
     p, port, errpath = start_server(MICA, os.path.join(HERE, "batch.js"), "--workers", "2",
                                     "--isolation", "reuse", "--access-log", access,
+                                    "--timeout", str(10000 * SLOW),
                                     "--unhandled-rejections", "warn")
     if not port:
         bad("batch-wait-not-held", "the server did not start: " + open(errpath).read())
