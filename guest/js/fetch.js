@@ -2545,7 +2545,6 @@
     return host;
   }
 
-
   // __mica_serve_batch(frame): several requests in one call, one after the
   // other (`mica serve --isolation reuse`: the exit per call is what a small
   // request costs most on KVM). frame: u32 count, then each request's
