@@ -758,11 +758,17 @@ static void after(struct worker *k, int rc)
 	}
 }
 
-/* 1 (and r answered 503) if r waited past --queue-timeout. One to run
+/* 1 if r has waited past --queue-timeout (limit ns) at now. One to run
  * again after its batch failed had a sandbox in time: it does not expire. */
+static int overdue(const struct serve_request *r, int64_t now, int64_t limit)
+{
+	return !r->solo && now - r->t_queued_ns > limit;
+}
+
+/* 1 (and r answered 503) if r waited past --queue-timeout. */
 static int expired(const struct serve_config *cfg, struct serve_request *r)
 {
-	if (r->solo || serve_now_ns() - r->t_queued_ns <= (int64_t)cfg->queue_ms * 1000000)
+	if (!overdue(r, serve_now_ns(), (int64_t)cfg->queue_ms * 1000000))
 		return 0;
 	serve_request_fail(r, 503, "no sandbox was free in time");
 	return 1;
@@ -1110,7 +1116,7 @@ static void *worker_main(void *arg)
 	char name[16]; /* for ps and /proc: the kernel keeps 15 characters */
 	snprintf(name, sizeof(name), "mica-worker-%u", (unsigned)(k - w->workers) % 1000);
 	pthread_setname_np(pthread_self(), name);
-	struct batch b = {.n = 0};
+	struct batch b = {.k = k};
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
 		while (!w->head && !w->stopping)
@@ -1141,7 +1147,6 @@ static void *worker_main(void *arg)
 		for (unsigned i = 0; i < b.ntaken; i++)
 			if (!expired(cfg, b.taken[i]))
 				b.rs[b.n++] = b.taken[i];
-		b.k = k;
 		if (b.n > 1)
 			run_batch(k, &b);
 		else if (b.n)
@@ -1184,7 +1189,7 @@ static void *sweeper_main(void *arg)
 		pthread_cond_timedwait(&w->sweep, &w->lock, &ts);
 		now = serve_now_ns();
 		struct serve_request *expired = NULL, **end = &expired;
-		while (w->head && !w->head->solo && now - w->head->t_queued_ns > limit) {
+		while (w->head && overdue(w->head, now, limit)) {
 			struct serve_request *r = w->head;
 			w->head = r->next;
 			if (!w->head)

@@ -120,10 +120,8 @@ def free_port():
 
 def main():
     if subprocess.run([MICA, "--no-lockdown", "eval", "1"], capture_output=True).returncode:
-        why = "%s backend unavailable" % os.environ.get("MICA_BACKEND", "auto")
-        for c in CASES:
-            print("skip - %s (%s)" % (c, why))
-        print("0 passed, 0 failed, %d skipped" % len(CASES))
+        T.skip(CASES, "%s backend unavailable" % os.environ.get("MICA_BACKEND", "auto"))
+        print(T.summary())
         return 0
     d = tempfile.mkdtemp(prefix="mica-batch-")
     access = os.path.join(d, "access.log")

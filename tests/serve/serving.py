@@ -28,6 +28,12 @@ class Tally:
         else:
             self.bad(name, "got %r, want %r" % (got, want))
 
+    def skip(self, cases, why):
+        """Every one of cases skipped, for why."""
+        for c in cases:
+            self.skipped += 1
+            print("skip - %s (%s)" % (c, why))
+
     def summary(self):
         return "%d passed, %d failed, %d skipped" % (self.passed, self.failed, self.skipped)
 
