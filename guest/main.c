@@ -194,6 +194,8 @@ static JSValue settle(JSValue v)
 	if (state == 2)
 		return JS_Throw(ctx, res);
 	JS_FreeValue(ctx, res);
+	if (!JS_IsUndefined(unhandled))
+		return JS_UNDEFINED; /* stopped by a rejection: check_rejections throws it */
 	return JS_ThrowInternalError(ctx, "promise never settled: no pending work is left "
 					  "that could settle it");
 }

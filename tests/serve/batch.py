@@ -23,7 +23,7 @@ from serving import Tally, start_server, stop_server
 MICA = sys.argv[1] if len(sys.argv) > 1 else "build/mica"
 HERE = os.path.dirname(os.path.abspath(__file__))
 CASES = """batch-formed batch-head batch-console batch-exception batch-rejection batch-late-rejection
-batch-wait-rejection batch-wait-loop batch-wait-until
+batch-wait-rejection alone-wait-rejection batch-wait-loop batch-wait-until
 batch-stream batch-timeout batch-memory batch-hostile batch-post-alone batch-pipelined server-exit
 batch-wait-not-held batch-wait-gives-back batch-rejection-warn server2-exit""".split()
 SLOW = 6 if os.environ.get("KVM_QEMU") == "1" else 1
@@ -193,6 +193,13 @@ def run(port, admin, access, errpath):
                for i, x in enumerate(paths)]
         check(name, [got, metric(admin, "mica_batch_reruns_total") - reruns],
               [[(500, [ids[x]]) if i % 2 else (200, "%s%d" % (name, i)) for i, x in enumerate(paths)], 0])
+
+    # alone (a call of its own), the same: the rejection, not "never settled"
+    out = {}
+    request(port, "GET", "/wait-reject?alone", out, "x")
+    ids = ids_of(access, ["/wait-reject?alone"])
+    check("alone-wait-rejection", [out["x"][0], logged(errpath, "Error: waiting alone")],
+          [500, [ids["/wait-reject?alone"]]])
 
     # one that waits, then loops: the others are answered or given back
     # when it waits, and it alone fails, once (not run again)
