@@ -57,21 +57,43 @@ void serve_log_request(const struct serve_request *r)
 	funlockfile(out);
 }
 
+/* stderr is unbuffered: a byte at a time would be a write(2) each. */
+struct line_buf {
+	char b[4096];
+	size_t n;
+};
+
+static void line_put(struct line_buf *l, const char *s, size_t n)
+{
+	if (l->n + n > sizeof(l->b)) {
+		fwrite(l->b, 1, l->n, stderr);
+		l->n = 0;
+	}
+	memcpy(l->b + l->n, s, n);
+	l->n += n;
+}
+
 void serve_log_guest(const char *tag, const char *data, size_t len)
 {
+	char head[64];
+	int hn = snprintf(head, sizeof(head), "mica serve: [%s] ", tag);
+	size_t head_len = hn < 0 ? 0 : (size_t)hn < sizeof(head) ? (size_t)hn : sizeof(head) - 1;
+	struct line_buf l = {.n = 0};
 	flockfile(stderr);
 	for (size_t i = 0; i < len;) {
-		fprintf(stderr, "mica serve: [%s] ", tag);
+		line_put(&l, head, head_len);
 		for (; i < len && data[i] != '\n'; i++) {
 			unsigned char c = (unsigned char)data[i];
+			char esc[5];
 			if ((c < 0x20 && c != '\t') || c == 0x7f)
-				fprintf(stderr, "\\x%02x", c);
+				line_put(&l, esc, (size_t)snprintf(esc, sizeof(esc), "\\x%02x", c));
 			else
-				fputc(c, stderr);
+				line_put(&l, (const char *)&c, 1);
 		}
-		fputc('\n', stderr);
+		line_put(&l, "\n", 1);
 		i += i < len; /* the newline */
 	}
+	fwrite(l.b, 1, l.n, stderr);
 	funlockfile(stderr);
 }
 

@@ -942,8 +942,11 @@ static void batch_release(struct batch *b, unsigned from)
  * first, u32 n, u32 end, then n times u32 kind, u32 length and its bytes.
  * first must be the first request not answered yet; the guest starts none
  * from end on, and those go back to the queue. The whole result is checked
- * before any request is answered. 0, or -1 if it is no such result. */
-static int batch_take(struct batch *b, const unsigned char *p, size_t len)
+ * before any request is answered. last: it is the call's own result, whose
+ * last request owns what was logged since the last owner(); that goes out
+ * before the responses (a client that has its answer finds its lines). 0,
+ * or -1 if it is no such result. */
+static int batch_take(struct batch *b, const unsigned char *p, size_t len, int last)
 {
 	if (len < 12 || serve_get_u32(p) != b->settled ||
 	    serve_get_u32(p + 4) > b->n - b->settled ||
@@ -960,6 +963,10 @@ static int batch_take(struct batch *b, const unsigned char *p, size_t len)
 	}
 	if (at != len)
 		return -1;
+	if (last && n && b->log_len) {
+		serve_log_guest(b->rs[b->settled + n - 1]->idstr, (const char *)b->log, b->log_len);
+		b->log_len = 0;
+	}
 	at = 12;
 	for (unsigned i = 0; i < n; i++) {
 		uint32_t kind = serve_get_u32(p + at), plen = serve_get_u32(p + at + 4);
@@ -983,7 +990,7 @@ static void host_results(mica_hostcall *call, void *ud)
 	size_t len;
 	const unsigned char *p = (const unsigned char *)mica_hostcall_args(call, &len);
 	if (!current_batch || !mica_hostcall_is_bytes(call) ||
-	    batch_take(current_batch, p, len) < 0)
+	    batch_take(current_batch, p, len, 0) < 0)
 		mica_hostcall_fail(call, "serve.results: no batch, or not a batch result");
 }
 
@@ -1051,15 +1058,12 @@ static void run_batch(struct worker *k, struct batch *b)
 	current = NULL;
 	free(frame);
 	mica_sandbox_set_console(sb, NULL, NULL);
-	int ok = rc == MICA_OK && bytes && batch_take(b, out, out_len) == 0 && b->settled == b->n;
+	int ok =
+	    rc == MICA_OK && bytes && batch_take(b, out, out_len, 1) == 0 && b->settled == b->n;
 	free(out);
 	unsigned first = b->settled, left = 0;
-	if (ok) {
-		/* what was logged since the last owner() is the last request's */
-		if (b->log_len && first)
-			serve_log_guest(b->rs[first - 1]->idstr, (const char *)b->log, b->log_len);
+	if (ok)
 		return;
-	}
 	/* the requests not answered; at least the last one (b->n >= 1) */
 	const char *from = b->rs[first < b->n ? first : b->n - 1]->idstr;
 	int malformed = rc == MICA_OK;

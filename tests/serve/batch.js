@@ -37,6 +37,10 @@ export default {
         for (;;);
       case '/reject': Promise.reject(new Error(`rejected ${q}`)); return new Response(q);
       case '/log': console.log(`log ${q}`); return new Response(q);
+      case '/chatty': // much to write before the last line
+        for (let i = 0; i < 100; i++) console.log(`${q} ${'x'.repeat(1000)}`);
+        console.log(`done ${q}`);
+        return new Response(q);
       case '/throw': throw new Error(`boom ${q}`);
       case '/loop': for (;;);
       case '/bomb': { const a = []; for (;;) a.push(new Array(1e5).fill(1)); }
