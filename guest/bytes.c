@@ -20,33 +20,17 @@ static uint8_t *bytes_of(JSContext *c, JSValueConst v, size_t *len)
 	return k != 1 ? NULL : p ? p : &none;
 }
 
-/* A range [at, at + n) of a buffer of len bytes, from two JS numbers. */
-static int range_of(JSContext *c, JSValueConst a, JSValueConst b, size_t len, size_t *at, size_t *n)
+/* The string of the n bytes at p, one character each; lower: with A-Z and
+ * U+00C0..U+00DE (but U+00D7) lowered, as toLowerCase() does in latin1. */
+static JSValue latin1_string(JSContext *c, const uint8_t *p, size_t n, int lower)
 {
-	int64_t x, y;
-	if (JS_ToInt64(c, &x, a) < 0 || JS_ToInt64(c, &y, b) < 0)
-		return -1;
-	if (x < 0 || y < 0 || (uint64_t)x > len || (uint64_t)y > len - (uint64_t)x) {
-		JS_ThrowRangeError(c, "out of the buffer's bounds");
-		return -1;
-	}
-	*at = (size_t)x;
-	*n = (size_t)y;
-	return 0;
-}
-
-/* text(u8, at, n): the string of the n bytes at u8[at], one character each. */
-static JSValue js_text(JSContext *c, JSValueConst this_val, int argc, JSValueConst *argv)
-{
-	(void)this_val, (void)argc;
-	size_t len, at, n, wide = 0;
-	const uint8_t *p = bytes_of(c, argv[0], &len);
-	if (!p || range_of(c, argv[1], argv[2], len, &at, &n))
-		return JS_EXCEPTION;
-	p += at;
-	for (size_t i = 0; i < n; i++)
+	size_t wide = 0;
+	int upper = 0;
+	for (size_t i = 0; i < n; i++) {
 		wide += p[i] >> 7;
-	if (!wide) /* ASCII, the usual case: it is its own UTF-8 */
+		upper |= (p[i] >= 'A' && p[i] <= 'Z') || p[i] >= 0xc0;
+	}
+	if (!wide && !(lower && upper)) /* ASCII, the usual case: its own UTF-8 */
 		return JS_NewStringLen(c, (const char *)p, n);
 	/* JS_NewStringLen takes UTF-8: 0x80..0xFF become two bytes */
 	char *u = js_malloc(c, n + wide);
@@ -54,11 +38,14 @@ static JSValue js_text(JSContext *c, JSValueConst this_val, int argc, JSValueCon
 		return JS_EXCEPTION;
 	size_t o = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (p[i] < 0x80) {
-			u[o++] = (char)p[i];
+		unsigned b = p[i];
+		if (lower && ((b >= 'A' && b <= 'Z') || (b >= 0xc0 && b <= 0xde && b != 0xd7)))
+			b += 0x20;
+		if (b < 0x80) {
+			u[o++] = (char)b;
 		} else {
-			u[o++] = (char)(0xc0 | p[i] >> 6);
-			u[o++] = (char)(0x80 | (p[i] & 0x3f));
+			u[o++] = (char)(0xc0 | b >> 6);
+			u[o++] = (char)(0x80 | (b & 0x3f));
 		}
 	}
 	JSValue s = JS_NewStringLen(c, u, o);
@@ -66,42 +53,181 @@ static JSValue js_text(JSContext *c, JSValueConst this_val, int argc, JSValueCon
 	return s;
 }
 
-/* put(u8, at, s): writes s at u8[at], a byte per character (a TypeError if
- * one is above U+00FF); returns where it ended. */
-static JSValue js_put(JSContext *c, JSValueConst this_val, int argc, JSValueConst *argv)
+/* head(u8, at, count): count fields from u8[at], each a u32 (little
+ * endian) length and that many bytes (a request's or a response's head:
+ * two strings, then header names and values), as [first, second, pairs,
+ * end]: pairs [[name lowered, value], ...] (a Headers' list; an odd last
+ * field is dropped), end where the fields ended. A RangeError if they run
+ * past the buffer. */
+static JSValue js_head(JSContext *c, JSValueConst this_val, int argc, JSValueConst *argv)
 {
 	(void)this_val, (void)argc;
-	size_t len, n;
-	int64_t at;
-	uint8_t *p = bytes_of(c, argv[0], &len);
-	if (!p || JS_ToInt64(c, &at, argv[1]) < 0)
+	size_t len;
+	int64_t at64, count;
+	const uint8_t *p = bytes_of(c, argv[0], &len);
+	if (!p || JS_ToInt64(c, &at64, argv[1]) < 0 || JS_ToInt64(c, &count, argv[2]) < 0)
 		return JS_EXCEPTION;
-	if (at < 0 || (uint64_t)at > len)
+	if (at64 < 0 || (uint64_t)at64 > len || count < 0 || (uint64_t)count > len)
 		return JS_ThrowRangeError(c, "out of the buffer's bounds");
-	const char *s = JS_ToCStringLen(c, &n, argv[2]); /* UTF-8 */
+	JSValue out = JS_NewArray(c), pairs = JS_NewArray(c), pair = JS_UNDEFINED;
+	size_t at = (size_t)at64;
+	if (JS_IsException(out) || JS_IsException(pairs))
+		goto fail;
+	for (int64_t k = 0; k < count; k++) {
+		if (len - at < 4)
+			goto bounds;
+		size_t n = (size_t)p[at] | (size_t)p[at + 1] << 8 | (size_t)p[at + 2] << 16 |
+			   (size_t)p[at + 3] << 24;
+		at += 4;
+		if (len - at < n)
+			goto bounds;
+		JSValue s = latin1_string(c, p + at, n, k >= 2 && !(k & 1));
+		at += n;
+		if (JS_IsException(s))
+			goto fail;
+		if (k < 2) {
+			if (JS_DefinePropertyValueUint32(c, out, (uint32_t)k, s, JS_PROP_C_W_E) < 0)
+				goto fail;
+		} else if (!(k & 1)) {
+			if (k + 1 == count) { /* a name without its value */
+				JS_FreeValue(c, s);
+				break;
+			}
+			pair = JS_NewArray(c);
+			if (JS_IsException(pair)) {
+				JS_FreeValue(c, s);
+				goto fail;
+			}
+			if (JS_DefinePropertyValueUint32(c, pair, 0, s, JS_PROP_C_W_E) < 0)
+				goto fail;
+		} else {
+			if (JS_DefinePropertyValueUint32(c, pair, 1, s, JS_PROP_C_W_E) < 0)
+				goto fail;
+			JSValue full = pair; /* a define takes its value, even failing */
+			pair = JS_UNDEFINED;
+			if (JS_DefinePropertyValueUint32(c, pairs, (uint32_t)(k / 2 - 1), full,
+							 JS_PROP_C_W_E) < 0)
+				goto fail;
+		}
+	}
+	JSValue list = pairs;
+	pairs = JS_UNDEFINED;
+	if (JS_DefinePropertyValueUint32(c, out, 2, list, JS_PROP_C_W_E) < 0 ||
+	    JS_DefinePropertyValueUint32(c, out, 3, JS_NewInt64(c, (int64_t)at), JS_PROP_C_W_E) < 0)
+		goto fail;
+	return out;
+bounds:
+	JS_ThrowRangeError(c, "out of the buffer's bounds");
+fail:
+	JS_FreeValue(c, pairs);
+	JS_FreeValue(c, pair);
+	JS_FreeValue(c, out);
+	return JS_EXCEPTION;
+}
+
+static void put_u32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+/* Appends string v, a byte string (each character at most U+00FF, else a
+ * TypeError), to *h as u32 length + a byte per character, growing *h;
+ * -1 with an exception pending. */
+static int head_put(JSContext *c, uint8_t **h, size_t *n, size_t *cap, JSValueConst v)
+{
+	size_t u;
+	const char *s = JS_ToCStringLen(c, &u, v); /* UTF-8: as long as its bytes, or longer */
 	if (!s)
-		return JS_EXCEPTION;
-	JSValue r = JS_EXCEPTION;
-	size_t o = (size_t)at;
-	for (size_t i = 0; i < n; i++) {
+		return -1;
+	int r = -1;
+	if (*cap - *n < 4 + u) {
+		size_t want = (*n + 4 + u) * 2;
+		uint8_t *g = js_realloc(c, *h, want);
+		if (!g)
+			goto out;
+		*h = g;
+		*cap = want;
+	}
+	size_t o = *n + 4;
+	for (size_t i = 0; i < u; i++) {
 		unsigned char b = (unsigned char)s[i];
 		if (b >= 0x80) { /* only C2 and C3 lead to U+0080..U+00FF */
-			if ((b != 0xc2 && b != 0xc3) || i + 1 == n) {
+			if ((b != 0xc2 && b != 0xc3) || i + 1 == u) {
 				JS_ThrowTypeError(c, "a character above U+00FF in a byte string");
 				goto out;
 			}
 			b = (unsigned char)((b & 0x03) << 6 | ((unsigned char)s[++i] & 0x3f));
 		}
-		if (o == len) {
-			JS_ThrowRangeError(c, "out of the buffer's bounds");
-			goto out;
-		}
-		p[o++] = b;
+		(*h)[o++] = b;
 	}
-	r = JS_NewInt64(c, (int64_t)o);
+	put_u32(*h + *n, (uint32_t)(o - *n - 4));
+	*n = o;
+	r = 0;
 out:
 	JS_FreeCString(c, s);
 	return r;
+}
+
+/* frame(status, reason, list, body, first): the frame of a response's head
+ * for respond() (fetch.js encodeResponse): u32 status, u32 header count
+ * (list holds names and values, flat), u32 body length (0xffffffff: body
+ * null, it is streamed), then the reason and each name and value as u32
+ * length + bytes, then body's first `first` bytes. */
+static JSValue js_frame(JSContext *c, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+	(void)this_val, (void)argc;
+	uint32_t status, count;
+	int64_t first = 0;
+	JSValue lv = JS_GetPropertyStr(c, argv[2], "length");
+	int bad = JS_IsException(lv) || JS_ToUint32(c, &status, argv[0]) < 0 ||
+		  JS_ToUint32(c, &count, lv) < 0 ||
+		  (!JS_IsNull(argv[3]) && JS_ToInt64(c, &first, argv[4]) < 0);
+	JS_FreeValue(c, lv);
+	if (bad)
+		return JS_EXCEPTION;
+	size_t n = 12, cap = 256;
+	uint8_t *h = js_malloc(c, cap);
+	JSValue out = JS_EXCEPTION;
+	if (!h || head_put(c, &h, &n, &cap, argv[1]) < 0)
+		goto done;
+	for (uint32_t i = 0; i < count; i++) {
+		JSValue e = JS_GetPropertyUint32(c, argv[2], i);
+		int r = JS_IsException(e) ? -1 : head_put(c, &h, &n, &cap, e);
+		JS_FreeValue(c, e);
+		if (r < 0)
+			goto done;
+	}
+	size_t blen = 0;
+	const uint8_t *body = NULL;
+	if (!JS_IsNull(argv[3])) {
+		if (!(body = bytes_of(c, argv[3], &blen)))
+			goto done;
+		if (first < 0 || (uint64_t)first > blen) {
+			JS_ThrowRangeError(c, "out of the buffer's bounds");
+			goto done;
+		}
+	}
+	put_u32(h, status);
+	put_u32(h + 4, count / 2);
+	put_u32(h + 8, body ? (uint32_t)blen : 0xffffffffu);
+	out = mica_new_bytes(c, NULL, n + (size_t)first);
+	uint8_t *p = NULL;
+	size_t plen;
+	if (!JS_IsException(out) && JS_GetBinaryBytes(c, out, &p, &plen) != 1) {
+		JS_FreeValue(c, out);
+		out = JS_EXCEPTION;
+	}
+	if (p) {
+		memcpy(p, h, n);
+		if (first)
+			memcpy(p + n, body, (size_t)first);
+	}
+done:
+	js_free(c, h);
+	return out;
 }
 
 /* utf8(s): s in UTF-8 (a Uint8Array), a lone surrogate as U+FFFD, as
@@ -142,8 +268,8 @@ static JSValue js_utf8(JSContext *c, JSValueConst this_val, int argc, JSValueCon
 }
 
 static const JSCFunctionListEntry latin1_funcs[] = {
-    JS_CFUNC_DEF("text", 3, js_text),
-    JS_CFUNC_DEF("put", 3, js_put),
+    JS_CFUNC_DEF("head", 3, js_head),
+    JS_CFUNC_DEF("frame", 5, js_frame),
 };
 
 int mica_bytes_prepare_web(JSContext *c, JSValueConst global)

@@ -25,7 +25,7 @@ int mica_bytes_of(JSValueConst v, const uint8_t **p, size_t *len)
 
 JSValue mica_new_bytes(JSContext *c, const void *p, size_t len)
 {
-	JSValue ab = JS_NewArrayBufferCopy(c, p, len);
+	JSValue ab = JS_NewArrayBufferCopy(c, p, len); /* zeroed when p is NULL */
 	if (JS_IsException(ab))
 		return ab;
 	JSValue u8 = JS_CallConstructor(c, uint8array_ctor, 1, &ab);

@@ -27,7 +27,8 @@ extern JSValue uint8array_ctor;
  * and *len its bytes in place (no copy); 0 if it is none of those; -1 with
  * a TypeError pending if its buffer is detached. */
 int mica_bytes_of(JSValueConst v, const uint8_t **p, size_t *len);
-/* A new Uint8Array holding a copy of p[0..len). */
+/* A new Uint8Array holding a copy of p[0..len), or len zero bytes if p is
+ * NULL. */
 JSValue mica_new_bytes(JSContext *c, const void *p, size_t len);
 
 /* modules.c: module name resolution and loading. */
@@ -56,7 +57,7 @@ int mica_define_natives(JSContext *c, JSValueConst global, const char *name,
 			const JSCFunctionListEntry *fns, int count);
 
 /* bytes.c: define the natives web.js takes (__mica_utf8) and fetch.js
- * takes (__mica_latin1 {text, put}), each before its script runs. */
+ * takes (__mica_latin1 {head, frame}), each before its script runs. */
 int mica_bytes_prepare_web(JSContext *c, JSValueConst global);
 int mica_bytes_prepare_fetch(JSContext *c, JSValueConst global);
 
