@@ -205,6 +205,15 @@ static void host_body(mica_hostcall *call, void *ud)
 
 static void host_results(mica_hostcall *call, void *ud);
 
+/* What b's guest logged and did not name the owner of yet, written as
+ * tag's (a request id, or a range of them). */
+static void batch_log_flush(struct batch *b, const char *tag)
+{
+	if (b->log_len)
+		serve_log_guest(tag, (const char *)b->log, b->log_len);
+	b->log_len = 0;
+}
+
 /* owner(i), in a batch: what the guest logged since the last owner() was
  * request i's, and its host calls are from now on (fetch.js's toHost). */
 static void host_owner(mica_hostcall *call, void *ud)
@@ -218,9 +227,7 @@ static void host_owner(mica_hostcall *call, void *ud)
 	}
 	current = b->rs[i];
 	b->cur = (unsigned)i;
-	if (b->log_len)
-		serve_log_guest(current->idstr, (const char *)b->log, b->log_len);
-	b->log_len = 0;
+	batch_log_flush(b, current->idstr);
 }
 
 /* The parts of a streamed body: each goes to the HTTP loop as it comes; an
@@ -348,6 +355,9 @@ static void host_respond(mica_hostcall *call, void *ud)
 		mica_hostcall_fail(call, "serve.respond: no request, or not bytes");
 		return;
 	}
+	/* in a batch, what was logged since owner() is r's, and goes first */
+	if (current_batch)
+		batch_log_flush(current_batch, r->idstr);
 	const char *bad = take_frame(ud, r, p, len);
 	if (bad)
 		mica_hostcall_fail(call, bad);
@@ -963,10 +973,8 @@ static int batch_take(struct batch *b, const unsigned char *p, size_t len, int l
 	}
 	if (at != len)
 		return -1;
-	if (last && n && b->log_len) {
-		serve_log_guest(b->rs[b->settled + n - 1]->idstr, (const char *)b->log, b->log_len);
-		b->log_len = 0;
-	}
+	if (last && n)
+		batch_log_flush(b, b->rs[b->settled + n - 1]->idstr);
 	at = 12;
 	for (unsigned i = 0; i < n; i++) {
 		uint32_t kind = serve_get_u32(p + at), plen = serve_get_u32(p + at + 4);
@@ -1079,7 +1087,7 @@ static void run_batch(struct worker *k, struct batch *b)
 		/* whose it was is not known: one of these */
 		char tag[2 * sizeof(b->rs[0]->idstr) + 2];
 		snprintf(tag, sizeof(tag), "%s..%s", from, b->rs[b->n - 1]->idstr);
-		serve_log_guest(tag, (const char *)b->log, b->log_len);
+		batch_log_flush(b, tag);
 	}
 	/* The request at fault: the one part-way through its response, or the
 	 * only one not answered (the guest ran it last; but a malformed result

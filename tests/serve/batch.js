@@ -37,6 +37,13 @@ export default {
         for (;;);
       case '/reject': Promise.reject(new Error(`rejected ${q}`)); return new Response(q);
       case '/log': console.log(`log ${q}`); return new Response(q);
+      case '/log-stream': // logs, streams its response, then works on
+        console.log(`streamed ${q}`);
+        ctx.waitUntil(new Promise((r) => setTimeout(r, 50)).then(() => {
+          const end = Date.now() + 300;
+          while (Date.now() < end);
+        }));
+        return new Response(new ReadableStream({ pull(c) { c.enqueue(q); c.close(); } }));
       case '/chatty': // much to write before the last line
         for (let i = 0; i < 100; i++) console.log(`${q} ${'x'.repeat(1000)}`);
         console.log(`done ${q}`);

@@ -22,7 +22,7 @@ from serving import Tally, start_server, stop_server
 
 MICA = sys.argv[1] if len(sys.argv) > 1 else "build/mica"
 HERE = os.path.dirname(os.path.abspath(__file__))
-CASES = """batch-formed batch-head batch-console batch-console-first batch-exception batch-rejection batch-late-rejection
+CASES = """batch-formed batch-head batch-console batch-console-first batch-console-streamed batch-exception batch-rejection batch-late-rejection
 batch-wait-rejection alone-wait-rejection batch-wait-loop batch-wait-until
 batch-stream batch-timeout batch-memory batch-hostile batch-post-alone batch-pipelined server-exit
 batch-wait-not-held batch-wait-gives-back batch-rejection-warn server2-exit""".split()
@@ -171,6 +171,17 @@ def run(port, admin, access, errpath):
     got = [out[x] for x in paths] + [logged(errpath, "done c3")]
     ids = ids_of(access, paths)
     check("batch-console-first", got, [(200, "c%d" % i) for i in range(4)] + [[ids["/chatty?c3"]]])
+
+    # and so are the lines of a request that streams its response, the first
+    # of its batch, before it goes on to work (waitUntil)
+    def then_log(port, method, path, out, key):
+        request(port, method, path, out, key)
+        out[key] += (logged(errpath, "streamed " + path.split("?")[1]),)
+    paths = ["/log-stream?s0", "/n?s1", "/n?s2"]
+    out = behind_slow(port, paths, send=then_log, gap=0.01)
+    ids = ids_of(access, paths)
+    check("batch-console-streamed", [out[x] for x in paths],
+          [(200, "s0", [ids[paths[0]]]), (200, "s1", []), (200, "s2", [])])
 
     paths = ["/throw?%d" % i if i % 2 else "/n?t%d" % i for i in range(8)]
     out = behind_slow(port, paths)
