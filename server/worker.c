@@ -973,8 +973,8 @@ static int batch_take(struct batch *b, const unsigned char *p, size_t len, int l
 	}
 	if (at != len)
 		return -1;
-	if (last && n)
-		batch_log_flush(b, b->rs[b->settled + n - 1]->idstr);
+	if (last && end && end == b->settled + n) /* else malformed: run_batch says so */
+		batch_log_flush(b, b->rs[end - 1]->idstr);
 	at = 12;
 	for (unsigned i = 0; i < n; i++) {
 		uint32_t kind = serve_get_u32(p + at), plen = serve_get_u32(p + at + 4);
