@@ -22,10 +22,10 @@ from serving import Tally, start_server, stop_server
 
 MICA = sys.argv[1] if len(sys.argv) > 1 else "build/mica"
 HERE = os.path.dirname(os.path.abspath(__file__))
-CASES = """batch-formed batch-head batch-console batch-console-first batch-console-streamed batch-exception batch-rejection batch-late-rejection
-batch-wait-rejection alone-wait-rejection batch-wait-loop batch-wait-until
-batch-stream batch-timeout batch-memory batch-hostile batch-post-alone batch-pipelined server-exit
-batch-wait-not-held batch-wait-gives-back batch-rejection-warn server2-exit""".split()
+CASES = """batch-formed batch-head batch-console batch-console-first batch-console-streamed
+batch-exception batch-rejection batch-late-rejection batch-wait-rejection alone-wait-rejection
+batch-wait-loop batch-wait-until batch-stream batch-timeout batch-memory batch-hostile
+batch-post-alone batch-pipelined server-exit batch-wait-not-held batch-wait-gives-back batch-rejection-warn server2-exit""".split()
 SLOW = 6 if os.environ.get("KVM_QEMU") == "1" else 1
 T = Tally()
 ok, bad, check = T.ok, T.bad, T.check
