@@ -847,7 +847,8 @@ int main(void)
 	print_backend(&proc, &kvm);
 
 	if (kvm.ok && proc.ok) {
-		printf("\n== side by side (medians; process / kvm)\n\n");
+		printf("\n== side by side (medians)\n\n  %-48s %10s  %10s  %s\n", "", "kvm",
+		       "process", "process / kvm");
 		struct {
 			const char *name;
 			const struct samples *k, *p;
