@@ -5,8 +5,11 @@
 # commands one by one, as root, in the host's / (shared read-only over 9p,
 # writes go to RAM). scripts/kvm-qemu-deps.sh fetches what this needs.
 #
-# Usage: scripts/kvm-qemu-run.sh [-C DIR] [--suites BUILD] [COMMAND...]
+# Usage: scripts/kvm-qemu-run.sh [-C DIR] [--part P] [--suites BUILD] [COMMAND...]
 #   -C DIR      run in DIR (default: here); give it first
+#   --part P    which of those suites --suites adds: all (the default),
+#               early (all but QEMU_LATE in tests/suites.sh) or late
+#               (QEMU_LATE); give it before --suites
 #   --suites B  the suites of build B that run sandboxes (tests/suites.sh),
 #               on the KVM backend: what tests/run.sh B runs as "[kvm]"
 #   COMMAND     a shell command line, run by /bin/sh; all run in order
@@ -37,6 +40,10 @@ add_suites() {
 	[ "${MICA_SAN:-}" ] || case "$1" in *asan*) export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 ;; esac
 	. "$src/tests/suites.sh"
 	for t in $SANDBOX; do
+		case " $QEMU_LATE " in
+		*" $t "*) [ "$part" != early ] || continue ;;
+		*) [ "$part" != late ] || continue ;;
+		esac
 		suite[${#cmds[@]}]=1
 		if suite_present "$t" "$1"; then
 			cmds+=("$(suite_cmd "$t" "$1")")
@@ -47,10 +54,14 @@ add_suites() {
 }
 
 src=$(cd "$(dirname "$0")/.." && pwd)
-cmds=() suite=()
+cmds=() suite=() part=all
 while [ $# -gt 0 ]; do
 	case $1 in
 	-C) cd "$2" || exit 2; shift 2 ;;
+	--part)
+		case ${2:-} in all | early | late) part=$2 ;; *) die "--part: all, early or late, not '${2:-}'" ;; esac
+		shift 2
+		;;
 	--suites) add_suites "$2"; shift 2 ;;
 	-h | --help) sed -n '2,/^$/s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	--) shift; cmds+=("$@"); break ;;

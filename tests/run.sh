@@ -21,9 +21,11 @@ run_suite() {
 	name=$1
 	shift
 	echo "== $name"
+	t0=$(date +%s)
 	out=$("$@" 2>&1)
 	rc=$?
 	printf '%s\n' "$out"
+	echo "# $name: $(($(date +%s) - t0)) s"
 	line=$(printf '%s\n' "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed' | tail -1)
 	if [ -z "$line" ]; then
 		broken="$broken $name(no closing line, exit $rc)"

@@ -73,22 +73,30 @@ $(TESTD)/test_parity: tests/api/test_parity.c tests/harness.h $(BUILD)/libmica.a
 	$(CC) $(HOST_CFLAGS) $(HOST_LDFLAGS) -Itests -isystem $(QJS) -o $@ $< $(BUILD)/libmica.a \
 		$(NATIVE_QJS_OBJS) $(HOST_LDLIBS) -lm
 
-.PHONY: test-suites test-fresh test-native test-kvm-qemu-logged
+.PHONY: test-suites test-fresh test-native test-native-then-late test-kvm-qemu-early-logged \
+	test-kvm-qemu-late-logged
 # The plain and ASan suites run one after the other, and beside them (the
 # emulator takes one CPU) the KVM suites in QEMU where there is no /dev/kvm;
-# the emulator's output is printed when it is done.
+# QEMU_LATE of tests/suites.sh in a second emulator once the native suites
+# are done. Each emulator's output is printed when it is done.
 test: deps
 	tests/fresh-clone.sh
 	$(MAKE) $(KVM_QEMU_NEEDS)
-	$(MAKE) test-native test-kvm-qemu-logged
+	$(MAKE) test-native-then-late test-kvm-qemu-early-logged
 
 test-native:
 	$(MAKE) test-suites
 	$(MAKE) BUILD=build/asan SAN=1 test-suites
 
-test-kvm-qemu-logged:
-	@$(MAKE) --no-print-directory test-kvm-qemu-if-needed >$(BUILD)/kvm-qemu.log 2>&1; rc=$$?; \
-	echo "== the KVM suites (build/kvm-qemu.log):"; cat $(BUILD)/kvm-qemu.log; exit $$rc
+# The late emulator runs even when a native suite failed: all is reported.
+test-native-then-late:
+	@$(MAKE) test-native; rc=$$?; $(MAKE) --no-print-directory test-kvm-qemu-late-logged && exit $$rc
+
+test-kvm-qemu-early-logged test-kvm-qemu-late-logged: test-kvm-qemu-%-logged:
+	@$(MAKE) --no-print-directory test-kvm-qemu-if-needed KVM_QEMU_PART=$* \
+		>$(BUILD)/kvm-qemu-$*.log 2>&1; rc=$$?; \
+	echo "== the KVM suites in QEMU, $* part ($(BUILD)/kvm-qemu-$*.log):"; \
+	cat $(BUILD)/kvm-qemu-$*.log; exit $$rc
 
 test-plain: deps
 	$(MAKE) test-suites

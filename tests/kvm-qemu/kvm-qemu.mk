@@ -7,7 +7,8 @@
 # the emulator hangs twice or gets no /dev/kvm).
 # `make test-kvm-qemu-if-needed` (part of `make test`): run them only where
 # the KVM backend cannot be used here; count the runner's skip as a skip.
-# MICA_KVM_QEMU=no turns it off (it takes ~6-8 minutes on 2 cores).
+# KVM_QEMU_PART=early|late runs part of them (scripts/kvm-qemu-run.sh --part).
+# MICA_KVM_QEMU=no turns it off (it takes ~14 minutes of one CPU).
 .PHONY: test-kvm-qemu test-kvm-qemu-if-needed kvm-qemu-suites
 KVM_QEMU_NEEDS := all $(TEST_PROGS) $(HOSTILE_IMAGES) $(BUILD)/examples/plugin-host
 
@@ -26,6 +27,6 @@ test-kvm-qemu-if-needed: deps
 	else \
 		echo "kvm-qemu: the KVM backend cannot be used here ($$(MICA_BACKEND=kvm $(BUILD)/mica eval 1 2>&1 >/dev/null)):"; \
 		echo "kvm-qemu: running its suites in QEMU's emulator"; \
-		scripts/kvm-qemu-run.sh --suites $(BUILD); rc=$$?; \
+		scripts/kvm-qemu-run.sh --part $(or $(KVM_QEMU_PART),all) --suites $(BUILD); rc=$$?; \
 		if [ $$rc = 77 ]; then echo "kvm-qemu: counted as skipped"; else exit $$rc; fi; \
 	fi
