@@ -181,9 +181,26 @@ const char mica_cli_failing_call[] =
     "A call that fails ends the run with its exit code; the lines of the calls before it have "
     "been printed.";
 
+int mica_cli_next(int argc, char **argv, const char *shortopts, const struct option *longopts,
+		  int *ended, const char **operand)
+{
+	if (!*ended) {
+		int at = optind;
+		int c = getopt_long(argc, argv, shortopts, longopts, NULL);
+		if (c != -1)
+			return c;
+		/* Called again after "--", getopt would go back to options. */
+		*ended = optind == at + 1 && !strcmp(argv[at], "--");
+	}
+	if (optind >= argc)
+		return -1;
+	*operand = argv[optind++];
+	return MICA_CLI_OPERAND;
+}
+
 void mica_cli_getopt(unsigned mask, struct option *longopts, char *shortopts)
 {
-	*shortopts++ = '+'; /* stop at each operand: parse_args takes it and goes on */
+	*shortopts++ = '+'; /* stop at each operand: mica_cli_next takes it and goes on */
 	*shortopts++ = ':'; /* a missing value is ':', not '?' */
 	int n = 0;
 	for (int i = 0; i < MICA_CLI_NOPTIONS; i++) {

@@ -92,6 +92,15 @@ extern const char mica_cli_failing_call[];
  * mica_cli_options that the commands in mask take (a name is there once
  * per command). */
 void mica_cli_getopt(unsigned mask, struct option *longopts, char *shortopts);
+
+/* MICA_CLI_OPERAND from mica_cli_next: *operand is one. */
+#define MICA_CLI_OPERAND 1
+
+/* getopt_long over that table, with the operands in place: an option's
+ * value, MICA_CLI_OPERAND with *operand set (everything after "--" is one),
+ * or -1 at the end. *ended starts at 0 and is the caller's to keep. */
+int mica_cli_next(int argc, char **argv, const char *shortopts, const struct option *longopts,
+		  int *ended, const char **operand);
 /* The index in mica_cli_options of the option getopt_long returned val
  * for, or -1. */
 int mica_cli_option_index(int val);

@@ -232,19 +232,15 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	mica_cli_getopt(MICA_CMD_ALL & ~MICA_CMD_SERVE, longopts, shortopts);
 	_Static_assert(MICA_CLI_NOPTIONS <= 64, "seen has a bit per option");
 	uint64_t seen = 0; /* the options given, by index in mica_cli_options */
-	int bad = 0, c;
+	int bad = 0, ended = 0, c;
+	const char *arg;
 	o->timeout_ms = 10000;
 	o->memory_mb = 64;
 	o->repeat = 1;
 	o->iso = ISO_REUSE;
 	opterr = 0;
-	/* '+': stop at each operand, take it, and go on parsing options. */
-	for (;;) {
-		c = getopt_long(argc, argv, shortopts, longopts, NULL);
-		if (c == -1) {
-			if (optind >= argc)
-				break;
-			const char *arg = argv[optind++];
+	while ((c = mica_cli_next(argc, argv, shortopts, longopts, &ended, &arg)) != -1) {
+		if (c == MICA_CLI_OPERAND) {
 			if (!o->cmd)
 				o->cmd = arg;
 			else if (!o->target)

@@ -185,14 +185,13 @@ int mica_serve_main(int argc, char **argv)
 	}
 	optind = 1;
 	opterr = 0;
-	for (;;) {
-		c = getopt_long(argc, argv, shortopts, longopts, NULL);
-		if (c == -1) {
-			if (optind >= argc)
-				break;
+	int ended = 0;
+	const char *arg;
+	while ((c = mica_cli_next(argc, argv, shortopts, longopts, &ended, &arg)) != -1) {
+		if (c == MICA_CLI_OPERAND) {
 			if (cfg.file)
-				return fail("unexpected argument '%s'", argv[optind]);
-			cfg.file = argv[optind++];
+				return fail("unexpected argument '%s'", arg);
+			cfg.file = arg;
 			continue;
 		}
 		switch (c) {

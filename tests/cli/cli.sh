@@ -216,6 +216,14 @@ check "missing file" 2 "" "cannot read '$J/nope.js'" -- run $J/nope.js
 check "invalid event JSON" 2 "" "invalid event JSON" -- run $J/handlers.js --handler greet --event '{bad'
 check "unknown handler" 2 "" "no handler named 'nope'" -- run $J/handlers.js --handler nope
 check "unknown option" 2 "" "unknown option '--frobnicate'" -- run $J/tla.js --frobnicate
+check "code after -- may start with -" 0 "-1$nl" "" -- eval -- -1
+cp $J/handlers.js "$tmp/-dash.js"
+mica_abs=$(cd "$(dirname "$MICA")" && pwd)/$(basename "$MICA")
+(cd "$tmp" && "$mica_abs" run --handler globalOne -- -dash.js) >"$tmp/dash.out" 2>&1
+verdict "a file after -- may start with -" $? "$([ "$(cat "$tmp/dash.out")" = '"global ok"' ] && echo 1)" \
+	"$(head -c 300 "$tmp/dash.out")"
+check "after --, options are operands" 2 "" "unexpected argument '--handler'" -- \
+	run -- $J/handlers.js --handler globalOne
 check "unknown command" 2 "" "unknown command 'walk'" -- walk $J/tla.js
 check "no command" 2 "" "no command" --
 check "bad memory value" 2 "" "--memory wants a whole number" -- run $J/tla.js --memory 1
