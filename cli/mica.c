@@ -58,6 +58,17 @@ static int fail(int code, const char *fmt, const char *a, const char *b)
 	return code;
 }
 
+/* rc, or MICA_ERR_SYSTEM with the reason if anything written to stdout was
+ * lost (a large fwrite skips the buffer: its error shows in ferror only). */
+static int stdout_done(int rc)
+{
+	errno = 0;
+	if ((fflush(stdout) || ferror(stdout)) && !rc)
+		rc = fail(MICA_ERR_SYSTEM, "cannot write the output to stdout%s%s",
+			  errno ? ": " : "", errno ? strerror(errno) : "");
+	return rc;
+}
+
 /* Reads a whole file ("-" = stdin) into a NUL-terminated buffer. */
 static char *read_file(const char *path, size_t *len)
 {
@@ -222,7 +233,7 @@ static int help(const char *name)
 	if (name && *name != '-' && !(cmd = mica_cli_command(name)))
 		return fail(EXIT_USAGE, "unknown command '%s' (see mica --help)", name, "");
 	mica_cli_help(stdout, cmd);
-	return fflush(stdout) ? MICA_ERR_SYSTEM : 0;
+	return stdout_done(0);
 }
 
 static int parse_args(int argc, char **argv, struct opts *o)
@@ -776,6 +787,8 @@ static int cmd_info(const struct opts *o)
 	mica_runtime *rt = mica_runtime_new(&ro, &err);
 	printf("backend: %s (%s%s)\n", rt ? mica_backend_name(mica_runtime_backend(rt)) : "none",
 	       o->backend_from ? "from " : "auto", o->backend_from ? o->backend_from : "");
+	/* A backend asked for that cannot be used is exit 6, as for every command. */
+	int rc = !rt && o->backend_from ? MICA_ERR_SYSTEM : 0;
 	mica_runtime_free(rt);
 	info_backend(MICA_BACKEND_KVM, kvm_path);
 	info_backend(MICA_BACKEND_PROCESS, kvm_path);
@@ -785,7 +798,10 @@ static int cmd_info(const struct opts *o)
 	       "console %zu KiB per "
 	       "call, JS heap: what memory leaves\n",
 	       l.memory_bytes >> 20, l.stack_bytes >> 10, l.timeout_ms, l.output_bytes >> 10);
-	return fflush(stdout) ? MICA_ERR_SYSTEM : 0;
+	rc = stdout_done(rc);
+	if (rc == MICA_ERR_SYSTEM)
+		fail(rc, "%s", err.message, "");
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -843,7 +859,5 @@ int main(int argc, char **argv)
 	free(c.source);
 	free(c.entry);
 	free_events(&c.ev);
-	if (fflush(stdout) != 0 && rc == 0)
-		rc = MICA_ERR_SYSTEM;
-	return rc;
+	return stdout_done(rc);
 }

@@ -157,6 +157,19 @@ ok=0
 [ $rc = 0 ] && [ "$(wc -c <"$tmp/inv.bin")" = 400000 ] && cmp -s "$tmp/inv1.bin" "$tmp/inv2.bin" &&
 	cmp -s "$tmp/back.bin" "$tmp/rand.bin" && ! cmp -s "$tmp/inv1.bin" "$tmp/rand.bin" && ok=1
 verdict "an ArrayBuffer result per call, raw, with --repeat" $rc $ok "$(head -c 300 "$tmp/err")"
+# A result that cannot be written is exit 6 with the reason, also when it is
+# large enough to skip stdio's buffer.
+if [ -c /dev/full ]; then
+	"$MICA" eval 1 >/dev/full 2>"$tmp/err"
+	rc=$? ok=0
+	[ $rc = 6 ] && grep -q "cannot write the output to stdout" "$tmp/err" && ok=1
+	verdict "stdout full: exit 6 with the reason" $rc $ok "$(head -c 300 "$tmp/err")"
+	"$MICA" run $J/binary.js --handler echo --event-bytes "$tmp/rand.bin" >/dev/full 2>"$tmp/err"
+	rc=$? ok=0
+	[ $rc = 6 ] && grep -q "cannot write the output to stdout" "$tmp/err" && ok=1
+	verdict "stdout full, a 200 KB binary result: exit 6 with the reason" $rc $ok \
+		"$(head -c 300 "$tmp/err")"
+fi
 head -c 3145728 /dev/zero >"$tmp/big.bin"
 check "--event-bytes over 3 MiB is refused" 2 "" "request too large" -- \
 	run $J/binary.js --handler echo --event-bytes "$tmp/big.bin"
@@ -343,13 +356,14 @@ MICA_KVM_DEVICE=/nonexistent/kvm MICA_BACKEND=kvm check "--backend wins over MIC
 	"backend: process" -- eval 1+2 --backend process -v
 MICA_KVM_DEVICE=/nonexistent/kvm MICA_BACKEND=auto check "auto falls back to the process backend" 0 "3$nl" "backend: process" -- \
 	eval 1+2 -v
-"$MICA" info >"$tmp/out" 2>"$tmp/err"
+# info exits 6 where the backend asked for cannot be used: these ask for none
+env -u MICA_BACKEND "$MICA" info >"$tmp/out" 2>"$tmp/err"
 rc=$? ok=0
 grep -q "^mica 0.1.0, guest ABI [0-9]" "$tmp/out" && grep -q "^kvm: \(available\|unavailable: .\)" "$tmp/out" &&
 	grep -q "^process: \(available\|unavailable: .\)" "$tmp/out" && grep -q "^default limits: memory 64 MiB" "$tmp/out" &&
 	[ $rc = 0 ] && ok=1
 NOSANDBOX=1 verdict "info names the version, each backend and the limits" $rc $ok "$(head -c 600 "$tmp/out")"
-MICA_KVM_DEVICE=/nonexistent/kvm "$MICA" info >"$tmp/out" 2>"$tmp/err"
+MICA_KVM_DEVICE=/nonexistent/kvm env -u MICA_BACKEND "$MICA" info >"$tmp/out" 2>"$tmp/err"
 rc=$? ok=0
 grep -q "^kvm: unavailable: hypervisor unavailable: cannot open /nonexistent/kvm: No such file or directory" "$tmp/out" &&
 	[ $rc = 0 ] && ok=1
@@ -360,6 +374,13 @@ if grep -q "^process: available" "$tmp/out"; then
 	NOSANDBOX=1 verdict "info lists what the process backend isolates with" 0 $ok "$(head -c 600 "$tmp/out")"
 fi
 check "info takes no file" 2 "" "info takes no argument" -- info x.js
+# (its stderr not in $tmp/err, where an "unavailable" would make it a skip)
+MICA_KVM_DEVICE=/nonexistent/kvm "$MICA" info --backend kvm >"$tmp/out" 2>"$tmp/info.err"
+rc=$? ok=0
+[ $rc = 6 ] && grep -q "^backend: none (from --backend)" "$tmp/out" &&
+	grep -q "^mica: hypervisor unavailable: cannot open /nonexistent/kvm" "$tmp/info.err" && ok=1
+NOSANDBOX=1 verdict "info --backend kvm where it cannot be used: exit 6 with the reason" $rc $ok \
+	"$(head -c 600 "$tmp/info.err")"
 
 # ---- snapshots and isolation modes
 L="counter.js loaded$nl"
