@@ -751,11 +751,15 @@ static int read_inputs(struct ctx *c)
 	}
 	if (o->output) {
 		/* an unwritable destination is found before the work, not after */
-		char *dir = strdup(o->output);
-		int ok = dir && access(dirname(dir), W_OK | X_OK) == 0, e = errno;
-		free(dir);
+		const char *why;
+		char *file = mica_cli_writer_target(o->output, &why);
+		int ok = file && access(dirname(file), W_OK | X_OK) == 0, e = errno;
+		if (file && !ok)
+			why = strerror(e);
+		free(file);
 		if (!ok)
-			return fail(EXIT_USAGE, "cannot write '%s': %s", o->output, strerror(e));
+			return fail(EXIT_USAGE, "cannot write '%s': %s", o->output,
+				    why ? why : "out of memory");
 	}
 	return 0;
 }

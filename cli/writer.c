@@ -57,6 +57,30 @@ static int write_atomically(const char *path, const void *data, size_t len, mode
 	return rc ? EXIT_SYSTEM : 0;
 }
 
+char *mica_cli_writer_target(const char *path, const char **why)
+{
+	struct stat st;
+	*why = NULL;
+	if (lstat(path, &st)) {
+		if (errno == ENOENT)
+			return strdup(path);
+		*why = strerror(errno);
+		return NULL;
+	}
+	if (S_ISREG(st.st_mode))
+		return strdup(path);
+	if (S_ISLNK(st.st_mode) && !stat(path, &st) && S_ISREG(st.st_mode)) {
+		char *file = realpath(path, NULL);
+		if (!file && errno != ENOMEM)
+			*why = strerror(errno);
+		return file;
+	}
+	*why = S_ISDIR(st.st_mode)   ? "it is a directory"
+	       : S_ISLNK(st.st_mode) ? "it is a symbolic link to no regular file"
+				     : "it is not a regular file (a device, FIFO or socket)";
+	return NULL;
+}
+
 /* The writer: everything from data until EOF, then the file if ctl says. */
 static _Noreturn void writer_main(int data, int ctl, const char *path, mode_t mode)
 {
@@ -82,7 +106,16 @@ static _Noreturn void writer_main(int data, int ctl, const char *path, mode_t mo
 	char c = 0;
 	while (read(ctl, &c, 1) < 0 && errno == EINTR)
 		;
-	_exit(c == 'C' ? write_atomically(path, buf, n, mode) : 0);
+	if (c != 'C')
+		_exit(0);
+	/* Again now: something else may have taken the name since the check. */
+	const char *why;
+	char *file = mica_cli_writer_target(path, &why);
+	if (!file) {
+		fprintf(stderr, "mica: cannot write '%s': %s\n", path, why ? why : "out of memory");
+		_exit(EXIT_SYSTEM);
+	}
+	_exit(write_atomically(file, buf, n, mode));
 }
 
 int mica_cli_writer_start(struct mica_cli_writer *w, const char *path, mode_t mode)

@@ -12,6 +12,12 @@ struct mica_cli_writer {
 	int ctl;  /* one 'C' commits them; EOF without it leaves no file */
 };
 
+/* The file that writing path replaces: path itself, or the regular file
+ * its symbolic link names (malloc'd). NULL if something else is there, with
+ * *why saying what (NULL: out of memory): mica replaces files, never
+ * directories, devices, FIFOs or sockets. */
+char *mica_cli_writer_target(const char *path, const char **why);
+
 /* Forks the writer of path (mode, less the umask): 0, or -1 with a message
  * printed. */
 int mica_cli_writer_start(struct mica_cli_writer *w, const char *path, mode_t mode);

@@ -286,21 +286,50 @@ int mica_snapshot_write(const mica_snapshot *s, int fd, mica_error *err)
 	return rc;
 }
 
+/* The file that saving to path replaces: path, or the regular file its
+ * symbolic link names; *file is NULL where something else is there (a
+ * rename over a device or a FIFO would replace it). */
+static int save_target(const char *path, char **file, mica_error *err)
+{
+	struct stat st;
+	*file = NULL;
+	int missing = lstat(path, &st) != 0;
+	if (missing && errno != ENOENT)
+		return mica_err_errno(err, MICA_ERR_SYSTEM, "snapshot file %s", path);
+	if (missing || S_ISREG(st.st_mode))
+		*file = strdup(path);
+	else if (S_ISLNK(st.st_mode) && !stat(path, &st) && S_ISREG(st.st_mode))
+		*file = realpath(path, NULL);
+	else
+		return mica_err(err, MICA_ERR_INVALID,
+				"snapshot file %s: it is not a regular file (a directory, device, "
+				"FIFO, socket or a symbolic link to none)",
+				path);
+	return *file ? MICA_OK : mica_err_errno(err, MICA_ERR_SYSTEM, "snapshot file %s", path);
+}
+
 int mica_snapshot_save(const mica_snapshot *s, const char *path, mica_error *err)
 {
 	if (!s || !path || !*path)
 		return mica_err(err, MICA_ERR_INVALID,
 				"mica_snapshot_save needs a snapshot and a path");
+	char *file;
+	int rc = save_target(path, &file, err);
+	if (rc)
+		return rc;
+	path = file;
 	size_t plen = strlen(path);
 	char *tmp = malloc(plen + 8);
-	if (!tmp)
+	if (!tmp) {
+		free(file);
 		return mica_err(err, MICA_ERR_SYSTEM, "out of memory");
+	}
 	memcpy(tmp, path, plen);
 	memcpy(tmp + plen, ".XXXXXX", 8);
 	/* A temporary name of its own: concurrent saves never share one. Mode
 	 * 0600 (less the umask): the file holds all of the guest's memory,
 	 * secrets included. */
-	int rc = MICA_OK, fd = mkostemp(tmp, O_CLOEXEC);
+	int fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
 		rc = mica_err_errno(err, MICA_ERR_SYSTEM, "snapshot file %s: cannot create %s",
 				    path, tmp);
@@ -332,6 +361,7 @@ int mica_snapshot_save(const mica_snapshot *s, const char *path, mica_error *err
 	sync_dir(path);
 out:
 	free(tmp);
+	free(file);
 	return rc;
 }
 

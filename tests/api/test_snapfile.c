@@ -757,14 +757,29 @@ TEST(save_errors)
 		CHECK(rc == MICA_ERR_SYSTEM && strstr(err.message, "cannot create") &&
 			  strstr(err.message, "No such file"),
 		      "save into a missing directory: %d %s", rc, err.message);
-		/* a failed save (here: the target is a directory, so the final
-		 * rename fails) leaves no temporary file and the rest alone */
+		/* a refused save (here: the target is a directory or a FIFO, which
+		 * a rename would replace) leaves no temporary file and the rest
+		 * alone */
 		CHECK(mica_snapshot_save(a, tpath("keep.msnap"), &err) == MICA_OK, "save: %s",
 		      err.message);
 		CHECK(mkdir(tpath("dir.msnap"), 0700) == 0, "mkdir");
 		rc = mica_snapshot_save(a, tpath("dir.msnap"), &err);
-		CHECK(rc == MICA_ERR_SYSTEM, "save over a directory: %d %s", rc, err.message);
+		CHECK(rc == MICA_ERR_INVALID && strstr(err.message, "not a regular file"),
+		      "save over a directory: %d %s", rc, err.message);
 		rmdir(tpath("dir.msnap"));
+		CHECK(mkfifo(tpath("fifo.msnap"), 0600) == 0, "mkfifo");
+		rc = mica_snapshot_save(a, tpath("fifo.msnap"), &err);
+		struct stat st;
+		CHECK(rc == MICA_ERR_INVALID && !lstat(tpath("fifo.msnap"), &st) &&
+			  S_ISFIFO(st.st_mode),
+		      "save over a FIFO: %d %s", rc, err.message);
+		unlink(tpath("fifo.msnap"));
+		/* a symbolic link to a file is written through: it stays a link */
+		CHECK(symlink("keep.msnap", tpath("link.msnap")) == 0, "symlink");
+		rc = mica_snapshot_save(a, tpath("link.msnap"), &err);
+		CHECK(rc == MICA_OK && !lstat(tpath("link.msnap"), &st) && S_ISLNK(st.st_mode),
+		      "save through a link: %d %s", rc, err.message);
+		unlink(tpath("link.msnap"));
 		char cmd[600];
 		snprintf(cmd, sizeof(cmd), "ls '%s' | grep -q 'dir.msnap.'", tmpdir);
 		CHECK(system(cmd) != 0, "a temporary file was left behind");

@@ -487,6 +487,19 @@ check "compile writes a bytecode file" 0 "" "" -- compile $J/handlers.js -o "$tm
 check "run a .mbc with a handler" 0 "{\"message\":\"hello, mica\",\"n\":4}$nl" "" -- \
 	run "$tmp/h.mbc" --handler greet --event '{"name":"mica"}'
 cp "$tmp/h.mbc" "$tmp/h.anything" 2>/dev/null
+# -o replaces a file whole (a new one renamed over it): never a FIFO, a
+# device or a directory, and a symbolic link is written through
+mkfifo "$tmp/fifo.mbc" && mkdir "$tmp/dir.mbc"
+NOSANDBOX=1 check "-o a FIFO is refused" 2 "" "cannot write '$tmp/fifo.mbc': it is not a regular file" -- \
+	compile $J/handlers.js -o "$tmp/fifo.mbc"
+NOSANDBOX=1 check "-o a directory is refused" 2 "" "cannot write '$tmp/dir.mbc': it is a directory" -- \
+	compile $J/handlers.js -o "$tmp/dir.mbc"
+NOSANDBOX=1 verdict "and both are left as they were" 0 "$([ -p "$tmp/fifo.mbc" ] && [ -d "$tmp/dir.mbc" ] && echo 1)" ""
+echo old >"$tmp/real.mbc" && ln -s real.mbc "$tmp/link.mbc"
+"$MICA" compile $J/handlers.js -o "$tmp/link.mbc" 2>"$tmp/err"
+rc=$? ok=0
+[ $rc = 0 ] && [ -L "$tmp/link.mbc" ] && cmp -s "$tmp/real.mbc" "$tmp/h.mbc" && ok=1
+verdict "-o a symbolic link writes its file" $rc $ok "$(head -c 300 "$tmp/err")"
 check "bytecode is known by its magic, not its name" 0 "\"global ok\"$nl" "" -- \
 	run "$tmp/h.anything" --handler globalOne
 check "compile a top-level await module (nothing runs)" 0 "" "" -- compile $J/tla.js -o "$tmp/t.mbc"
