@@ -69,18 +69,33 @@ static int stdout_done(int rc)
 	return rc;
 }
 
-/* Reads a whole file ("-" = stdin) into a NUL-terminated buffer. */
-static char *read_file(const char *path, size_t *len)
+/* Reads a whole file ("-" = stdin) of at most max bytes into a
+ * NUL-terminated buffer; NULL with errno set (EFBIG: larger). */
+static char *read_file(const char *path, size_t max, size_t *len)
 {
 	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
 	if (!f)
 		return NULL;
-	char *buf = mica_cli_slurp(f, (size_t)1 << 30, len);
+	char *buf = mica_cli_slurp(f, max, len);
 	int e = errno;
 	if (f != stdin)
 		fclose(f);
 	errno = e;
 	return buf;
+}
+
+/* Exit 2 for the input at path that read_file could not read (what: "" or
+ * "event file "), saying why; one larger than max says so and stops there. */
+static int unreadable(const char *what, const char *path, size_t max)
+{
+	if (errno == EFBIG)
+		fprintf(stderr, "mica: cannot read %s'%s': larger than %zu bytes (%s)\n", what,
+			path, max,
+			max == MICA_IN_SIZE ? "3 MiB, the largest request"
+					    : "what --repeat's requests may hold");
+	else
+		fprintf(stderr, "mica: cannot read %s'%s': %s\n", what, path, strerror(errno));
+	return EXIT_USAGE;
 }
 
 /* The length of the valid UTF-8 sequence at p (at most n bytes) that is
@@ -351,16 +366,15 @@ static int parse_args(int argc, char **argv, struct opts *o)
 static int read_events(const struct opts *o, struct events *ev)
 {
 	size_t len = 0;
-	if (o->event_bytes) {
-		ev->buf = read_file(o->event_bytes, &len);
+	/* a request; an --event-file with --repeat N holds N (1 GiB at most) */
+	size_t max = MICA_IN_SIZE, most = (size_t)1 << 30;
+	if (o->event_file && o->repeat_set)
+		max = (size_t)o->repeat > most / max ? most : max * (size_t)o->repeat;
+	const char *path = o->event_bytes ? o->event_bytes : o->event_file;
+	if (path) {
+		ev->buf = read_file(path, max, &len);
 		if (!ev->buf)
-			return fail(EXIT_USAGE, "cannot read event file '%s': %s", o->event_bytes,
-				    strerror(errno));
-	} else if (o->event_file) {
-		ev->buf = read_file(o->event_file, &len);
-		if (!ev->buf)
-			return fail(EXIT_USAGE, "cannot read event file '%s': %s", o->event_file,
-				    strerror(errno));
+			return unreadable("event file ", path, max);
 	} else {
 		ev->buf = strdup(o->event ? o->event : "null");
 		len = ev->buf ? strlen(ev->buf) : 0;
@@ -718,9 +732,9 @@ static int read_inputs(struct ctx *c)
 {
 	const struct opts *o = c->o;
 	if (strcmp(o->cmd, "eval") && o->target) {
-		c->source = read_file(o->target, &c->source_len);
+		c->source = read_file(o->target, MICA_IN_SIZE, &c->source_len);
 		if (!c->source)
-			return fail(EXIT_USAGE, "cannot read '%s': %s", o->target, strerror(errno));
+			return unreadable("", o->target, MICA_IN_SIZE);
 		c->bytecode = c->source_len >= 8 && !memcmp(c->source, "MICABC\0\0", 8);
 	}
 	if (o->handler) {

@@ -7,8 +7,8 @@
 
 /* Reads f to its end into a malloc'd buffer of *len bytes with a NUL after
  * them, growing it up to max bytes. NULL with errno set: EFBIG when f holds
- * more or memory runs out, or what the read failed with (EISDIR for a
- * directory). */
+ * more (having read max + 1 bytes, not all of it), ENOMEM, or what the read
+ * failed with (EISDIR for a directory). */
 char *mica_cli_slurp(FILE *f, size_t max, size_t *len);
 
 #endif

@@ -28,6 +28,7 @@
 #include "../cli/slurp.h"
 #include "fetch.h"
 #include "log.h"
+#include "mica_abi.h"
 #include "stream.h"
 #include "worker.h"
 
@@ -387,7 +388,7 @@ static char *read_all(const char *path, size_t *len)
 	FILE *f = fopen(path, "rb");
 	if (!f)
 		return NULL;
-	char *buf = mica_cli_slurp(f, (size_t)1 << 28, len);
+	char *buf = mica_cli_slurp(f, MICA_IN_SIZE, len); /* a request's most */
 	int e = errno;
 	fclose(f);
 	errno = e;
@@ -542,7 +543,9 @@ static int load(struct serve_workers *w, int *code, char *why, size_t why_len)
 	size_t len;
 	char *src = read_all(cfg->file, &len);
 	if (!src) {
-		snprintf(why, why_len, "cannot read '%s': %s", cfg->file, strerror(errno));
+		snprintf(why, why_len, "cannot read '%s': %s", cfg->file,
+			 errno == EFBIG ? "larger than 3 MiB, the largest request"
+					: strerror(errno));
 		*code = MICA_ERR_INVALID;
 		return -1;
 	}

@@ -173,6 +173,12 @@ fi
 head -c 3145728 /dev/zero >"$tmp/big.bin"
 check "--event-bytes over 3 MiB is refused" 2 "" "request too large" -- \
 	run $J/binary.js --handler echo --event-bytes "$tmp/big.bin"
+NOSANDBOX=1 check "an endless --event-bytes is read to 3 MiB only" 2 "" \
+	"cannot read event file '/dev/zero': larger than 3145728 bytes (3 MiB, the largest request)" -- \
+	run $J/binary.js --handler echo --event-bytes /dev/zero
+head -c 4194304 /dev/zero >"$tmp/big.js"
+NOSANDBOX=1 check "a FILE.js over 3 MiB is refused" 2 "" "cannot read '$tmp/big.js': larger than 3145728 bytes" -- \
+	run "$tmp/big.js"
 check "--event-bytes and --event" 2 "" "not several" -- \
 	run $J/binary.js --handler echo --event-bytes "$tmp/ev.bin" --event 1
 check "--event-bytes without --handler" 2 "" "need --handler" -- run $J/binary.js --event-bytes "$tmp/ev.bin"

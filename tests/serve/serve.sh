@@ -23,7 +23,8 @@ CASES="get-echo post-echo json set-cookie redirect head binary-response binary-b
 	binary-body-lazy big-response form no-content 500-throw 500-after-throw-ok 500-no-response
 	504-timeout 504-then-ok 503-memory 503-then-ok 400-cl-te 400-duplicate-cl 400-header-line 400-chunk-size chunked-trailers
 	413-content-length 413-chunked 414-uri 431-headers 503-queue reset-isolation reuse-isolation
-	fresh-isolation env env-file-malformed refused-no-default refused-no-fetch bind-failure
+	fresh-isolation env env-file-malformed refused-no-default refused-no-fetch refused-too-large
+	bind-failure
 	wait-until dev-stack burst access-log keep-alive sigterm-drain guest-frame-overflow
 	guest-header-name console-forgery sighup-survives env-proto admin-healthz admin-metrics
 	admin-bind-failure rejections-strict rejections-none fetch-exact fetch-not-allowed
@@ -520,6 +521,9 @@ refused fetch-bad-origin "--allow-fetch wants an origin" $D/fetcher.js --allow-f
 refused env-file-malformed "bad.env:3:" $D/echo.js --env-file $D/bad.env
 refused refused-no-default "has no default export" $D/nodefault.js
 refused refused-no-fetch "has no fetch method" $D/nofetch.js
+head -c 4194304 /dev/zero >"$tmp/big.js" # read to 3 MiB only: /dev/zero ends too
+refused refused-too-large "cannot read '$tmp/big.js': larger than 3 MiB, the largest request" \
+	"$tmp/big.js"
 # the port is checked, not wrapped (99999 would be 34463) or looked up
 for bad_port in 99999 http; do
 	refused "listen-port-$bad_port" "wants a port from 0 to 65535" $D/echo.js \
