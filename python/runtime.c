@@ -323,8 +323,8 @@ static PyType_Slot rt_slots[] = {
 		"guest_image=None)\n--\n\n"
 		"The backend ('auto': KVM when /dev/kvm opens, else process; 'kvm'; 'process'),\n"
 		"the guest image (guest_image: another ELF image, for tests) and the host\n"
-		"functions. process_spares: idle processes kept for snapshot clones (0: 16,\n"
-		"negative: none). console: the default of its sandboxes. Raises Unavailable\n"
+		"functions. spares: idle sandboxes (processes, or VMs) kept for snapshot\n"
+		"clones (0: 16, negative: none). console: the default of its sandboxes. Raises Unavailable\n"
 		"when the backend cannot be used here."},
     {0, NULL},
 };

@@ -103,3 +103,25 @@ def test_sandbox_limits_checked(rt):
         rt.sandbox(console=42)
     with pytest.raises(TypeError):
         mica.Sandbox()
+
+
+def test_documented_keywords_are_accepted():
+    """The signature in Runtime's docstring and python/README.md is what it takes
+    (the README said process_spares, which raised TypeError)."""
+    import pathlib
+    import re
+    names = re.findall(r"(\w+)=", mica.Runtime.__text_signature__)
+    readme = (pathlib.Path(__file__).parents[1] / "README.md").read_text()
+    documented = re.search(r"mica\.Runtime\(([^)]*\*,[^)]*)\)", readme).group(1)
+    assert re.findall(r"(\w+)=", documented) == names
+    assert "spares" in names and "backend" in names
+    for name in names:
+        with pytest.raises((TypeError, ValueError, mica.Error)) as e:
+            mica.Runtime(**{name: object()})
+        assert "invalid keyword" not in str(e.value), name
+    rt = new_runtime(spares=-1)  # none kept: every clone a new sandbox
+    with rt.sandbox() as sb:
+        sb.load("m.js", "export const f = () => 2;")
+        snap = sb.snapshot()
+    with snap.sandbox() as clone:
+        assert clone.call("f") == 2
