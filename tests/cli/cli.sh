@@ -226,6 +226,13 @@ check "stack names file and line" 1 "" "throws.js:2" -- run $J/throws.js
 check "thrown non-error" 1 "" "Uncaught 42" -- eval 'throw 42'
 check "handler throws" 1 "" "Uncaught Error: no name given" -- run $J/handlers.js --handler greet --event '{}'
 check "unbounded recursion" 1 "" "Uncaught RangeError" -- eval 'function f() { return f() + 1 } f()'
+# QuickJS 2021's JSON.stringify had no stack check: a fault, not an exception
+# (patches/quickjs-2021-03-27-mica.patch)
+check "JSON.stringify of a deep object throws a RangeError" 0 "RangeError$nl" "" -- eval \
+	'let a = []; for (let i = 0; i < 20000; i++) a = [a]; try { JSON.stringify(a) } catch (e) { e.name }'
+echo 'export function deep() { let a = []; for (let i = 0; i < 20000; i++) a = [a]; return a; }' >"$tmp/deep.js"
+check "and so does a handler that returns one" 1 "" "Uncaught RangeError: Maximum call stack size exceeded" -- \
+	run "$tmp/deep.js" --handler deep
 check "rejected top-level await" 1 "" "Uncaught Error: later" -- eval 'Promise.reject(new Error("later"))' 
 
 # ---- exit code 2: usage and bad input
