@@ -412,8 +412,13 @@ static JSValue find_handler(const char *name)
 			return fn;
 		JS_FreeValue(ctx, fn);
 	}
+	/* Its own properties only: toString or constructor, which every object
+	 * inherits, are no global functions. */
 	JSValue global = JS_GetGlobalObject(ctx);
-	fn = JS_GetPropertyStr(ctx, global, name);
+	JSAtom atom = JS_NewAtom(ctx, name);
+	int own = atom == JS_ATOM_NULL ? -1 : JS_GetOwnProperty(ctx, NULL, global, atom);
+	fn = own < 0 ? JS_EXCEPTION : own ? JS_GetProperty(ctx, global, atom) : JS_UNDEFINED;
+	JS_FreeAtom(ctx, atom);
 	JS_FreeValue(ctx, global);
 	return fn;
 }

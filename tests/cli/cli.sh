@@ -241,6 +241,8 @@ check "syntax error says SyntaxError" 2 "" "SyntaxError" -- run $J/syntax.js
 check "missing file" 2 "" "cannot read '$J/nope.js'" -- run $J/nope.js
 check "invalid event JSON" 2 "" "invalid event JSON" -- run $J/handlers.js --handler greet --event '{bad'
 check "unknown handler" 2 "" "no handler named 'nope'" -- run $J/handlers.js --handler nope
+check "what every object inherits is no global function" 2 "" "no handler named 'toString'" -- \
+	run $J/handlers.js --handler toString
 check "unknown option" 2 "" "unknown option '--frobnicate'" -- run $J/tla.js --frobnicate
 check "code after -- may start with -" 0 "-1$nl" "" -- eval -- -1
 cp $J/handlers.js "$tmp/-dash.js"
