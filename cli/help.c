@@ -61,7 +61,7 @@ static const struct mica_cli_option options[] = {
      "MiB); with --repeat, the same bytes for every call"},
     {"modules", 0, 'M', "DIR", NULL, 'd', SANDBOXED | SERVE,
      "let modules import files under DIR (relative imports, resolved against the importer); "
-     "FILE.js must be in DIR. Without it only host: modules can be imported"},
+     "a FILE.js given must be in DIR. Without it only host: modules can be imported"},
     {"snapshot", 0, 's', "SNAP", NULL, 'f', RUN | SERVE,
      "run: start from a snapshot file instead of FILE.js; serve: a start-up cache, FILE.js "
      "evaluated: used while newer than FILE.js, else made again"},
