@@ -79,7 +79,7 @@ typedef struct mica_runtime_options {
 	 * this to run hostile guests). Copied by mica_runtime_new(). */
 	const void *guest_image;
 	size_t guest_image_len;
-	const char *kvm_path; /* NULL: "/dev/kvm" */
+	const char *kvm_path; /* NULL or "": "/dev/kvm" */
 	mica_backend backend; /* MICA_BACKEND_AUTO (0) by default */
 	/* How many freed clones the runtime keeps (their VM, or their process)
 	 * for the next clone of the same snapshot. A freed clone goes back to

@@ -51,7 +51,8 @@ static int kvm_open(const mica_runtime_options *opts, void **state, mica_error *
 		free(k);
 		return mica_err(err, MICA_ERR_SYSTEM, "out of memory");
 	}
-	int rc = mica_kvm_open(&k->kvm, opts && opts->kvm_path ? opts->kvm_path : "/dev/kvm", err);
+	const char *path = opts && opts->kvm_path && *opts->kvm_path ? opts->kvm_path : "/dev/kvm";
+	int rc = mica_kvm_open(&k->kvm, path, err);
 	if (rc) {
 		free(k->spare);
 		free(k);

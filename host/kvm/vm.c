@@ -72,6 +72,11 @@ int mica_kvm_open(struct mica_kvm *kvm, const char *path, mica_error *err)
 				      "hypervisor unavailable: cannot open %s", path);
 	snprintf(kvm->path, sizeof(kvm->path), "%s", path);
 	int ver = ioctl(kvm->fd, KVM_GET_API_VERSION, 0);
+	if (ver < 0) {
+		mica_err_errno(err, MICA_ERR_SYSTEM, "hypervisor unavailable: %s is no KVM device",
+			       path);
+		goto fail;
+	}
 	if (ver != KVM_API_VERSION) {
 		mica_err(err, MICA_ERR_SYSTEM, "hypervisor unavailable: %s has KVM API %d, need %d",
 			 path, ver, KVM_API_VERSION);

@@ -363,6 +363,8 @@ verdict "stdout and stderr share the output limit" $rc $ok "$total bytes in all"
 # ---- the backend: exit code 6 when the one asked for cannot be used
 MICA_KVM_DEVICE=/nonexistent/kvm check "--backend kvm without a hypervisor" 6 "" \
 	"hypervisor unavailable: cannot open /nonexistent/kvm: No such file or directory" -- eval 1 --backend kvm
+MICA_KVM_DEVICE=/dev/null check "a KVM device that is none" 6 "" \
+	"hypervisor unavailable: /dev/null is no KVM device" -- eval 1 --backend kvm
 MICA_KVM_DEVICE=/nonexistent/kvm MICA_BACKEND=kvm check "MICA_BACKEND=kvm without a hypervisor" 6 "" \
 	"cannot open /nonexistent/kvm" -- eval 1
 check "an unknown backend" 2 "" "--backend wants auto, kvm or process, not 'vmware'" -- eval 1 --backend vmware
