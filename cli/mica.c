@@ -484,6 +484,23 @@ static int budget(struct ctx *c, mica_sandbox *sb)
 }
 
 /* An operation's outcome, with the time-limit message of the whole run. */
+/* Names the line of the --event-file that call k's bad event came from
+ * (with --repeat, one event a line; blank lines are skipped). */
+static void locate_event(struct ctx *c, size_t k)
+{
+	const struct events *ev = &c->ev;
+	if (ev->n < 2 || c->err.code != MICA_ERR_INVALID ||
+	    strncmp(c->err.message, "invalid event JSON", 18))
+		return;
+	size_t line = 1 + k; /* each earlier event's newline is a NUL now */
+	for (const char *p = ev->buf; p < ev->ev[k]; p++)
+		line += *p == '\n';
+	char msg[sizeof(c->err.message)];
+	snprintf(msg, sizeof(msg), "%.150s, line %zu: %.800s", c->o->event_file, line,
+		 c->err.message);
+	memcpy(c->err.message, msg, sizeof(msg));
+}
+
 static int outcome(struct ctx *c, int rc)
 {
 	if (rc == MICA_ERR_TIMEOUT)
@@ -595,6 +612,7 @@ static int calls(struct ctx *c, mica_sandbox *sb, mica_snapshot *snap)
 			is_bytes = mica_sandbox_result_is_bytes(sb);
 		}
 		if (rc) {
+			locate_event(c, k);
 			rc = report(&c->err);
 		} else {
 			put_guest(stdout, result, result_len);

@@ -429,8 +429,9 @@ check "one --event for every call" 0 "{\"event\":7,\"count\":1}$nl{\"event\":7,\
 	run --snapshot "$tmp/c.msnap" --handler echo --repeat 2 --event 7 --isolation reset
 check "event count must match --repeat" 2 "" "has 3 events (one per line); --repeat wants 2" -- \
 	run --snapshot "$tmp/c.msnap" --handler echo --repeat 2 --event-file "$tmp/evs"
-printf '1\n{bad\n' >"$tmp/evbad"
-NEEDS="$tmp/c.msnap" check "a failing call ends the run" 2 "{\"event\":1,\"count\":1}$nl" "invalid event JSON" -- \
+printf '1\n\n{bad\n' >"$tmp/evbad"
+NEEDS="$tmp/c.msnap" check "a failing call ends the run, its event's line named" 2 "{\"event\":1,\"count\":1}$nl" \
+	"$tmp/evbad, line 3: invalid event JSON" -- \
 	run --snapshot "$tmp/c.msnap" --handler echo --repeat 2 --event-file "$tmp/evbad"
 for mode in fresh reset; do
 	"$MICA" run --snapshot "$tmp/c.msnap" --handler rnd --repeat 3 --isolation $mode >"$tmp/out" 2>"$tmp/err"
