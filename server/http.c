@@ -21,6 +21,8 @@
  * requests. A request that breaks a rule is answered, in its turn, and the
  * connection closed after it.
  */
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <llhttp.h>
 #include <pthread.h>
@@ -625,6 +627,9 @@ static int on_header_value_complete(llhttp_t *p)
 {
 	struct conn *c = p->data;
 	size_t nl = c->name_len, vl = c->value_len;
+	/* the whitespace after a value is not part of it (RFC 9112 5) */
+	while (vl && (c->value[vl - 1] == ' ' || c->value[vl - 1] == '\t'))
+		c->value[--vl] = 0;
 	const char *name = nl ? (const char *)c->name : "",
 		   *value = vl ? (const char *)c->value : "";
 	c->name_len = c->value_len = 0;
@@ -647,18 +652,110 @@ static int on_header_value_complete(llhttp_t *p)
 	return 0;
 }
 
-/* A Host value: reg-name, IPv4 or [IPv6] characters, and a port. */
-static int good_host(const char *s)
+/* A label of digits, or 0x and hex digits: WHATWG URL's "ends in a number". */
+static int numeric_label(const char *s, size_t n)
 {
-	if (!*s)
+	int hex = n >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+	size_t i = hex ? 2 : 0;
+	if (i == n && !hex)
 		return 0;
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (!(ch >= 'a' && ch <= 'z') && !(ch >= 'A' && ch <= 'Z') &&
-		    !(ch >= '0' && ch <= '9') && !strchr("-._~%!$&'()*+,;=:[]", ch))
+	for (; i < n; i++)
+		if (!(hex ? isxdigit((unsigned char)s[i]) : isdigit((unsigned char)s[i])))
 			return 0;
-	}
 	return 1;
+}
+
+/* The authority [s, s + n) as the handler's URL has it, in out (n + 1 +
+ * INET6_ADDRSTRLEN bytes): a reg-name lowercased, an IPv4 address of four numbers, or an
+ * [IPv6] address, then a port but own_port (the scheme's). -1 for anything a
+ * URL parser would refuse, so that new URL(request.url) never throws: a
+ * Host like that is a 400 (RFC 9112 3.2). */
+static int authority_normal(const char *s, size_t n, unsigned own_port, char *out)
+{
+	const char *end = s + n, *port;
+	size_t k = 0;
+	if (n && *s == '[') {
+		const char *close = memchr(s, ']', n);
+		char text[INET6_ADDRSTRLEN];
+		struct in6_addr a6;
+		size_t len = close ? (size_t)(close - s - 1) : 0;
+		if (!len || len >= sizeof(text))
+			return -1;
+		memcpy(text, s + 1, len);
+		text[len] = 0;
+		if (inet_pton(AF_INET6, text, &a6) != 1 ||
+		    !inet_ntop(AF_INET6, &a6, text, sizeof(text)))
+			return -1;
+		k = (size_t)sprintf(out, "[%s]", text);
+		port = close + 1;
+		if (port < end && *port != ':')
+			return -1;
+	} else {
+		port = memchr(s, ':', n);
+		port = port ? port : end;
+		for (const char *q = s; q < port; q++) {
+			unsigned char ch = (unsigned char)*q;
+			if (!isalnum(ch) && !strchr("-._~!$&'()*+,;=", ch))
+				return -1;
+			out[k++] = (char)tolower(ch);
+		}
+		out[k] = 0;
+		/* the last label (one trailing dot aside) a number: an IPv4 address */
+		size_t last = k && out[k - 1] == '.' ? k - 1 : k, from = last;
+		while (from && out[from - 1] != '.')
+			from--;
+		struct in_addr a4;
+		if (!last ||
+		    (numeric_label(out + from, last - from) && inet_pton(AF_INET, out, &a4) != 1))
+			return -1;
+	}
+	if (port < end) { /* digits, at most 65535; none after the colon is none */
+		unsigned long number = 0;
+		for (const char *q = port + 1; q < end; q++)
+			if (!isdigit((unsigned char)*q) ||
+			    (number = number * 10 + (unsigned)(*q - '0')) > 65535)
+				return -1;
+		if (port + 1 < end && number != own_port)
+			k += (size_t)sprintf(out + k, ":%lu", number);
+	}
+	out[k] = 0;
+	return 0;
+}
+
+/* The absolute URL the handler sees, from the request-target (origin-form,
+ * absolute-form, or * for OPTIONS) and the authority (Host, or the listen
+ * address); NULL for a bad one (*oom 0) or out of memory (*oom 1). */
+static char *request_url(const char *target, const char *authority, int options, int *oom)
+{
+	const char *path = target, *scheme = "http";
+	size_t alen = strlen(authority);
+	*oom = 0;
+	if (strchr(target, '#'))
+		return NULL; /* a fragment is never part of a request-target */
+	if (!strncasecmp(target, "http://", 7) || !strncasecmp(target, "https://", 8)) {
+		/* absolute-form: its authority wins over Host (RFC 9112 3.2.2) */
+		scheme = target[4] == ':' ? "http" : "https";
+		authority = target + strlen(scheme) + 3;
+		path = authority + strcspn(authority, "/?");
+		alen = (size_t)(path - authority);
+	} else if (!strcmp(target, "*") && options) {
+		path = "";
+	} else if (target[0] != '/') {
+		return NULL;
+	}
+	char *host = malloc(alen + 1 + INET6_ADDRSTRLEN), *url = NULL;
+	if (!host || memchr(authority, '@', alen) ||
+	    authority_normal(authority, alen, scheme[4] ? 443 : 80, host)) {
+		*oom = !host;
+		free(host);
+		return NULL;
+	}
+	if (asprintf(&url, "%s://%s%s%s", scheme, host, *path == '/' ? "" : "/", path) < 0) {
+		url = NULL;
+		*oom = 1;
+	}
+	free(host);
+	return url;
 }
 
 /* Room for cap bytes of body, counted against what all requests may hold.
@@ -701,27 +798,21 @@ static int on_headers_complete(llhttp_t *p)
 		return refuse(c, 505, "only HTTP/1.0 and HTTP/1.1 are served");
 	if (c->transfer_encoding > 1)
 		return refuse(c, 501, "only the chunked Transfer-Encoding is supported");
-	if ((p->http_minor && !c->hosts) || c->hosts > 1 || (c->hosts && !good_host(c->host)))
-		return refuse(c, 400, "malformed request: a missing, repeated or bad Host");
+	if ((p->http_minor && !c->hosts) || c->hosts > 1)
+		return refuse(c, 400, "malformed request: a missing or repeated Host");
 	if (c->expect < 0)
 		return refuse(c, 417, "only Expect: 100-continue is understood");
 	if (p->method == HTTP_CONNECT || !r->target)
 		return refuse(c, 400, "malformed request: bad request-target");
 	if ((p->flags & F_CONTENT_LENGTH) && p->content_length > cfg->max_body)
 		return refuse(c, 413, "the request body is too large");
-	/* the absolute URL the handler sees */
-	char *url = NULL;
-	int n = -1;
-	if (r->target[0] == '/')
-		n = asprintf(&url, "http://%s%s", c->hosts ? c->host : c->l->addr, r->target);
-	else if (!strncasecmp(r->target, "http://", 7) || !strncasecmp(r->target, "https://", 8))
-		n = asprintf(&url, "%s", r->target);
-	else if (strcmp(r->target, "*") || p->method != HTTP_OPTIONS)
-		return refuse(c, 400, "malformed request: bad request-target");
-	else
-		n = asprintf(&url, "http://%s/", c->hosts ? c->host : c->l->addr);
-	if (n < 0)
-		return refuse(c, 503, "out of memory");
+	int oom;
+	char *url = request_url(r->target, c->hosts ? c->host : c->l->addr,
+				p->method == HTTP_OPTIONS, &oom);
+	if (!url)
+		return oom ? refuse(c, 503, "out of memory")
+			   : refuse(c, 400, "malformed request: a bad Host or request-target");
+	size_t n = strlen(url);
 	/* the frame so far holds the headers: method and URL go first */
 	unsigned char *headers = r->fields;
 	size_t headers_len = r->fields_len;
@@ -730,7 +821,7 @@ static int on_headers_complete(llhttp_t *p)
 	r->fields_len = r->fields_cap = 0;
 	r->nfields = 0;
 	int bad = serve_request_field(r, r->method, strlen(r->method)) ||
-		  serve_request_field(r, url, (size_t)n) ||
+		  serve_request_field(r, url, n) ||
 		  serve_frame_grow(&r->fields, &r->fields_cap, r->fields_len + headers_len);
 	free(url);
 	if (!bad) {

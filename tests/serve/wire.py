@@ -28,7 +28,7 @@ snapshot-stale snapshot-corrupt stream-chunked stream-http10 stream-cut stream-h
 stream-then-next stream-slow-reader stream-back-pressure rs-progressive rs-pull-cancelled
 upgrade-after-pipeline half-close-queued fold-empty-te fold-empty-host strict-chunk-crlf
 strict-header-name strict-target-tab http10-no-continue announce-holds-nothing refused-logged-once
-streams-at-once""".split()
+streams-at-once host-bad url-normal value-ows""".split()
 T = Tally()
 ok, bad, check = T.ok, T.bad, T.check
 ERRPATH = []  # the main server's stderr
@@ -261,6 +261,31 @@ def run(port):
     check("host-twice", statuses(exchange(port, b"GET / HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n")),
           [400])
     check("version-2", statuses(exchange(port, b"GET / HTTP/2.0\r\nHost: x\r\n\r\n")), [505])
+    # a Host that no URL parser takes is a 400 (RFC 9112 3.2), never a 500
+    # from new URL(request.url) in the handler; so is a fragment in the target
+    bad_hosts = [b"a:b", b"a:99999", b"[zz]", b"999.1.1.1", b"a.0x1f", b":80", b"a b", b"a%41"]
+    check("host-bad", [statuses(exchange(port, b"GET / HTTP/1.1\r\nHost: " + h + b"\r\n\r\n"))
+                       for h in bad_hosts] +
+          [statuses(exchange(port, b"GET /x#f HTTP/1.1\r\nHost: x\r\n\r\n")),
+           statuses(exchange(port, b"GET http://u@x.test/ HTTP/1.1\r\nHost: x\r\n\r\n"))],
+          [[400]] * (len(bad_hosts) + 2))
+    # request.url is what new URL(request.url).href gives: host lowercased,
+    # the scheme's own port dropped, a path for an absolute-form target
+    cases = [(b"/p?q", b"EXAMPLE.com:80", "http://example.com/p?q"),
+             (b"/p", b"[0:0::1]:8080", "http://[::1]:8080/p"),
+             (b"/p", b"a:", "http://a/p"),
+             (b"http://X.test", b"y", "http://x.test/"),
+             (b"http://x.test:8080?q=1", b"y", "http://x.test:8080/?q=1"),
+             (b"https://S.test:443/p", b"y", "https://s.test/p")]
+    check("url-normal", [urls(exchange(port, b"GET " + t + b" HTTP/1.1\r\nHost: " + h + b"\r\n\r\n"))
+                         for t, h, _ in cases], [[u] for _, _, u in cases])
+    # the whitespace after a field value is not part of it (RFC 9112 5)
+    r = responses(exchange(port, b"POST /ows HTTP/1.1\r\nHost: x \r\nX-Sp: v \t \r\n"
+                           b"Transfer-Encoding: chunked \r\nExpect: 100-continue \r\n\r\n"
+                           b"1\r\nz\r\n0\r\n\r\n"))
+    got = [(x[0], json.loads(x[2])["url"], json.loads(x[2])["headers"].get("x-sp")) for x in r
+           if x[0] == 200]
+    check("value-ows", [x[0] for x in r] + got, [100, 200, (200, "http://x/ows", "v")])
     # an HTTP/2 client with prior knowledge: its preface, then a SETTINGS frame
     check("h2-preface", statuses(exchange(
         port, b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00")), [505])
