@@ -128,6 +128,9 @@ static const struct mica_cli_option options[] = {
     {"queue-timeout", 0, MICA_OPT_QUEUE_TIMEOUT, "MS", NULL, 0, SERVE,
      "how long a request may wait for a free sandbox (default 5000): then 503 with "
      "Retry-After"},
+    {"grace", 0, MICA_OPT_GRACE, "MS", NULL, 0, SERVE,
+     "on SIGTERM or SIGINT, how long requests in flight may finish (default 10000): then "
+     "what still runs or waits is stopped with 503"},
     {"header-timeout", 0, MICA_OPT_HEADER_TIMEOUT, "MS", NULL, 0, SERVE,
      "time a request line and its headers may take to arrive (default 10000): then 408 "
      "and the connection is closed"},

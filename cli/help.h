@@ -49,6 +49,7 @@ enum {
 	MICA_OPT_ALLOW_FETCH,
 	MICA_OPT_MAX_SUBREQUESTS,
 	MICA_OPT_PIN,
+	MICA_OPT_GRACE,
 };
 
 struct mica_cli_command {
@@ -76,7 +77,7 @@ struct mica_cli_note {
 };
 
 #define MICA_CLI_NCOMMANDS 6
-#define MICA_CLI_NOPTIONS  37
+#define MICA_CLI_NOPTIONS  38
 #define MICA_CLI_NEXITS	   7
 #define MICA_CLI_NENV	   2
 

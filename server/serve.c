@@ -98,6 +98,8 @@ static void retired_join(struct retiring **list, int all)
 			continue;
 		}
 		serve_workers_cancel(r->w);
+		if (all) /* the server stops, past its grace period */
+			serve_workers_interrupt(r->w);
 		pthread_join(r->thread, NULL);
 		serve_workers_stop(r->w);
 		*p = r->next;
@@ -232,11 +234,23 @@ int mica_serve_main(int argc, char **argv)
 				    optarg);
 			cfg.queue_ms = (uint32_t)v;
 			break;
+		case MICA_OPT_GRACE:
+			if (parse_ulong(optarg, 0, 3600000, &v))
+				return fail(
+				    "--grace wants milliseconds from 0 to 3600000, not '%s'",
+				    optarg);
+			cfg.grace_ms = (unsigned)v;
+			break;
 		case MICA_OPT_HEADER_TIMEOUT:
 		case MICA_OPT_BODY_TIMEOUT:
 			if (parse_ulong(optarg, 1, 3600000, &v))
-				return fail("%s wants milliseconds from 1 to 3600000",
-					    argv[optind - 1]);
+				return fail(
+				    c == MICA_OPT_HEADER_TIMEOUT
+					? "--header-timeout wants milliseconds from 1 to "
+					  "3600000, not '%s'"
+					: "--body-timeout wants milliseconds from 1 to 3600000, "
+					  "not '%s'",
+				    optarg);
 			*(c == MICA_OPT_HEADER_TIMEOUT ? &cfg.header_timeout_ms
 						       : &cfg.body_timeout_ms) = (uint32_t)v;
 			break;
@@ -394,9 +408,14 @@ int mica_serve_main(int argc, char **argv)
 	serve_http_quiesce(h);
 	for (unsigned waited = 0; serve_http_inflight(h) && waited < cfg.grace_ms; waited += 10)
 		usleep(10000);
-	if (serve_http_inflight(h))
-		fprintf(stderr, "mica serve: %u requests still in flight after %u ms: stopping\n",
+	if (serve_http_inflight(h)) {
+		/* what is queued and what runs: 503, and no longer than that */
+		fprintf(stderr,
+			"mica serve: %u requests still in flight after %u ms: stopping them\n",
 			serve_http_inflight(h), cfg.grace_ms);
+		serve_workers_cancel(w);
+		serve_workers_interrupt(w);
+	}
 	rc = 0;
 	retired_join(&retired, 1);
 out:

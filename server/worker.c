@@ -38,8 +38,8 @@
 struct worker {
 	struct serve_workers *w;
 	pthread_t thread;
-	int cpu; /* --pin: the CPU it and its sandbox run on; -1: anywhere */
-	mica_sandbox *sb;
+	int cpu;	  /* --pin: the CPU it and its sandbox run on; -1: anywhere */
+	mica_sandbox *sb; /* set and cleared under w->lock: others interrupt it */
 	int started;
 };
 
@@ -85,6 +85,7 @@ struct batch {
 	unsigned ntaken;
 	unsigned char *log;
 	size_t log_len, log_cap;
+	int thrown; /* a request threw: under reuse, the sandbox is reset */
 };
 
 /* The request a worker thread is running (host functions run on the
@@ -740,34 +741,44 @@ static void request_frame_put(const struct serve_request *r, unsigned char *f)
 }
 
 /* The sandbox for the next request, per the isolation mode. */
+/* k's sandbox becomes sb (NULL: none), the old one freed. */
+static void sandbox_swap(struct worker *k, mica_sandbox *sb)
+{
+	pthread_mutex_lock(&k->w->lock);
+	mica_sandbox *old = k->sb;
+	k->sb = sb;
+	pthread_mutex_unlock(&k->w->lock);
+	mica_sandbox_free(old);
+}
+
 static mica_sandbox *sandbox_for(struct worker *k, mica_error *err)
 {
 	if (!k->sb)
-		k->sb = mica_sandbox_from_snapshot(k->w->rt, k->w->snap, err);
+		sandbox_swap(k, mica_sandbox_from_snapshot(k->w->rt, k->w->snap, err));
 	return k->sb;
 }
 
 /* After a call: what the isolation mode keeps of its sandbox. A sandbox
- * that failed is reset in every mode (reuse too: it may be dead). */
+ * that failed is reset in every mode: reuse too, since it may be dead, or
+ * its built-ins changed so that the dispatcher fails for every request
+ * after (Array.prototype.push = null, then a throw). */
 static void after(struct worker *k, int rc)
 {
 	enum serve_isolation iso = k->w->cfg->isolation;
 	if (!k->sb)
 		return;
 	if (iso == SERVE_FRESH) {
-		mica_sandbox_free(k->sb);
-		k->sb = NULL;
+		sandbox_swap(k, NULL);
 		return;
 	}
-	if (iso == SERVE_REUSE && (rc == MICA_OK || rc == MICA_ERR_JS))
+	if (iso == SERVE_REUSE && rc == MICA_OK)
 		return;
 	mica_error err;
 	serve_metrics_count(k->w->cfg->metrics, SERVE_M_RESET);
 	if (mica_sandbox_reset(k->sb, &err)) {
 		fprintf(stderr, "mica serve: a sandbox reset failed (%s): making a new one\n",
 			err.message);
-		mica_sandbox_free(k->sb);
-		k->sb = NULL;
+		sandbox_swap(k, NULL);
 	}
 }
 
@@ -853,6 +864,11 @@ static int settle(struct worker *k, struct serve_request *r, int rc, const char 
 				r->idstr, cfg->memory_mb, when);
 			serve_request_fail(r, 503, "memory limit exceeded");
 			serve_metrics_count(cfg->metrics, SERVE_M_MEMORY);
+			break;
+		case MICA_ERR_INTERRUPTED: /* serve_workers_interrupt: a stop's grace is over */
+			fprintf(stderr, "mica serve: [%s] stopped: the grace period is over%s\n",
+				r->idstr, when);
+			serve_request_fail(r, 503, "the server is stopping");
 			break;
 		default:
 			fprintf(stderr, "mica serve: [%s] %s%s:\n", r->idstr, mica_code_name(rc),
@@ -984,6 +1000,7 @@ static int batch_take(struct batch *b, const unsigned char *p, size_t len, int l
 		const unsigned char *part = p + at + 8;
 		char *msg = kind == 2 ? strndup((const char *)part, plen) : NULL;
 		serve_metrics_count(b->k->w->cfg->metrics, SERVE_M_BATCHED);
+		b->thrown |= kind == 2;
 		settle(b->k, b->rs[b->settled++], kind == 2 ? MICA_ERR_JS : MICA_OK,
 		       msg ? msg : "(out of memory)", part, kind == 1 ? plen : 0);
 		free(msg);
@@ -1073,8 +1090,11 @@ static void run_batch(struct worker *k, struct batch *b)
 	    rc == MICA_OK && bytes && batch_take(b, out, out_len, 1) == 0 && b->settled == b->n;
 	free(out);
 	unsigned first = b->settled, left = 0;
-	if (ok)
+	if (ok) {
+		if (b->thrown)
+			after(k, MICA_ERR_JS);
 		return;
+	}
 	/* the requests not answered; at least the last one (b->n >= 1) */
 	const char *from = b->rs[first < b->n ? first : b->n - 1]->idstr;
 	int malformed = rc == MICA_OK;
@@ -1281,11 +1301,11 @@ int serve_workers_start(struct serve_workers *w, char *why, size_t why_len)
 void serve_workers_submit(struct serve_workers *w, struct serve_request *r)
 {
 	pthread_mutex_lock(&w->lock);
-	if (w->stopping || w->queued >= w->cfg->queue_max) {
+	int stopping = w->stopping || w->cancelled;
+	if (stopping || w->queued >= w->cfg->queue_max) {
 		pthread_mutex_unlock(&w->lock);
-		serve_request_fail(r, 503,
-				   w->stopping ? "the server is stopping"
-					       : "too many requests are waiting");
+		serve_request_fail(
+		    r, 503, stopping ? "the server is stopping" : "too many requests are waiting");
 		return;
 	}
 	serve_request_ref(r);
@@ -1355,6 +1375,15 @@ void serve_workers_stop(struct serve_workers *w)
 	pthread_cond_destroy(&w->cond);
 	pthread_cond_destroy(&w->sweep);
 	free(w);
+}
+
+void serve_workers_interrupt(struct serve_workers *w)
+{
+	pthread_mutex_lock(&w->lock);
+	for (unsigned i = 0; i < w->nworkers; i++)
+		if (w->workers[i].sb)
+			mica_sandbox_interrupt(w->workers[i].sb);
+	pthread_mutex_unlock(&w->lock);
 }
 
 void serve_workers_retire(struct serve_workers *w)

@@ -39,6 +39,11 @@ void serve_workers_retire(struct serve_workers *w);
  * stops: what runs still finishes). Any thread. */
 void serve_workers_cancel(struct serve_workers *w);
 
+/* Interrupts the sandbox of every worker (mica_sandbox_interrupt): what runs
+ * now ends at once with 503, when the grace period of a stop has passed.
+ * Any thread. */
+void serve_workers_interrupt(struct serve_workers *w);
+
 /* The backend the sandboxes run on, for the start-up line. */
 const char *serve_workers_backend(const struct serve_workers *w);
 

@@ -8,6 +8,10 @@ export default {
       case '/count': return new Response(String(count));
       case '/load': return new Response('ok');
       case '/throw': throw new Error('boom from the handler');
+      case '/poison': // the built-ins the dispatcher uses, broken; then a throw
+        Array.prototype.push = null;
+        String.prototype.charCodeAt = null;
+        throw new Error('poisoned');
       case '/loop': for (;;) {}
       case '/bomb': { const a = []; for (;;) a.push(new Array(1e5).fill(1)); }
       case '/none': return 'not a response';

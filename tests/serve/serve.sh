@@ -25,7 +25,7 @@ CASES="get-echo post-echo json set-cookie redirect head binary-response binary-b
 	413-content-length 413-chunked 414-uri 431-headers 503-queue reset-isolation reuse-isolation
 	fresh-isolation env env-file-malformed refused-no-default refused-no-fetch refused-too-large
 	bind-failure
-	wait-until dev-stack burst access-log keep-alive sigterm-drain guest-frame-overflow
+	wait-until dev-stack burst access-log keep-alive sigterm-drain sigterm-grace reuse-throw-resets guest-frame-overflow
 	guest-header-name console-forgery sighup-survives env-proto admin-healthz admin-metrics
 	admin-bind-failure rejections-strict rejections-none fetch-exact fetch-not-allowed
 	fetch-private-star fetch-redirect-followed fetch-redirect-refused fetch-redirect-modes
@@ -310,6 +310,28 @@ else
 	done
 fi
 
+# ---- SIGTERM past --grace: what still runs is stopped with 503, exit 0
+# (a handler that loops, with a time limit of two minutes) ----
+if start grace $D/echo.js --workers 1 --grace 300 --timeout 120000 --access-log off \
+	--admin 127.0.0.1:0; then
+	gport=$(sed -n 's/.*admin on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/grace.err")
+	req "http://127.0.0.1:$port/loop" >"$tmp/grace.status" &
+	cpid=$!
+	for i in $(seq 500); do # until the worker has it
+		curl -s --max-time 10 "http://127.0.0.1:$gport/metrics" |
+			grep -qE '^mica_sandboxes\{state="busy"\} [1-9]' && break
+		sleep 0.02
+	done
+	t0=$(date +%s)
+	stop "$spid"
+	wait "$cpid"
+	took=$(($(date +%s) - t0))
+	check sigterm-grace "$(cat "$tmp/grace.status") exit $stopped $([ "$took" -lt 60 ] && echo soon)" \
+		"503 exit 0 soon"
+else
+	bad sigterm-grace "the server did not start"
+fi
+
 # ---- isolation modes: one worker each, a module-level counter ----
 for mode in reuse fresh; do
 	if start "$mode" $D/echo.js --workers 1 --isolation "$mode" --access-log off; then
@@ -317,6 +339,12 @@ for mode in reuse fresh; do
 		got="$(curl -s "$u/count") $(curl -s "$u/count") $(curl -s "$u/count")"
 		[ "$mode" = reuse ] && want="1 2 3" || want="1 1 1"
 		check "$mode-isolation" "$got" "$want"
+		if [ "$mode" = reuse ]; then
+			# a request that throws resets the sandbox, even under reuse:
+			# what it broke does not fail every request after it
+			got="$(req "$u/poison") $(req "$u/count") $(cat "$tmp/body") $(req "$u/count")"
+			check reuse-throw-resets "$got" "500 200 1 200"
+		fi
 		stop "$spid"
 	else
 		bad "$mode-isolation" "the server did not start"
