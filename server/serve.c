@@ -387,9 +387,10 @@ int mica_serve_main(int argc, char **argv)
 	for (int i = 0; i < cfg.nlisten; i++)
 		fprintf(stderr,
 			"mica serve: listening on http://%s (%s, backend %s, isolation %s, %u "
-			"workers%s)\n",
+			"worker%s%s)\n",
 			serve_http_address(h, i), cfg.file, serve_workers_backend(w),
-			iso[cfg.isolation], cfg.workers, cfg.pin ? ", pinned" : "");
+			iso[cfg.isolation], cfg.workers, cfg.workers == 1 ? "" : "s",
+			cfg.pin ? ", pinned" : "");
 	if (cfg.admin)
 		fprintf(stderr, "mica serve: admin on http://%s (/healthz, /metrics)\n",
 			serve_http_address(h, cfg.nlisten));
