@@ -2393,6 +2393,7 @@
       if (!REDIRECT_STATUS.includes(status)) throw new RangeError(`Response.redirect: invalid status ${status}`);
       const r = new Response(null, { status });
       r.headers.set('location', u.href);
+      headersGuard(r.#headers, 'immutable'); // as the standard has it
       return r;
     }
     static json(data, init) {

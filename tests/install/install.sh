@@ -242,7 +242,7 @@ sample() {
 	workers) echo 1 ;;
 	pin) echo auto ;;
 	max-body | max-header | max-uri) echo 16k ;;
-	queue-timeout | header-timeout | body-timeout) echo 100 ;;
+	queue-timeout | header-timeout | body-timeout | grace) echo 100 ;;
 	env) echo A=1 ;;
 	env-file) echo /dev/null ;;
 	access-log) echo off ;;

@@ -90,6 +90,7 @@ else std.loadScript(scriptArgs[0].replace(/[^/]*$/, 'harness.js'));
   eq('Response.redirect', [rd.status, rd.headers.get('location')], [301, 'http://example.com/to']);
   eq('Response.redirect: the default is 302', Response.redirect('http://example.com/').status, 302);
   eq('Response.redirect: status 200 throws RangeError', thrown(() => Response.redirect('http://x/', 200)), 'RangeError');
+  eq('Response.redirect: its headers are immutable', thrown(() => rd.headers.set('x', '1')), 'TypeError');
   const e = Response.error();
   eq('Response.error', [e.type, e.status, e.ok], ['error', 0, false]);
   const bytes = new Response(new Uint8Array([0, 1, 2]));
