@@ -740,7 +740,6 @@ static void request_frame_put(const struct serve_request *r, unsigned char *f)
 		memcpy(f + 12 + r->fields_len, r->body, inl);
 }
 
-/* The sandbox for the next request, per the isolation mode. */
 /* k's sandbox becomes sb (NULL: none), the old one freed. */
 static void sandbox_swap(struct worker *k, mica_sandbox *sb)
 {
@@ -751,6 +750,7 @@ static void sandbox_swap(struct worker *k, mica_sandbox *sb)
 	mica_sandbox_free(old);
 }
 
+/* The sandbox for the next request, per the isolation mode. */
 static mica_sandbox *sandbox_for(struct worker *k, mica_error *err)
 {
 	if (!k->sb)

@@ -264,7 +264,8 @@ def run(port):
     # a Host that no URL parser takes is a 400 (RFC 9112 3.2), never a 500
     # from new URL(request.url) in the handler; so is a fragment in the target
     bad_hosts = [b"a:b", b"a:99999", b"[zz]", b"999.1.1.1", b"a.0x1f", b":80", b"a b", b"a%41"]
-    check("host-bad", [statuses(exchange(port, b"GET / HTTP/1.1\r\nHost: " + h + b"\r\n\r\n"))
+    check("host-bad", [statuses(exchange(port, b"GET / HTTP/1.1\r\nConnection: close\r\nHost: " + h +
+                                         b"\r\n\r\n"))
                        for h in bad_hosts] +
           [statuses(exchange(port, b"GET /x#f HTTP/1.1\r\nHost: x\r\n\r\n")),
            statuses(exchange(port, b"GET http://u@x.test/ HTTP/1.1\r\nHost: x\r\n\r\n"))],
@@ -277,11 +278,13 @@ def run(port):
              (b"http://X.test", b"y", "http://x.test/"),
              (b"http://x.test:8080?q=1", b"y", "http://x.test:8080/?q=1"),
              (b"https://S.test:443/p", b"y", "https://s.test/p")]
-    check("url-normal", [urls(exchange(port, b"GET " + t + b" HTTP/1.1\r\nHost: " + h + b"\r\n\r\n"))
+    check("url-normal", [urls(exchange(port, b"GET " + t + b" HTTP/1.1\r\nHost: " + h +
+                                       b"\r\nConnection: close\r\n\r\n"))
                          for t, h, _ in cases], [[u] for _, _, u in cases])
     # the whitespace after a field value is not part of it (RFC 9112 5)
     r = responses(exchange(port, b"POST /ows HTTP/1.1\r\nHost: x \r\nX-Sp: v \t \r\n"
-                           b"Transfer-Encoding: chunked \r\nExpect: 100-continue \r\n\r\n"
+                           b"Transfer-Encoding: chunked \r\nExpect: 100-continue \r\n"
+                           b"Connection: close \r\n\r\n"
                            b"1\r\nz\r\n0\r\n\r\n"))
     got = [(x[0], json.loads(x[2])["url"], json.loads(x[2])["headers"].get("x-sp")) for x in r
            if x[0] == 200]
