@@ -483,7 +483,6 @@ static int budget(struct ctx *c, mica_sandbox *sb)
 	return 0;
 }
 
-/* An operation's outcome, with the time-limit message of the whole run. */
 /* Names the line of the --event-file that call k's bad event came from
  * (with --repeat, one event a line; blank lines are skipped). */
 static void locate_event(struct ctx *c, size_t k)
@@ -501,6 +500,7 @@ static void locate_event(struct ctx *c, size_t k)
 	memcpy(c->err.message, msg, sizeof(msg));
 }
 
+/* An operation's outcome, with the time-limit message of the whole run. */
 static int outcome(struct ctx *c, int rc)
 {
 	if (rc == MICA_ERR_TIMEOUT)
