@@ -783,15 +783,13 @@ static int read_inputs(struct ctx *c)
 	}
 	if (o->output) {
 		/* an unwritable destination is found before the work, not after */
-		const char *why;
-		char *file = mica_cli_writer_target(o->output, &why);
-		int ok = file && access(dirname(file), W_OK | X_OK) == 0, e = errno;
-		if (file && !ok)
-			why = strerror(e);
-		free(file);
-		if (!ok)
-			return fail(EXIT_USAGE, "cannot write '%s': %s", o->output,
-				    why ? why : "out of memory");
+		const char *why = mica_cli_writer_refusal(o->output);
+		char *dir = why ? NULL : strdup(o->output);
+		if (!why && (!dir || access(dirname(dir), W_OK | X_OK)))
+			why = dir ? strerror(errno) : "out of memory";
+		free(dir);
+		if (why)
+			return fail(EXIT_USAGE, "cannot write '%s': %s", o->output, why);
 	}
 	return 0;
 }
@@ -834,10 +832,9 @@ static int cmd_info(const struct opts *o)
 	       "console %zu KiB per "
 	       "call, JS heap: what memory leaves\n",
 	       l.memory_bytes >> 20, l.stack_bytes >> 10, l.timeout_ms, l.output_bytes >> 10);
-	rc = stdout_done(rc);
-	if (rc == MICA_ERR_SYSTEM)
+	if (rc) /* err is mica_runtime_new's */
 		fail(rc, "%s", err.message, "");
-	return rc;
+	return stdout_done(rc);
 }
 
 int main(int argc, char **argv)

@@ -57,28 +57,15 @@ static int write_atomically(const char *path, const void *data, size_t len, mode
 	return rc ? EXIT_SYSTEM : 0;
 }
 
-char *mica_cli_writer_target(const char *path, const char **why)
+const char *mica_cli_writer_refusal(const char *path)
 {
 	struct stat st;
-	*why = NULL;
-	if (lstat(path, &st)) {
-		if (errno == ENOENT)
-			return strdup(path);
-		*why = strerror(errno);
+	if (lstat(path, &st))
+		return errno == ENOENT ? NULL : strerror(errno);
+	if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode))
 		return NULL;
-	}
-	if (S_ISREG(st.st_mode))
-		return strdup(path);
-	if (S_ISLNK(st.st_mode) && !stat(path, &st) && S_ISREG(st.st_mode)) {
-		char *file = realpath(path, NULL);
-		if (!file && errno != ENOMEM)
-			*why = strerror(errno);
-		return file;
-	}
-	*why = S_ISDIR(st.st_mode)   ? "it is a directory"
-	       : S_ISLNK(st.st_mode) ? "it is a symbolic link to no regular file"
-				     : "it is not a regular file (a device, FIFO or socket)";
-	return NULL;
+	return S_ISDIR(st.st_mode) ? "it is a directory"
+				   : "it is not a regular file (a device, FIFO or socket)";
 }
 
 /* The writer: everything from data until EOF, then the file if ctl says. */
@@ -109,13 +96,12 @@ static _Noreturn void writer_main(int data, int ctl, const char *path, mode_t mo
 	if (c != 'C')
 		_exit(0);
 	/* Again now: something else may have taken the name since the check. */
-	const char *why;
-	char *file = mica_cli_writer_target(path, &why);
-	if (!file) {
-		fprintf(stderr, "mica: cannot write '%s': %s\n", path, why ? why : "out of memory");
+	const char *why = mica_cli_writer_refusal(path);
+	if (why) {
+		fprintf(stderr, "mica: cannot write '%s': %s\n", path, why);
 		_exit(EXIT_SYSTEM);
 	}
-	_exit(write_atomically(file, buf, n, mode));
+	_exit(write_atomically(path, buf, n, mode));
 }
 
 int mica_cli_writer_start(struct mica_cli_writer *w, const char *path, mode_t mode)

@@ -12,11 +12,11 @@ struct mica_cli_writer {
 	int ctl;  /* one 'C' commits them; EOF without it leaves no file */
 };
 
-/* The file that writing path replaces: path itself, or the regular file
- * its symbolic link names (malloc'd). NULL if something else is there, with
- * *why saying what (NULL: out of memory): mica replaces files, never
- * directories, devices, FIFOs or sockets. */
-char *mica_cli_writer_target(const char *path, const char **why);
+/* NULL if path may be written (nothing there, a file, or a symbolic link,
+ * which is replaced, never followed: a link planted in a shared directory
+ * cannot aim the write elsewhere), else why not: the rename would replace a
+ * directory, device, FIFO or socket. */
+const char *mica_cli_writer_refusal(const char *path);
 
 /* Forks the writer of path (mode, less the umask): 0, or -1 with a message
  * printed. */

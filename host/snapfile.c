@@ -286,26 +286,23 @@ int mica_snapshot_write(const mica_snapshot *s, int fd, mica_error *err)
 	return rc;
 }
 
-/* The file that saving to path replaces: path, or the regular file its
- * symbolic link names; *file is NULL where something else is there (a
- * rename over a device or a FIFO would replace it). */
-static int save_target(const char *path, char **file, mica_error *err)
+/* MICA_OK if path may be saved to: nothing there, a file, or a symbolic
+ * link, which the rename replaces, never follows (a link planted in a
+ * shared directory cannot aim the save elsewhere). A directory, device,
+ * FIFO or socket would be replaced: refused. */
+static int save_target(const char *path, mica_error *err)
 {
 	struct stat st;
-	*file = NULL;
-	int missing = lstat(path, &st) != 0;
-	if (missing && errno != ENOENT)
-		return mica_err_errno(err, MICA_ERR_SYSTEM, "snapshot file %s", path);
-	if (missing || S_ISREG(st.st_mode))
-		*file = strdup(path);
-	else if (S_ISLNK(st.st_mode) && !stat(path, &st) && S_ISREG(st.st_mode))
-		*file = realpath(path, NULL);
-	else
-		return mica_err(err, MICA_ERR_INVALID,
-				"snapshot file %s: it is not a regular file (a directory, device, "
-				"FIFO, socket or a symbolic link to none)",
-				path);
-	return *file ? MICA_OK : mica_err_errno(err, MICA_ERR_SYSTEM, "snapshot file %s", path);
+	if (lstat(path, &st))
+		return errno == ENOENT
+			   ? MICA_OK
+			   : mica_err_errno(err, MICA_ERR_SYSTEM, "snapshot file %s", path);
+	if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode))
+		return MICA_OK;
+	return mica_err(err, MICA_ERR_INVALID,
+			"snapshot file %s: it is not a regular file (a directory, device, FIFO "
+			"or socket)",
+			path);
 }
 
 int mica_snapshot_save(const mica_snapshot *s, const char *path, mica_error *err)
@@ -313,17 +310,13 @@ int mica_snapshot_save(const mica_snapshot *s, const char *path, mica_error *err
 	if (!s || !path || !*path)
 		return mica_err(err, MICA_ERR_INVALID,
 				"mica_snapshot_save needs a snapshot and a path");
-	char *file;
-	int rc = save_target(path, &file, err);
+	int rc = save_target(path, err);
 	if (rc)
 		return rc;
-	path = file;
 	size_t plen = strlen(path);
 	char *tmp = malloc(plen + 8);
-	if (!tmp) {
-		free(file);
+	if (!tmp)
 		return mica_err(err, MICA_ERR_SYSTEM, "out of memory");
-	}
 	memcpy(tmp, path, plen);
 	memcpy(tmp + plen, ".XXXXXX", 8);
 	/* A temporary name of its own: concurrent saves never share one. Mode
@@ -361,7 +354,6 @@ int mica_snapshot_save(const mica_snapshot *s, const char *path, mica_error *err
 	sync_dir(path);
 out:
 	free(tmp);
-	free(file);
 	return rc;
 }
 

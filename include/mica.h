@@ -355,8 +355,9 @@ int mica_sandbox_reset(mica_sandbox *sb, mica_error *err);
 /* Writes snap to path (format: docs/snapshot-format.md): magic, format and
  * ABI versions, the guest image's hash, the limits, the host functions it
  * uses, the vCPU state, the touched pages and a checksum. The file is
- * replaced whole (a new one, renamed over it); a symbolic link is written
- * through, and anything but a regular file there is MICA_ERR_INVALID. */
+ * replaced whole (a new one, renamed over it; a symbolic link there is
+ * replaced, not followed); a directory, device, FIFO or socket there is
+ * MICA_ERR_INVALID. */
 int mica_snapshot_save(const mica_snapshot *snap, const char *path, mica_error *err);
 
 /* Writes the same bytes as mica_snapshot_save to fd, from where it is, in

@@ -652,24 +652,109 @@ static int on_header_value_complete(llhttp_t *p)
 	return 0;
 }
 
-/* A label of digits, or 0x and hex digits: WHATWG URL's "ends in a number". */
-static int numeric_label(const char *s, size_t n)
+/* The authority's host as WHATWG's URL parser reads it (guest/js/web.js
+ * does the same in the guest): an IPv4 address may be one to four numbers,
+ * each decimal, 0x hex or 0 octal. */
+static int ipv4_number(const char *s, size_t n, uint64_t *v)
 {
-	int hex = n >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
-	size_t i = hex ? 2 : 0;
-	if (i == n && !hex)
-		return 0;
-	for (; i < n; i++)
-		if (!(hex ? isxdigit((unsigned char)s[i]) : isdigit((unsigned char)s[i])))
-			return 0;
-	return 1;
+	unsigned radix = 10;
+	size_t i = 0;
+	if (!n)
+		return -1;
+	if (n >= 2 && s[0] == '0') {
+		radix = s[1] == 'x' || s[1] == 'X' ? 16 : 8;
+		i = radix == 16 ? 2 : 1;
+	}
+	uint64_t x = 0;
+	for (; i < n; i++) {
+		int d = isdigit((unsigned char)s[i])	? s[i] - '0'
+			: isxdigit((unsigned char)s[i]) ? tolower((unsigned char)s[i]) - 'a' + 10
+							: -1;
+		if (d < 0 || (unsigned)d >= radix)
+			return -1;
+		x = x * radix + (unsigned)d;
+		if (x > 0xffffffffu)
+			x = 0x100000000u; /* too large, and stays so */
+	}
+	*v = x;
+	return 0;
+}
+
+/* 1 if the host [s, s + n) ends in a number: then it must be an IPv4 address. */
+static int ends_in_number(const char *s, size_t n)
+{
+	if (n > 1 && s[n - 1] == '.')
+		n--;
+	size_t from = n;
+	while (from && s[from - 1] != '.')
+		from--;
+	size_t len = n - from, digits = 0;
+	uint64_t v;
+	while (digits < len && isdigit((unsigned char)s[from + digits]))
+		digits++;
+	return len && (digits == len || !ipv4_number(s + from, len, &v));
+}
+
+/* The IPv4 address [s, s + n) as a dotted quad in out, or -1. */
+static int ipv4_text(const char *s, size_t n, char *out)
+{
+	uint64_t num[4];
+	size_t count = 0;
+	const char *p = s, *end = s + (n > 1 && s[n - 1] == '.' ? n - 1 : n);
+	for (;;) {
+		const char *dot = memchr(p, '.', (size_t)(end - p)), *e = dot ? dot : end;
+		if (count == 4 || ipv4_number(p, (size_t)(e - p), &num[count++]))
+			return -1;
+		if (!dot)
+			break;
+		p = dot + 1;
+	}
+	size_t last = count - 1;
+	uint64_t ip = num[last];
+	if (ip >> (8 * (4 - last)))
+		return -1;
+	for (size_t i = 0; i < last; i++) {
+		if (num[i] > 255)
+			return -1;
+		ip += num[i] << (8 * (3 - i));
+	}
+	sprintf(out, "%u.%u.%u.%u", (unsigned)(ip >> 24), (unsigned)(ip >> 16) & 255,
+		(unsigned)(ip >> 8) & 255, (unsigned)ip & 255);
+	return 0;
+}
+
+/* An IPv6 address as WHATWG serializes it: hex pieces, the first longest
+ * run of two or more zero pieces compressed, in brackets. */
+static size_t ipv6_text(const struct in6_addr *a, char *out)
+{
+	unsigned piece[8];
+	int run = -1, best = 1;
+	for (int i = 0; i < 8; i++)
+		piece[i] = (unsigned)a->s6_addr[2 * i] << 8 | a->s6_addr[2 * i + 1];
+	for (int i = 0, j; i < 8; i = j + (j == i)) {
+		for (j = i; j < 8 && !piece[j]; j++)
+			;
+		if (j - i > best)
+			run = i, best = j - i;
+	}
+	size_t k = (size_t)sprintf(out, "[");
+	for (int i = 0; i < 8; i++) {
+		if (i == run) {
+			k += (size_t)sprintf(out + k, i ? ":" : "::");
+			i += best - 1;
+			continue;
+		}
+		k += (size_t)sprintf(out + k, "%x%s", piece[i], i < 7 ? ":" : "");
+	}
+	return k + (size_t)sprintf(out + k, "]");
 }
 
 /* The authority [s, s + n) as the handler's URL has it, in out (n + 1 +
- * INET6_ADDRSTRLEN bytes): a reg-name lowercased, an IPv4 address of four numbers, or an
- * [IPv6] address, then a port but own_port (the scheme's). -1 for anything a
- * URL parser would refuse, so that new URL(request.url) never throws: a
- * Host like that is a 400 (RFC 9112 3.2). */
+ * INET6_ADDRSTRLEN bytes), as new URL() would serialize it: a reg-name
+ * percent-decoded and lowercased, an IPv4 or [IPv6] address in its
+ * canonical form, then a port but own_port (the scheme's). -1 for anything
+ * a URL parser would refuse, so that new URL(request.url) never throws: a
+ * Host like that is a 400 (RFC 9112 3.2). Non-ASCII names are refused. */
 static int authority_normal(const char *s, size_t n, unsigned own_port, char *out)
 {
 	const char *end = s + n, *port;
@@ -683,10 +768,9 @@ static int authority_normal(const char *s, size_t n, unsigned own_port, char *ou
 			return -1;
 		memcpy(text, s + 1, len);
 		text[len] = 0;
-		if (inet_pton(AF_INET6, text, &a6) != 1 ||
-		    !inet_ntop(AF_INET6, &a6, text, sizeof(text)))
+		if (inet_pton(AF_INET6, text, &a6) != 1)
 			return -1;
-		k = (size_t)sprintf(out, "[%s]", text);
+		k = ipv6_text(&a6, out);
 		port = close + 1;
 		if (port < end && *port != ':')
 			return -1;
@@ -694,20 +778,28 @@ static int authority_normal(const char *s, size_t n, unsigned own_port, char *ou
 		port = memchr(s, ':', n);
 		port = port ? port : end;
 		for (const char *q = s; q < port; q++) {
-			unsigned char ch = (unsigned char)*q;
-			if (!isalnum(ch) && !strchr("-._~!$&'()*+,;=", ch))
+			unsigned ch = (unsigned char)*q;
+			if (ch == '%') { /* %XX: the byte it stands for, checked as one */
+				if (port - q < 3 || !isxdigit((unsigned char)q[1]) ||
+				    !isxdigit((unsigned char)q[2]))
+					return -1;
+				char hex[3] = {q[1], q[2], 0};
+				ch = (unsigned)strtoul(hex, NULL, 16);
+				q += 2;
+			}
+			if (!ch || (!isalnum((int)ch) && !strchr("-._~!$&'()*+,;=", (int)ch)))
 				return -1;
-			out[k++] = (char)tolower(ch);
+			out[k++] = (char)tolower((int)ch);
 		}
 		out[k] = 0;
-		/* the last label (one trailing dot aside) a number: an IPv4 address */
-		size_t last = k && out[k - 1] == '.' ? k - 1 : k, from = last;
-		while (from && out[from - 1] != '.')
-			from--;
-		struct in_addr a4;
-		if (!last ||
-		    (numeric_label(out + from, last - from) && inet_pton(AF_INET, out, &a4) != 1))
+		if (!k || (k == 1 && out[0] == '.'))
 			return -1;
+		char ip[16];
+		if (ends_in_number(out, k)) {
+			if (ipv4_text(out, k, ip))
+				return -1;
+			k = (size_t)sprintf(out, "%s", ip);
+		}
 	}
 	if (port < end) { /* digits, at most 65535; none after the colon is none */
 		unsigned long number = 0;
@@ -723,17 +815,28 @@ static int authority_normal(const char *s, size_t n, unsigned own_port, char *ou
 }
 
 /* The absolute URL the handler sees, from the request-target (origin-form,
- * absolute-form, or * for OPTIONS) and the authority (Host, or the listen
- * address); NULL for a bad one (*oom 0) or out of memory (*oom 1). */
-static char *request_url(const char *target, const char *authority, int options, int *oom)
+ * absolute-form, or * for OPTIONS) and the authority (host, the Host header,
+ * or else the listen address); NULL for a bad one (*oom 0) or out of memory
+ * (*oom 1). */
+static char *request_url(const char *target, const char *host_header, const char *listen,
+			 int options, int *oom)
 {
-	const char *path = target, *scheme = "http";
+	const char *path = target, *scheme = "http",
+		   *authority = host_header ? host_header : listen;
 	size_t alen = strlen(authority);
 	*oom = 0;
 	if (strchr(target, '#'))
 		return NULL; /* a fragment is never part of a request-target */
 	if (!strncasecmp(target, "http://", 7) || !strncasecmp(target, "https://", 8)) {
-		/* absolute-form: its authority wins over Host (RFC 9112 3.2.2) */
+		/* absolute-form: its authority wins over Host (RFC 9112 3.2.2), a
+		 * Host that must still be one */
+		char *check = host_header ? malloc(alen + 1 + INET6_ADDRSTRLEN) : NULL;
+		int bad = check && authority_normal(host_header, alen, 80, check);
+		free(check);
+		if (bad || (host_header && !check)) {
+			*oom = !bad;
+			return NULL;
+		}
 		scheme = target[4] == ':' ? "http" : "https";
 		authority = target + strlen(scheme) + 3;
 		path = authority + strcspn(authority, "/?");
@@ -807,7 +910,7 @@ static int on_headers_complete(llhttp_t *p)
 	if ((p->flags & F_CONTENT_LENGTH) && p->content_length > cfg->max_body)
 		return refuse(c, 413, "the request body is too large");
 	int oom;
-	char *url = request_url(r->target, c->hosts ? c->host : c->l->addr,
+	char *url = request_url(r->target, c->hosts ? c->host : NULL, c->l->addr,
 				p->method == HTTP_OPTIONS, &oom);
 	if (!url)
 		return oom ? refuse(c, 503, "out of memory")

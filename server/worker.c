@@ -59,6 +59,7 @@ struct serve_workers {
 	int stopping;
 	int draining;	      /* stopping, but what is queued runs first */
 	int cancelled;	      /* what is queued, or comes back to the queue, gets 503 */
+	int interrupted;      /* serve_workers_interrupt: so is every sandbox put in */
 	pthread_cond_t sweep; /* CLOCK_MONOTONIC: the sweeper's naps */
 	pthread_t sweeper;
 	int sweeper_started;
@@ -740,14 +741,19 @@ static void request_frame_put(const struct serve_request *r, unsigned char *f)
 		memcpy(f + 12 + r->fields_len, r->body, inl);
 }
 
-/* k's sandbox becomes sb (NULL: none), the old one freed. */
-static void sandbox_swap(struct worker *k, mica_sandbox *sb)
+/* k's sandbox becomes sb (NULL: none; one put in after
+ * serve_workers_interrupt is interrupted too); returns the one it was.
+ * k->sb is set only here, under the lock, so that an interrupt never
+ * reaches a sandbox being made, reset or freed. */
+static mica_sandbox *sandbox_swap(struct worker *k, mica_sandbox *sb)
 {
 	pthread_mutex_lock(&k->w->lock);
 	mica_sandbox *old = k->sb;
 	k->sb = sb;
+	if (sb && k->w->interrupted)
+		mica_sandbox_interrupt(sb);
 	pthread_mutex_unlock(&k->w->lock);
-	mica_sandbox_free(old);
+	return old;
 }
 
 /* The sandbox for the next request, per the isolation mode. */
@@ -768,18 +774,21 @@ static void after(struct worker *k, int rc)
 	if (!k->sb)
 		return;
 	if (iso == SERVE_FRESH) {
-		sandbox_swap(k, NULL);
+		mica_sandbox_free(sandbox_swap(k, NULL));
 		return;
 	}
 	if (iso == SERVE_REUSE && rc == MICA_OK)
 		return;
-	mica_error err;
+	mica_error err = {0};
+	mica_sandbox *sb = sandbox_swap(k, NULL); /* out of reach while it is reset */
 	serve_metrics_count(k->w->cfg->metrics, SERVE_M_RESET);
-	if (mica_sandbox_reset(k->sb, &err)) {
+	if (mica_sandbox_reset(sb, &err)) {
 		fprintf(stderr, "mica serve: a sandbox reset failed (%s): making a new one\n",
 			err.message);
-		sandbox_swap(k, NULL);
+		mica_sandbox_free(sb);
+		return;
 	}
+	sandbox_swap(k, sb);
 }
 
 /* 1 if r has waited past --queue-timeout (limit ns) at now. One to run
@@ -1073,6 +1082,7 @@ static void run_batch(struct worker *k, struct batch *b)
 		begin(k, b->rs[i], timeout_ms);
 	b->settled = b->cur = 0;
 	b->log_len = 0;
+	b->thrown = 0;
 	current_batch = b;
 	current = b->rs[0];
 	void *out = NULL;
@@ -1380,6 +1390,7 @@ void serve_workers_stop(struct serve_workers *w)
 void serve_workers_interrupt(struct serve_workers *w)
 {
 	pthread_mutex_lock(&w->lock);
+	w->interrupted = 1;
 	for (unsigned i = 0; i < w->nworkers; i++)
 		if (w->workers[i].sb)
 			mica_sandbox_interrupt(w->workers[i].sb);

@@ -774,11 +774,15 @@ TEST(save_errors)
 			  S_ISFIFO(st.st_mode),
 		      "save over a FIFO: %d %s", rc, err.message);
 		unlink(tpath("fifo.msnap"));
-		/* a symbolic link to a file is written through: it stays a link */
+		/* a symbolic link is replaced, not followed: what it names is left */
 		CHECK(symlink("keep.msnap", tpath("link.msnap")) == 0, "symlink");
+		struct stat kept;
+		CHECK(!stat(tpath("keep.msnap"), &kept), "stat");
 		rc = mica_snapshot_save(a, tpath("link.msnap"), &err);
-		CHECK(rc == MICA_OK && !lstat(tpath("link.msnap"), &st) && S_ISLNK(st.st_mode),
-		      "save through a link: %d %s", rc, err.message);
+		CHECK(rc == MICA_OK && !lstat(tpath("link.msnap"), &st) && S_ISREG(st.st_mode) &&
+			  !stat(tpath("keep.msnap"), &st) && st.st_ino == kept.st_ino &&
+			  st.st_mtim.tv_nsec == kept.st_mtim.tv_nsec,
+		      "save over a link: %d %s", rc, err.message);
 		unlink(tpath("link.msnap"));
 		char cmd[600];
 		snprintf(cmd, sizeof(cmd), "ls '%s' | grep -q 'dir.msnap.'", tmpdir);

@@ -23,6 +23,7 @@ from serving import Tally, start_server, stop_server
 MICA = sys.argv[1] if len(sys.argv) > 1 else "build/mica"
 HERE = os.path.dirname(os.path.abspath(__file__))
 CASES = """batch-formed batch-head batch-console batch-console-first batch-console-streamed
+batch-exception-resets-once
 batch-exception batch-rejection batch-late-rejection batch-wait-rejection alone-wait-rejection
 batch-wait-loop batch-wait-until batch-stream batch-timeout batch-memory batch-hostile
 batch-post-alone batch-pipelined server-exit batch-wait-not-held batch-wait-gives-back batch-rejection-warn server2-exit""".split()
@@ -183,6 +184,7 @@ def run(port, admin, access, errpath):
     check("batch-console-streamed", [out[x] for x in paths],
           [(200, "s0", [ids[paths[0]]]), (200, "s1", []), (200, "s2", [])])
 
+    resets = metric(admin, "mica_resets_total")
     paths = ["/throw?%d" % i if i % 2 else "/n?t%d" % i for i in range(8)]
     out = behind_slow(port, paths)
     ids = ids_of(access, paths)
@@ -190,6 +192,13 @@ def run(port, admin, access, errpath):
            for i, x in enumerate(paths)]
     check("batch-exception", got,
           [(500, [ids["/throw?%d" % i]]) if i % 2 else (200, "t%d" % i) for i in range(8)])
+    # a batch with a throw resets the reused sandbox once it is done; the
+    # batches after it, with none, keep it (a flag left set reset them all)
+    thrown = metric(admin, "mica_resets_total") - resets
+    for _ in range(2):
+        behind_slow(port, ["/n?k%d" % i for i in range(4)])
+    check("batch-exception-resets-once", [thrown >= 1, metric(admin, "mica_resets_total") - resets],
+          [True, thrown])
 
     # a rejection no code handled fails its own request only: nothing runs again
     reruns = metric(admin, "mica_batch_reruns_total")

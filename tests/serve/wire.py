@@ -263,13 +263,15 @@ def run(port):
     check("version-2", statuses(exchange(port, b"GET / HTTP/2.0\r\nHost: x\r\n\r\n")), [505])
     # a Host that no URL parser takes is a 400 (RFC 9112 3.2), never a 500
     # from new URL(request.url) in the handler; so is a fragment in the target
-    bad_hosts = [b"a:b", b"a:99999", b"[zz]", b"999.1.1.1", b"a.0x1f", b":80", b"a b", b"a%41"]
+    bad_hosts = [b"a:b", b"a:99999", b"[zz]", b"999.1.1.1", b"a.0x1f", b":80", b"a b", b"a%4",
+                 b"a%00b", b"a%2fb", b"1.2.3.4.5"]
     check("host-bad", [statuses(exchange(port, b"GET / HTTP/1.1\r\nConnection: close\r\nHost: " + h +
                                          b"\r\n\r\n"))
                        for h in bad_hosts] +
           [statuses(exchange(port, b"GET /x#f HTTP/1.1\r\nHost: x\r\n\r\n")),
-           statuses(exchange(port, b"GET http://u@x.test/ HTTP/1.1\r\nHost: x\r\n\r\n"))],
-          [[400]] * (len(bad_hosts) + 2))
+           statuses(exchange(port, b"GET http://u@x.test/ HTTP/1.1\r\nHost: x\r\n\r\n")),
+           statuses(exchange(port, b"GET http://x.test/ HTTP/1.1\r\nHost: <x>\r\n\r\n"))],
+          [[400]] * (len(bad_hosts) + 3))
     # request.url is what new URL(request.url).href gives: host lowercased,
     # the scheme's own port dropped, a path for an absolute-form target
     cases = [(b"/p?q", b"EXAMPLE.com:80", "http://example.com/p?q"),
@@ -277,7 +279,15 @@ def run(port):
              (b"/p", b"a:", "http://a/p"),
              (b"http://X.test", b"y", "http://x.test/"),
              (b"http://x.test:8080?q=1", b"y", "http://x.test:8080/?q=1"),
-             (b"https://S.test:443/p", b"y", "https://s.test/p")]
+             (b"https://S.test:443/p", b"y", "https://s.test/p"),
+             # as node 20's new URL() has them (WHATWG's IPv4 numbers, %XX)
+             (b"/p", b"127.1", "http://127.0.0.1/p"),
+             (b"/p", b"0x7f.0.0.01", "http://127.0.0.1/p"),
+             (b"/p", b"1.2.3.4.", "http://1.2.3.4/p"),
+             (b"/p", b"ex%61mple.com", "http://example.com/p"),
+             (b"/p", b"[::ffff:1.2.3.4]", "http://[::ffff:102:304]/p"),
+             (b"/p", b"[1:0:0:2:0:0:0:3]", "http://[1:0:0:2::3]/p"),
+             (b"/p", b"EXAMPLE.com.", "http://example.com./p")]
     check("url-normal", [urls(exchange(port, b"GET " + t + b" HTTP/1.1\r\nHost: " + h +
                                        b"\r\nConnection: close\r\n\r\n"))
                          for t, h, _ in cases], [[u] for _, _, u in cases])
