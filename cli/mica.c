@@ -4,6 +4,7 @@
  * bad input, 3 time limit, 4 memory limit, 5 guest fault, 6 backend
  * unavailable or internal error.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -177,7 +178,8 @@ static long parse_num(const char *s, const char *flag, long min, long max, int *
 	char *end;
 	errno = 0;
 	long v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < min || v > max) {
+	/* digits only: strtol would take " 5" and "+5" */
+	if (errno || !isdigit((unsigned char)s[0]) || *end || v < min || v > max) {
 		fprintf(stderr, "mica: %s wants a whole number from %ld to %ld, not '%s'\n", flag,
 			min, max, s);
 		*bad = 1;

@@ -5,6 +5,7 @@
  * mica serve does not call mica_runtime_lockdown(): its filter refuses the
  * sockets (accept, epoll on new connections) a server needs after set-up.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <sched.h>
@@ -36,7 +37,8 @@ static int parse_ulong(const char *s, unsigned long long min, unsigned long long
 	char *end;
 	errno = 0;
 	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || end == s || *end || s[0] == '-' || v < min || v > max)
+	/* digits only: strtoull would take " 5", "+5" and "-5" (as 2^64 - 5) */
+	if (errno || !isdigit((unsigned char)s[0]) || *end || v < min || v > max)
 		return -1;
 	*out = v;
 	return 0;
@@ -48,7 +50,7 @@ static int parse_size(const char *s, unsigned long long *out)
 	char *end;
 	errno = 0;
 	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || end == s || s[0] == '-')
+	if (errno || !isdigit((unsigned char)s[0]))
 		return -1;
 	int shift = 0;
 	if (*end)

@@ -256,6 +256,10 @@ check "unknown command" 2 "" "unknown command 'walk'" -- walk $J/tla.js
 check "no command" 2 "" "no command" --
 check "bad memory value" 2 "" "--memory wants a whole number" -- run $J/tla.js --memory 1
 check "bad timeout value" 2 "" "--timeout wants a whole number" -- run $J/tla.js --timeout soon
+check "a number is digits only" 2 "" "--timeout wants a whole number from 1 to 86400000, not '+5'" -- \
+	run $J/tla.js --timeout +5
+check "no space before it either" 2 "" "--memory wants a whole number from 16 to 2048, not ' 64'" -- \
+	run $J/tla.js --memory ' 64'
 check "option without value" 2 "" "needs a value" -- run $J/tla.js --timeout
 check "event and event-file" 2 "" "not several" -- run $J/handlers.js --handler greet --event 1 --event-file x
 check "event without handler" 2 "" "need --handler" -- run $J/handlers.js --event 1

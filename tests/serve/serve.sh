@@ -30,7 +30,7 @@ CASES="get-echo post-echo json set-cookie redirect head binary-response binary-b
 	admin-bind-failure rejections-strict rejections-none fetch-exact fetch-not-allowed
 	fetch-private-star fetch-redirect-followed fetch-redirect-refused fetch-redirect-modes
 	fetch-subrequest-limit fetch-big-body fetch-over-limit fetch-deadline fetch-bad-origin
-	pin-workers pin-off pin-auto pin-bad-value modules-configmap modules-outside modules-dot-name
+	pin-workers pin-off pin-auto pin-bad-value workers-plus max-body-space modules-configmap modules-outside modules-dot-name
 	listen-port-99999 listen-port-http"
 # the streams block at the end (tests/serve/streams.js)
 STREAM_CASES="stream-response blob-response request-body-reader request-body-reader-lazy transform-upper
@@ -430,6 +430,9 @@ for mode in on off auto; do
 	fi
 done
 refused pin-bad-value "--pin wants auto, on or off, not 'maybe'" $D/echo.js --pin maybe
+# numbers and sizes are digits only (strtoull took "+2" and " 1m")
+refused workers-plus "--workers wants a number from 1 to 256, not '+2'" $D/echo.js --workers +2
+refused max-body-space "--max-body wants a size under 4g (e.g. 10m), not ' 1m'" $D/echo.js --max-body ' 1m'
 
 # ---- a request that finds no sandbox free in time: 503 + Retry-After ----
 if start queue $D/echo.js --workers 1 --queue-timeout 100 --access-log off; then
