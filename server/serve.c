@@ -44,6 +44,18 @@ static int parse_ulong(const char *s, unsigned long long min, unsigned long long
 	return 0;
 }
 
+/* The field of cfg that millisecond option opt sets. */
+static uint32_t *millis_field(struct serve_config *cfg, int opt)
+{
+	switch (opt) {
+	case MICA_OPT_SERVE_TIMEOUT: return &cfg->timeout_ms;
+	case MICA_OPT_QUEUE_TIMEOUT: return &cfg->queue_ms;
+	case MICA_OPT_GRACE: return &cfg->grace_ms;
+	case MICA_OPT_HEADER_TIMEOUT: return &cfg->header_timeout_ms;
+	default: return &cfg->body_timeout_ms;
+	}
+}
+
 /* SIZE: digits with an optional k, m or g (KiB, MiB, GiB; "kb", "mib" too). */
 static int parse_size(const char *s, unsigned long long *out)
 {
@@ -222,40 +234,23 @@ int mica_serve_main(int argc, char **argv)
 			cfg.isolation = (enum serve_isolation)k;
 			break;
 		case MICA_OPT_SERVE_TIMEOUT:
-			if (parse_ulong(optarg, 1, 3600000, &v))
-				return fail(
-				    "--timeout wants milliseconds from 1 to 3600000, not '%s'",
-				    optarg);
-			cfg.timeout_ms = (uint32_t)v;
-			break;
 		case MICA_OPT_QUEUE_TIMEOUT:
-			if (parse_ulong(optarg, 0, 3600000, &v))
-				return fail(
-				    "--queue-timeout wants milliseconds from 0 to 3600000, not "
-				    "'%s'",
-				    optarg);
-			cfg.queue_ms = (uint32_t)v;
-			break;
 		case MICA_OPT_GRACE:
-			if (parse_ulong(optarg, 0, 3600000, &v))
-				return fail(
-				    "--grace wants milliseconds from 0 to 3600000, not '%s'",
-				    optarg);
-			cfg.grace_ms = (unsigned)v;
-			break;
 		case MICA_OPT_HEADER_TIMEOUT:
-		case MICA_OPT_BODY_TIMEOUT:
-			if (parse_ulong(optarg, 1, 3600000, &v))
-				return fail(
-				    c == MICA_OPT_HEADER_TIMEOUT
-					? "--header-timeout wants milliseconds from 1 to "
-					  "3600000, not '%s'"
-					: "--body-timeout wants milliseconds from 1 to 3600000, "
-					  "not '%s'",
-				    optarg);
-			*(c == MICA_OPT_HEADER_TIMEOUT ? &cfg.header_timeout_ms
-						       : &cfg.body_timeout_ms) = (uint32_t)v;
+		case MICA_OPT_BODY_TIMEOUT: {
+			/* milliseconds; 0 is a wait of none, for the waits that may be */
+			unsigned min = c != MICA_OPT_QUEUE_TIMEOUT && c != MICA_OPT_GRACE;
+			if (parse_ulong(optarg, min, 3600000, &v)) {
+				fprintf(stderr,
+					"mica serve: --%s wants milliseconds from %u to 3600000, "
+					"not '%s'\n",
+					mica_cli_options[mica_cli_option_index(c)].name, min,
+					optarg);
+				return MICA_ERR_INVALID;
+			}
+			*millis_field(&cfg, c) = (uint32_t)v;
 			break;
+		}
 		case MICA_OPT_SERVE_MEMORY:
 			if (parse_ulong(optarg, 16, 2048, &v))
 				return fail("--memory wants MiB from 16 to 2048, not '%s'", optarg);

@@ -70,7 +70,7 @@ struct serve_config {
 	uint32_t header_timeout_ms; /* a request line and headers must arrive in this time */
 	uint32_t body_timeout_ms;   /* and then its body in this time: else 408 */
 	const int *down;	    /* /healthz says 503 while *down (starting, stopping) */
-	unsigned grace_ms;	    /* SIGTERM: how long requests in flight may finish */
+	uint32_t grace_ms;	    /* SIGTERM: how long requests in flight may finish */
 	const char *access_log;
 	int dev; /* error bodies carry the JavaScript stack */
 	/* outbound fetch(): --allow-fetch origins, --max-subrequests */
