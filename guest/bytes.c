@@ -230,9 +230,9 @@ done:
 	return out;
 }
 
-/* utf8(s): s in UTF-8 (a Uint8Array), a lone surrogate as U+FFFD, as
+/* encode(s): s in UTF-8 (a Uint8Array), a lone surrogate as U+FFFD, as
  * TextEncoder.encode() has it. */
-static JSValue js_utf8(JSContext *c, JSValueConst this_val, int argc, JSValueConst *argv)
+static JSValue js_utf8_encode(JSContext *c, JSValueConst this_val, int argc, JSValueConst *argv)
 {
 	(void)this_val, (void)argc;
 	size_t n;
@@ -267,6 +267,124 @@ static JSValue js_utf8(JSContext *c, JSValueConst this_val, int argc, JSValueCon
 	return r;
 }
 
+/* The Encoding standard's UTF-8 decoder over p[0..n), each maximal subpart
+ * of an ill-formed sequence one U+FFFD (as EF BF BD): writes the UTF-8 to out
+ * when out is not NULL (at most 3n bytes) and returns its length. *bad: 1 if
+ * there was an error. *held: with stream, the bytes of a sequence the end cut
+ * short (the caller puts them before the next chunk's); without, that
+ * sequence is an error too. The output is valid UTF-8 without surrogates,
+ * which JS_NewStringLen takes as it is. */
+static size_t utf8_decode(const uint8_t *p, size_t n, uint8_t *out, int stream, int *bad,
+			  size_t *held)
+{
+	size_t i = 0, o = 0, start = 0;
+	unsigned need = 0, seen = 0, lo = 0x80, hi = 0xbf;
+	*bad = 0;
+	while (i < n) {
+		unsigned b = p[i];
+		if (need == 0) {
+			start = i++;
+			if (b < 0x80) {
+				if (out)
+					out[o] = (uint8_t)b;
+				o++;
+				continue;
+			}
+			if (b >= 0xc2 && b <= 0xdf) {
+				need = 1;
+			} else if (b >= 0xe0 && b <= 0xef) {
+				lo = b == 0xe0 ? 0xa0 : 0x80;
+				hi = b == 0xed ? 0x9f : 0xbf;
+				need = 2;
+			} else if (b >= 0xf0 && b <= 0xf4) {
+				lo = b == 0xf0 ? 0x90 : 0x80;
+				hi = b == 0xf4 ? 0x8f : 0xbf;
+				need = 3;
+			} else {
+				goto error; /* the byte is consumed */
+			}
+			continue;
+		}
+		if (b < lo || b > hi)
+			goto error; /* not consumed: read again after the U+FFFD */
+		i++;
+		lo = 0x80, hi = 0xbf;
+		if (++seen < need)
+			continue;
+		if (out)
+			memcpy(out + o, p + start, need + 1);
+		o += need + 1;
+		need = seen = 0;
+		continue;
+	error:
+		*bad = 1;
+		if (out)
+			memcpy(out + o, "\xef\xbf\xbd", 3);
+		o += 3;
+		need = seen = 0;
+		lo = 0x80, hi = 0xbf;
+	}
+	*held = 0;
+	if (need && stream) {
+		*held = n - start;
+	} else if (need) {
+		*bad = 1;
+		if (out)
+			memcpy(out + o, "\xef\xbf\xbd", 3);
+		o += 3;
+	}
+	return o;
+}
+
+/* decode(bytes, fatal, stream): bytes (UTF-8) as a string, as
+ * TextDecoder.decode() has it (a BOM is kept: that is the caller's). With
+ * stream, [string, held]: the last held bytes began a sequence the end cut
+ * short, and are not in the string. fatal: a TypeError where a U+FFFD would
+ * go. */
+static JSValue js_utf8_decode(JSContext *c, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+	(void)this_val, (void)argc;
+	size_t n, held;
+	int bad;
+	const uint8_t *p = bytes_of(c, argv[0], &n);
+	if (!p)
+		return JS_EXCEPTION;
+	int fatal = JS_ToBool(c, argv[1]), stream = JS_ToBool(c, argv[2]);
+	size_t len = utf8_decode(p, n, NULL, stream, &bad, &held);
+	if (bad && fatal)
+		return JS_ThrowTypeError(c, "The encoded data was not valid for encoding utf-8");
+	JSValue s;
+	if (!bad) {
+		s = JS_NewStringLen(c, (const char *)p, len);
+	} else {
+		uint8_t *u = js_malloc(c, len);
+		if (!u)
+			return JS_EXCEPTION;
+		utf8_decode(p, n, u, stream, &bad, &held);
+		s = JS_NewStringLen(c, (const char *)u, len);
+		js_free(c, u);
+	}
+	if (!stream || JS_IsException(s))
+		return s;
+	JSValue pair = JS_NewArray(c);
+	if (JS_IsException(pair)) {
+		JS_FreeValue(c, s);
+		return pair;
+	}
+	if (JS_DefinePropertyValueUint32(c, pair, 0, s, JS_PROP_C_W_E) < 0 ||
+	    JS_DefinePropertyValueUint32(c, pair, 1, JS_NewInt64(c, (int64_t)held), JS_PROP_C_W_E) <
+		0) {
+		JS_FreeValue(c, pair);
+		return JS_EXCEPTION;
+	}
+	return pair;
+}
+
+static const JSCFunctionListEntry utf8_funcs[] = {
+    JS_CFUNC_DEF("encode", 1, js_utf8_encode),
+    JS_CFUNC_DEF("decode", 3, js_utf8_decode),
+};
+
 static const JSCFunctionListEntry latin1_funcs[] = {
     JS_CFUNC_DEF("head", 3, js_head),
     JS_CFUNC_DEF("frame", 5, js_frame),
@@ -274,10 +392,8 @@ static const JSCFunctionListEntry latin1_funcs[] = {
 
 int mica_bytes_prepare_web(JSContext *c, JSValueConst global)
 {
-	return JS_SetPropertyStr(c, global, "__mica_utf8",
-				 JS_NewCFunction(c, js_utf8, "__mica_utf8", 1)) < 0
-		   ? -1
-		   : 0;
+	return mica_define_natives(c, global, "__mica_utf8", utf8_funcs,
+				   sizeof(utf8_funcs) / sizeof(utf8_funcs[0]));
 }
 
 int mica_bytes_prepare_fetch(JSContext *c, JSValueConst global)

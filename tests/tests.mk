@@ -20,26 +20,16 @@ $(TESTD)/test_console_js: tests/unit/test_console_js.c $(NATIVE_QJS_OBJS) $(NATI
 	@mkdir -p $(@D)
 	$(CC) $(HOST_CFLAGS) $(HOST_LDFLAGS) -isystem $(QJS) -o $@ $^ -lm -ldl $(HOST_LDLIBS)
 
-$(TESTD)/test_web_js: tests/unit/test_console_js.c $(NATIVE_QJS_OBJS) $(NATIVED)/quickjs-libc.o \
-		     $(GUESTD)/web.full.js
+# web.js's unit tests, and fetch.js's (after web.js, as the guest has them;
+# test_events and test_streams also run under node 20:
+# tests/js_unit/check-node.sh), in native QuickJS with the guest's natives
+# for web.js (guest/bytes.c).
+$(TESTD)/test_web_js $(TESTD)/test_fetch_js $(TESTD)/test_events_js $(TESTD)/test_streams_js: \
+		$(TESTD)/test_%_js: tests/unit/test_console_js.c guest/bytes.c guest/runtime.h \
+		$(NATIVE_QJS_OBJS) $(NATIVED)/quickjs-libc.o $(GUESTD)/web.full.js $(GUESTD)/fetch.full.js
 	@mkdir -p $(@D)
-	$(CC) $(HOST_CFLAGS) $(HOST_LDFLAGS) -isystem $(QJS) -DTEST_JS='"tests/js_unit/test_web.js"' \
-		-DGLUE_JS='"$(GUESTD)/web.full.js"' -o $@ $(filter-out %.js,$^) -lm -ldl $(HOST_LDLIBS)
-
-# fetch.js's unit tests, in native QuickJS after web.js (as the guest has it).
-$(TESTD)/test_fetch_js: tests/unit/test_console_js.c $(NATIVE_QJS_OBJS) $(NATIVED)/quickjs-libc.o \
-		       $(GUESTD)/web.full.js $(GUESTD)/fetch.full.js
-	@mkdir -p $(@D)
-	$(CC) $(HOST_CFLAGS) $(HOST_LDFLAGS) -isystem $(QJS) -DTEST_JS='"tests/js_unit/test_fetch.js"' \
-		-DGLUE_JS='"$(GUESTD)/web.full.js"' -o $@ $(filter-out %.js,$^) -lm -ldl $(HOST_LDLIBS)
-
-# fetch.js's events and streams, the same way (also run by node 20:
-# tests/js_unit/check-node.sh).
-$(TESTD)/test_events_js $(TESTD)/test_streams_js: $(TESTD)/test_%_js: tests/unit/test_console_js.c $(NATIVE_QJS_OBJS) \
-		$(NATIVED)/quickjs-libc.o $(GUESTD)/web.full.js $(GUESTD)/fetch.full.js
-	@mkdir -p $(@D)
-	$(CC) $(HOST_CFLAGS) $(HOST_LDFLAGS) -isystem $(QJS) -DTEST_JS='"tests/js_unit/test_$*.js"' \
-		-DGLUE_JS='"$(GUESTD)/web.full.js"' -o $@ $(filter-out %.js,$^) -lm -ldl $(HOST_LDLIBS)
+	$(CC) $(HOST_CFLAGS) $(HOST_LDFLAGS) -isystem $(QJS) -DMICA_NATIVES -DTEST_JS='"tests/js_unit/test_$*.js"' \
+		-DGLUE_JS='"$(GUESTD)/web.full.js"' -o $@ $(filter-out %.js %.h,$^) -lm -ldl $(HOST_LDLIBS)
 
 # Module files: host/modules.c's internals, both resolution paths.
 $(TESTD)/test_modules: tests/unit/test_modules.c tests/harness.h host/modules.h $(BUILD)/libmica.a

@@ -8,9 +8,9 @@
  *   structuredClone, queueMicrotask, performance.
  * Contract with the C side: if the native global `__mica_hrtime()` (a
  * monotonic clock, nanoseconds as a Number) exists, it is captured for
- * `performance` and deleted; otherwise Date.now() is used. The same for
- * `__mica_utf8(string)` (its UTF-8 as a Uint8Array, lone surrogates as
- * U+FFFD), for TextEncoder; otherwise it is done in JavaScript.
+ * `performance` and deleted; otherwise Date.now() is used. The native global
+ * `__mica_utf8` ({encode, decode}: guest/bytes.c) is required: taken for
+ * TextEncoder, TextDecoder and URLs, and deleted.
  *
  * Specs followed: WHATWG Encoding (UTF-8 only), HTML (forgiving-base64,
  * structured clone, microtasks), WHATWG URL (the 2025 text, as implemented by
@@ -143,114 +143,16 @@
     const d = s.charCodeAt(i + 1);
     return c <= 0xDBFF && (d & 0xFC00) === 0xDC00 ? 0x10000 + ((c - 0xD800) << 10) + (d - 0xDC00) : 0xFFFD;
   }
-  // UTF-8 natively where the guest has it (bytes.c, taken and deleted);
-  // the same in JavaScript elsewhere
-  let nativeUtf8;
-  if (ObjectPrototypeHasOwnProperty(G, '__mica_utf8')) {
-    nativeUtf8 = G.__mica_utf8;
-    try { delete G.__mica_utf8; } catch {}
-  }
-  function utf8Encode(s) {
-    if (nativeUtf8 !== undefined) return nativeUtf8(s);
-    const n = s.length;
-    const ascii = new Uint8Array(n);
-    let i = 0;
-    for (; i < n; i++) {
-      const c = s.charCodeAt(i);
-      if (c >= 0x80) break;
-      ascii[i] = c;
-    }
-    if (i === n) return ascii;
-    let len = i;
-    for (let j = i; j < n; j++) {
-      const c = s.charCodeAt(j);
-      if (c < 0x80) len++;
-      else if (c < 0x800) len += 2;
-      else if (c <= 0xDBFF && c >= 0xD800 && (s.charCodeAt(j + 1) & 0xFC00) === 0xDC00) { len += 4; j++; }
-      else len += 3;
-    }
-    const out = new Uint8Array(len);
-    out.set(ascii.subarray(0, i));
-    for (let o = i; i < n; i++) {
-      const c = scalarAt(s, i);
-      o = putUtf8(out, o, c);
-      if (c > 0xFFFF) i++;
-    }
-    return out;
-  }
-
-  // The Encoding standard's UTF-8 decoder, streaming: `st` keeps a partial
-  // sequence between calls. Each maximal subpart of an ill-formed sequence
-  // becomes one U+FFFD (or a TypeError when fatal).
-  const newDecoderState = () => ({ need: 0, seen: 0, cp: 0, lo: 0x80, hi: 0xBF });
-  function utf8Decode(st, bytes, flush, fatal) {
-    const n = bytes.length;
-    let i = 0;
-    let head = '';
-    if (st.need === 0) { // ASCII prefix, straight from the bytes
-      while (i < n && bytes[i] < 0x80) i++;
-      if (i === n) return n === 0 ? '' : codesToString(bytes, 0, n);
-      if (i > 0) head = codesToString(bytes, 0, i);
-    }
-    const out = new Uint16Array(n - i + 2);
-    let o = 0;
-    let { need, seen, cp, lo, hi } = st;
-    const error = () => {
-      need = seen = cp = 0;
-      lo = 0x80;
-      hi = 0xBF;
-      if (fatal) {
-        ObjectAssign(st, newDecoderState());
-        throw new TypeError('The encoded data was not valid for encoding utf-8');
-      }
-      out[o++] = 0xFFFD;
-    };
-    while (i < n) {
-      const b = bytes[i];
-      if (need === 0) {
-        i++;
-        if (b < 0x80) {
-          out[o++] = b;
-        } else if (b >= 0xC2 && b <= 0xDF) {
-          need = 1;
-          cp = b & 0x1F;
-        } else if (b >= 0xE0 && b <= 0xEF) {
-          if (b === 0xE0) lo = 0xA0;
-          else if (b === 0xED) hi = 0x9F;
-          need = 2;
-          cp = b & 0xF;
-        } else if (b >= 0xF0 && b <= 0xF4) {
-          if (b === 0xF0) lo = 0x90;
-          else if (b === 0xF4) hi = 0x8F;
-          need = 3;
-          cp = b & 0x7;
-        } else {
-          error();
-        }
-      } else if (b < lo || b > hi) {
-        error(); // the byte is not consumed: it is read again after the U+FFFD
-      } else {
-        i++;
-        lo = 0x80;
-        hi = 0xBF;
-        cp = (cp << 6) | (b & 0x3F);
-        if (++seen === need) {
-          if (cp > 0xFFFF) {
-            out[o++] = 0xD7C0 + (cp >> 10);
-            out[o++] = 0xDC00 + (cp & 0x3FF);
-          } else {
-            out[o++] = cp;
-          }
-          need = seen = cp = 0;
-        }
-      }
-    }
-    if (flush && need !== 0) error();
-    ObjectAssign(st, { need, seen, cp, lo, hi });
-    return head + codesToString(out, 0, o);
-  }
+  // UTF-8 both ways, natively (bytes.c; the interpreter took 40-100 ns a
+  // byte): encode(s) -> Uint8Array, lone surrogates as U+FFFD;
+  // decode(bytes, fatal, stream) -> string, or with stream [string, held]
+  // (the last held bytes began a sequence the chunk cut short).
+  const nativeUtf8 = G.__mica_utf8;
+  try { delete G.__mica_utf8; } catch {}
+  const utf8Encode = nativeUtf8.encode;
+  const utf8DecodeNative = nativeUtf8.decode;
   // UTF-8 decode without BOM, replacing errors (URL percent-decoding).
-  const utf8DecodeBytes = (bytes) => utf8Decode(newDecoderState(), bytes, true, false);
+  const utf8DecodeBytes = (bytes) => utf8DecodeNative(bytes, false, false);
 
   const isArrayBuffer = (v) => isBrand(ArrayBufferByteLength, v);
   const isSharedArrayBuffer = (v) => SharedArrayBufferByteLength !== null && isBrand(SharedArrayBufferByteLength, v);
@@ -304,7 +206,7 @@
   class TextDecoder {
     #fatal;
     #ignoreBOM;
-    #state = newDecoderState();
+    #held = null; // the bytes of a sequence the last chunk cut short
     #doNotFlush = false;
     #bomSeen = false;
     constructor(label = 'utf-8', options = undefined) {
@@ -318,14 +220,29 @@
     get fatal() { return this.#fatal; }
     get ignoreBOM() { return this.#ignoreBOM; }
     decode(input = undefined, options = undefined) {
-      const bytes = input === undefined ? new Uint8Array(0) : bytesOf(input, 'TextDecoder.decode');
+      let bytes = input === undefined ? new Uint8Array(0) : bytesOf(input, 'TextDecoder.decode');
       const stream = !!dict(options, 'TextDecoder.decode').stream;
       if (!this.#doNotFlush) {
-        this.#state = newDecoderState();
+        this.#held = null;
         this.#bomSeen = false;
       }
       this.#doNotFlush = stream;
-      let s = utf8Decode(this.#state, bytes, !stream, this.#fatal);
+      const held = this.#held;
+      this.#held = null; // also after a fatal error: the decoder starts over
+      if (held !== null) {
+        const joined = new Uint8Array(held.length + bytes.length);
+        joined.set(held);
+        joined.set(bytes, held.length);
+        bytes = joined;
+      }
+      let s;
+      if (stream) {
+        const [t, rest] = utf8DecodeNative(bytes, this.#fatal, true);
+        if (rest > 0) this.#held = bytes.slice(bytes.length - rest);
+        s = t;
+      } else {
+        s = utf8DecodeNative(bytes, this.#fatal, false);
+      }
       if (!this.#ignoreBOM && !this.#bomSeen && s.length > 0) {
         this.#bomSeen = true;
         if (s.charCodeAt(0) === 0xFEFF) s = s.slice(1);

@@ -25,6 +25,7 @@ const symbolsBefore = Object.getOwnPropertySymbols(globalThis).length;
 let fakeNs = 5e9; // the native monotonic clock, in nanoseconds
 globalThis.__mica_hrtime = () => fakeNs;
 const dateBeforeLoad = Date.now();
+const natives = globalThis.__mica_utf8; // the guest's (bytes.c): web.js takes it
 std.loadScript(webPath);
 const namesAfter = Object.getOwnPropertyNames(globalThis);
 
@@ -196,6 +197,25 @@ const esc = (s) => String(JSON.stringify(s)).replace(/[^\x20-\x7e]/g, (c) => `\\
   eq('stream: BOM split across chunks', stream([[0xef], [0xbb], [0xbf, 0x41]]), 'A');
   eq('stream: BOM after empty output', stream([[], [0xef, 0xbb, 0xbf], [0x41]]), 'A');
   eq('stream: fatal truncated at the end', thrown(() => stream([[0xe2]], { fatal: true })), 'TypeError');
+  // every vector split in two at each byte, and byte by byte, as it is whole
+  for (const [name, bytes, expected] of vectors) {
+    if (expected.charCodeAt(0) === 0xfeff || bytes[0] === 0xef) continue; // BOMs: above
+    let same = stream(bytes.map((b) => [b])) === expected;
+    for (let k = 0; k <= bytes.length; k++) same = same && stream([bytes.slice(0, k), bytes.slice(k)]) === expected;
+    eq(`stream: ${name} split anywhere`, same, true);
+  }
+  {
+    const d = new TextDecoder('utf-8', { fatal: true });
+    const parts = [d.decode(new Uint8Array([0x61, 0xe2]), { stream: true })];
+    parts.push(thrown(() => d.decode(new Uint8Array([0x82, 0x41]), { stream: true })));
+    parts.push(d.decode(new Uint8Array([0x62])));
+    eq('stream: fatal error, then the decoder starts over', parts.join('|'), 'a|TypeError|b');
+    const held = new Uint8Array([0x41, 0xe2, 0x82]);
+    const d2 = new TextDecoder();
+    const a = d2.decode(held, { stream: true });
+    held.fill(0x5a); // the held bytes were copied
+    eq('stream: the held bytes are a copy', a + d2.decode(new Uint8Array([0xac])), 'A\u20ac');
+  }
   {
     const d = new TextDecoder();
     const parts = [d.decode(new Uint8Array([0xe2]), { stream: true }), d.decode(), d.decode(new Uint8Array([0x82]))];
@@ -1124,6 +1144,7 @@ const SETTER_CASES = [
     try {
       eq('order, and an exception does not stop the queue', log.join(','), 'p1,q1:true:0,q2,p2');
       // Last: loading web.js without __mica_hrtime falls back to Date.now().
+      globalThis.__mica_utf8 = natives;
       std.loadScript(webPath);
       const a = performance.now();
       eq('Date.now() fallback', typeof a === 'number' && a >= 0 && performance.now() >= a, true);

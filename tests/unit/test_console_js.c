@@ -2,6 +2,8 @@
  * Runs the unit tests of one of the guest's JavaScript parts (console.js by
  * default, or what TEST_JS and GLUE_JS name at build time) in native
  * QuickJS with the std module (like `qjs --std`).
+ * With MICA_NATIVES, the natives web.js takes are defined first, from the
+ * guest's own source.
  * Usage: test_console_js [TEST.js GLUE.js]
  */
 #include <stdio.h>
@@ -9,6 +11,34 @@
 
 #include "quickjs-libc.h"
 #include "quickjs.h"
+
+#ifdef MICA_NATIVES
+/* The guest's natives for web.js (guest/bytes.c, compiled in), and the two
+ * helpers of the guest's it uses, as the guest has them. */
+int mica_bytes_prepare_web(JSContext *c, JSValueConst global);
+
+JSValue mica_new_bytes(JSContext *c, const void *p, size_t len)
+{
+	JSValue global = JS_GetGlobalObject(c);
+	JSValue ctor = JS_GetPropertyStr(c, global, "Uint8Array");
+	JSValue ab = JS_NewArrayBufferCopy(c, p, len);
+	JSValue u8 = JS_IsException(ab) ? ab : JS_CallConstructor(c, ctor, 1, &ab);
+	JS_FreeValue(c, ab);
+	JS_FreeValue(c, ctor);
+	JS_FreeValue(c, global);
+	return u8;
+}
+
+int mica_define_natives(JSContext *c, JSValueConst global, const char *name,
+			const JSCFunctionListEntry *fns, int count)
+{
+	JSValue native = JS_NewObject(c);
+	if (JS_IsException(native))
+		return -1;
+	JS_SetPropertyFunctionList(c, native, fns, count);
+	return JS_SetPropertyStr(c, global, name, native) < 0 ? -1 : 0;
+}
+#endif
 
 static int eval(JSContext *ctx, const char *src, const char *name, int flags)
 {
@@ -48,6 +78,13 @@ int main(int argc, char **argv)
 		 "globalThis.os = os;",
 		 "<init>", JS_EVAL_TYPE_MODULE))
 		return 2;
+#ifdef MICA_NATIVES
+	JSValue global = JS_GetGlobalObject(ctx);
+	int natives = mica_bytes_prepare_web(ctx, global);
+	JS_FreeValue(ctx, global);
+	if (natives < 0)
+		return 2;
+#endif
 	size_t len;
 	uint8_t *src = js_load_file(ctx, &len, argv[1]);
 	if (!src) {
