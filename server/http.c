@@ -122,6 +122,27 @@ static size_t body_budget(const struct serve_config *cfg)
 	return cfg->max_body * 4 > (256u << 20) ? cfg->max_body * 4 : (256u << 20);
 }
 
+/* 1 if [at, end) (within a read that starts at start) holds the rest of a method that llhttp does not know but
+ * that is well formed: a token (RFC 9110 5.6.2) and the space after it.
+ * What llhttp took of it before at matched a method it knows, so was token
+ * too. RFC 9110 9.1: an unknown method is a 501, not a malformed request. A
+ * method cut by the end of this read is taken as malformed. */
+static int tchar(char b)
+{
+	return isalnum((unsigned char)b) || (b && strchr("!#$%&'*+-.^_`|~", b));
+}
+
+static int method_is_token(const char *at, const char *start, const char *end)
+{
+	if (!at || at < start || at >= end)
+		return 0;
+	const char *p = at;
+	while (p < end && tchar(*p))
+		p++;
+	/* "GE ": llhttp stops at the space */
+	return p < end && *p == ' ' && (p > at || (at > start && tchar(at[-1])));
+}
+
 static void conn_close(struct conn *c);
 static void conn_flush(struct conn *c);
 static void conn_feed(struct conn *c, const char *data, size_t len);
@@ -1046,6 +1067,9 @@ static void conn_feed(struct conn *c, const char *data, size_t len)
 	}
 	if (e == HPE_PAUSED_H2_UPGRADE) /* an HTTP/2 client's preface */
 		refuse(c, 505, "only HTTP/1.0 and HTTP/1.1 are served");
+	else if (e == HPE_INVALID_METHOD && !c->stop_input &&
+		 method_is_token(llhttp_get_error_pos(&c->parser), data, data + len))
+		refuse(c, 501, "the method is not implemented");
 	else if (!c->stop_input) { /* else a callback refused it already */
 		/* llhttp's reasons are static text, as r->error must be */
 		const char *reason = llhttp_get_error_reason(&c->parser);

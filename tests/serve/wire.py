@@ -28,7 +28,7 @@ snapshot-stale snapshot-corrupt stream-chunked stream-http10 stream-cut stream-h
 stream-then-next stream-slow-reader stream-back-pressure rs-progressive rs-pull-cancelled
 upgrade-after-pipeline half-close-queued fold-empty-te fold-empty-host strict-chunk-crlf
 strict-header-name strict-target-tab http10-no-continue announce-holds-nothing refused-logged-once
-streams-at-once host-bad url-normal value-ows""".split()
+streams-at-once host-bad url-normal value-ows unknown-method unknown-method-pipelined""".split()
 T = Tally()
 ok, bad, check = T.ok, T.bad, T.check
 ERRPATH = []  # the main server's stderr
@@ -305,6 +305,12 @@ def run(port):
     check("te-gzip", statuses(exchange(
         port, b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n")),
         [501])
+    # RFC 9110 9.1: a method llhttp does not know is a 501 when it is a token
+    check("unknown-method", [statuses(exchange(port, m + b" / HTTP/1.1\r\nHost: x\r\n\r\n"))
+                             for m in (b"QUERY", b"get", b"PROPFOO", b"GE", b"FO@", b"\x01\x02")],
+          [[501], [501], [501], [501], [400], [400]])
+    check("unknown-method-pipelined", statuses(exchange(
+        port, get("/") + b"BREW / HTTP/1.1\r\nHost: x\r\n\r\n" + get("/"))), [200, 501])
     raw = exchange(port, get("/", "X-Empty:\r\nX-B: b\r\nConnection: close\r\n"))
     r = responses(raw)
     h = json.loads(r[0][2])["headers"] if r and r[0][0] == 200 else {}
