@@ -64,7 +64,8 @@ static const struct mica_cli_option options[] = {
      "a FILE.js given must be in DIR. Without it only host: modules can be imported"},
     {"snapshot", 0, 's', "SNAP", NULL, 'f', RUN | SERVE,
      "run: start from a snapshot file instead of FILE.js; serve: a start-up cache, FILE.js "
-     "evaluated: used while newer than FILE.js, else made again"},
+     "evaluated: used while newer than FILE.js and the files under --modules, and of "
+     "--memory's size; else made again"},
     {"output", 'o', 'o', "FILE", NULL, 'f', SNAPSHOT | COMPILE,
      "snapshot, compile: the file to write"},
     {"repeat", 0, 'n', "N", NULL, 0, RUN,

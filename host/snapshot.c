@@ -80,6 +80,11 @@ void mica_snapshot_free(mica_snapshot *s)
 	free(s);
 }
 
+void mica_snapshot_limits(const mica_snapshot *snap, mica_limits *limits)
+{
+	*limits = snap->limits;
+}
+
 /* The snapshot's host functions, bound to rt's callbacks by name. */
 static int bind_hostfns(mica_sandbox *sb, const mica_runtime *rt, const mica_snapshot *s,
 			mica_error *err)

@@ -336,6 +336,10 @@ mica_snapshot *mica_snapshot_take(mica_sandbox *sb, mica_error *err);
  * this is safe while they live. NULL is ignored. */
 void mica_snapshot_free(mica_snapshot *snap);
 
+/* The limits snap was captured with, which every sandbox made from it has
+ * (mica_sandbox_set_timeout aside): its memory size among them. */
+void mica_snapshot_limits(const mica_snapshot *snap, mica_limits *limits);
+
 /* A new sandbox that resumes snap: its memory maps the snapshot copy-on-write
  * (only pages it writes become its own) and it gets fresh entropy and the
  * current time. rt must have registered every host function snap uses. */

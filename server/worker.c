@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <fts.h>
 #include <limits.h>
 #include <sched.h>
 #include <signal.h>
@@ -487,23 +488,74 @@ static unsigned char *init_frame(const struct serve_config *cfg, const char *nam
 	return f;
 }
 
+static int later(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec > b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec > b->tv_nsec);
+}
+
+/* A file under dir changed after snap was made (by mtime; snap itself
+ * excluded, when it is there): its path, to free; else NULL. Any file: an
+ * import may name any. */
+static char *changed_under(const char *dir, const struct stat *snap)
+{
+	char *paths[] = {(char *)dir, NULL};
+	FTS *f = fts_open(paths, FTS_PHYSICAL | FTS_NOCHDIR, NULL);
+	if (!f)
+		return strdup(dir);
+	char *which = NULL;
+	FTSENT *e;
+	while (!which && (e = fts_read(f)))
+		if (e->fts_info == FTS_F && later(&e->fts_statp->st_mtim, &snap->st_mtim) &&
+		    (e->fts_statp->st_ino != snap->st_ino || e->fts_statp->st_dev != snap->st_dev))
+			which = strdup(e->fts_path);
+	fts_close(f);
+	return which;
+}
+
+/* 1 if SNAP no longer holds what FILE.js and its imports under --modules
+ * would make, with the reason on stderr (or FILE.js is gone: loading it
+ * says why). */
+static int cache_stale(const struct serve_config *cfg, const struct stat *snap)
+{
+	struct stat file;
+	if (stat(cfg->file, &file))
+		return 1;
+	char *which = NULL;
+	if (later(&file.st_mtim, &snap->st_mtim))
+		which = strdup(cfg->file);
+	else if (cfg->modules)
+		which = changed_under(cfg->modules, snap);
+	if (which)
+		fprintf(stderr, "mica serve: --snapshot %s is older than %s: making it again\n",
+			cfg->snapshot, which);
+	int stale = which != NULL;
+	free(which);
+	return stale;
+}
+
 /* --snapshot SNAP, a start-up cache: FILE.js evaluated (before env is
  * given, which is applied at every start). A sandbox from it while it is
- * newer than FILE.js and loads; else NULL, and FILE.js is evaluated. */
+ * newer than FILE.js and everything under --modules, loads and has
+ * --memory; else NULL, and FILE.js is evaluated. */
 static mica_sandbox *from_cache(struct serve_workers *w, mica_error *err)
 {
 	const struct serve_config *cfg = w->cfg;
-	struct stat snap, file;
-	if (stat(cfg->snapshot, &snap) || stat(cfg->file, &file))
+	struct stat snap;
+	if (stat(cfg->snapshot, &snap) || cache_stale(cfg, &snap))
 		return NULL;
-	if (snap.st_mtim.tv_sec < file.st_mtim.tv_sec ||
-	    (snap.st_mtim.tv_sec == file.st_mtim.tv_sec &&
-	     snap.st_mtim.tv_nsec < file.st_mtim.tv_nsec)) {
-		fprintf(stderr, "mica serve: --snapshot %s is older than %s: making it again\n",
-			cfg->snapshot, cfg->file);
-		return NULL;
-	}
 	mica_snapshot *from = mica_snapshot_load(w->rt, cfg->snapshot, err);
+	mica_limits lim;
+	if (from) {
+		mica_snapshot_limits(from, &lim);
+		if (lim.memory_bytes != cfg->memory_mb << 20) {
+			fprintf(stderr,
+				"mica serve: --snapshot %s has %zu MiB of guest memory, not "
+				"--memory %zu: making it again\n",
+				cfg->snapshot, lim.memory_bytes >> 20, cfg->memory_mb);
+			mica_snapshot_free(from);
+			return NULL;
+		}
+	}
 	mica_sandbox *sb = from ? mica_sandbox_from_snapshot(w->rt, from, err) : NULL;
 	mica_snapshot_free(from);
 	if (!sb) {

@@ -378,6 +378,18 @@ TEST(limits_round_trip)
 	free(f);
 	b = mica_snapshot_load(rt, tpath("lim.msnap"), &err);
 	CHECK(b, "load: %s", err.message);
+	if (b) { /* what mica_snapshot_limits says of the file, and of the one taken */
+		mica_limits got, taken;
+		mica_snapshot_limits(b, &got);
+		mica_snapshot_limits(a, &taken);
+		CHECK(got.memory_bytes == 40 * MIB && got.stack_bytes == 256 * 1024 &&
+			  got.heap_bytes == 20 * MIB && got.output_bytes == 12345 &&
+			  got.timeout_ms == 4321 && taken.memory_bytes == got.memory_bytes &&
+			  taken.heap_bytes == got.heap_bytes,
+		      "mica_snapshot_limits: %zu MiB, stack %zu, heap %zu, output %zu, %u ms",
+		      got.memory_bytes >> 20, got.stack_bytes, got.heap_bytes, got.output_bytes,
+		      (unsigned)got.timeout_ms);
+	}
 	mica_sandbox *sb = b ? clone_of(rt, b) : NULL;
 	if (sb) {
 		CHECK_RESULT(sb, "tick", "null", "1");

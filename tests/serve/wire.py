@@ -6,6 +6,7 @@ N skipped" (tests/run.sh counts it). The backend is MICA_BACKEND's."""
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -28,7 +29,8 @@ snapshot-stale snapshot-corrupt stream-chunked stream-http10 stream-cut stream-h
 stream-then-next stream-slow-reader stream-back-pressure rs-progressive rs-pull-cancelled
 upgrade-after-pipeline half-close-queued fold-empty-te fold-empty-host strict-chunk-crlf
 strict-header-name strict-target-tab http10-no-continue announce-holds-nothing refused-logged-once
-streams-at-once host-bad url-normal value-ows unknown-method unknown-method-pipelined""".split()
+streams-at-once host-bad url-normal value-ows unknown-method unknown-method-pipelined
+snapshot-memory snapshot-module-changed""".split()
 T = Tally()
 ok, bad, check = T.ok, T.bad, T.check
 ERRPATH = []  # the main server's stderr
@@ -596,7 +598,8 @@ def logged_once():
 
 
 def snapshot_cache():
-    """--snapshot SNAP: FILE.js evaluated, cached while newer than FILE.js;
+    """--snapshot SNAP: FILE.js evaluated, cached while newer than FILE.js and
+    what --modules holds, and of --memory's size;
     env is applied at every start."""
     d = tempfile.mkdtemp(prefix="mica-snap-")
     js, snap = os.path.join(d, "h.js"), os.path.join(d, "h.snap")
@@ -634,9 +637,32 @@ def snapshot_cache():
     b4, e4 = serve_once("--env", "V=four")
     check("snapshot-corrupt", ["making it again" in e4, b4.split(" ")[0],
                                os.path.getsize(snap) > 1000], [True, "four", True])
-    for x in os.listdir(d):
-        os.unlink(os.path.join(d, x))
-    os.rmdir(d)
+    os.utime(js, (time.time() - 60, time.time() - 60))
+    serve_once("--env", "V=five")
+    # SNAP keeps its memory size: another --memory makes it again
+    b5, e5 = serve_once("--env", "V=six", "--memory", "32")
+    b6, e6 = serve_once("--env", "V=seven", "--memory", "32")
+    check("snapshot-memory", ["has 64 MiB of guest memory, not --memory 32" in e5,
+                              "from --snapshot" in e6, b6.split(" ")[1:] == b5.split(" ")[1:]],
+          [True, True, True])
+    # an import under --modules changed after SNAP (SNAP itself there, unchanged)
+    m = os.path.join(d, "m")
+    os.mkdir(m)
+    js = os.path.join(m, "h.js")
+    snap = os.path.join(m, "h.snap")
+    with open(os.path.join(m, "lib.js"), "w") as f:
+        f.write("export const at = Math.random();")
+    with open(js, "w") as f:
+        f.write("import { at } from './lib.js'; export default { fetch(req, env) {"
+                " return new Response(env.V + ' ' + at); } };")
+    b7, _ = serve_once("--env", "V=a", "--modules", m)
+    b8, e8 = serve_once("--env", "V=b", "--modules", m)
+    os.utime(os.path.join(m, "lib.js"), (time.time() + 5, time.time() + 5))
+    b9, e9 = serve_once("--env", "V=c", "--modules", m)
+    check("snapshot-module-changed", ["from --snapshot" in e8, b8.split(" ")[1:] == b7.split(" ")[1:],
+                                      "lib.js: making it again" in e9,
+                                      b9.split(" ")[1:] != b7.split(" ")[1:]], [True, True, True, True])
+    shutil.rmtree(d)
 
 
 if __name__ == "__main__":
