@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../cli/slurp.h"
 #include "env.h"
 
 static int is_key(const char *k, size_t n)
@@ -79,33 +80,38 @@ int serve_env_arg(struct serve_env *e, const char *kv, char *why, size_t why_len
 	return 0;
 }
 
-/* One line (without its newline) into e; NULL, or what is wrong with it. */
-static const char *parse_line(struct serve_env *e, char *p, char *end)
+/* The entry at p (a line, or more for a quoted value with newlines in it)
+ * into e; *next: where the next line begins. NULL, or what is wrong. */
+static const char *parse_entry(struct serve_env *e, char *p, char *end, char **next)
 {
-	while (p < end && (*p == ' ' || *p == '\t'))
+	char *eol = memchr(p, '\n', (size_t)(end - p));
+	eol = eol ? eol : end;
+	*next = eol < end ? eol + 1 : end;
+	while (p < eol && (*p == ' ' || *p == '\t'))
 		p++;
-	if (p == end || *p == '#')
+	if (p == eol || *p == '#')
 		return NULL;
-	if (end - p > 7 && !memcmp(p, "export", 6) && (p[6] == ' ' || p[6] == '\t')) {
+	if (eol - p > 7 && !memcmp(p, "export", 6) && (p[6] == ' ' || p[6] == '\t')) {
 		p += 7;
-		while (p < end && (*p == ' ' || *p == '\t'))
+		while (p < eol && (*p == ' ' || *p == '\t'))
 			p++;
 	}
 	char *key = p;
-	while (p < end && *p != '=' && *p != ' ' && *p != '\t')
+	while (p < eol && *p != '=' && *p != ' ' && *p != '\t')
 		p++;
 	size_t key_len = (size_t)(p - key);
-	while (p < end && (*p == ' ' || *p == '\t'))
+	while (p < eol && (*p == ' ' || *p == '\t'))
 		p++;
-	if (p == end || *p != '=')
+	if (p == eol || *p != '=')
 		return "expected KEY=VALUE";
 	if (!is_key(key, key_len))
 		return "the key is not a name ([A-Za-z_][A-Za-z0-9_]*)";
 	p++;
-	while (p < end && (*p == ' ' || *p == '\t'))
+	while (p < eol && (*p == ' ' || *p == '\t'))
 		p++;
 	char *v = p, *out = p;
-	if (p < end && (*p == '\'' || *p == '"')) {
+	if (p < eol && (*p == '\'' || *p == '"')) {
+		/* up to the closing quote, on this line or a later one */
 		char q = *p++;
 		v = out = p;
 		for (;; p++) {
@@ -129,16 +135,19 @@ static const char *parse_line(struct serve_env *e, char *p, char *end)
 			*out++ = *p;
 		}
 		size_t len = (size_t)(out - v);
+		eol = memchr(p, '\n', (size_t)(end - p));
+		eol = eol ? eol : end;
+		*next = eol < end ? eol + 1 : end;
 		p++;
-		while (p < end && (*p == ' ' || *p == '\t'))
+		while (p < eol && (*p == ' ' || *p == '\t'))
 			p++;
-		if (p < end && *p != '#')
+		if (p < eol && *p != '#')
 			return "text after the closing quote";
 		return serve_env_set(e, key, key_len, v, len) ? "out of memory" : NULL;
 	}
 	/* unquoted: up to a ` #` comment, trailing blanks trimmed */
 	char *stop = v;
-	for (; stop < end; stop++)
+	for (; stop < eol; stop++)
 		if (*stop == '#' && stop > v && (stop[-1] == ' ' || stop[-1] == '\t'))
 			break;
 	while (stop > v && (stop[-1] == ' ' || stop[-1] == '\t' || stop[-1] == '\r'))
@@ -149,43 +158,53 @@ static const char *parse_line(struct serve_env *e, char *p, char *end)
 	return serve_env_set(e, key, key_len, v, (size_t)(stop - v)) ? "out of memory" : NULL;
 }
 
+/* The line of p in buf, from 1. */
+static int line_of(const char *buf, const char *p)
+{
+	int n = 1;
+	for (const char *c = buf; c < p; c++)
+		n += *c == '\n';
+	return n;
+}
+
 int serve_env_file(struct serve_env *e, const char *path, char *why, size_t why_len)
 {
 	FILE *f = fopen(path, "rb");
-	if (!f) {
-		snprintf(why, why_len, "cannot read --env-file '%s': %s", path, strerror(errno));
+	size_t len = 0;
+	char *buf = f ? mica_cli_slurp(f, SERVE_ENV_FILE_MAX, &len) : NULL;
+	if (!buf) {
+		snprintf(why, why_len, "cannot read --env-file '%s': %s", path,
+			 errno == EFBIG ? "larger than 1 MiB" : strerror(errno));
+		if (f)
+			fclose(f);
 		return -1;
 	}
-	struct serve_env tmp = {0};
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	int lineno = 0, rc = 0;
-	while ((n = getline(&line, &cap, f)) >= 0) {
-		lineno++;
-		size_t len = (size_t)n;
-		if (len && line[len - 1] == '\n')
-			len--;
-		if (len && line[len - 1] == '\r')
-			len--;
-		if (memchr(line, 0, len)) {
-			snprintf(why, why_len, "%s:%d: a NUL byte", path, lineno);
-			rc = -1;
-			break;
-		}
-		const char *bad = parse_line(&tmp, line, line + len);
-		if (bad) {
-			snprintf(why, why_len, "%s:%d: %s", path, lineno, bad);
-			rc = -1;
-			break;
-		}
-	}
-	if (!rc && ferror(f)) {
-		snprintf(why, why_len, "cannot read --env-file '%s': %s", path, strerror(errno));
-		rc = -1;
-	}
-	free(line);
 	fclose(f);
+	char *nul = memchr(buf, 0, len);
+	if (nul) {
+		snprintf(why, why_len, "%s:%d: a NUL byte", path, line_of(buf, nul));
+		free(buf);
+		return -1;
+	}
+	/* CRLF line ends (in quoted values too) as LF, as dotenv reads them */
+	size_t o = 0;
+	for (size_t i = 0; i < len; i++)
+		if (!(buf[i] == '\r' && i + 1 < len && buf[i + 1] == '\n'))
+			buf[o++] = buf[i];
+	len = o;
+	/* a UTF-8 byte order mark, as some editors begin a file with */
+	char *p = len >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3) ? buf + 3 : buf, *end = buf + len;
+	struct serve_env tmp = {0};
+	int rc = 0;
+	while (!rc && p < end) {
+		char *next;
+		const char *bad = parse_entry(&tmp, p, end, &next);
+		if (bad) {
+			snprintf(why, why_len, "%s:%d: %s", path, line_of(buf, p), bad);
+			rc = -1;
+		}
+		p = next;
+	}
 	for (size_t i = 0; !rc && i < tmp.n; i++)
 		if (serve_env_set(e, tmp.keys[i], strlen(tmp.keys[i]), tmp.values[i],
 				  tmp.value_lens[i])) {
@@ -193,6 +212,7 @@ int serve_env_file(struct serve_env *e, const char *path, char *why, size_t why_
 			rc = -1;
 		}
 	serve_env_free(&tmp);
+	free(buf);
 	return rc;
 }
 
