@@ -230,40 +230,38 @@ done:
 	return out;
 }
 
-/* encode(s): s in UTF-8 (a Uint8Array), a lone surrogate as U+FFFD, as
- * TextEncoder.encode() has it. */
+/* The UTF-8 of v as a string, in a copy (js_free it) of *len bytes, a lone
+ * surrogate as U+FFFD (as TextEncoder has it); NULL with an exception.
+ * QuickJS writes a lone surrogate as its own three bytes (ED A0..BF xx):
+ * U+FFFD's length, and 0xED only ever leads a sequence. */
+static uint8_t *utf8_of(JSContext *c, JSValueConst v, size_t *len)
+{
+	const char *s = JS_ToCStringLen(c, len, v);
+	if (!s)
+		return NULL;
+	uint8_t *u = js_malloc(c, *len + 1);
+	if (u) {
+		memcpy(u, s, *len);
+		for (size_t i = 0; i + 2 < *len; i++)
+			if (u[i] == 0xed && u[i + 1] >= 0xa0) {
+				u[i] = 0xef, u[i + 1] = 0xbf, u[i + 2] = 0xbd;
+				i += 2;
+			}
+	}
+	JS_FreeCString(c, s);
+	return u;
+}
+
+/* utf8encode(s): s in UTF-8, a Uint8Array. */
 static JSValue js_utf8_encode(JSContext *c, JSValueConst this_val, int argc, JSValueConst *argv)
 {
 	(void)this_val, (void)argc;
 	size_t n;
-	/* QuickJS writes a lone surrogate as its own three bytes (ED A0..BF
-	 * xx), U+FFFD's length; s may be the string's own memory: fixed in a
-	 * copy, when there is one (0xED only ever leads a sequence) */
-	const char *s = JS_ToCStringLen(c, &n, argv[0]);
-	if (!s)
+	uint8_t *u = utf8_of(c, argv[0], &n);
+	if (!u)
 		return JS_EXCEPTION;
-	const char *lone = NULL;
-	for (size_t i = 0; i + 2 < n && !lone; i++)
-		if ((unsigned char)s[i] == 0xed && (unsigned char)s[i + 1] >= 0xa0)
-			lone = s + i;
-	JSValue r;
-	if (!lone) {
-		r = mica_new_bytes(c, s, n);
-	} else {
-		uint8_t *u = js_malloc(c, n);
-		r = JS_EXCEPTION;
-		if (u) {
-			memcpy(u, s, n);
-			for (size_t i = (size_t)(lone - s); i + 2 < n; i++)
-				if (u[i] == 0xed && u[i + 1] >= 0xa0) {
-					u[i] = 0xef, u[i + 1] = 0xbf, u[i + 2] = 0xbd;
-					i += 2;
-				}
-			r = mica_new_bytes(c, u, n);
-			js_free(c, u);
-		}
-	}
-	JS_FreeCString(c, s);
+	JSValue r = mica_new_bytes(c, u, n);
+	js_free(c, u);
 	return r;
 }
 
@@ -336,34 +334,39 @@ static size_t utf8_decode(const uint8_t *p, size_t n, uint8_t *out, int stream, 
 	return o;
 }
 
-/* decode(bytes, fatal, stream): bytes (UTF-8) as a string, as
+/* p[0..n) (UTF-8) as a string, as utf8_decode reads it; with stream, *held
+ * as it says. fatal: a TypeError where a U+FFFD would go. */
+static JSValue utf8_string(JSContext *c, const uint8_t *p, size_t n, int fatal, int stream,
+			   size_t *held)
+{
+	int bad;
+	size_t len = utf8_decode(p, n, NULL, stream, &bad, held);
+	if (bad && fatal)
+		return JS_ThrowTypeError(c, "The encoded data was not valid for encoding utf-8");
+	if (!bad)
+		return JS_NewStringLen(c, (const char *)p, len);
+	uint8_t *u = js_malloc(c, len);
+	if (!u)
+		return JS_EXCEPTION;
+	utf8_decode(p, n, u, stream, &bad, held);
+	JSValue s = JS_NewStringLen(c, (const char *)u, len);
+	js_free(c, u);
+	return s;
+}
+
+/* utf8decode(bytes, fatal, stream): bytes (UTF-8) as a string, as
  * TextDecoder.decode() has it (a BOM is kept: that is the caller's). With
  * stream, [string, held]: the last held bytes began a sequence the end cut
- * short, and are not in the string. fatal: a TypeError where a U+FFFD would
- * go. */
+ * short, and are not in the string. */
 static JSValue js_utf8_decode(JSContext *c, JSValueConst this_val, int argc, JSValueConst *argv)
 {
 	(void)this_val, (void)argc;
 	size_t n, held;
-	int bad;
 	const uint8_t *p = bytes_of(c, argv[0], &n);
 	if (!p)
 		return JS_EXCEPTION;
 	int fatal = JS_ToBool(c, argv[1]), stream = JS_ToBool(c, argv[2]);
-	size_t len = utf8_decode(p, n, NULL, stream, &bad, &held);
-	if (bad && fatal)
-		return JS_ThrowTypeError(c, "The encoded data was not valid for encoding utf-8");
-	JSValue s;
-	if (!bad) {
-		s = JS_NewStringLen(c, (const char *)p, len);
-	} else {
-		uint8_t *u = js_malloc(c, len);
-		if (!u)
-			return JS_EXCEPTION;
-		utf8_decode(p, n, u, stream, &bad, &held);
-		s = JS_NewStringLen(c, (const char *)u, len);
-		js_free(c, u);
-	}
+	JSValue s = utf8_string(c, p, n, fatal, stream, &held);
 	if (!stream || JS_IsException(s))
 		return s;
 	JSValue pair = JS_NewArray(c);
@@ -380,9 +383,177 @@ static JSValue js_utf8_decode(JSContext *c, JSValueConst this_val, int argc, JSV
 	return pair;
 }
 
-static const JSCFunctionListEntry utf8_funcs[] = {
-    JS_CFUNC_DEF("encode", 1, js_utf8_encode),
-    JS_CFUNC_DEF("decode", 3, js_utf8_decode),
+static int hex_value(unsigned ch)
+{
+	return ch >= '0' && ch <= '9'		      ? (int)(ch - '0')
+	       : (ch | 32) >= 'a' && (ch | 32) <= 'f' ? (int)((ch | 32) - 'a') + 10
+						      : -1;
+}
+
+/* pctdecode(s): the URL standard's percent-decode of s's UTF-8, then UTF-8
+ * decoded without BOM, errors as U+FFFD (a %XX that is not is kept). */
+static JSValue js_pct_decode(JSContext *c, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+	(void)this_val, (void)argc;
+	size_t n, held, o = 0;
+	uint8_t *u = utf8_of(c, argv[0], &n);
+	if (!u)
+		return JS_EXCEPTION;
+	for (size_t i = 0; i < n; i++) {
+		int h, l;
+		if (u[i] == '%' && i + 2 < n && (h = hex_value(u[i + 1])) >= 0 &&
+		    (l = hex_value(u[i + 2])) >= 0) {
+			u[o++] = (uint8_t)(h << 4 | l);
+			i += 2;
+		} else {
+			u[o++] = u[i];
+		}
+	}
+	JSValue r = utf8_string(c, u, o, 0, 0, &held);
+	js_free(c, u);
+	return r;
+}
+
+/* formencode(s): the application/x-www-form-urlencoded byte serializer over
+ * s's UTF-8: *-._ and alphanumerics as they are, a space as +, the rest
+ * %XX. */
+static JSValue js_form_encode(JSContext *c, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+	(void)this_val, (void)argc;
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n, o = 0;
+	uint8_t *u = utf8_of(c, argv[0], &n);
+	char *out = u ? js_malloc(c, n * 3 + 1) : NULL;
+	if (!out) {
+		js_free(c, u);
+		return JS_EXCEPTION;
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned b = u[i];
+		if ((b >= '0' && b <= '9') || ((b | 32) >= 'a' && (b | 32) <= 'z') || b == '*' ||
+		    b == '-' || b == '.' || b == '_') {
+			out[o++] = (char)b;
+		} else if (b == ' ') {
+			out[o++] = '+';
+		} else {
+			out[o++] = '%';
+			out[o++] = hex[b >> 4];
+			out[o++] = hex[b & 15];
+		}
+	}
+	JSValue r = JS_NewStringLen(c, out, o);
+	js_free(c, out);
+	js_free(c, u);
+	return r;
+}
+
+static const char b64_codes[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* btoa(s): s's characters, each a byte (U+0000..U+00FF), in base64; null if
+ * one is not (web.js throws the DOMException). */
+static JSValue js_btoa(JSContext *c, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+	(void)this_val, (void)argc;
+	size_t n;
+	const char *s = JS_ToCStringLen(c, &n, argv[0]); /* UTF-8 */
+	if (!s)
+		return JS_EXCEPTION;
+	uint8_t *b = js_malloc(c, n + 1); /* the bytes: no more than the UTF-8 */
+	char *out = NULL;
+	JSValue r = JS_EXCEPTION;
+	if (!b)
+		goto done;
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned u = (unsigned char)s[i];
+		if (u >= 0x80) { /* U+0080..U+00FF are C2 xx and C3 xx; the rest is more */
+			if ((u != 0xc2 && u != 0xc3) || i + 1 == n) {
+				r = JS_NULL;
+				goto done;
+			}
+			u = (u & 0x03) << 6 | ((unsigned char)s[++i] & 0x3f);
+		}
+		b[k++] = (uint8_t)u;
+	}
+	out = js_malloc(c, (k + 2) / 3 * 4 + 1);
+	if (!out)
+		goto done;
+	size_t o = 0;
+	for (size_t i = 0; i < k; i += 3) {
+		unsigned x = (unsigned)b[i] << 16 | (i + 1 < k ? (unsigned)b[i + 1] << 8 : 0) |
+			     (i + 2 < k ? b[i + 2] : 0);
+		out[o++] = b64_codes[x >> 18];
+		out[o++] = b64_codes[x >> 12 & 63];
+		out[o++] = i + 1 < k ? b64_codes[x >> 6 & 63] : '=';
+		out[o++] = i + 2 < k ? b64_codes[x & 63] : '=';
+	}
+	r = JS_NewStringLen(c, out, o);
+done:
+	js_free(c, out);
+	js_free(c, b);
+	JS_FreeCString(c, s);
+	return r;
+}
+
+/* atob(s): HTML's forgiving-base64 decode of s, as a string of bytes (one
+ * character each); null where it fails (web.js throws the DOMException). */
+static JSValue js_atob(JSContext *c, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+	(void)this_val, (void)argc;
+	size_t n;
+	const char *s = JS_ToCStringLen(c, &n, argv[0]);
+	if (!s)
+		return JS_EXCEPTION;
+	uint8_t *out = js_malloc(c, n / 4 * 3 + 3);
+	JSValue r = JS_EXCEPTION;
+	if (!out)
+		goto done;
+	/* ASCII whitespace goes; then up to two '=' at the end, when the rest
+	 * is a multiple of 4; then a length of 4k + 1, or anything but the 64
+	 * codes, is a failure */
+	size_t count = 0, pad = 0, o = 0;
+	unsigned acc = 0, bits = 0;
+	r = JS_NULL;
+	for (size_t i = 0; i < n; i++) {
+		unsigned ch = (unsigned char)s[i];
+		if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\f' || ch == '\r')
+			continue;
+		count++;
+		if (ch == '=') {
+			pad++;
+			continue;
+		}
+		int v = ch >= 'A' && ch <= 'Z'	 ? (int)(ch - 'A')
+			: ch >= 'a' && ch <= 'z' ? (int)(ch - 'a') + 26
+			: ch >= '0' && ch <= '9' ? (int)(ch - '0') + 52
+			: ch == '+'		 ? 62
+			: ch == '/'		 ? 63
+						 : -1;
+		if (v < 0 || pad)
+			goto done;
+		acc = acc << 6 | (unsigned)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[o++] = (uint8_t)(acc >> bits);
+		}
+	}
+	if ((pad && (pad > 2 || count % 4)) || (count - pad) % 4 == 1)
+		goto done;
+	r = latin1_string(c, out, o, 0);
+done:
+	js_free(c, out);
+	JS_FreeCString(c, s);
+	return r;
+}
+
+static const JSCFunctionListEntry web_funcs[] = {
+    JS_CFUNC_DEF("utf8encode", 1, js_utf8_encode),
+    JS_CFUNC_DEF("utf8decode", 3, js_utf8_decode),
+    JS_CFUNC_DEF("btoa", 1, js_btoa),
+    JS_CFUNC_DEF("atob", 1, js_atob),
+    JS_CFUNC_DEF("pctdecode", 1, js_pct_decode),
+    JS_CFUNC_DEF("formencode", 1, js_form_encode),
 };
 
 static const JSCFunctionListEntry latin1_funcs[] = {
@@ -392,8 +563,8 @@ static const JSCFunctionListEntry latin1_funcs[] = {
 
 int mica_bytes_prepare_web(JSContext *c, JSValueConst global)
 {
-	return mica_define_natives(c, global, "__mica_utf8", utf8_funcs,
-				   sizeof(utf8_funcs) / sizeof(utf8_funcs[0]));
+	return mica_define_natives(c, global, "__mica_web", web_funcs,
+				   sizeof(web_funcs) / sizeof(web_funcs[0]));
 }
 
 int mica_bytes_prepare_fetch(JSContext *c, JSValueConst global)

@@ -56,7 +56,8 @@ JSValue mica_format_exception(JSValueConst e);
 int mica_define_natives(JSContext *c, JSValueConst global, const char *name,
 			const JSCFunctionListEntry *fns, int count);
 
-/* bytes.c: define the natives web.js takes (__mica_utf8) and fetch.js
+/* bytes.c: define the natives web.js takes (__mica_web: UTF-8, base64)
+ * and fetch.js
  * takes (__mica_latin1 {head, frame}), each before its script runs. */
 int mica_bytes_prepare_web(JSContext *c, JSValueConst global);
 int mica_bytes_prepare_fetch(JSContext *c, JSValueConst global);

@@ -9,8 +9,8 @@
  * Contract with the C side: if the native global `__mica_hrtime()` (a
  * monotonic clock, nanoseconds as a Number) exists, it is captured for
  * `performance` and deleted; otherwise Date.now() is used. The native global
- * `__mica_utf8` ({encode, decode}: guest/bytes.c) is required: taken for
- * TextEncoder, TextDecoder and URLs, and deleted.
+ * `__mica_web` (guest/bytes.c: UTF-8 and base64) is required: taken for
+ * TextEncoder, TextDecoder, URLs, btoa and atob, and deleted.
  *
  * Specs followed: WHATWG Encoding (UTF-8 only), HTML (forgiving-base64,
  * structured clone, microtasks), WHATWG URL (the 2025 text, as implemented by
@@ -60,17 +60,6 @@
     if (v === undefined || v === null) return {};
     if (typeof v !== 'object' && typeof v !== 'function') throw new TypeError(`${what}: options must be an object`);
     return v;
-  }
-  // String of the code units codes[start..end) of a typed array, in chunks
-  // (Function.prototype.apply takes a limited number of arguments).
-  function codesToString(codes, start, end) {
-    const CHUNK = 8192;
-    if (end - start <= CHUNK) return ReflectApply(StringFromCharCode, null, codes.subarray(start, end));
-    const parts = [];
-    for (let i = start; i < end; i += CHUNK) {
-      parts[parts.length] = ReflectApply(StringFromCharCode, null, codes.subarray(i, i + CHUNK < end ? i + CHUNK : end));
-    }
-    return parts.join('');
   }
   const isAsciiWhitespace = (c) => c === 0x09 || c === 0x0A || c === 0x0C || c === 0x0D || c === 0x20;
   const isAlpha = (c) => (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A);
@@ -143,16 +132,19 @@
     const d = s.charCodeAt(i + 1);
     return c <= 0xDBFF && (d & 0xFC00) === 0xDC00 ? 0x10000 + ((c - 0xD800) << 10) + (d - 0xDC00) : 0xFFFD;
   }
-  // UTF-8 both ways, natively (bytes.c; the interpreter took 40-100 ns a
-  // byte): encode(s) -> Uint8Array, lone surrogates as U+FFFD;
-  // decode(bytes, fatal, stream) -> string, or with stream [string, held]
-  // (the last held bytes began a sequence the chunk cut short).
-  const nativeUtf8 = G.__mica_utf8;
-  try { delete G.__mica_utf8; } catch {}
-  const utf8Encode = nativeUtf8.encode;
-  const utf8DecodeNative = nativeUtf8.decode;
-  // UTF-8 decode without BOM, replacing errors (URL percent-decoding).
-  const utf8DecodeBytes = (bytes) => utf8DecodeNative(bytes, false, false);
+  // UTF-8 both ways and base64, natively (bytes.c; the interpreter took
+  // 40-400 ns a byte): utf8encode(s) -> Uint8Array, lone surrogates as
+  // U+FFFD; utf8decode(bytes, fatal, stream) -> string, or with stream
+  // [string, held] (the last held bytes began a sequence the chunk cut
+  // short); btoa(s), atob(s) -> string, or null where HTML's throw;
+  // pctdecode(s): percent-decoded, then UTF-8 decoded; formencode(s): the
+  // urlencoded serializer's bytes.
+  const natives = G.__mica_web;
+  try { delete G.__mica_web; } catch {}
+  const utf8Encode = natives.utf8encode;
+  const utf8DecodeNative = natives.utf8decode;
+  const btoaNative = natives.btoa, atobNative = natives.atob;
+  const pctDecodeString = natives.pctdecode, formEncode = natives.formencode;
 
   const isArrayBuffer = (v) => isBrand(ArrayBufferByteLength, v);
   const isSharedArrayBuffer = (v) => SharedArrayBufferByteLength !== null && isBrand(SharedArrayBufferByteLength, v);
@@ -255,67 +247,20 @@
   // ---------------------------------------------------------------------------
   // Base64 (HTML: btoa, and atob with the forgiving-base64 decode)
   // ---------------------------------------------------------------------------
-  const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-  const B64_CODES = new Uint8Array(64);
-  const B64_VALUES = new Int8Array(128).fill(-1);
-  for (let i = 0; i < 64; i++) {
-    B64_CODES[i] = B64.charCodeAt(i);
-    B64_VALUES[B64.charCodeAt(i)] = i;
-  }
   const invalidCharacter = (msg) => new DOMException(msg, 'InvalidCharacterError');
 
   function btoa(data) {
     needArgs(arguments, 1, 'btoa');
-    data = toStr(data);
-    const n = data.length;
-    const out = new Uint8Array(((n + 2) / 3 | 0) * 4);
-    let o = 0;
-    for (let i = 0; i < n; i += 3) {
-      const a = data.charCodeAt(i);
-      const b = i + 1 < n ? data.charCodeAt(i + 1) : 0;
-      const c = i + 2 < n ? data.charCodeAt(i + 2) : 0;
-      if ((a | b | c) > 0xFF) throw invalidCharacter('Invalid character');
-      out[o++] = B64_CODES[a >> 2];
-      out[o++] = B64_CODES[((a & 3) << 4) | (b >> 4)];
-      out[o++] = i + 1 < n ? B64_CODES[((b & 15) << 2) | (c >> 6)] : 0x3D;
-      out[o++] = i + 2 < n ? B64_CODES[c & 63] : 0x3D;
-    }
-    return codesToString(out, 0, o);
+    const r = btoaNative(toStr(data));
+    if (r === null) throw invalidCharacter('Invalid character');
+    return r;
   }
 
   function atob(data) {
     needArgs(arguments, 1, 'atob');
-    data = toStr(data);
-    const n = data.length;
-    const out = new Uint8Array((n >> 2) * 3 + 3);
-    let o = 0;
-    let count = 0; // code points other than ASCII whitespace
-    let pad = 0;
-    let acc = 0;
-    let bits = 0;
-    for (let i = 0; i < n; i++) {
-      const c = data.charCodeAt(i);
-      if (isAsciiWhitespace(c)) continue;
-      count++;
-      if (c === 0x3D) {
-        pad++;
-        continue;
-      }
-      const v = c < 128 ? B64_VALUES[c] : -1;
-      if (v < 0 || pad > 0) throw invalidCharacter('The string to be decoded is not correctly encoded.');
-      acc = (acc << 6) | v;
-      bits += 6;
-      if (bits >= 8) {
-        bits -= 8;
-        out[o++] = (acc >> bits) & 0xFF;
-      }
-    }
-    // One or two final '=' are removed when the length is a multiple of 4;
-    // then a length of 4k+1 is invalid.
-    if ((pad > 0 && (pad > 2 || count % 4 !== 0)) || (count - pad) % 4 === 1) {
-      throw invalidCharacter('The string to be decoded is not correctly encoded.');
-    }
-    return codesToString(out, 0, o);
+    const r = atobNative(toStr(data));
+    if (r === null) throw invalidCharacter('The string to be decoded is not correctly encoded.');
+    return r;
   }
 
   // ---------------------------------------------------------------------------
@@ -374,25 +319,6 @@
     for (const ch of s) out += pctEncode(ch.codePointAt(0), set);
     return out;
   }
-  // Percent-decode the UTF-8 bytes of s, then UTF-8 decode them.
-  function pctDecodeString(s) {
-    const bytes = utf8Encode(s);
-    let o = 0;
-    for (let i = 0; i < bytes.length; i++) {
-      let b = bytes[i];
-      if (b === 0x25 && i + 2 < bytes.length) {
-        const h = hexValue(bytes[i + 1]);
-        const l = hexValue(bytes[i + 2]);
-        if (h >= 0 && l >= 0) {
-          b = h * 16 + l;
-          i += 2;
-        }
-      }
-      bytes[o++] = b;
-    }
-    return utf8DecodeBytes(bytes.subarray(0, o));
-  }
-
   // --- hosts: each parser returns the serialized host, or null for failure ---
   // Bit 1: forbidden host code point; bit 2: forbidden domain code point.
   const HOST_TABLE = new Uint8Array(128);
@@ -1079,20 +1005,6 @@
   }
 
   // --- application/x-www-form-urlencoded ---
-  const FORM_SAFE = new Uint8Array(128); // bytes the serializer keeps as they are
-  for (let c = 0; c < 128; c++) FORM_SAFE[c] = isAlpha(c) || isDigit(c) || c === 0x2A || c === 0x2D || c === 0x2E || c === 0x5F ? 1 : 0;
-  function formEncode(s) {
-    let i = 0;
-    while (i < s.length && s.charCodeAt(i) < 0x80 && FORM_SAFE[s.charCodeAt(i)]) i++;
-    if (i === s.length) return s;
-    let out = s.slice(0, i);
-    const bytes = utf8Encode(s.slice(i));
-    for (let j = 0; j < bytes.length; j++) {
-      const b = bytes[j];
-      out += b < 0x80 && FORM_SAFE[b] ? StringFromCharCode(b) : b === 0x20 ? '+' : HEX_BYTE[b];
-    }
-    return out;
-  }
   function formDecode(s) {
     if (s.indexOf('+') >= 0) s = s.split('+').join(' ');
     return s.indexOf('%') < 0 ? s : pctDecodeString(s);
@@ -1112,9 +1024,9 @@
     return list;
   }
   function formSerialize(list) {
-    let out = '';
-    for (let i = 0; i < list.length; i++) out += `${i > 0 ? '&' : ''}${formEncode(list[i][0])}=${formEncode(list[i][1])}`;
-    return out;
+    const parts = []; // joined once: += copies the whole string each time here
+    for (let i = 0; i < list.length; i++) parts[i] = `${formEncode(list[i][0])}=${formEncode(list[i][1])}`;
+    return parts.join('&');
   }
 
   // Internal access between URL and URLSearchParams, set up in the class body.

@@ -25,7 +25,7 @@ const symbolsBefore = Object.getOwnPropertySymbols(globalThis).length;
 let fakeNs = 5e9; // the native monotonic clock, in nanoseconds
 globalThis.__mica_hrtime = () => fakeNs;
 const dateBeforeLoad = Date.now();
-const natives = globalThis.__mica_utf8; // the guest's (bytes.c): web.js takes it
+const natives = globalThis.__mica_web; // the guest's (bytes.c): web.js takes it
 std.loadScript(webPath);
 const namesAfter = Object.getOwnPropertyNames(globalThis);
 
@@ -275,13 +275,16 @@ const esc = (s) => String(JSON.stringify(s)).replace(/[^\x20-\x7e]/g, (c) => `\\
   eq('btoa null', btoa(null), 'bnVsbA==');
   eq('btoa code unit > 0xFF', thrown(() => btoa('\u0100')), 'DOMException InvalidCharacterError');
   eq('btoa emoji', thrown(() => btoa('\ud83d\ude00')), 'DOMException InvalidCharacterError');
+  eq('btoa lone surrogate', thrown(() => btoa('ab\udc00')), 'DOMException InvalidCharacterError');
+  eq('btoa U+0080 and U+00BF', btoa('\u0080\u00bf'), 'gL8=');
+  eq('btoa late U+0100', thrown(() => btoa('x'.repeat(10000) + '\u0100')), 'DOMException InvalidCharacterError');
   eq('btoa needs an argument', thrown(() => btoa()), 'TypeError');
   const atobCases = [
     // [input, expected output or null for InvalidCharacterError]
     [' Zm9v YmFy ', 'foobar'], ['\tZg==\n', 'f'], ['Z g = =', 'f'], ['\fZm8=\r', 'fo'], ['Zg', 'f'], ['Zm8', 'fo'],
     ['Zh==', 'f'], ['Zm9=', 'fo'], ['Zg=', null], ['Zg===', null], ['Z===', null], ['====', null], ['Z', null],
     ['Zm9vY', null], ['=Zg=', null], ['Zg==Zg==', null], ['Z=g=', null], ['Zm9v\u00e9', null], ['Zg\u000b==', null],
-    ['-_==', null], ['Zg==\u00a0', null], ['++//', '\u00fb\u00ef\u00ff'], ['AAAA', '\u0000\u0000\u0000'],
+    ['-_==', null], ['Zg==\u00a0', null], ['Zg\u0000==', null], ['Zm9v\ud800', null], ['++//', '\u00fb\u00ef\u00ff'], ['AAAA', '\u0000\u0000\u0000'],
     [null, '\u009e\u00e9e'], [undefined, null], ['', ''], ['   ', ''],
   ];
   for (const [input, expected] of atobCases) {
@@ -1144,7 +1147,7 @@ const SETTER_CASES = [
     try {
       eq('order, and an exception does not stop the queue', log.join(','), 'p1,q1:true:0,q2,p2');
       // Last: loading web.js without __mica_hrtime falls back to Date.now().
-      globalThis.__mica_utf8 = natives;
+      globalThis.__mica_web = natives;
       std.loadScript(webPath);
       const a = performance.now();
       eq('Date.now() fallback', typeof a === 'number' && a >= 0 && performance.now() >= a, true);
