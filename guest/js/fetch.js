@@ -120,6 +120,7 @@
   class Headers {
     #list = [];
     #guard = 'none';
+    #sortedOf = null; // [list, its length, #sorted() of it]
     constructor(init) {
       if (init === undefined || init === null) return;
       if (typeof init !== 'object' && typeof init !== 'function')
@@ -170,8 +171,12 @@
       this.#list[i][1] = v;
       this.#list = this.#list.filter((e, k) => k <= i || e[0] !== n);
     }
-    // "sort and combine": by name; set-cookie stays one entry per value
+    // "sort and combine": by name; set-cookie stays one entry per value.
+    // Kept while the list is the same: every change makes a new list or
+    // appends (iterators ask again at every step, so that they see changes)
     #sorted() {
+      const c = this.#sortedOf, l = this.#list;
+      if (c !== null && c[0] === l && c[1] === l.length) return c[2];
       const names = [];
       for (const e of this.#list) if (!names.includes(e[0])) names.push(e[0]);
       names.sort();
@@ -180,16 +185,19 @@
         if (n === 'set-cookie') { for (const v of this.getSetCookie()) out.push([n, v]); }
         else out.push([n, this.get(n)]);
       }
+      this.#sortedOf = [l, l.length, out];
       return out;
     }
+    // WebIDL's pair iterators: the pairs are taken again at every step, so
+    // that what the loop body changes is seen (as in browsers and node)
     forEach(cb, thisArg) {
       needArgs(arguments, 1, "Headers.forEach");
       if (typeof cb !== 'function') throw new TypeError('Headers.forEach: the callback is not a function');
-      for (const [n, v] of this.#sorted()) cb.call(thisArg, v, n, this);
+      for (let i = 0, s; i < (s = this.#sorted()).length; i++) cb.call(thisArg, s[i][1], s[i][0], this);
     }
-    *entries() { yield* this.#sorted(); }
-    *keys() { for (const e of this.#sorted()) yield e[0]; }
-    *values() { for (const e of this.#sorted()) yield e[1]; }
+    *entries() { for (let i = 0, s; i < (s = this.#sorted()).length; i++) yield [s[i][0], s[i][1]]; }
+    *keys() { for (let i = 0, s; i < (s = this.#sorted()).length; i++) yield s[i][0]; }
+    *values() { for (let i = 0, s; i < (s = this.#sorted()).length; i++) yield s[i][1]; }
     [SymbolIterator]() { return this.entries(); }
   }
   const headersGuard = Headers._guard, headersList = Headers._list, headersOf = Headers._of;
@@ -261,10 +269,11 @@
       this.#list[i] = e;
       this.#list = this.#list.filter((e, k) => k <= i || e[0] !== n);
     }
-    forEach(cb, thisArg) { for (const [n, v] of this.#list.slice()) cb.call(thisArg, v, n, this); }
-    *entries() { for (const e of this.#list.slice()) yield [e[0], e[1]]; }
-    *keys() { for (const e of this.#list.slice()) yield e[0]; }
-    *values() { for (const e of this.#list.slice()) yield e[1]; }
+    // live, as Headers' (the list read at every step)
+    forEach(cb, thisArg) { for (let i = 0; i < this.#list.length; i++) cb.call(thisArg, this.#list[i][1], this.#list[i][0], this); }
+    *entries() { for (let i = 0; i < this.#list.length; i++) yield [this.#list[i][0], this.#list[i][1]]; }
+    *keys() { for (let i = 0; i < this.#list.length; i++) yield this.#list[i][0]; }
+    *values() { for (let i = 0; i < this.#list.length; i++) yield this.#list[i][1]; }
     [SymbolIterator]() { return this.entries(); }
   }
   const formList = FormData._list;

@@ -42,6 +42,14 @@ else std.loadScript(scriptArgs[0].replace(/[^/]*$/, 'harness.js'));
   eq('Headers: an invalid name throws TypeError', thrown(() => new Headers({ 'a b': '1' })), 'TypeError');
   eq('Headers: a CR in a value throws TypeError', thrown(() => h.set('x', 'a\rb')), 'TypeError');
   eq('Headers: a pair of three throws TypeError', thrown(() => new Headers([['a', 'b', 'c']])), 'TypeError');
+  // WebIDL pair iterators are live: each step sees what the loop changed
+  const live = (f) => { const l = new Headers({ a: '1', b: '2', c: '3' }); const out = []; f(l, out); return out.join(); };
+  eq('Headers: a delete while iterating is seen', live((l, out) => { for (const [k] of l) { out.push(k); if (k === 'a') l.delete('b'); } }), 'a,c');
+  eq('Headers: an append while iterating is seen', live((l, out) => { for (const k of l.keys()) { out.push(k); if (k === 'a') l.append('aa', 'x'); } }), 'a,aa,b,c');
+  eq('Headers: a set while iterating is seen', live((l, out) => { for (const [k, v] of l) { out.push(k + v); if (k === 'a') l.set('c', '9'); } }), 'a1,b2,c9');
+  eq('Headers: forEach is live too', live((l, out) => l.forEach((v, k) => { out.push(k); if (k === 'a') l.delete('b'); })), 'a,c');
+  eq('Headers: iterators start at their first step', live((l, out) => { const it = l.keys(); l.delete('a'); out.push(...it); }), 'b,c');
+  eq('Headers: a pair handed out is a copy', live((l, out) => { const [p] = [...l]; p[0] = 'zz'; out.push([...l][0][0]); }), 'a');
 }
 
 // ---- Request ----------------------------------------------------------------
@@ -188,6 +196,16 @@ const u8 = (s) => new TextEncoder().encode(s);
     return out;
   }), [['t', ['File', 'z.bin', 'application/octet-stream', 'z']], ['b', ['File', 'blob', 'a/b', 'xy']],
     ['n', ['File', 'renamed.txt', 'application/octet-stream', 'q']]]);
+  {
+    const g = new FormData();
+    g.append('a', '1');
+    g.append('b', '2');
+    g.append('c', '3');
+    const out = [];
+    for (const [k] of g) { out.push(k); if (k === 'a') { g.delete('b'); g.append('z', 'x'); } }
+    g.forEach((v, k) => { out.push(k); if (k === 'a') g.append('y', 'w'); });
+    eq('FormData: iteration and forEach are live', out.join(), 'a,c,z,a,c,z,y');
+  }
   later('FormData: the multipart body', new Response(f).text().then((t) => /Content-Disposition: form-data; name="b"; filename="blob"\r\nContent-Type: a\/b\r\n\r\nxy\r\n/.test(t)), true);
   const body = '--XX\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n' +
     '--XX\r\nContent-Disposition: form-data; name="f"; filename="x.txt"\r\n\r\nfile\r\n' +
