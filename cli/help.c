@@ -67,7 +67,8 @@ static const struct mica_cli_option options[] = {
      "evaluated: used while newer than FILE.js and the files under --modules, and of "
      "--memory's size; else made again"},
     {"output", 'o', 'o', "FILE", NULL, 'f', SNAPSHOT | COMPILE,
-     "snapshot, compile: the file to write"},
+     "snapshot, compile: the file to write; '-' writes it to stdout (then the module's "
+     "console goes to stderr, and a failure may leave part of it written)"},
     {"repeat", 0, 'n', "N", NULL, 0, RUN,
      "call the handler N times (default 1); with --event, the same event each time"},
     {"isolation", 0, 'i', "MODE", "reuse reset fresh", 0, RUN,

@@ -154,10 +154,11 @@ static void put_guest(FILE *f, const void *data, size_t len)
 	}
 }
 
+/* ud: non-NULL when stdout carries the output file (-o -): then the
+ * guest's stdout goes to stderr too. */
 static void on_console(void *ud, int stream, const char *data, size_t len)
 {
-	(void)ud;
-	if (stream == 2) {
+	if (stream == 2 || ud) {
 		fflush(stdout);
 		put_guest(stderr, data, len);
 	} else {
@@ -433,6 +434,7 @@ static int report(const mica_error *err)
 /* One run: options, inputs, deadline. */
 struct ctx {
 	const struct opts *o;
+	int out_stdout; /* -o -: the output file is stdout */
 	long long deadline;
 	char *source; /* FILE.js */
 	size_t source_len;
@@ -516,7 +518,7 @@ static mica_sandbox *setup(struct ctx *c, mica_sandbox *sb)
 {
 	if (!sb)
 		return NULL;
-	mica_sandbox_set_console(sb, on_console, NULL);
+	mica_sandbox_set_console(sb, on_console, c->out_stdout ? c : NULL);
 	mica_sandbox_set_unhandled_rejections(sb, c->o->rejections);
 	if (c->modules_fd >= 0 && mica_sandbox_set_modules_fd(sb, c->modules_fd, &c->err)) {
 		mica_sandbox_free(sb);
@@ -679,6 +681,9 @@ static int put_output(struct ctx *c, const void *data, size_t len)
 		ssize_t k = write(c->out.data, p + done, len - done);
 		if (k < 0 && errno == EINTR)
 			continue;
+		if (k <= 0 && c->out_stdout)
+			return fail(MICA_ERR_SYSTEM, "cannot write the output to stdout: %s%s",
+				    strerror(k ? errno : EIO), "");
 		if (k <= 0)
 			return fail(MICA_ERR_SYSTEM, "cannot hand '%s' to its writer: %s",
 				    c->o->output, strerror(k ? errno : EIO));
@@ -696,7 +701,7 @@ static int cmd_compile(struct ctx *c)
 	mica_sandbox *sb = mica_sandbox_new(c->rt, &lim, &c->err);
 	if (!sb)
 		return report(&c->err);
-	mica_sandbox_set_console(sb, on_console, NULL);
+	mica_sandbox_set_console(sb, on_console, c->out_stdout ? c : NULL);
 	void *file = NULL;
 	size_t file_len = 0;
 	int rc = confine(c, sb);
@@ -783,7 +788,12 @@ static int read_inputs(struct ctx *c)
 				    strerror(errno));
 		close(fd);
 	}
-	if (o->output) {
+	if (c->out_stdout && tty[1]) /* a terminal shows no binary file */
+		return fail(EXIT_USAGE,
+			    "-o - writes the %s file to stdout, which is a terminal: redirect it%s",
+			    !strcmp(o->cmd, "snapshot") ? "snapshot" : "bytecode",
+			    ", or give -o FILE");
+	if (o->output && !c->out_stdout) {
 		/* an unwritable destination is found before the work, not after */
 		const char *why = mica_cli_writer_refusal(o->output);
 		char *dir = why ? NULL : strdup(o->output);
@@ -850,12 +860,15 @@ int main(int argc, char **argv)
 		return rc;
 	if (!strcmp(o.cmd, "info"))
 		return cmd_info(&o);
-	struct ctx c = {
-	    .o = &o, .deadline = now_ms() + o.timeout_ms, .out = {.pid = -1}, .modules_fd = -1};
+	struct ctx c = {.o = &o,
+			.out_stdout = o.output && !strcmp(o.output, "-"),
+			.deadline = now_ms() + o.timeout_ms,
+			.out = {.pid = -1, .data = STDOUT_FILENO},
+			.modules_fd = -1};
 	tty_probe(); /* before a lockdown: it asks the terminal */
 	rc = read_inputs(&c);
 	/* the output's writer, before the runtime: it holds nothing of it */
-	int writing = !rc && o.output;
+	int writing = !rc && o.output && !c.out_stdout;
 	if (writing &&
 	    mica_cli_writer_start(&c.out, o.output, !strcmp(o.cmd, "snapshot") ? 0600 : 0644))
 		rc = MICA_ERR_SYSTEM;

@@ -523,6 +523,32 @@ rc=$? ok=0
 [ $rc = 0 ] && ! [ -L "$tmp/link.mbc" ] && cmp -s "$tmp/link.mbc" "$tmp/h.mbc" &&
 	[ "$(cat "$tmp/real.mbc")" = old ] && ok=1
 verdict "-o a symbolic link replaces the link, not what it names" $rc $ok "$(head -c 300 "$tmp/err")"
+# -o - writes the file to stdout, the module's console to stderr
+case "$MICA" in /*) mica_abs=$MICA ;; *) mica_abs=$PWD/$MICA ;; esac
+cp $J/handlers.js "$tmp/handlers.js"
+(cd "$tmp" && "$mica_abs" compile handlers.js -o - >std.mbc 2>err && "$mica_abs" compile handlers.js -o file.mbc)
+rc=$? ok=0
+[ $rc = 0 ] && cmp -s "$tmp/std.mbc" "$tmp/file.mbc" && ! [ -e "$tmp/-" ] && ok=1
+verdict "compile -o - writes the bytecode to stdout, no file '-'" $rc $ok "$(head -c 300 "$tmp/err")"
+printf 'console.log("loaded"); export function h(e) { return e; }\n' >"$tmp/logs.js"
+"$MICA" snapshot "$tmp/logs.js" -o - >"$tmp/std.msnap" 2>"$tmp/err"
+rc=$? ok=0
+[ $rc = 0 ] && [ "$(head -c 8 "$tmp/std.msnap")" = MICASNAP ] && grep -qx loaded "$tmp/err" &&
+	[ "$("$MICA" run --snapshot "$tmp/std.msnap" --handler h --event 5 2>&1)" = 5 ] && ok=1
+verdict "snapshot -o - writes the snapshot to stdout, console.log to stderr" $rc $ok "$(head -c 300 "$tmp/err")"
+"$MICA" compile $J/handlers.js -o - >/dev/full 2>"$tmp/err"
+rc=$? ok=0
+[ $rc = 6 ] && grep -q "cannot write the output to stdout: No space left on device" "$tmp/err" && ok=1
+verdict "-o - to a full disk is exit 6" $rc $ok "$(head -c 300 "$tmp/err")"
+if command -v script >/dev/null; then
+	script -qc "$MICA compile $J/handlers.js -o -; echo rc=\$?" /dev/null >"$tmp/tty" 2>&1
+	rc=0 ok=0
+	grep -q "which is a terminal" "$tmp/tty" && grep -q "rc=2" "$tmp/tty" && ok=1
+	NOSANDBOX=1 verdict "-o - to a terminal is refused (exit 2)" $rc $ok "$(head -c 300 "$tmp/tty")"
+else
+	skip=$((skip + 1))
+	echo "skip - -o - to a terminal is refused (no script(1) here to make a terminal)"
+fi
 check "bytecode is known by its magic, not its name" 0 "\"global ok\"$nl" "" -- \
 	run "$tmp/h.anything" --handler globalOne
 check "compile a top-level await module (nothing runs)" 0 "" "" -- compile $J/tla.js -o "$tmp/t.mbc"
