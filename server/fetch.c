@@ -335,17 +335,30 @@ static int setup(struct xfer *x)
 		snprintf(x->why, sizeof(x->why), "out of memory");
 		return -1;
 	}
+	/* no header of curl's own but Host, Accept and the framing: its
+	 * Expect: 100-continue, and the form Content-Type it gives a body
+	 * when the request has none (a body of bytes or a stream has none in
+	 * the Fetch standard) */
 	struct curl_slist *sl = curl_slist_append(NULL, "Expect:");
+	int typed = 0;
 	for (size_t i = 0; sl && i < x->nhdrs; i++) {
 		if (x->drop_auth && !strncasecmp(x->hdrs[i], "authorization:", 14))
 			continue;
 		if (x->drop_body && !strncasecmp(x->hdrs[i], "content-", 8))
 			continue;
+		typed |= !strncasecmp(x->hdrs[i], "content-type", 12) &&
+			 (x->hdrs[i][12] == ':' || x->hdrs[i][12] == ';');
 		struct curl_slist *n = curl_slist_append(sl, x->hdrs[i]);
 		if (!n) {
 			curl_slist_free_all(sl);
 			sl = NULL;
 		}
+		sl = n;
+	}
+	if (sl && !typed) {
+		struct curl_slist *n = curl_slist_append(sl, "Content-Type:");
+		if (!n)
+			curl_slist_free_all(sl);
 		sl = n;
 	}
 	if (!sl) {

@@ -479,7 +479,7 @@ fi
 # ---- outbound fetch(): an upstream on 127.0.0.1 (tests/serve/upstream.py) ----
 FETCH_CASES="fetch-exact fetch-not-allowed fetch-private-star fetch-redirect-followed
 	fetch-redirect-refused fetch-redirect-modes fetch-subrequest-limit fetch-big-body
-	fetch-over-limit fetch-deadline"
+	fetch-over-limit fetch-deadline fetch-body-type"
 python3 $D/upstream.py >"$tmp/up.port" 2>"$tmp/up.err" &
 upid=$!
 pids="$pids $upid"
@@ -514,6 +514,12 @@ elif start fetch $D/fetcher.js --workers 1 --timeout $limit --allow-fetch "$up" 
 	fhas fetch-subrequest-limit "$got" "200 502 TypeError: fetch $up/hello refused: more than 2 subrequests in one request"
 	got=$(fq "url=$up/big%3Fn=3000000")
 	fhas fetch-big-body "$got" '200 {"status":200,"statusText":"OK","up":null,"method":null,"len":3000000,'
+	# a body of bytes has no Content-Type (curl's own form type is not sent); a string's is text/plain
+	got="$(fq "url=$up/echo&method=POST&body=abc&bytes=1") | $(fq "url=$up/echo&method=POST&body=abc")"
+	case "$got" in
+	*'"body":"abc"'*'"type":"none"}'*' | 200 '*'"type":"text/plain;charset=UTF-8"}'*) ok fetch-body-type ;;
+	*) bad fetch-body-type "$got" ;;
+	esac
 	got=$(fq "url=$up/big%3Fn=67108865")
 	fhas fetch-over-limit "$got" "502 TypeError: fetch $up/big?n=67108865: the response body is over the limit"
 	# past the request's deadline: the fetch rejects, or the request gets its 504

@@ -4,6 +4,7 @@
 #   /redirect?to=URL       302 to URL
 #   /big?n=BYTES           BYTES of 'x'
 #   /slow?ms=MS            waits MS, then 200 "slow"
+#   POST anything          200 with the body, X-Type: its Content-Type (or none)
 import sys
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -46,7 +47,8 @@ class H(BaseHTTPRequestHandler):
     def do_POST(self):
         n = int(self.headers.get("Content-Length", "0"))
         body = self.rfile.read(n)
-        self.send(200, body, None, [("X-Method", "POST")])
+        self.send(200, body, None, [("X-Method", "POST"),
+                                    ("X-Type", self.headers.get("Content-Type", "none"))])
 
 
 s = ThreadingHTTPServer(("127.0.0.1", 0), H)
