@@ -155,6 +155,15 @@ static void puts_(struct out *o, const char *s)
 	put(o, s, strlen(s));
 }
 
+/* 1 if v[0..n) is a decimal number of 1 to 18 digits. */
+static int digits(const unsigned char *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i] < '0' || v[i] > '9')
+			return 0;
+	return n && n <= 18;
+}
+
 int serve_wire_head(struct serve_request *r, int dev, const char *date, char **head,
 		    size_t *head_len)
 {
@@ -170,6 +179,9 @@ int serve_wire_head(struct serve_request *r, int dev, const char *date, char **h
 	puts_(&o, r->status_text && !r->error ? r->status_text : serve_wire_reason(r->status));
 	puts_(&o, "\r\n");
 	int has_date = 0;
+	/* a HEAD answered without a body may say how long GET's would be */
+	const unsigned char *head_cl = NULL;
+	uint32_t head_cl_len = 0;
 	const unsigned char *p = r->resp_head;
 	for (uint32_t i = 0; !r->error && i < r->resp_nheaders; i++) {
 		/* checked by the worker (host_respond): the count, that the
@@ -180,6 +192,9 @@ int serve_wire_head(struct serve_request *r, int dev, const char *date, char **h
 		uint32_t vl = serve_get_u32(p);
 		const unsigned char *value = p + 4;
 		p += 4 + vl;
+		if (nl == 14 && !strncasecmp((const char *)name, "content-length", 14) &&
+		    digits(value, vl))
+			head_cl = value, head_cl_len = vl;
 		if (framing(name, nl))
 			continue;
 		has_date |= nl == 4 && !strncasecmp((const char *)name, "date", 4);
@@ -201,7 +216,11 @@ int serve_wire_head(struct serve_request *r, int dev, const char *date, char **h
 		puts_(&o, date);
 		puts_(&o, "\r\n");
 	}
-	if (r->stream && !r->error) {
+	if (r->head_only && head_cl && !bodyless && (r->stream || !r->resp_body_len)) {
+		puts_(&o, "Content-Length: ");
+		put(&o, head_cl, head_cl_len);
+		puts_(&o, "\r\n");
+	} else if (r->stream && !r->error) {
 		/* HTTP/1.0 has no chunks: the body ends with the connection */
 		if (!bodyless && r->http_minor)
 			puts_(&o, "Transfer-Encoding: chunked\r\n");

@@ -44,6 +44,8 @@ export default {
         return new Response('waited');
       }
       case '/status': return new Response(null, { status: 204 });
+      case '/head-length': // HEAD answered without the body, saying how long GET's is
+        return new Response(request.method === 'HEAD' ? null : 'x'.repeat(4096), { headers: { 'content-length': '4096' } });
       case '/status-text': return new Response('t', { status: 299, statusText: 'Fine Today' });
       // what a hostile handler can send the host itself, past fetch.js
       case '/frame-overflow': {

@@ -30,7 +30,7 @@ stream-then-next stream-slow-reader stream-back-pressure rs-progressive rs-pull-
 upgrade-after-pipeline half-close-queued fold-empty-te fold-empty-host strict-chunk-crlf
 strict-header-name strict-target-tab http10-no-continue announce-holds-nothing refused-logged-once
 streams-at-once host-bad url-normal value-ows unknown-method unknown-method-pipelined
-snapshot-memory snapshot-module-changed""".split()
+snapshot-memory snapshot-module-changed head-content-length""".split()
 T = Tally()
 ok, bad, check = T.ok, T.bad, T.check
 ERRPATH = []  # the main server's stderr
@@ -251,6 +251,12 @@ def run(port):
     end = raw.find(b"\r\n\r\n")
     cl = re.search(rb"Content-Length: (\d+)", raw)
     check("head", [raw[:15], cl and cl.group(1), len(raw) - end - 4], [b"HTTP/1.1 201 Cr", b"23", 0])
+    lengths = []
+    for m in (b"HEAD", b"GET"):
+        raw = exchange(port, m + b" /head-length HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        cl = re.search(rb"Content-Length: (\d+)", raw)
+        lengths.append((cl and cl.group(1), len(raw) - raw.find(b"\r\n\r\n") - 4))
+    check("head-content-length", lengths, [(b"4096", 0), (b"4096", 4096)])
 
     raw = exchange(port, b"GET /h HTTP/1.0\r\n\r\n" + get("/not-read"))
     r = responses(raw)
