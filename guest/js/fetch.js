@@ -2273,8 +2273,11 @@
       this.#headers = new Headers(init.headers !== undefined ? init.headers : src ? src.#headers : undefined);
       headersGuard(this.#headers, 'request');
       let state;
+      // the input's body counts too, even under init.body null (Fetch: the Request constructor)
+      if ((this.#method === 'GET' || this.#method === 'HEAD') &&
+          ((init.body !== undefined && init.body !== null) || (src && src.#body.has())))
+        throw new TypeError('Request: a GET or HEAD request cannot have a body');
       if (init.body !== undefined && init.body !== null) {
-        if (this.#method === 'GET' || this.#method === 'HEAD') throw new TypeError('Request: a GET or HEAD request cannot have a body');
         const { bytes, type, stream } = extractBody(init.body, 'Request');
         if (type !== null) defaultType(this.#headers, type);
         state = new BodyState(bytes, null, stream);
