@@ -2639,11 +2639,23 @@
     return batchResult(heldFirst + heldKinds.length);
   }
 
+  // request.url as the URL parser serializes it. The host wrote the scheme
+  // and the authority so already; the target is as the client sent it, which
+  // is the serialization unless it has a dot segment (/./, /%2e%2e/), a
+  // backslash, or a byte the parser percent-encodes ("<>`{}' and so on):
+  // those few go through the parser (~30 us; the test ~1 us).
+  const UNNORMAL_TARGET = /[\\"<>`{}']|\/(\.|%2e)/i;
+  function urlOfTarget(raw) {
+    if (!UNNORMAL_TARGET.test(raw)) return raw;
+    try { return new URLCtor(raw).href; } catch { return raw; }
+  }
+
   // One request; returnable: a response of one frame may be returned.
   async function serve(frame, returnable) {
     const b = viewBytes(frame);
     const total = u32(b, 0), inline = u32(b, 4), count = u32(b, 8);
-    const [method, url, pairs, at] = readHead(b, 12, count);
+    const [method, raw, pairs, at] = readHead(b, 12, count);
+    const url = urlOfTarget(raw);
     const headers = headersOf(pairs, 'immutable');
     let state;
     if (total === 0) state = new BodyState(null, null);

@@ -281,7 +281,8 @@ def run(port):
            statuses(exchange(port, b"GET http://x.test/ HTTP/1.1\r\nHost: <x>\r\n\r\n"))],
           [[400]] * (len(bad_hosts) + 3))
     # request.url is what new URL(request.url).href gives: host lowercased,
-    # the scheme's own port dropped, a path for an absolute-form target
+    # the scheme's own port dropped, a path for an absolute-form target, the
+    # path's dot segments resolved
     cases = [(b"/p?q", b"EXAMPLE.com:80", "http://example.com/p?q"),
              (b"/p", b"[0:0::1]:8080", "http://[::1]:8080/p"),
              (b"/p", b"a:", "http://a/p"),
@@ -295,7 +296,20 @@ def run(port):
              (b"/p", b"ex%61mple.com", "http://example.com/p"),
              (b"/p", b"[::ffff:1.2.3.4]", "http://[::ffff:102:304]/p"),
              (b"/p", b"[1:0:0:2:0:0:0:3]", "http://[1:0:0:2::3]/p"),
-             (b"/p", b"EXAMPLE.com.", "http://example.com./p")]
+             (b"/p", b"EXAMPLE.com.", "http://example.com./p"),
+             # the target as the parser serializes it: dot segments gone,
+             # backslashes as slashes, "<>`{}' percent-encoded (node 20 alike)
+             (b"/a/../admin", b"h", "http://h/admin"),
+             (b"/a/./b", b"h", "http://h/a/b"),
+             (b"/a/%2e%2E/b", b"h", "http://h/b"),
+             (b"/a/b/..", b"h", "http://h/a/"),
+             (b"/a\\b", b"h", "http://h/a/b"),
+             (b"/<x>", b"h", "http://h/%3Cx%3E"),
+             (b"/{a}`b", b"h", "http://h/%7Ba%7D%60b"),
+             (b"/?x=\"y\"&z='w'", b"h", "http://h/?x=%22y%22&z=%27w%27"),
+             (b"/.well-known/x", b"h", "http://h/.well-known/x"),
+             (b"/p?q=/../x", b"h", "http://h/p?q=/../x"),
+             (b"http://h/a/../b", b"y", "http://h/b")]
     check("url-normal", [urls(exchange(port, b"GET " + t + b" HTTP/1.1\r\nHost: " + h +
                                        b"\r\nConnection: close\r\n\r\n"))
                          for t, h, _ in cases], [[u] for _, _, u in cases])
