@@ -73,8 +73,10 @@ static const char *const fetch_globals[] = {"Headers",
 					    "Request",
 					    "Response",
 					    "FormData",
+					    "reportError",
 					    "__mica_serve_init",
 					    "Event",
+					    "CustomEvent",
 					    "EventTarget",
 					    "AbortController",
 					    "AbortSignal",
@@ -192,6 +194,9 @@ void mica_builtins_init(JSValueConst global)
 	if (eval_bytecode(ctx, mica_js_console, mica_js_console_size) < 0)
 		mica_guest_exit(2, "the runtime's console.js failed to evaluate");
 	define_lazy_globals(global);
+	/* self: the global object, as in workers and browsers */
+	JS_DefinePropertyValueStr(ctx, global, "self", JS_DupValue(ctx, global),
+				  JS_PROP_WRITABLE | JS_PROP_CONFIGURABLE);
 	error_ctor = JS_GetPropertyStr(ctx, global, "Error");
 	uint8array_ctor = JS_GetPropertyStr(ctx, global, "Uint8Array");
 	inspect_fn = JS_GetPropertyStr(ctx, global, "__mica_inspect");

@@ -422,6 +422,25 @@
       ObjectDefineProperty(Event.prototype, n, d);
     });
 
+    // CustomEvent (DOM Standard): an Event with a detail
+    class CustomEvent extends Event {
+      #detail;
+      constructor(type, eventInitDict = undefined) {
+        needArgs(arguments, 1, 'CustomEvent');
+        super(type, eventInitDict);
+        const init = dict(eventInitDict, 'CustomEvent: eventInitDict');
+        this.#detail = init.detail === undefined ? null : init.detail;
+      }
+      get detail() { return this.#detail; }
+      initCustomEvent(type, bubbles = false, cancelable = false, detail = null) {
+        needArgs(arguments, 1, 'CustomEvent.initCustomEvent');
+        if (this.eventPhase !== 0) return; // being dispatched
+        this.initEvent(type, bubbles, cancelable);
+        this.#detail = detail;
+      }
+    }
+    idl(CustomEvent, 'CustomEvent');
+
     // An exception in a listener does not stop the dispatch: it is reported
     // as an unhandled rejection (node makes it an uncaught exception).
     const reportException = (e) => { PromiseReject(e); };
@@ -2020,7 +2039,7 @@
 
     return {
       globals: {
-        Event, EventTarget, AbortController, AbortSignal, Blob, File, ReadableStream, ReadableStreamDefaultReader,
+        Event, CustomEvent, EventTarget, AbortController, AbortSignal, Blob, File, ReadableStream, ReadableStreamDefaultReader,
         ReadableStreamDefaultController, WritableStream, WritableStreamDefaultWriter, WritableStreamDefaultController,
         TransformStream, TransformStreamDefaultController, CountQueuingStrategy, ByteLengthQueuingStrategy,
         TextEncoderStream, TextDecoderStream,
@@ -2774,13 +2793,20 @@
   }
 
   // ---------------------------------------------------------------------------
-  const globals = { Headers, Request, Response, FormData, __mica_serve_init: serveInit };
+  // reportError (HTML): the error goes to stderr as an uncaught one would,
+  // and the code goes on (workerd logs it too; node would exit)
+  const consoleError = G.console && G.console.error;
+  function reportError(e) {
+    needArgs(arguments, 1, 'reportError');
+    if (typeof consoleError === 'function') consoleError('Uncaught', e);
+  }
+  const globals = { Headers, Request, Response, FormData, reportError, __mica_serve_init: serveInit };
   for (const name of ObjectKeys(globals)) {
     ObjectDefineProperty(G, name, { value: globals[name], writable: true, enumerable: false, configurable: true });
   }
   // makeWeb()'s globals are accessors until one of them is used; then all
   // become plain properties (those the user has not replaced meanwhile).
-  const WEB_GLOBALS = ['Event', 'EventTarget', 'AbortController', 'AbortSignal', 'Blob', 'File', 'ReadableStream',
+  const WEB_GLOBALS = ['Event', 'CustomEvent', 'EventTarget', 'AbortController', 'AbortSignal', 'Blob', 'File', 'ReadableStream',
     'ReadableStreamDefaultReader', 'ReadableStreamDefaultController', 'WritableStream', 'WritableStreamDefaultWriter',
     'WritableStreamDefaultController', 'TransformStream', 'TransformStreamDefaultController', 'CountQueuingStrategy',
     'ByteLengthQueuingStrategy', 'TextEncoderStream', 'TextDecoderStream'];

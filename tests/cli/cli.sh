@@ -523,6 +523,9 @@ rc=$? ok=0
 [ $rc = 0 ] && ! [ -L "$tmp/link.mbc" ] && cmp -s "$tmp/link.mbc" "$tmp/h.mbc" &&
 	[ "$(cat "$tmp/real.mbc")" = old ] && ok=1
 verdict "-o a symbolic link replaces the link, not what it names" $rc $ok "$(head -c 300 "$tmp/err")"
+check "self is the global object" 0 "true$nl" "" -- eval 'self === globalThis'
+check "reportError writes the error to stderr and the code goes on" 0 "after$nl" "Uncaught Error: told" -- \
+	eval 'reportError(new Error("told")); "after"'
 # -o - writes the file to stdout, the module's console to stderr
 case "$MICA" in /*) mica_abs=$MICA ;; *) mica_abs=$PWD/$MICA ;; esac
 cp $J/handlers.js "$tmp/handlers.js"

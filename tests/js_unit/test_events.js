@@ -39,6 +39,23 @@ test('Event', () => {
 });
 
 // ---- EventTarget ------------------------------------------------------------
+test('CustomEvent', () => {
+  const c = new CustomEvent('ping', { detail: { a: 1 }, cancelable: true });
+  eq('CustomEvent: an Event with a detail', [c instanceof Event, c.type, c.detail, c.cancelable,
+    Object.prototype.toString.call(c)], [true, 'ping', { a: 1 }, true, '[object CustomEvent]']);
+  eq('CustomEvent: detail defaults to null', new CustomEvent('x').detail, null);
+  eq('CustomEvent: needs a type', thrown(() => new CustomEvent()), 'TypeError');
+  const t = new EventTarget();
+  let seen = null;
+  t.addEventListener('ping', (e) => { seen = [e.detail, e.target === t, e.eventPhase]; });
+  t.dispatchEvent(c);
+  eq('CustomEvent: dispatched with its detail', seen, [{ a: 1 }, true, 2]);
+  if (MICA) { // the DOM's legacy initCustomEvent; node 20 has none
+    c.initCustomEvent('pong', false, false, 7);
+    eq('CustomEvent: initCustomEvent', [c.type, c.detail, c.cancelable], ['pong', 7, false]);
+  }
+});
+
 test('EventTarget: listeners', () => {
   const t = new EventTarget();
   const log = [];
