@@ -2700,7 +2700,7 @@
     });
     const res = await handler.call(handlerThis, request, env, ctx);
     if (!(res instanceof Response)) {
-      const what = res === null ? 'null' : typeof res === 'object' ? 'an object that is not a Response' : typeof res;
+      const what = res === null ? 'null' : typeof res === 'object' ? 'another object' : typeof res;
       throw new TypeError(`the fetch handler returned ${what}, not a Response`);
     }
     if (res.type === 'error') throw new TypeError('the fetch handler returned Response.error()');
