@@ -73,9 +73,10 @@ $(GUESTD)/%.o: guest/%.c guest/guest.h guest/runtime.h guest/arena.h include/mic
 $(GUESTD)/%.o: guest/%.S include/mica_abi.h | $(DEPS)
 	@mkdir -p $(@D)
 	$(MUSLCC) -c $< -o $@
-$(GUESTD)/js_sources.o: guest/js_sources.S $(GUESTD)/console.jsbc $(GUESTD)/web.jsbc $(GUESTD)/crypto.jsbc \
-		$(GUESTD)/fetch.jsbc
-	$(MUSLCC) -c -DMICA_CONSOLE_JSBC='"$(GUESTD)/console.jsbc"' -DMICA_WEB_JSBC='"$(GUESTD)/web.jsbc"' \
+$(GUESTD)/js_sources.o: guest/js_sources.S $(GUESTD)/lang.jsbc $(GUESTD)/console.jsbc $(GUESTD)/web.jsbc \
+		$(GUESTD)/crypto.jsbc $(GUESTD)/fetch.jsbc
+	$(MUSLCC) -c -DMICA_LANG_JSBC='"$(GUESTD)/lang.jsbc"' -DMICA_CONSOLE_JSBC='"$(GUESTD)/console.jsbc"' \
+		-DMICA_WEB_JSBC='"$(GUESTD)/web.jsbc"' \
 		-DMICA_CRYPTO_JSBC='"$(GUESTD)/crypto.jsbc"' -DMICA_FETCH_JSBC='"$(GUESTD)/fetch.jsbc"' $< -o $@
 # web.js and crypto.js share guest/js/prelude.js: it goes in place of their
 # `// @prelude` line (inside their function: nothing of it is global).

@@ -3,9 +3,10 @@
 
 #include "runtime.h"
 
-extern const uint8_t mica_js_console[], mica_js_web[], mica_js_crypto[], mica_js_fetch[];
-extern const uint32_t mica_js_console_size, mica_js_web_size, mica_js_crypto_size,
-    mica_js_fetch_size;
+extern const uint8_t mica_js_lang[], mica_js_console[], mica_js_web[], mica_js_crypto[],
+    mica_js_fetch[];
+extern const uint32_t mica_js_lang_size, mica_js_console_size, mica_js_web_size,
+    mica_js_crypto_size, mica_js_fetch_size;
 
 static JSValue inspect_fn; /* console.js's formatter for values */
 
@@ -191,6 +192,8 @@ void mica_builtins_init(JSValueConst global)
 {
 	JS_SetPropertyStr(ctx, global, "__mica_write",
 			  JS_NewCFunction(ctx, js_write, "__mica_write", 2));
+	if (eval_bytecode(ctx, mica_js_lang, mica_js_lang_size) < 0)
+		mica_guest_exit(2, "the runtime's lang.js failed to evaluate");
 	if (eval_bytecode(ctx, mica_js_console, mica_js_console_size) < 0)
 		mica_guest_exit(2, "the runtime's console.js failed to evaluate");
 	define_lazy_globals(global);

@@ -11,6 +11,7 @@ name##_end:                                  \
 name##_size:                                 \
 	.long name##_end - name
 
+BLOB(mica_js_lang, MICA_LANG_JSBC)
 BLOB(mica_js_console, MICA_CONSOLE_JSBC)
 BLOB(mica_js_web, MICA_WEB_JSBC)
 BLOB(mica_js_crypto, MICA_CRYPTO_JSBC)
