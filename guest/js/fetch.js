@@ -2498,13 +2498,16 @@
     installWebGlobals();
   }
 
-  // A chunk of the handler's Response body stream: Uint8Arrays or strings
-  // (UTF-8); anything else is a TypeError, so a 500 (or, once the head is
-  // out, a body cut short).
+  // A chunk of the handler's Response body stream: bytes (an ArrayBuffer or
+  // any view of one, as workerd takes them; the standard wants Uint8Arrays)
+  // or a string (UTF-8); anything else is a TypeError, so a 500 (or, once
+  // the head is out, a body cut short).
   function responseChunk(chunk) {
     if (typeof chunk === 'string') return utf8(chunk);
     if (isUint8Array(chunk)) return chunk;
-    throw new TypeError('the Response body stream gave a chunk that is neither a Uint8Array nor a string');
+    const b = viewBytes(chunk, isSharedArrayBuffer);
+    if (b !== null) return b;
+    throw new TypeError('the Response body stream gave a chunk that is neither bytes nor a string');
   }
 
   // Sends the handler's Response through respond(). A body of bytes goes

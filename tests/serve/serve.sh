@@ -34,7 +34,7 @@ CASES="get-echo post-echo json set-cookie redirect head binary-response binary-b
 	listen-port-99999 listen-port-http"
 # the streams block at the end (tests/serve/streams.js)
 STREAM_CASES="stream-response blob-response request-body-reader request-body-reader-lazy transform-upper
-	stream-bad-chunk form-multipart fetch-signal-aborted fetch-signal-timeout"
+	stream-chunk-kinds stream-bad-chunk form-multipart fetch-signal-aborted fetch-signal-timeout"
 CASES="$CASES $STREAM_CASES"
 
 . $D/lib.sh
@@ -621,12 +621,14 @@ elif start streams $D/streams.js --workers 2 --timeout 5000 --allow-fetch "$up" 
 	printf 'hello, stre\303\251ms' >"$tmp/lower.txt"
 	s=$(req --data-binary @"$tmp/lower.txt" "$u/upper")
 	check transform-upper "$s $(cat "$tmp/body")" "200 $(printf 'HELLO, STRE\303\211MS')"
+	s=$(req "$u/chunk-kinds")
+	check stream-chunk-kinds "$s $(cat "$tmp/body")" "200 acdef"
 	# a stream body goes out as it is made: its head is sent before the bad
 	# chunk is seen, so the body is cut short (no last chunk; curl exits 18)
 	s=$(curl -s --max-time 30 -o /dev/null -w '%{http_code}' "$u/bad-chunk")
 	rc=$?
 	sleep 0.1
-	if [ "$s $rc" = "200 18" ] && grep -qF 'neither a Uint8Array nor a string' "$tmp/streams.err"; then
+	if [ "$s $rc" = "200 18" ] && grep -qF 'neither bytes nor a string' "$tmp/streams.err"; then
 		ok stream-bad-chunk
 	else
 		bad stream-bad-chunk "status $s, curl exit $rc: $(tail -3 "$tmp/streams.err")"

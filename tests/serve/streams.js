@@ -45,6 +45,14 @@ export default {
         const upper = new TransformStream({ transform(chunk, c) { c.enqueue(chunk.toUpperCase()); } });
         return new Response(request.body.pipeThrough(new TextDecoderStream()).pipeThrough(upper).pipeThrough(new TextEncoderStream()));
       }
+      case '/chunk-kinds': // bytes in any view, as workerd takes them
+        return new Response(new ReadableStream({ start(c) {
+          c.enqueue(new TextEncoder().encode('a').buffer);
+          c.enqueue(new DataView(new Uint8Array([0x62, 0x63]).buffer, 1));
+          c.enqueue(new Uint16Array([0x6564]));
+          c.enqueue('f');
+          c.close();
+        } }));
       case '/bad-chunk':
         return new Response(new ReadableStream({ start(c) { c.enqueue(42); c.close(); } }));
       case '/fetch-aborted': {
