@@ -75,8 +75,9 @@ struct conn {
 	/* where the bytes being parsed lie, and where the header value read so
 	 * far ended: a value that goes on elsewhere was folded (obs-fold) */
 	const char *feed_at, *feed_end, *value_end, *value_feed_end;
-	char feed_last; /* the last byte before spaces and tabs of the read before */
-	unsigned feeds, value_feed;
+	char feed_last;	      /* the last byte before spaces and tabs of the read before */
+	const char *body_end; /* where the last body bytes ended, in read body_feed */
+	unsigned feeds, value_feed, body_feed;
 	uint64_t deadline; /* loop time the request's head or body is due by */
 	/* requests read, not yet written: head is the next to write */
 	struct serve_request *head, *tail;
@@ -122,25 +123,38 @@ static size_t body_budget(const struct serve_config *cfg)
 	return cfg->max_body * 4 > (256u << 20) ? cfg->max_body * 4 : (256u << 20);
 }
 
-/* 1 if [at, end) (within a read that starts at start) holds the rest of a method that llhttp does not know but
- * that is well formed: a token (RFC 9110 5.6.2) and the space after it.
- * What llhttp took of it before at matched a method it knows, so was token
- * too. RFC 9110 9.1: an unknown method is a 501, not a malformed request. A
- * method cut by the end of this read is taken as malformed. */
+/* A byte of a token (RFC 9110 5.6.2). */
 static int tchar(char b)
 {
 	return isalnum((unsigned char)b) || (b && strchr("!#$%&'*+-.^_`|~", b));
 }
 
-static int method_is_token(const char *at, const char *start, const char *end)
+/* 1 if [at, end), within a read that starts at start, holds the rest of a
+ * method that llhttp does not know but that is well formed: a token and the
+ * space after it (RFC 9110 9.1: an unknown method is a 501, not a malformed
+ * request). What llhttp took of it before at matched a method it knows. A
+ * method cut by the end of this read is taken as malformed. body_end: where
+ * a body ended in this read (NULL: none), before which no method begins. */
+static int method_is_token(const char *at, const char *start, const char *end, const char *body_end)
 {
 	if (!at || at < start || at >= end)
 		return 0;
+	if (body_end && body_end >= start && body_end <= at)
+		start = body_end;
 	const char *p = at;
 	while (p < end && tchar(*p))
 		p++;
-	/* "GE ": llhttp stops at the space */
-	return p < end && *p == ' ' && (p > at || (at > start && tchar(at[-1])));
+	if (p == end || *p != ' ')
+		return 0;
+	if (p > at)
+		return 1;
+	/* "GE ": llhttp stopped at the space, after a prefix of a method it
+	 * knows (capitals and -), which begins the read, a line or where the
+	 * body before it ended */
+	const char *m = at;
+	while (m > start && ((m[-1] >= 'A' && m[-1] <= 'Z') || m[-1] == '-'))
+		m--;
+	return m < at && (m == start || m[-1] == '\n');
 }
 
 static void conn_close(struct conn *c);
@@ -980,6 +994,8 @@ static int on_body(llhttp_t *p, const char *at, size_t k)
 	struct conn *c = p->data;
 	struct serve_request *r = c->cur;
 	size_t max = c->h->cfg->max_body, need = r->body_len + k;
+	c->body_end = at + k;
+	c->body_feed = c->feeds;
 	r->want_continue = 0; /* the client sent its body without waiting */
 	if (need > max)
 		return refuse(c, 413, "the request body is too large");
@@ -1068,7 +1084,8 @@ static void conn_feed(struct conn *c, const char *data, size_t len)
 	if (e == HPE_PAUSED_H2_UPGRADE) /* an HTTP/2 client's preface */
 		refuse(c, 505, "only HTTP/1.0 and HTTP/1.1 are served");
 	else if (e == HPE_INVALID_METHOD && !c->stop_input &&
-		 method_is_token(llhttp_get_error_pos(&c->parser), data, data + len))
+		 method_is_token(llhttp_get_error_pos(&c->parser), data, data + len,
+				 c->body_feed == c->feeds ? c->body_end : NULL))
 		refuse(c, 501, "the method is not implemented");
 	else if (!c->stop_input) { /* else a callback refused it already */
 		/* llhttp's reasons are static text, as r->error must be */

@@ -30,7 +30,7 @@ stream-then-next stream-slow-reader stream-back-pressure rs-progressive rs-pull-
 upgrade-after-pipeline half-close-queued fold-empty-te fold-empty-host strict-chunk-crlf
 strict-header-name strict-target-tab http10-no-continue announce-holds-nothing refused-logged-once
 streams-at-once host-bad url-normal value-ows unknown-method unknown-method-pipelined
-snapshot-memory snapshot-module-changed head-content-length""".split()
+snapshot-memory snapshot-module-changed head-content-length no-method-after-body""".split()
 T = Tally()
 ok, bad, check = T.ok, T.bad, T.check
 ERRPATH = []  # the main server's stderr
@@ -333,6 +333,10 @@ def run(port):
           [[501], [501], [501], [501], [400], [400]])
     check("unknown-method-pipelined", statuses(exchange(
         port, get("/") + b"BREW / HTTP/1.1\r\nHost: x\r\n\r\n" + get("/"))), [200, 501])
+    # no method at all after a body that ends in a letter: malformed, not unknown
+    check("no-method-after-body", [statuses(exchange(
+        port, b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: " + str(len(b)).encode() + b"\r\n\r\n" + b +
+        b" / HTTP/1.1\r\nHost: x\r\n\r\n")) for b in (b"x", b"xG", b"GE")], [[200, 400]] * 3)
     raw = exchange(port, get("/", "X-Empty:\r\nX-B: b\r\nConnection: close\r\n"))
     r = responses(raw)
     h = json.loads(r[0][2])["headers"] if r and r[0][0] == 200 else {}
