@@ -81,8 +81,10 @@ int serve_env_arg(struct serve_env *e, const char *kv, char *why, size_t why_len
 }
 
 /* The entry at p (a line, or more for a quoted value with newlines in it)
- * into e; *next: where the next line begins. NULL, or what is wrong. */
-static const char *parse_entry(struct serve_env *e, char *p, char *end, char **next)
+ * into e; *next: where the next line begins. A quoted value is unescaped
+ * into scratch (room for the file's bytes): the file's text stays as it
+ * was, for line numbers. NULL, or what is wrong. */
+static const char *parse_entry(struct serve_env *e, char *p, char *end, char **next, char *scratch)
 {
 	char *eol = memchr(p, '\n', (size_t)(end - p));
 	eol = eol ? eol : end;
@@ -109,11 +111,11 @@ static const char *parse_entry(struct serve_env *e, char *p, char *end, char **n
 	p++;
 	while (p < eol && (*p == ' ' || *p == '\t'))
 		p++;
-	char *v = p, *out = p;
+	char *v = p, *out;
 	if (p < eol && (*p == '\'' || *p == '"')) {
 		/* up to the closing quote, on this line or a later one */
 		char q = *p++;
-		v = out = p;
+		v = out = scratch;
 		for (;; p++) {
 			if (p == end)
 				return q == '"' ? "unterminated double-quoted value"
@@ -186,19 +188,26 @@ int serve_env_file(struct serve_env *e, const char *path, char *why, size_t why_
 		free(buf);
 		return -1;
 	}
-	/* CRLF line ends (in quoted values too) as LF, as dotenv reads them */
+	/* CRLF line ends (in quoted values too) as LF, as dotenv reads them,
+	 * and a CR that ends the file as nothing */
 	size_t o = 0;
 	for (size_t i = 0; i < len; i++)
-		if (!(buf[i] == '\r' && i + 1 < len && buf[i + 1] == '\n'))
+		if (!(buf[i] == '\r' && (i + 1 == len || buf[i + 1] == '\n')))
 			buf[o++] = buf[i];
 	len = o;
+	char *scratch = malloc(len + 1);
+	if (!scratch) {
+		snprintf(why, why_len, "out of memory");
+		free(buf);
+		return -1;
+	}
 	/* a UTF-8 byte order mark, as some editors begin a file with */
 	char *p = len >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3) ? buf + 3 : buf, *end = buf + len;
 	struct serve_env tmp = {0};
 	int rc = 0;
 	while (!rc && p < end) {
 		char *next;
-		const char *bad = parse_entry(&tmp, p, end, &next);
+		const char *bad = parse_entry(&tmp, p, end, &next, scratch);
 		if (bad) {
 			snprintf(why, why_len, "%s:%d: %s", path, line_of(buf, p), bad);
 			rc = -1;
@@ -212,6 +221,7 @@ int serve_env_file(struct serve_env *e, const char *path, char *why, size_t why_
 			rc = -1;
 		}
 	serve_env_free(&tmp);
+	free(scratch);
 	free(buf);
 	return rc;
 }

@@ -23,7 +23,7 @@ CASES="get-echo post-echo json set-cookie redirect head binary-response binary-b
 	binary-body-lazy big-response form no-content 500-throw 500-after-throw-ok 500-no-response
 	504-timeout 504-then-ok 503-memory 503-then-ok 400-cl-te 400-duplicate-cl 400-header-line 400-chunk-size chunked-trailers
 	413-content-length 413-chunked 414-uri 431-headers 503-queue reset-isolation reuse-isolation
-	fresh-isolation env env-file-malformed env-file-unterminated env-file-too-large refused-no-default refused-no-fetch refused-too-large
+	fresh-isolation env env-file-malformed env-file-unterminated env-file-line-after-escapes env-file-too-large refused-no-default refused-no-fetch refused-too-large
 	bind-failure
 	wait-until dev-stack burst access-log keep-alive sigterm-drain sigterm-grace reuse-throw-resets guest-frame-overflow
 	guest-header-name console-forgery sighup-survives env-proto admin-healthz admin-metrics
@@ -559,6 +559,8 @@ refused env-file-malformed "bad.env:3:" $D/echo.js --env-file $D/bad.env
 printf 'A=1\nB="open\nC=3\n' >"$tmp/open.env" # the line where the value begins
 refused env-file-unterminated "open.env:2: unterminated double-quoted value" $D/echo.js \
 	--env-file "$tmp/open.env"
+printf 'A="\\n\\n\\n"\nB=1\nC\n' >"$tmp/esc.env" # escaped newlines are no lines
+refused env-file-line-after-escapes "esc.env:3: expected KEY=VALUE" $D/echo.js --env-file "$tmp/esc.env"
 head -c 1048577 /dev/zero | tr '\0' '#' >"$tmp/huge.env"
 refused env-file-too-large "cannot read --env-file '$tmp/huge.env': larger than 1 MiB" \
 	$D/echo.js --env-file "$tmp/huge.env"
