@@ -849,8 +849,26 @@ static int cmd_info(const struct opts *o)
 	return stdout_done(rc);
 }
 
+/* Opens /dev/null on whichever of descriptors 0, 1 and 2 is closed (under
+ * some daemons and `>&-`): else the first file, socket or KVM descriptor
+ * opened would take its number, and output meant for stdout would go
+ * there. A bit per descriptor that was closed. */
+static int std_fds_open(void)
+{
+	int closed = 0;
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
+			closed |= 1 << fd;
+			int n = open("/dev/null", O_RDWR); /* the lowest free: fd */
+			if (n > fd)			   /* a lower one could not be opened */
+				close(n);
+		}
+	return closed;
+}
+
 int main(int argc, char **argv)
 {
+	int closed = std_fds_open();
 	/* `mica serve` has options of its own: server/serve.c */
 	if (argc > 1 && !strcmp(argv[1], "serve"))
 		return mica_serve_main(argc - 1, argv + 1);
@@ -866,6 +884,10 @@ int main(int argc, char **argv)
 			.out = {.pid = -1, .data = STDOUT_FILENO},
 			.modules_fd = -1};
 	tty_probe(); /* before a lockdown: it asks the terminal */
+	if (c.out_stdout && (closed & 2))
+		return fail(EXIT_USAGE, "-o - writes to stdout, which is closed%s%s", "", "");
+	if (c.out_stdout) /* a reader gone is a write error (exit 6), not a signal */
+		signal(SIGPIPE, SIG_IGN);
 	rc = read_inputs(&c);
 	/* the output's writer, before the runtime: it holds nothing of it */
 	int writing = !rc && o.output && !c.out_stdout;

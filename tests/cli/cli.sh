@@ -545,6 +545,15 @@ verdict "snapshot -o - writes the snapshot to stdout, console.log to stderr" $rc
 rc=$? ok=0
 [ $rc = 6 ] && grep -q "cannot write the output to stdout: No space left on device" "$tmp/err" && ok=1
 verdict "-o - to a full disk is exit 6" $rc $ok "$(head -c 300 "$tmp/err")"
+"$MICA" compile $J/handlers.js -o - >&- 2>"$tmp/err"
+rc=$? ok=0
+[ $rc = 2 ] && grep -q "writes to stdout, which is closed" "$tmp/err" && ok=1
+NOSANDBOX=1 verdict "-o - with stdout closed is refused (exit 2)" $rc $ok "$(head -c 300 "$tmp/err")"
+# the reader is gone after a byte: a write error, exit 6 (not SIGPIPE's 141)
+rc=$({ "$MICA" snapshot "$tmp/logs.js" -o - 2>"$tmp/err"; echo $? >"$tmp/rc"; } | head -c 1 >/dev/null; cat "$tmp/rc")
+ok=0
+[ "$rc" = 6 ] && grep -q "Broken pipe" "$tmp/err" && ok=1
+verdict "-o - to a reader that went away is exit 6" "$rc" $ok "$(head -c 300 "$tmp/err")"
 if command -v script >/dev/null; then
 	script -qc "$MICA compile $J/handlers.js -o -; echo rc=\$?" /dev/null >"$tmp/tty" 2>&1
 	rc=0 ok=0
