@@ -49,7 +49,13 @@ int mica_define_natives(JSContext *c, JSValueConst global, const char *name,
 	if (JS_IsException(native))
 		return -1;
 	JS_SetPropertyFunctionList(c, native, fns, count);
-	return JS_SetPropertyStr(c, global, name, native) < 0 ? -1 : 0;
+	/* defined, not set: an accessor user code put there first would
+	 * otherwise be handed the natives, or give the script its own */
+	return JS_DefinePropertyValueStr(c, global, name, native,
+					 JS_PROP_WRITABLE | JS_PROP_CONFIGURABLE | JS_PROP_THROW) <
+		       0
+		   ? -1
+		   : 0;
 }
 
 /* web.js and crypto.js are evaluated on first use of one of their globals:
@@ -104,11 +110,12 @@ static int prepare_fetch(JSContext *c, JSValueConst global)
 	return mica_bytes_prepare_fetch(c, global);
 }
 
-/* web.js takes them, for performance.now() and TextEncoder, and deletes them */
+/* web.js takes them, for performance.now() and its natives, and deletes them */
 static int prepare_web(JSContext *c, JSValueConst global)
 {
-	if (JS_SetPropertyStr(c, global, "__mica_hrtime",
-			      JS_NewCFunction(c, js_hrtime, "__mica_hrtime", 0)) < 0)
+	if (JS_DefinePropertyValueStr(c, global, "__mica_hrtime",
+				      JS_NewCFunction(c, js_hrtime, "__mica_hrtime", 0),
+				      JS_PROP_WRITABLE | JS_PROP_CONFIGURABLE | JS_PROP_THROW) < 0)
 		return -1;
 	return mica_bytes_prepare_web(c, global);
 }

@@ -112,6 +112,7 @@ nl='
 check "console streams and formatting" 0 "$(cat $J/console.out)$nl" "to stderr" -- run $J/console.js
 check "Web APIs: URL, TextEncoder/Decoder, base64, structuredClone, microtasks" 0 \
 	"$(cat $J/web.out)$nl" "" -- run $J/web.js
+check "an accessor on a natives' name neither captures nor forges them" 0 "true true 1$nl" "" -- run $J/natives.js
 check "ES2022-ES2024 methods: at, findLast, toSorted, Object.hasOwn, groupBy, Error cause" 0 \
 	"$(cat $J/lang.out)$nl" "" -- run $J/lang.js
 check "modules and top-level await" 0 "ready 42$nl" "" -- run $J/tla.js

@@ -36,7 +36,11 @@ int mica_define_natives(JSContext *c, JSValueConst global, const char *name,
 	if (JS_IsException(native))
 		return -1;
 	JS_SetPropertyFunctionList(c, native, fns, count);
-	return JS_SetPropertyStr(c, global, name, native) < 0 ? -1 : 0;
+	return JS_DefinePropertyValueStr(c, global, name, native,
+					 JS_PROP_WRITABLE | JS_PROP_CONFIGURABLE | JS_PROP_THROW) <
+		       0
+		   ? -1
+		   : 0;
 }
 #endif
 
