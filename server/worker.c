@@ -495,7 +495,8 @@ static int later(const struct timespec *a, const struct timespec *b)
 
 /* A file under dir changed after snap was made (by mtime; snap itself
  * excluded, when it is there): its path, to free; else NULL. Any file: an
- * import may name any. */
+ * import may name any; a symbolic link by its own time (ln -sf makes a new
+ * one), what it names by the walk. */
 static char *changed_under(const char *dir, const struct stat *snap)
 {
 	char *paths[] = {(char *)dir, NULL};
@@ -505,7 +506,8 @@ static char *changed_under(const char *dir, const struct stat *snap)
 	char *which = NULL;
 	FTSENT *e;
 	while (!which && (e = fts_read(f)))
-		if (e->fts_info == FTS_F && later(&e->fts_statp->st_mtim, &snap->st_mtim) &&
+		if ((e->fts_info == FTS_F || e->fts_info == FTS_SL || e->fts_info == FTS_SLNONE) &&
+		    later(&e->fts_statp->st_mtim, &snap->st_mtim) &&
 		    (e->fts_statp->st_ino != snap->st_ino || e->fts_statp->st_dev != snap->st_dev))
 			which = strdup(e->fts_path);
 	fts_close(f);
