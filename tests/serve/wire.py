@@ -683,9 +683,20 @@ def snapshot_cache():
     b8, e8 = serve_once("--env", "V=b", "--modules", m)
     os.utime(os.path.join(m, "lib.js"), (time.time() + 5, time.time() + 5))
     b9, e9 = serve_once("--env", "V=c", "--modules", m)
+    # lib.js becomes a link to an older file: the link is newer than SNAP
+    other = os.path.join(m, "other.js")
+    with open(other, "w") as f:
+        f.write("export const at = 'other';")
+    os.utime(other, (time.time() - 600, time.time() - 600))
+    time.sleep(0.05)
+    os.unlink(os.path.join(m, "lib.js"))
+    os.symlink("other.js", os.path.join(m, "lib.js"))
+    b10, e10 = serve_once("--env", "V=d", "--modules", m)
     check("snapshot-module-changed", ["from --snapshot" in e8, b8.split(" ")[1:] == b7.split(" ")[1:],
                                       "lib.js: making it again" in e9,
-                                      b9.split(" ")[1:] != b7.split(" ")[1:]], [True, True, True, True])
+                                      b9.split(" ")[1:] != b7.split(" ")[1:],
+                                      "lib.js: making it again" in e10, b10],
+          [True, True, True, True, True, "d other"])
     shutil.rmtree(d)
 
 
