@@ -231,10 +231,20 @@ done:
 	return out;
 }
 
-/* The UTF-8 of v as a string, in a copy (js_free it) of *len bytes, a lone
- * surrogate as U+FFFD (as TextEncoder has it); NULL with an exception.
- * QuickJS writes a lone surrogate as its own three bytes (ED A0..BF xx):
- * U+FFFD's length, and 0xED only ever leads a sequence. */
+/* QuickJS writes a lone surrogate as its own three bytes (ED A0..BF xx):
+ * U+FFFD's length, and 0xED only ever leads a sequence. Each becomes U+FFFD
+ * in u[0..n), as TextEncoder has it. */
+static void fix_lone_surrogates(uint8_t *u, size_t n)
+{
+	for (size_t i = 0; i + 2 < n; i++)
+		if (u[i] == 0xed && u[i + 1] >= 0xa0) {
+			u[i] = 0xef, u[i + 1] = 0xbf, u[i + 2] = 0xbd;
+			i += 2;
+		}
+}
+
+/* The UTF-8 of v as a string, in a copy (js_free it) of *len bytes, lone
+ * surrogates as U+FFFD; NULL with an exception. */
 static uint8_t *utf8_of(JSContext *c, JSValueConst v, size_t *len)
 {
 	const char *s = JS_ToCStringLen(c, len, v);
@@ -243,26 +253,28 @@ static uint8_t *utf8_of(JSContext *c, JSValueConst v, size_t *len)
 	uint8_t *u = js_malloc(c, *len + 1);
 	if (u) {
 		memcpy(u, s, *len);
-		for (size_t i = 0; i + 2 < *len; i++)
-			if (u[i] == 0xed && u[i + 1] >= 0xa0) {
-				u[i] = 0xef, u[i + 1] = 0xbf, u[i + 2] = 0xbd;
-				i += 2;
-			}
+		fix_lone_surrogates(u, *len);
 	}
 	JS_FreeCString(c, s);
 	return u;
 }
 
-/* utf8encode(s): s in UTF-8, a Uint8Array. */
+/* utf8encode(s): s in UTF-8, a Uint8Array. Straight from the C string into
+ * the array, which is then fixed in place: a large body is in memory twice
+ * at most, besides the string (the C string may be the string's own). */
 static JSValue js_utf8_encode(JSContext *c, JSValueConst this_val, int argc, JSValueConst *argv)
 {
 	(void)this_val, (void)argc;
 	size_t n;
-	uint8_t *u = utf8_of(c, argv[0], &n);
-	if (!u)
+	const char *s = JS_ToCStringLen(c, &n, argv[0]);
+	if (!s)
 		return JS_EXCEPTION;
-	JSValue r = mica_new_bytes(c, u, n);
-	js_free(c, u);
+	JSValue r = mica_new_bytes(c, s, n);
+	JS_FreeCString(c, s);
+	size_t len;
+	uint8_t *p = JS_IsException(r) ? NULL : bytes_of(c, r, &len);
+	if (p)
+		fix_lone_surrogates(p, len);
 	return r;
 }
 

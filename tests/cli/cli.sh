@@ -112,6 +112,10 @@ nl='
 check "console streams and formatting" 0 "$(cat $J/console.out)$nl" "to stderr" -- run $J/console.js
 check "Web APIs: URL, TextEncoder/Decoder, base64, structuredClone, microtasks" 0 \
 	"$(cat $J/web.out)$nl" "" -- run $J/web.js
+# TextEncoder (so every string body) holds a large string's bytes twice at most:
+# 16 MiB of ASCII fits the default 64 MiB (a third copy did not)
+check "TextEncoder of 16 MiB in 64 MiB" 0 "16777216$nl" "" -- \
+	eval 'new TextEncoder().encode("x".repeat(16 << 20)).length'
 check "an accessor on a natives' name neither captures nor forges them" 0 "true true 1$nl" "" -- run $J/natives.js
 check "ES2022-ES2024 methods: at, findLast, toSorted, Object.hasOwn, groupBy, Error cause" 0 \
 	"$(cat $J/lang.out)$nl" "" -- run $J/lang.js
